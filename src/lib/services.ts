@@ -1,0 +1,99 @@
+import type { BoxXywh, CocoRle } from "./masks/types.js";
+import type { VectorStore } from "./store/types.js";
+
+export type ImageStatus = "queued" | "processing" | "indexed" | "failed";
+
+export interface ImageRecord {
+  tenant: string;
+  id: string;
+  status: ImageStatus;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+  width?: number;
+  height?: number;
+  regionCount?: number;
+  pack?: string;
+  error?: string;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Image records (status, size); the source of truth for `GET /v1/images/{id}`. */
+export interface ImageCatalog {
+  get(tenant: string, id: string): Promise<ImageRecord | null>;
+  put(record: ImageRecord): Promise<void>;
+  delete(tenant: string, id: string): Promise<void>;
+  list(tenant: string, options?: { status?: ImageStatus; limit?: number }): Promise<ImageRecord[]>;
+}
+
+export interface BlobStore {
+  put(tenant: string, id: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  get(tenant: string, id: string): Promise<{ bytes: Uint8Array; contentType: string } | null>;
+  delete(tenant: string, id: string): Promise<void>;
+}
+
+export interface IngestJob {
+  tenant: string;
+  imageId: string;
+}
+
+export interface JobQueue {
+  enqueue(job: IngestJob): Promise<void>;
+}
+
+/** One region found in an image by the segmenter, with its Alpha-CLIP vector. */
+export interface ExtractedRegion {
+  mask: CocoRle;
+  bbox: BoxXywh;
+  area: number;
+  predictedIou: number;
+  stability: number;
+  vector: Float32Array;
+}
+
+/** What the model pipeline makes of one image (Node: sharp + onnxruntime). */
+export interface ExtractedImage {
+  width: number;
+  height: number;
+  /** Whole-image vector (alpha = 1 everywhere). */
+  imageVector: Float32Array;
+  regions: ExtractedRegion[];
+  /** Milliseconds per stage, for logs and benchmarks. */
+  timings: Record<string, number>;
+}
+
+export interface RegionExtractor {
+  /** `pack` as `name@version`. */
+  readonly pack: string;
+  extract(bytes: Uint8Array): Promise<ExtractedImage>;
+}
+
+export interface TextEmbedder {
+  readonly pack: string;
+  /** L2-normalised text vector. */
+  embedText(text: string): Promise<Float32Array>;
+}
+
+/** Image facts read from the header only, before any full decode. */
+export interface ImageProbe {
+  format: "png" | "jpeg" | "webp";
+  width: number;
+  height: number;
+}
+
+/** Raster helpers the API needs for PNG responses (Node: sharp). */
+export interface Renderer {
+  maskPng(mask: CocoRle): Promise<Uint8Array>;
+  previewPng(image: Uint8Array, mask: CocoRle): Promise<Uint8Array>;
+}
+
+export interface Services {
+  catalog: ImageCatalog;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  jobs: JobQueue;
+  text: TextEmbedder;
+  renderer: Renderer;
+}

@@ -1,0 +1,73 @@
+import type { BoxXywh, CocoRle } from "../masks/types.js";
+
+/** A point is one region of an image, or the image as a whole (alpha = 1 everywhere). */
+export type PointKind = "region" | "image";
+
+/** What a stored point carries besides its vector (DESIGN.md §4). */
+export interface PointPayload {
+  tenant: string;
+  imageId: string;
+  kind: PointKind;
+  /** Index of the region within its image; -1 for the whole-image point. */
+  regionIndex: number;
+  /** `[x, y, w, h]` in original image pixels. */
+  bbox: BoxXywh;
+  /** Mask area in original pixels. */
+  area: number;
+  predictedIou: number;
+  stability: number;
+  /** Region mask at original resolution; `null` for the whole-image point. */
+  mask: CocoRle | null;
+  /** Model pack as `name@version`; vectors of different packs are not comparable. */
+  pack: string;
+  imageWidth: number;
+  imageHeight: number;
+  /** ISO-8601 creation time. */
+  createdAt: string;
+}
+
+export interface StoredPoint {
+  /** Deterministic UUIDv5 of (tenant, imageId, regionIndex, pack). */
+  id: string;
+  /** L2-normalised embedding. */
+  vector: Float32Array;
+  payload: PointPayload;
+}
+
+export interface SearchFilter {
+  imageIds?: string[];
+  kind?: PointKind;
+  /** Only regions whose area is at least this many pixels. */
+  minArea?: number;
+}
+
+export interface SearchOptions {
+  limit: number;
+  filter?: SearchFilter;
+  /** One hit per image (its best region). */
+  groupByImage?: boolean;
+}
+
+export interface SearchHit {
+  id: string;
+  /** Cosine similarity in [-1, 1]. */
+  score: number;
+  payload: PointPayload;
+}
+
+/**
+ * The vector store every backend implements (embedded and Qdrant). Every call names the tenant;
+ * implementations must filter every read and write by it. A resolved write is durable.
+ */
+export interface VectorStore {
+  /** Insert or replace points by id. Resolves only once the points are durably written. */
+  upsert(tenant: string, points: StoredPoint[]): Promise<void>;
+  /** Delete all points of an image, except those whose ids are in `keepIds` (stale-region clean-up). */
+  deleteImage(tenant: string, imageId: string, keepIds?: readonly string[]): Promise<void>;
+  search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]>;
+  get(tenant: string, id: string, withVector?: boolean): Promise<StoredPoint | null>;
+  /** All points of one image, ordered by regionIndex (the whole-image point first). */
+  listImage(tenant: string, imageId: string, withVector?: boolean): Promise<StoredPoint[]>;
+  count(tenant: string, filter?: SearchFilter): Promise<number>;
+  close?(): Promise<void>;
+}
