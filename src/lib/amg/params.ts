@@ -1,0 +1,102 @@
+/**
+ * Automatic-mask-generation parameters: SAM's `SamAutomaticMaskGenerator` defaults, and the schema
+ * for the partial overrides a model pack's manifest may carry in `segmenter.amg`.
+ */
+import { z } from "zod";
+
+/** SAM's AMG knobs, camel-cased (`points_per_side` → `pointsPerSide`). */
+export interface AmgParams {
+  /** Grid points per image side (layer 0); SAM builds `pointsPerSide²` single-point prompts. */
+  pointsPerSide: number;
+  /** Prompts per decoder call. */
+  pointsPerBatch: number;
+  /** Keep masks whose predicted IoU is `> predIouThresh` (0 disables the filter, as in SAM). */
+  predIouThresh: number;
+  /** Keep masks whose stability score is `>= stabilityScoreThresh` (0 disables the filter). */
+  stabilityScoreThresh: number;
+  /** δ of the stability score: IoU of `logits > t + δ` vs `logits > t − δ`. */
+  stabilityScoreOffset: number;
+  /** IoU above which NMS drops duplicates within one crop. */
+  boxNmsThresh: number;
+  /** Extra crop layers (0 = the whole image only). */
+  cropNLayers: number;
+  /** IoU above which NMS drops duplicates across crops. */
+  cropNmsThresh: number;
+  /** Crop overlap as a fraction of the image's short side (layer 1; halved per later layer). */
+  cropOverlapRatio: number;
+  /** Points per side shrink by this factor per crop layer. */
+  cropNPointsDownscaleFactor: number;
+  /** Fill holes / drop islands smaller than this many pixels (0 disables the post-processing). */
+  minMaskRegionArea: number;
+}
+
+/** The defaults of segment-anything's `SamAutomaticMaskGenerator.__init__`. */
+export const SAM_AMG_DEFAULTS: Readonly<AmgParams> = Object.freeze({
+  pointsPerSide: 32,
+  pointsPerBatch: 64,
+  predIouThresh: 0.88,
+  stabilityScoreThresh: 0.95,
+  stabilityScoreOffset: 1.0,
+  boxNmsThresh: 0.7,
+  cropNLayers: 0,
+  cropNmsThresh: 0.7,
+  cropOverlapRatio: 512 / 1500,
+  cropNPointsDownscaleFactor: 1,
+  minMaskRegionArea: 0,
+});
+
+const fraction = z.number().min(0).max(1);
+
+/**
+ * Partial overrides (every key optional, unknown keys rejected so typos do not pass silently).
+ * Bounds are sanity limits, not SAM's: SAM does not validate at all.
+ */
+export const amgParamsSchema = z
+  .strictObject({
+    pointsPerSide: z.int().min(1).max(256),
+    pointsPerBatch: z.int().min(1).max(4096),
+    predIouThresh: fraction,
+    stabilityScoreThresh: fraction,
+    stabilityScoreOffset: z.number().min(0).max(100),
+    boxNmsThresh: fraction,
+    cropNLayers: z.int().min(0).max(4),
+    cropNmsThresh: fraction,
+    cropOverlapRatio: z.number().min(0).lt(1),
+    cropNPointsDownscaleFactor: z.int().min(1).max(16),
+    minMaskRegionArea: z.int().min(0),
+  })
+  .partial();
+
+export type AmgParamsOverrides = z.infer<typeof amgParamsSchema>;
+
+/**
+ * Validate `overrides` (e.g. a manifest's `segmenter.amg`; `undefined`/`null` mean none) and merge
+ * them over `SAM_AMG_DEFAULTS`. Throws an Error naming the offending key.
+ */
+export function resolveAmgParams(overrides: unknown): AmgParams {
+  if (overrides === undefined || overrides === null) return { ...SAM_AMG_DEFAULTS };
+  const parsed = amgParamsSchema.safeParse(overrides);
+  if (!parsed.success) throw new Error(`invalid AMG parameters: ${describeIssues(parsed.error.issues)}`);
+  const params: AmgParams = { ...SAM_AMG_DEFAULTS };
+  for (const [key, value] of Object.entries(parsed.data) as [keyof AmgParams, number | undefined][]) {
+    if (value !== undefined) params[key] = value;
+  }
+  const lastLayerPoints = Math.floor(params.pointsPerSide / params.cropNPointsDownscaleFactor ** params.cropNLayers);
+  if (lastLayerPoints < 1) {
+    throw new Error(
+      `invalid AMG parameters: cropNPointsDownscaleFactor ${params.cropNPointsDownscaleFactor} leaves crop layer ` +
+        `${params.cropNLayers} with no points (pointsPerSide ${params.pointsPerSide})`,
+    );
+  }
+  return params;
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const keys = issue.code === "unrecognized_keys" ? issue.keys : [issue.path.join(".")];
+      const where = keys.length > 0 && keys.some((k) => k !== "") ? keys.map((k) => `"${k}"`).join(", ") : "overrides";
+      return `${where}: ${issue.message}`;
+    })
+    .join("; ");
+}

@@ -1,0 +1,36 @@
+/**
+ * SAM's stability score (`calculate_stability_score`).
+ */
+
+/**
+ * IoU between the masks `logits > t + δ` and `logits > t − δ` over `length` logits starting at
+ * `offset` (one mask inside a batch array; layout irrelevant). With δ ≥ 0 the first mask lies
+ * inside the second, so IoU = count(> t + δ) / count(> t − δ).
+ *
+ * When count(> t − δ) is 0, SAM divides 0 by 0 and gets NaN, which fails its `>= thresh` filter
+ * whenever that filter is on; we return 0 instead so the number is always finite and still fails
+ * any positive threshold. The ratio is returned in double precision (SAM's is float32; the filter
+ * rounds before comparing).
+ */
+export function stabilityScore(
+  logits: Float32Array,
+  offset: number,
+  length: number,
+  maskThreshold: number,
+  thresholdOffset: number,
+): number {
+  if (offset < 0 || length < 0 || offset + length > logits.length) {
+    throw new Error(`stabilityScore: window [${offset}, ${offset + length}) outside an array of ${logits.length}`);
+  }
+  // PyTorch compares float32 logits with a Python float after casting it to float32.
+  const high = Math.fround(maskThreshold + thresholdOffset);
+  const low = Math.fround(maskThreshold - thresholdOffset);
+  let intersections = 0;
+  let unions = 0;
+  for (let i = offset, end = offset + length; i < end; i++) {
+    const v = logits[i]!;
+    if (v > high) intersections++;
+    if (v > low) unions++;
+  }
+  return unions === 0 ? 0 : intersections / unions;
+}

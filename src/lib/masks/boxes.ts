@@ -1,0 +1,83 @@
+/**
+ * Box conversions, box IoU and mask → box, following SAM / torchvision conventions.
+ * Boxes are plain 4-tuples; see `types.ts` for the inclusive/exclusive note.
+ */
+import type { BoxXywh, BoxXyxy } from "./types.js";
+
+/** `[x0, y0, x1, y1]` → `[x0, y0, x1 − x0, y1 − y0]` (SAM's `box_xyxy_to_xywh`; keeps the convention). */
+export function boxXyxyToXywh(box: BoxXyxy): BoxXywh {
+  const [x0, y0, x1, y1] = box;
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+/** `[x, y, w, h]` → `[x, y, x + w, y + h]` (inverse of `boxXyxyToXywh`). */
+export function boxXywhToXyxy(box: BoxXywh): BoxXyxy {
+  const [x, y, w, h] = box;
+  return [x, y, x + w, y + h];
+}
+
+/** Area `(x1 − x0)·(y1 − y0)` of a box treated as a continuous rectangle (torchvision's `box_area`). */
+export function boxAreaXyxy(box: BoxXyxy): number {
+  return (box[2] - box[0]) * (box[3] - box[1]);
+}
+
+/**
+ * IoU of two xyxy boxes as torchvision's `box_iou`: continuous rectangles, no `+1`.
+ * Returns 0 when the union is 0 (torchvision would give NaN).
+ */
+export function boxIouXyxy(a: BoxXyxy, b: BoxXyxy): number {
+  const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const inter = iw * ih;
+  const union = boxAreaXyxy(a) + boxAreaXyxy(b) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/**
+ * Tight box of a row-major `[height, width]` 0/1 mask as SAM's `batched_mask_to_box`:
+ * `[minX, minY, maxX, maxY]` with INCLUSIVE max coordinates (a one-pixel mask at (3, 5) gives
+ * `[3, 5, 3, 5]`), and `[0, 0, 0, 0]` for an empty mask.
+ */
+export function maskToBoxXyxyRowMajor(mask: Uint8Array, height: number, width: number): BoxXyxy {
+  if (mask.length !== height * width) {
+    throw new Error(`mask has ${mask.length} values, expected ${height}×${width}`);
+  }
+  return boxOfRowMajor(height, width, (i) => mask[i] !== 0);
+}
+
+/**
+ * Same as `maskToBoxXyxyRowMajor` for the mask `logits > threshold`, where the `[height, width]`
+ * row-major logits start at `offset` inside a larger batch array (no mask is allocated).
+ */
+export function logitsToBoxXyxyRowMajor(
+  logits: Float32Array,
+  offset: number,
+  height: number,
+  width: number,
+  threshold: number,
+): BoxXyxy {
+  if (offset < 0 || offset + height * width > logits.length) {
+    throw new Error(`logits window [${offset}, ${offset + height * width}) is outside an array of ${logits.length}`);
+  }
+  return boxOfRowMajor(height, width, (i) => (logits[offset + i] ?? 0) > threshold);
+}
+
+function boxOfRowMajor(height: number, width: number, inside: (index: number) => boolean): BoxXyxy {
+  let minX = width, minY = height, maxX = -1, maxY = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let first = -1, last = -1;
+    for (let x = 0; x < width; x++) {
+      if (inside(row + x)) {
+        if (first < 0) first = x;
+        last = x;
+      }
+    }
+    if (first < 0) continue;
+    if (minY === height) minY = y;
+    maxY = y;
+    if (first < minX) minX = first;
+    if (last > maxX) maxX = last;
+  }
+  return maxX < 0 ? [0, 0, 0, 0] : [minX, minY, maxX, maxY];
+}

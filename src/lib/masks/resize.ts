@@ -1,0 +1,241 @@
+/**
+ * SAM's `postprocess_masks` for one mask, and the geometry between the low-res logit frame and
+ * original pixels.
+ *
+ * SAM maps low-res logits `[lowH, lowW]` (covering the zero-padded `S × S` encoder frame) to the
+ * original image with two bilinear resizes (PyTorch `F.interpolate`, `align_corners=False`, no
+ * antialias): `lowH × lowW → S × S`, crop the top-left `resizedH × resizedW` (the un-padded part),
+ * then `→ outH × outW`. Bilinear resizing is separable and each stage is linear, so per axis the
+ * two stages compose into one short list of low-res taps per output index (≤ 4, usually 2–3).
+ * That skips the `S × S` intermediate and all of the padding entirely.
+ */
+import type { BoxXyxy } from "./types.js";
+
+/** Per output index, up to 4 (source index, weight) taps; unused slots have weight 0. */
+interface AxisTaps {
+  count: Uint8Array; // [n]
+  index: Int32Array; // [n, 4]
+  weight: Float64Array; // [n, 4]
+}
+
+const MAX_TAPS = 4;
+
+/**
+ * SAM's `ResizeLongestSide` target shape: `scale = S / max(H, W)`, each side `floor(side·scale + 0.5)`.
+ * Returns `[resizedH, resizedW]`.
+ */
+export function resizedSizeLongestSide(origH: number, origW: number, longestSide: number): [number, number] {
+  const scale = longestSide / Math.max(origH, origW);
+  return [Math.floor(origH * scale + 0.5), Math.floor(origW * scale + 0.5)];
+}
+
+/**
+ * SAM's `postprocess_masks` for ONE mask: `lowRes` is row-major `[lowH, lowW]` logits over the
+ * padded `paddedSize × paddedSize` frame; the result is row-major `[outH, outW]` logits
+ * (Float32Array). Equals upsample to `S × S` → crop `[0, resizedH) × [0, resizedW)` → resize to
+ * `outH × outW`, both bilinear with PyTorch's `align_corners=False` rules (half-pixel centres,
+ * negative source positions clamped to 0, the last source index repeated at the far edge).
+ * Pass a `subarray` to read one mask of a batch without copying.
+ */
+export function upsampleLowResLogits(
+  lowRes: Float32Array,
+  lowH: number,
+  lowW: number,
+  paddedSize: number,
+  resizedH: number,
+  resizedW: number,
+  outH: number,
+  outW: number,
+): Float32Array {
+  const out = new Float32Array(outH * outW);
+  upsampleRows(lowRes, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW, (y, row) => {
+    out.set(row, y * outW);
+  });
+  return out;
+}
+
+/**
+ * `thresholdLogits(upsampleLowResLogits(...), threshold)` without materialising the float image:
+ * row-major `[outH, outW]` 0/1 mask, 1 where the upsampled logit is `> threshold`.
+ */
+export function upsampleLowResLogitsToMask(
+  lowRes: Float32Array,
+  lowH: number,
+  lowW: number,
+  paddedSize: number,
+  resizedH: number,
+  resizedW: number,
+  outH: number,
+  outW: number,
+  threshold: number,
+): Uint8Array {
+  const mask = new Uint8Array(outH * outW);
+  upsampleRows(lowRes, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW, (y, row) => {
+    const base = y * outW;
+    for (let x = 0; x < outW; x++) if (row[x]! > threshold) mask[base + x] = 1;
+  });
+  return mask;
+}
+
+/** 0/1 mask (same layout as `logits`), 1 where `logits[i] > threshold` (SAM's `masks > mask_threshold`). */
+export function thresholdLogits(logits: Float32Array, threshold: number): Uint8Array {
+  const mask = new Uint8Array(logits.length);
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > threshold) mask[i] = 1;
+  return mask;
+}
+
+/**
+ * Map a box measured on low-res logits (`[x0, y0, x1, y1]`, inclusive low-res pixel indices, as
+ * `maskToBoxXyxyRowMajor` gives) to original-image pixels, inclusive, as SAM's box of the
+ * upsampled mask would be, so NMS can run before upsampling. Low-res pixel `i` spans
+ * `[i, i+1)·S/low` in the padded frame and padded `x` maps to original `x·origW/resizedW`; the
+ * result spans those edges (`x1 → (x1+1)·f − 1`) clamped to the image. Accurate to about one
+ * low-res pixel (`f = S/low · orig/resized` original pixels), since the true edge lies where the
+ * interpolated logit crosses the threshold. Coordinates are fractional.
+ */
+export function lowResBoxToOriginalXyxy(
+  boxLowRes: BoxXyxy,
+  lowH: number,
+  lowW: number,
+  paddedSize: number,
+  resizedH: number,
+  resizedW: number,
+  origH: number,
+  origW: number,
+): BoxXyxy {
+  const fx = (paddedSize / lowW) * (origW / resizedW);
+  const fy = (paddedSize / lowH) * (origH / resizedH);
+  const clamp = (v: number, hi: number): number => Math.min(Math.max(v, 0), hi);
+  const [x0, y0, x1, y1] = boxLowRes;
+  return [
+    clamp(x0 * fx, origW - 1),
+    clamp(y0 * fy, origH - 1),
+    clamp((x1 + 1) * fx - 1, origW - 1),
+    clamp((y1 + 1) * fy - 1, origH - 1),
+  ];
+}
+
+/** Shared driver: horizontal pass over every low-res row, then one vertical pass per output row. */
+function upsampleRows(
+  lowRes: Float32Array,
+  lowH: number,
+  lowW: number,
+  paddedSize: number,
+  resizedH: number,
+  resizedW: number,
+  outH: number,
+  outW: number,
+  emit: (y: number, row: Float64Array) => void,
+): void {
+  checkGeometry(lowRes.length, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW);
+  const tx = composedTaps(lowW, paddedSize, resizedW, outW);
+  const ty = composedTaps(lowH, paddedSize, resizedH, outH);
+  // Horizontal pass: [lowH, lowW] → [lowH, outW]; cheap because lowH is small (e.g. 256).
+  const mid = new Float64Array(lowH * outW);
+  for (let r = 0; r < lowH; r++) {
+    const src = r * lowW, dst = r * outW;
+    for (let x = 0; x < outW; x++) {
+      let acc = 0;
+      for (let k = 0, n = tx.count[x]!; k < n; k++) {
+        acc += tx.weight[x * MAX_TAPS + k]! * lowRes[src + tx.index[x * MAX_TAPS + k]!]!;
+      }
+      mid[dst + x] = acc;
+    }
+  }
+  // Vertical pass: each output row is a weighted sum of a few contiguous `mid` rows.
+  const row = new Float64Array(outW);
+  for (let y = 0; y < outH; y++) {
+    weightedRowSum(mid, outW, ty, y, row);
+    emit(y, row);
+  }
+}
+
+/** `row = Σ_k w_k · mid[r_k, :]` over the taps of output row `y`, in one pass for the common counts. */
+function weightedRowSum(mid: Float64Array, width: number, taps: AxisTaps, y: number, row: Float64Array): void {
+  const t = y * MAX_TAPS;
+  const n = taps.count[y]!;
+  const w0 = taps.weight[t]!, a = taps.index[t]! * width;
+  if (n === 1) {
+    for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]!;
+    return;
+  }
+  const w1 = taps.weight[t + 1]!, b = taps.index[t + 1]! * width;
+  if (n === 2) {
+    for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]!;
+    return;
+  }
+  const w2 = taps.weight[t + 2]!, c = taps.index[t + 2]! * width;
+  for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]! + w2 * mid[c + x]!;
+  if (n === 4) {
+    const w3 = taps.weight[t + 3]!, d = taps.index[t + 3]! * width;
+    for (let x = 0; x < width; x++) row[x]! += w3 * mid[d + x]!;
+  }
+}
+
+/**
+ * Taps of `align_corners=False` linear resizing `inSize → outSize`, for the first `count` outputs:
+ * `src = max((dst + 0.5)·in/out − 0.5, 0)`, `i0 = floor(src)`, `i1 = min(i0 + 1, in − 1)`,
+ * weights `1 − (src − i0)` and `src − i0` (PyTorch's `area_pixel_compute_source_index`).
+ */
+function linearTaps(inSize: number, outSize: number, count: number): { i0: Int32Array; i1: Int32Array; w1: Float64Array } {
+  const i0 = new Int32Array(count), i1 = new Int32Array(count), w1 = new Float64Array(count);
+  const scale = inSize / outSize;
+  for (let d = 0; d < count; d++) {
+    const src = Math.max((d + 0.5) * scale - 0.5, 0);
+    const lo = Math.min(Math.floor(src), inSize - 1);
+    i0[d] = lo;
+    i1[d] = lo < inSize - 1 ? lo + 1 : lo;
+    w1[d] = src - lo;
+  }
+  return { i0, i1, w1 };
+}
+
+/** One axis of the two-stage resize (low → padded, crop to `resized`, → out) as merged low-res taps. */
+function composedTaps(lowSize: number, paddedSize: number, resizedSize: number, outSize: number): AxisTaps {
+  const first = linearTaps(lowSize, paddedSize, resizedSize); // only the cropped part is ever read
+  const second = linearTaps(resizedSize, outSize, outSize);
+  const taps: AxisTaps = {
+    count: new Uint8Array(outSize),
+    index: new Int32Array(outSize * MAX_TAPS),
+    weight: new Float64Array(outSize * MAX_TAPS),
+  };
+  for (let o = 0; o < outSize; o++) {
+    const mids = [second.i0[o]!, second.i1[o]!];
+    const midWeights = [1 - second.w1[o]!, second.w1[o]!];
+    for (let m = 0; m < 2; m++) {
+      const c = mids[m]!;
+      addTap(taps, o, first.i0[c]!, midWeights[m]! * (1 - first.w1[c]!));
+      addTap(taps, o, first.i1[c]!, midWeights[m]! * first.w1[c]!);
+    }
+  }
+  return taps;
+}
+
+/** Add `weight` to source `index` of output `o`, merging with an existing tap on the same index. */
+function addTap(taps: AxisTaps, o: number, index: number, weight: number): void {
+  const base = o * MAX_TAPS;
+  const n = taps.count[o]!;
+  for (let k = 0; k < n; k++) {
+    if (taps.index[base + k] === index) {
+      taps.weight[base + k]! += weight;
+      return;
+    }
+  }
+  taps.index[base + n] = index;
+  taps.weight[base + n] = weight;
+  taps.count[o] = n + 1;
+}
+
+function checkGeometry(
+  length: number, lowH: number, lowW: number, paddedSize: number,
+  resizedH: number, resizedW: number, outH: number, outW: number,
+): void {
+  const dims = { lowH, lowW, paddedSize, resizedH, resizedW, outH, outW };
+  for (const [name, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`upsample: ${name} must be a positive integer, got ${v}`);
+  }
+  if (length !== lowH * lowW) throw new Error(`upsample: got ${length} logits, expected ${lowH}×${lowW}`);
+  if (resizedH > paddedSize || resizedW > paddedSize) {
+    throw new Error(`upsample: resized ${resizedH}×${resizedW} exceeds the padded frame ${paddedSize}`);
+  }
+}
