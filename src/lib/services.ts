@@ -15,6 +15,8 @@ export interface ImageRecord {
   regionCount?: number;
   pack?: string;
   error?: string;
+  /** Machine-readable reason of `error` (an ApiError code, e.g. `invalid_image`). */
+  errorCode?: string;
   attempts: number;
   createdAt: string;
   updatedAt: string;
@@ -41,6 +43,12 @@ export interface IngestJob {
 
 export interface JobQueue {
   enqueue(job: IngestJob): Promise<void>;
+  /**
+   * Resolves once the image's pending job has settled (indexed, or failed for good) or `timeoutMs`
+   * passed, whichever comes first. Optional: queues that cannot tell (remote queues) omit it and
+   * callers poll the catalog instead.
+   */
+  waitFor?(job: IngestJob, timeoutMs: number): Promise<void>;
 }
 
 /** One region found in an image by the segmenter, with its Alpha-CLIP vector. */

@@ -1,0 +1,61 @@
+/**
+ * `npm start`: the embedded default — the public API on one Node process, data under DATA_DIR, the
+ * bundled model pack. The environment is parsed here, once; everything below gets plain values.
+ */
+import { serve } from "@hono/node-server";
+import { buildLocalServer } from "../src/node/server/build.js";
+import { parseEnv } from "../src/node/server/env.js";
+import { loadModels } from "../src/node/server/models.js";
+import { createLogger } from "../src/node/logging.js";
+
+async function main(): Promise<void> {
+  const env = parseEnv(process.env);
+  const log = createLogger(env.LOG_LEVEL);
+  const models = await loadModels({
+    packDir: env.MODEL_PACK,
+    session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
+    extractor: { limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE } },
+  });
+  log.info({ event: "pack_loaded", pack: models.pack.id, dir: env.MODEL_PACK }, "model pack loaded");
+
+  const server = await buildLocalServer(
+    {
+      dataDir: env.DATA_DIR,
+      limits: { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE, waitTimeoutMs: env.WAIT_TIMEOUT_MS },
+      apiKeys: env.API_KEYS,
+      ingest: { concurrency: env.INGEST_CONCURRENCY, maxAttempts: env.INGEST_MAX_ATTEMPTS, backoffMs: env.INGEST_BACKOFF_MS },
+      vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
+    },
+    models,
+    log,
+  );
+  const http = serve({ fetch: server.app.fetch, port: env.PORT, hostname: env.HOST }, (info) =>
+    log.info({ event: "listening", port: info.port, dataDir: env.DATA_DIR, tenancy: Object.keys(env.API_KEYS).length ? "api-keys" : "single (default)" }, `listening on http://localhost:${info.port}`),
+  );
+
+  // Graceful shutdown: stop accepting, let the running job finish, close the store, release models.
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: "shutdown", signal }, "shutting down");
+    const force = setTimeout(() => process.exit(1), 30_000).unref();
+    http.close(async () => {
+      try {
+        await server.close();
+        await models.pack.release();
+      } finally {
+        clearTimeout(force);
+        process.exit(0);
+      }
+    });
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  if (err instanceof Error && err.cause) console.error("cause:", err.cause);
+  process.exit(1);
+});

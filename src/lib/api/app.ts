@@ -1,0 +1,114 @@
+/**
+ * The public HTTP API, written once (DESIGN.md §2): `createApp(services, options)` builds the Hono app
+ * every deployable serves (the local Node server, the Worker gateway). One file per operation; this
+ * file only wires request ids, logging, tenant resolution and the one error handler.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { errorResponse, notFoundHandler, toApiError } from "../errors.js";
+import { resolveLimits, type Limits } from "../limits.js";
+import type { Services } from "../services.js";
+import { scopeTenant } from "../store/tenant.js";
+import { apiKeyTenantResolver, resolveTenantOrThrow, type TenantResolver } from "./auth.js";
+import { validationHook, type ApiContext, type AppEnv } from "./context.js";
+import { registerDocs } from "./docs.js";
+import { registerHealth } from "./health.js";
+import { registerImagesCreate } from "./images-create.js";
+import { registerImagesDelete } from "./images-delete.js";
+import { registerImagesFile } from "./images-file.js";
+import { registerImagesGet } from "./images-get.js";
+import { registerImagesRegions } from "./images-regions.js";
+import { registerRegionsGet } from "./regions-get.js";
+import { registerRegionsMask } from "./regions-mask.js";
+import { registerRegionsPreview } from "./regions-preview.js";
+import { registerSearch } from "./search.js";
+import { registerSearchSimilar } from "./search-similar.js";
+
+export interface RequestLogEvent {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+  tenant?: string;
+  errorCode?: string;
+}
+
+/** Logging hook (the Node server passes pino; tests pass nothing or a spy). */
+export interface ApiLogger {
+  request(event: RequestLogEvent): void;
+  /** An unexpected (500) error, with the original error the client never sees. */
+  error(err: unknown, event: { requestId: string; method: string; path: string }): void;
+}
+
+export interface AppOptions {
+  limits?: Partial<Limits>;
+  /** Overrides `apiKeys`. */
+  resolveTenant?: TenantResolver;
+  /** API key → tenant. Empty or absent: everyone is tenant `default`. */
+  apiKeys?: Record<string, string>;
+  logger?: ApiLogger;
+  title?: string;
+  version?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(services: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
+  const ctx: ApiContext = { services, limits: resolveLimits(options.limits) };
+  const resolver = options.resolveTenant ?? apiKeyTenantResolver(options.apiKeys ?? {});
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    const t0 = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    options.logger?.request({
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - t0) * 10) / 10,
+      ...(c.get("store") ? { tenant: c.get("store").tenant } : {}),
+      ...(c.error ? { errorCode: toApiError(c.error).code } : {}),
+    });
+  });
+
+  app.use("/v1/*", async (c, next) => {
+    const tenant = await resolveTenantOrThrow(resolver, c.req.raw);
+    c.set("store", scopeTenant(services, tenant));
+    await next();
+  });
+
+  registerOperations(app, ctx);
+  registerDocs(app, { title: options.title ?? "region-search", version: options.version ?? "0.1.0" });
+
+  app.onError((err, c) => handleError(err, c, options.logger));
+  app.notFound(notFoundHandler);
+  return app;
+}
+
+function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
+  registerImagesCreate(app, ctx);
+  registerImagesGet(app);
+  registerImagesRegions(app);
+  registerImagesDelete(app);
+  registerImagesFile(app);
+  registerSearch(app, ctx);
+  registerSearchSimilar(app, ctx);
+  registerRegionsGet(app);
+  registerRegionsMask(app, ctx);
+  registerRegionsPreview(app, ctx);
+  registerHealth(app, ctx);
+}
+
+function handleError(err: unknown, c: Context<AppEnv>, logger?: ApiLogger): Response {
+  const apiError = toApiError(err);
+  if (apiError.status >= 500) {
+    logger?.error(err, { requestId: c.get("requestId") ?? "", method: c.req.method, path: c.req.path });
+  }
+  return errorResponse(c, apiError);
+}

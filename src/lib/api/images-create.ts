@@ -1,0 +1,121 @@
+/**
+ * POST /v1/images — upload an image for indexing.
+ *
+ * Checks, cheapest first: byte limit (also for chunked bodies, via Hono's bodyLimit), allowlisted
+ * format from magic bytes, pixel limits from the header. Only then are the bytes stored, the record
+ * written `queued` and a job enqueued: `202 {id, status}`. With `?wait=true` the answer waits for the
+ * job: `201` with the record once indexed, the failure as an error, or `202` if the wait timed out.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError, ERROR_STATUS, type ErrorCode } from "../errors.js";
+import type { ImageRecord } from "../services.js";
+import type { TenantStore } from "../store/tenant.js";
+import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { ImageIdSchema, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
+import { ACCEPTED_TYPES, probeImage, readUpload, sha256Hex } from "./upload.js";
+import { waitForImage } from "./wait.js";
+
+const binary = { type: "string", format: "binary" } as const;
+
+const AcceptedSchema = z.object({ id: z.string(), status: ImageStatusSchema }).openapi("ImageAccepted");
+
+function route(ctx: ApiContext) {
+  return createRoute({
+    method: "post",
+    path: "/v1/images",
+    tags: ["images"],
+    summary: "Upload an image to index",
+    description: `PNG, JPEG or WebP, at most ${ctx.limits.maxUploadBytes} bytes, ${ctx.limits.maxSide} pixels per side and ${ctx.limits.maxPixels} pixels.`,
+    middleware: [
+      bodyLimit({
+        maxSize: ctx.limits.maxUploadBytes,
+        onError: () => {
+          throw new ApiError("payload_too_large", `Upload exceeds ${ctx.limits.maxUploadBytes} bytes`);
+        },
+      }),
+    ] as const,
+    request: {
+      query: z.object({
+        id: ImageIdSchema.optional().openapi({ description: "Image id; default: SHA-256 hex of the bytes" }),
+        wait: z
+          .enum(["true", "false"])
+          .optional()
+          .openapi({ description: "Answer only once the image is indexed (or failed)" }),
+      }),
+      body: {
+        required: true,
+        content: {
+          "image/png": { schema: binary },
+          "image/jpeg": { schema: binary },
+          "image/webp": { schema: binary },
+          "multipart/form-data": {
+            schema: { type: "object", properties: { file: binary }, required: ["file"] },
+          },
+        },
+      },
+    },
+    responses: {
+      201: { description: "Indexed (with `wait=true`)", content: { "application/json": { schema: ImageSchema } } },
+      202: { description: "Accepted and queued", content: { "application/json": { schema: AcceptedSchema } } },
+      ...errorResponses(400, 401, 413, 415, 422, 500),
+    },
+  });
+}
+
+export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
+  app.openapi(route(ctx), async (c) => {
+    const { id: requestedId, wait } = c.req.valid("query");
+    const bytes = await readUpload(c);
+    if (bytes.length === 0) throw ApiError.invalid("The body is empty");
+    const probe = probeImage(bytes, ctx.limits);
+    const sha256 = await sha256Hex(bytes);
+    const id = requestedId ?? sha256;
+    const store = tenantStore(c);
+
+    let record = await store.getImage(id);
+    if (!record || needsIngest(record, sha256, ctx.services.text.pack)) {
+      const now = new Date().toISOString();
+      const contentType = ACCEPTED_TYPES[probe.format];
+      // Blob first, record second, job last: a record never points at missing bytes, and a job
+      // never runs for a record that is not there.
+      await store.putBlob(id, bytes, contentType);
+      record = await store.putImage({
+        id,
+        status: "queued",
+        contentType,
+        bytes: bytes.length,
+        sha256,
+        width: probe.width,
+        height: probe.height,
+        attempts: 0,
+        createdAt: record?.createdAt ?? now,
+        updatedAt: now,
+      });
+      await store.enqueue(id);
+    }
+    if (wait !== "true") return c.json({ id, status: record.status }, 202);
+    const settled = await settledRecord(store, id, ctx.limits.waitTimeoutMs);
+    if (settled.status === "indexed") return c.json(toImageJson(settled), 201);
+    return c.json({ id, status: settled.status }, 202);
+  });
+}
+
+/** Same bytes already queued, processing or indexed with the current pack: nothing to redo. */
+function needsIngest(existing: ImageRecord, sha256: string, pack: string): boolean {
+  if (existing.sha256 !== sha256 || existing.status === "failed") return true;
+  return existing.status === "indexed" && existing.pack !== undefined && existing.pack !== pack;
+}
+
+/** The record after waiting: indexed, or still in progress (timed out); a failure is thrown. */
+async function settledRecord(store: TenantStore, id: string, timeoutMs: number): Promise<ImageRecord> {
+  const record = await waitForImage(store, id, timeoutMs);
+  if (!record) throw ApiError.notFound(`Image ${id}`);
+  if (record.status === "failed") throw failureError(record);
+  return record;
+}
+
+function failureError(record: ImageRecord): ApiError {
+  const code = record.errorCode && record.errorCode in ERROR_STATUS ? (record.errorCode as ErrorCode) : "ingest_failed";
+  return new ApiError(code, `Indexing failed: ${record.error ?? "unknown error"}`);
+}

@@ -1,0 +1,33 @@
+/**
+ * DELETE /v1/images/{id} — remove an image: its points, its bytes, its record.
+ * Points go first (search must stop returning the image at once), the record last, so a crash
+ * half-way leaves a record the client can delete again.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { ApiError } from "../errors.js";
+import { tenantStore, type ApiApp } from "./context.js";
+import { ImageIdParams, errorResponses } from "./schemas.js";
+
+const route = createRoute({
+  method: "delete",
+  path: "/v1/images/{id}",
+  tags: ["images"],
+  summary: "Delete an image and all its regions",
+  request: { params: ImageIdParams },
+  responses: {
+    204: { description: "Deleted" },
+    ...errorResponses(400, 401, 404, 500),
+  },
+});
+
+export function registerImagesDelete(app: ApiApp): void {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const store = tenantStore(c);
+    if (!(await store.getImage(id))) throw ApiError.notFound(`Image ${id}`);
+    await store.deleteImagePoints(id);
+    await store.deleteBlob(id);
+    await store.deleteImage(id);
+    return c.body(null, 204);
+  });
+}

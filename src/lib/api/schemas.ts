@@ -1,0 +1,153 @@
+/**
+ * Response and shared parameter schemas of the public API (zod v4 + OpenAPI metadata). The error
+ * schema is the one body of every error response; `errorResponses` documents it per route.
+ */
+import { z } from "@hono/zod-openapi";
+import { ERROR_STATUS } from "../errors.js";
+import { SAFE_ID_PATTERN } from "../store/ids.js";
+import type { ImageRecord } from "../services.js";
+import type { StoredPoint } from "../store/types.js";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
+      message: z.string(),
+      requestId: z.string(),
+    }),
+  })
+  .openapi("Error");
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid request (the message names the failing field)",
+  401: "Missing or unknown API key",
+  404: "Not found (ids of other tenants are not found either)",
+  413: "Body over the byte limit, or image over the pixel/side limit",
+  415: "Not a PNG, JPEG or WebP image",
+  422: "The image could not be decoded",
+  500: "Internal error",
+};
+
+/** OpenAPI `responses` entries for the given error statuses, all with the shared error schema. */
+export function errorResponses<const S extends readonly number[]>(...statuses: S) {
+  const entries = statuses.map((s) => [
+    s,
+    { description: ERROR_DESCRIPTIONS[s] ?? "Error", content: { "application/json": { schema: ErrorSchema } } },
+  ]);
+  return Object.fromEntries(entries) as {
+    [K in S[number]]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } };
+  };
+}
+
+export const ImageIdSchema = z
+  .string()
+  .regex(SAFE_ID_PATTERN, "must be 1–128 characters of [A-Za-z0-9._-], not only dots")
+  .openapi({ example: "cat-01.png" });
+
+export const ImageIdParams = z.object({
+  id: ImageIdSchema.openapi({ param: { name: "id", in: "path" } }),
+});
+
+/** Region ids are UUIDs, but any string is accepted here: an id that is no UUID is simply not found. */
+export const RegionIdParams = z.object({
+  id: z.string().max(64).openapi({ param: { name: "id", in: "path" }, example: "1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e" }),
+});
+
+export const BboxSchema = z
+  .tuple([z.number(), z.number(), z.number(), z.number()])
+  .openapi({ description: "[x, y, width, height] in original image pixels" });
+
+export const MaskSchema = z
+  .object({
+    size: z.tuple([z.number().int(), z.number().int()]).openapi({ description: "[height, width]" }),
+    counts: z.string().openapi({ description: "COCO compressed RLE (column-major, pycocotools-compatible)" }),
+  })
+  .openapi("Mask");
+
+export const ImageStatusSchema = z.enum(["queued", "processing", "indexed", "failed"]);
+
+export const ImageSchema = z
+  .object({
+    id: z.string(),
+    status: ImageStatusSchema,
+    contentType: z.string(),
+    bytes: z.number().int(),
+    sha256: z.string(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    regionCount: z.number().int().nullable(),
+    pack: z.string().nullable(),
+    error: z.string().optional(),
+    errorCode: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Image");
+
+export const RegionSchema = z
+  .object({
+    regionId: z.string(),
+    imageId: z.string(),
+    regionIndex: z.number().int(),
+    bbox: BboxSchema,
+    area: z.number(),
+    predictedIou: z.number(),
+    stability: z.number(),
+    mask: MaskSchema,
+    imageWidth: z.number().int(),
+    imageHeight: z.number().int(),
+    pack: z.string(),
+  })
+  .openapi("Region");
+
+export const SearchResultSchema = z
+  .object({
+    regionId: z.string(),
+    imageId: z.string(),
+    score: z.number().openapi({ description: "Cosine similarity in [-1, 1]" }),
+    bbox: BboxSchema,
+    area: z.number(),
+    mask: MaskSchema,
+  })
+  .openapi("SearchResult");
+
+export const SearchResponseSchema = z
+  .object({ results: z.array(SearchResultSchema), tookMs: z.number() })
+  .openapi("SearchResponse");
+
+export function toImageJson(r: ImageRecord): z.infer<typeof ImageSchema> {
+  return {
+    id: r.id,
+    status: r.status,
+    contentType: r.contentType,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    width: r.width ?? null,
+    height: r.height ?? null,
+    regionCount: r.regionCount ?? null,
+    pack: r.pack ?? null,
+    ...(r.error === undefined ? {} : { error: r.error }),
+    ...(r.errorCode === undefined ? {} : { errorCode: r.errorCode }),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+/** A stored region point → its public JSON; `null` for points that are not regions (no mask). */
+export function toRegionJson(p: StoredPoint): z.infer<typeof RegionSchema> | null {
+  const { payload } = p;
+  if (payload.kind !== "region" || !payload.mask) return null;
+  return {
+    regionId: p.id,
+    imageId: payload.imageId,
+    regionIndex: payload.regionIndex,
+    bbox: payload.bbox,
+    area: payload.area,
+    predictedIou: payload.predictedIou,
+    stability: payload.stability,
+    mask: payload.mask,
+    imageWidth: payload.imageWidth,
+    imageHeight: payload.imageHeight,
+    pack: payload.pack,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * What GET/POST /v1/search and /v1/search/similar share: the query schemas (built from the limits)
+ * and hit → result mapping. Only `kind: "region"` points are ever returned.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Limits } from "../limits.js";
+import type { SearchFilter, SearchHit } from "../store/types.js";
+import { ImageIdSchema, type SearchResultSchema } from "./schemas.js";
+
+export function limitSchema(limits: Limits) {
+  return z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(limits.maxSearchLimit)
+    .default(limits.defaultSearchLimit)
+    .openapi({ description: `Results to return, 1–${limits.maxSearchLimit}`, example: limits.defaultSearchLimit });
+}
+
+export function querySchema(limits: Limits) {
+  return z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(limits.maxQueryChars, `must be at most ${limits.maxQueryChars} characters`)
+    .openapi({ example: "a small striped red star" });
+}
+
+export function filterFields(limits: Limits) {
+  return {
+    imageIds: z
+      .array(ImageIdSchema)
+      .min(1)
+      .max(limits.maxImageIds)
+      .optional()
+      .openapi({ description: `Only regions of these images (at most ${limits.maxImageIds})` }),
+    minArea: z.number().min(0).optional().openapi({ description: "Only regions of at least this many pixels" }),
+    groupByImage: z.boolean().optional().openapi({ description: "At most one result (the best region) per image" }),
+  };
+}
+
+/** The region filter of a search: always regions only, plus what the caller asked for. */
+export function regionFilter(imageIds?: string[], minArea?: number): SearchFilter {
+  return {
+    kind: "region",
+    ...(imageIds ? { imageIds } : {}),
+    ...(minArea !== undefined ? { minArea } : {}),
+  };
+}
+
+export function toSearchResults(hits: SearchHit[]): z.infer<typeof SearchResultSchema>[] {
+  return hits.flatMap((h) => {
+    const p = h.payload;
+    if (p.kind !== "region" || !p.mask) return [];
+    return [{ regionId: h.id, imageId: p.imageId, score: h.score, bbox: p.bbox, area: p.area, mask: p.mask }];
+  });
+}
+
+export const elapsedMs = (t0: number): number => Math.round((performance.now() - t0) * 100) / 100;

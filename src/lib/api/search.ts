@@ -1,0 +1,77 @@
+/**
+ * GET /v1/search?q=&limit= and POST /v1/search {query, limit, imageIds?, minArea?, groupByImage?}
+ * — text → Alpha-CLIP text vector → nearest regions of the caller's library, with masks.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "../errors.js";
+import type { TenantStore } from "../store/tenant.js";
+import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { SearchResponseSchema, errorResponses } from "./schemas.js";
+import { elapsedMs, filterFields, limitSchema, querySchema, regionFilter, toSearchResults } from "./search-run.js";
+
+interface TextSearch {
+  query: string;
+  limit: number;
+  imageIds?: string[];
+  minArea?: number;
+  groupByImage?: boolean;
+}
+
+const ok = { description: "Matching regions, best first", content: { "application/json": { schema: SearchResponseSchema } } };
+
+function getRoute(ctx: ApiContext) {
+  return createRoute({
+    method: "get",
+    path: "/v1/search",
+    tags: ["search"],
+    summary: "Search regions by text",
+    request: { query: z.object({ q: querySchema(ctx.limits), limit: limitSchema(ctx.limits) }) },
+    responses: { 200: ok, ...errorResponses(400, 401, 500) },
+  });
+}
+
+function postRoute(ctx: ApiContext) {
+  const body = z
+    .strictObject({ query: querySchema(ctx.limits), limit: limitSchema(ctx.limits), ...filterFields(ctx.limits) })
+    .openapi("SearchRequest");
+  return createRoute({
+    method: "post",
+    path: "/v1/search",
+    tags: ["search"],
+    summary: "Search regions by text, with filters",
+    middleware: [jsonLimit(ctx)] as const,
+    request: { body: { required: true, content: { "application/json": { schema: body } } } },
+    responses: { 200: ok, ...errorResponses(400, 401, 413, 415, 500) },
+  });
+}
+
+export function jsonLimit(ctx: ApiContext) {
+  return bodyLimit({
+    maxSize: ctx.limits.maxJsonBytes,
+    onError: () => {
+      throw new ApiError("payload_too_large", `JSON body exceeds ${ctx.limits.maxJsonBytes} bytes`);
+    },
+  });
+}
+
+async function runTextSearch(ctx: ApiContext, store: TenantStore, req: TextSearch) {
+  const t0 = performance.now();
+  const vector = await ctx.services.text.embedText(req.query);
+  const hits = await store.search(vector, {
+    limit: req.limit,
+    filter: regionFilter(req.imageIds, req.minArea),
+    groupByImage: req.groupByImage ?? false,
+  });
+  return { results: toSearchResults(hits), tookMs: elapsedMs(t0) };
+}
+
+export function registerSearch(app: ApiApp, ctx: ApiContext): void {
+  app.openapi(getRoute(ctx), async (c) => {
+    const { q, limit } = c.req.valid("query");
+    return c.json(await runTextSearch(ctx, tenantStore(c), { query: q, limit }), 200);
+  });
+  app.openapi(postRoute(ctx), async (c) => {
+    return c.json(await runTextSearch(ctx, tenantStore(c), c.req.valid("json")), 200);
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * `?wait=true` support: wait until an image's job settles. The in-process queue can tell us directly
+ * (`JobQueue.waitFor`); remote queues cannot, so we fall back to polling the catalog with backoff.
+ */
+import type { ImageRecord } from "../services.js";
+import type { TenantStore } from "../store/tenant.js";
+
+const settled = (r: ImageRecord | null): boolean => !r || r.status === "indexed" || r.status === "failed";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The record once indexed/failed, or its latest state when `timeoutMs` ran out (null if deleted). */
+export async function waitForImage(store: TenantStore, id: string, timeoutMs: number): Promise<ImageRecord | null> {
+  const deadline = Date.now() + timeoutMs;
+  if (await store.waitForJob(id, timeoutMs)) return store.getImage(id);
+  let delay = 50;
+  for (;;) {
+    const record = await store.getImage(id);
+    const left = deadline - Date.now();
+    if (settled(record) || left <= 0) return record;
+    await sleep(Math.min(delay, left));
+    delay = Math.min(delay * 2, 1000);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * One ingest job: stored bytes → regions with vectors → points in the vector store → record `indexed`.
+ *
+ * Runs anywhere a `RegionExtractor` exists (the in-process queue of the local server, or a Node
+ * function behind a remote queue). The retry *policy* lives here (what is worth retrying, what the
+ * record says meanwhile); the *schedule* (backoff, attempt counting) belongs to the queue.
+ *
+ * Order matters for "nothing acknowledged is lost": new points are upserted (durably) first, then the
+ * image's stale points — ids not in the new set — are deleted, and only then is the record `indexed`.
+ * A crash at any point leaves either the old regions, old + new, or new: never none, never duplicates
+ * (ids are deterministic, so re-upserting replaces).
+ */
+import { isImageInputError } from "./errors.js";
+import type { BlobStore, ExtractedImage, ImageCatalog, IngestJob, RegionExtractor } from "./services.js";
+import { pointId } from "./store/ids.js";
+import { scopeTenant, type ScopedPoint, type TenantStore } from "./store/tenant.js";
+import type { VectorStore } from "./store/types.js";
+
+export interface IngestDeps {
+  catalog: ImageCatalog;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  extractor: RegionExtractor;
+  now?: () => Date;
+}
+
+export interface IngestAttempt {
+  /** 1-based attempt number. */
+  attempt: number;
+  /** True when the queue will not retry after this attempt. */
+  final: boolean;
+}
+
+export type IngestOutcome =
+  | { status: "indexed"; regionCount: number; timings: Record<string, number> }
+  /** The record or blob vanished (image deleted meanwhile): nothing to do, do not retry. */
+  | { status: "skipped"; reason: string }
+  /** Failed; `retry` says whether the queue should try again. */
+  | { status: "failed"; retry: boolean; error: string; errorCode: string };
+
+export async function processIngestJob(
+  deps: IngestDeps,
+  job: IngestJob,
+  attempt: IngestAttempt = { attempt: 1, final: true },
+): Promise<IngestOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const store = scopeTenant(deps, job.tenant);
+  const record = await store.getImage(job.imageId);
+  if (!record) return { status: "skipped", reason: "image record not found" };
+  await store.putImage({ ...record, status: "processing", attempts: attempt.attempt, updatedAt: now().toISOString() });
+
+  try {
+    const blob = await store.getBlob(job.imageId);
+    if (!blob) return await finishMissingBlob(store, job.imageId, now);
+    const extracted = await deps.extractor.extract(blob.bytes);
+    const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString());
+    await store.upsertPoints(points);
+    await store.deleteImagePoints(job.imageId, points.map((p) => p.id));
+    return await markIndexed(store, job.imageId, extracted, deps.extractor.pack, now);
+  } catch (err) {
+    return await markFailure(store, job.imageId, err, attempt, now);
+  }
+}
+
+/** The image's points: the whole-image point (regionIndex −1, kind "image") then one per region. */
+export function buildPoints(job: IngestJob, image: ExtractedImage, pack: string, createdAt: string): ScopedPoint[] {
+  const common = { imageId: job.imageId, pack, imageWidth: image.width, imageHeight: image.height, createdAt };
+  const whole: ScopedPoint = {
+    id: pointId(job.tenant, job.imageId, -1, pack),
+    vector: image.imageVector,
+    payload: {
+      ...common,
+      kind: "image",
+      regionIndex: -1,
+      bbox: [0, 0, image.width, image.height],
+      area: image.width * image.height,
+      predictedIou: 1,
+      stability: 1,
+      mask: null,
+    },
+  };
+  const regions = image.regions.map((r, i): ScopedPoint => ({
+    id: pointId(job.tenant, job.imageId, i, pack),
+    vector: r.vector,
+    payload: {
+      ...common,
+      kind: "region",
+      regionIndex: i,
+      bbox: r.bbox,
+      area: r.area,
+      predictedIou: r.predictedIou,
+      stability: r.stability,
+      mask: r.mask,
+    },
+  }));
+  return [whole, ...regions];
+}
+
+async function markIndexed(
+  store: TenantStore,
+  imageId: string,
+  extracted: ExtractedImage,
+  pack: string,
+  now: () => Date,
+): Promise<IngestOutcome> {
+  const current = await store.getImage(imageId);
+  if (!current) {
+    // Deleted while we were extracting: remove what we just wrote so no orphan points remain.
+    await store.deleteImagePoints(imageId);
+    return { status: "skipped", reason: "image deleted during ingest" };
+  }
+  const { error: _e, errorCode: _c, ...rest } = current;
+  await store.putImage({
+    ...rest,
+    status: "indexed",
+    width: extracted.width,
+    height: extracted.height,
+    regionCount: extracted.regions.length,
+    pack,
+    updatedAt: now().toISOString(),
+  });
+  return { status: "indexed", regionCount: extracted.regions.length, timings: extracted.timings };
+}
+
+async function finishMissingBlob(store: TenantStore, imageId: string, now: () => Date): Promise<IngestOutcome> {
+  const error = "stored image bytes are missing";
+  await setFailed(store, imageId, "failed", error, "ingest_failed", now);
+  return { status: "failed", retry: false, error, errorCode: "ingest_failed" };
+}
+
+/**
+ * Bad input (the decoder's ImageInputError) fails for good at once; anything else is retried by the
+ * queue, the record staying `queued` with the last error until the final attempt marks it `failed`.
+ */
+async function markFailure(
+  store: TenantStore,
+  imageId: string,
+  err: unknown,
+  attempt: IngestAttempt,
+  now: () => Date,
+): Promise<IngestOutcome> {
+  const inputError = isImageInputError(err);
+  const errorCode = inputError ? err.code : "ingest_failed";
+  const error = err instanceof Error ? err.message : String(err);
+  const retry = !inputError && !attempt.final;
+  await setFailed(store, imageId, retry ? "queued" : "failed", error, errorCode, now);
+  // Failed for good: any points left are from older bytes under this id and would mislead search.
+  if (!retry) await store.deleteImagePoints(imageId);
+  return { status: "failed", retry, error, errorCode };
+}
+
+async function setFailed(
+  store: TenantStore,
+  imageId: string,
+  status: "queued" | "failed",
+  error: string,
+  errorCode: string,
+  now: () => Date,
+): Promise<void> {
+  const current = await store.getImage(imageId);
+  if (!current) return;
+  await store.putImage({ ...current, status, error, errorCode, updatedAt: now().toISOString() });
+}

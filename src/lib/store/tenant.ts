@@ -1,0 +1,80 @@
+/**
+ * Tenant scoping, enforced in one place (DESIGN.md §7). The API and the ingest job never touch the
+ * catalog, blob store or vector store directly: they get a `TenantStore` bound to the caller's tenant,
+ * which passes that tenant on every call and re-checks what comes back, so a bug elsewhere cannot
+ * read or write across tenants.
+ */
+import type { BlobStore, ImageCatalog, ImageRecord, ImageStatus, IngestJob, JobQueue } from "../services.js";
+import { assertSafeId } from "./ids.js";
+import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "./types.js";
+
+export interface TenantBackends {
+  catalog: ImageCatalog;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  jobs?: JobQueue;
+}
+
+export type ScopedRecord = Omit<ImageRecord, "tenant">;
+export type ScopedPoint = Omit<StoredPoint, "payload"> & { payload: Omit<StoredPoint["payload"], "tenant"> };
+
+export interface TenantStore {
+  readonly tenant: string;
+  getImage(id: string): Promise<ImageRecord | null>;
+  putImage(record: ScopedRecord): Promise<ImageRecord>;
+  deleteImage(id: string): Promise<void>;
+  listImages(options?: { status?: ImageStatus; limit?: number }): Promise<ImageRecord[]>;
+  putBlob(id: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  getBlob(id: string): Promise<{ bytes: Uint8Array; contentType: string } | null>;
+  deleteBlob(id: string): Promise<void>;
+  upsertPoints(points: ScopedPoint[]): Promise<void>;
+  deleteImagePoints(imageId: string, keepIds?: readonly string[]): Promise<void>;
+  search(vector: Float32Array, options: SearchOptions): Promise<SearchHit[]>;
+  getPoint(id: string, withVector?: boolean): Promise<StoredPoint | null>;
+  listImagePoints(imageId: string, withVector?: boolean): Promise<StoredPoint[]>;
+  countPoints(filter?: SearchFilter): Promise<number>;
+  enqueue(imageId: string): Promise<void>;
+  /** Waits until the image's job settles, when the queue can tell; false when it cannot. */
+  waitForJob(imageId: string, timeoutMs: number): Promise<boolean>;
+}
+
+export function scopeTenant(backends: TenantBackends, tenant: string): TenantStore {
+  assertSafeId(tenant, "tenant");
+  const { catalog, blobs, vectors, jobs } = backends;
+  const mine = <T extends { tenant: string }>(x: T | null): T | null => (x && x.tenant === tenant ? x : null);
+  const minePoint = (p: StoredPoint | null): StoredPoint | null => (p && p.payload.tenant === tenant ? p : null);
+  const job = (imageId: string): IngestJob => ({ tenant, imageId: assertSafeId(imageId, "image id") });
+
+  return {
+    tenant,
+    getImage: async (id) => mine(await catalog.get(tenant, id)),
+    putImage: async (record) => {
+      const full: ImageRecord = { ...record, tenant };
+      await catalog.put(full);
+      return full;
+    },
+    deleteImage: (id) => catalog.delete(tenant, id),
+    listImages: async (options) => (await catalog.list(tenant, options)).filter((r) => r.tenant === tenant),
+    putBlob: (id, bytes, contentType) => blobs.put(tenant, assertSafeId(id, "image id"), bytes, contentType),
+    getBlob: (id) => blobs.get(tenant, id),
+    deleteBlob: (id) => blobs.delete(tenant, id),
+    upsertPoints: (points) =>
+      vectors.upsert(tenant, points.map((p) => ({ ...p, payload: { ...p.payload, tenant } }))),
+    deleteImagePoints: (imageId, keepIds) => vectors.deleteImage(tenant, imageId, keepIds),
+    search: async (vector, options) =>
+      (await vectors.search(tenant, vector, options)).filter((h) => h.payload.tenant === tenant),
+    getPoint: async (id, withVector) => minePoint(await vectors.get(tenant, id, withVector)),
+    listImagePoints: async (imageId, withVector) =>
+      (await vectors.listImage(tenant, imageId, withVector)).filter((p) => p.payload.tenant === tenant),
+    countPoints: (filter) => vectors.count(tenant, filter),
+    enqueue: async (imageId) => {
+      if (!jobs) throw new Error("no job queue configured");
+      await jobs.enqueue(job(imageId));
+    },
+    waitForJob: async (imageId, timeoutMs) => {
+      if (!jobs?.waitFor) return false;
+      await jobs.waitFor(job(imageId), timeoutMs);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The local server's environment, parsed once (at the entry, functions/local.ts) with zod. Nothing
+ * deeper reads `process.env`: everything below gets these values as arguments.
+ */
+import { z } from "zod";
+import { DEFAULT_LIMITS } from "../../lib/limits.js";
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** `"key1:tenantA,key2:tenantB"` → `{ key1: "tenantA", key2: "tenantB" }`. */
+const apiKeys = z
+  .string()
+  .default("")
+  .transform((s, ctx) => {
+    const out: Record<string, string> = {};
+    for (const pair of s.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const [key, tenant] = pair.split(":");
+      if (!key || !tenant) ctx.addIssue({ code: "custom", message: "expected key:tenant pairs separated by commas" });
+      else out[key] = tenant;
+    }
+    return out;
+  });
+
+export const envSchema = z.object({
+  PORT: int(1, 65535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  MODEL_PACK: z.string().min(1).default("models/shapes-tiny"),
+  /** onnxruntime intra-op threads; 0 = one per physical core. */
+  ORT_INTRA_OP_THREADS: int(0, 256).default(0),
+  ORT_INTER_OP_THREADS: int(1, 256).default(1),
+  /** Ingest jobs run at once (each already uses every core through onnxruntime). */
+  INGEST_CONCURRENCY: int(1, 64).default(1),
+  INGEST_MAX_ATTEMPTS: int(1, 100).default(3),
+  INGEST_BACKOFF_MS: int(0).default(1000),
+  MAX_UPLOAD_BYTES: int(1).default(DEFAULT_LIMITS.maxUploadBytes),
+  MAX_PIXELS: int(1).default(DEFAULT_LIMITS.maxPixels),
+  MAX_SIDE: int(1).default(DEFAULT_LIMITS.maxSide),
+  WAIT_TIMEOUT_MS: int(0).default(DEFAULT_LIMITS.waitTimeoutMs),
+  /** Rows at which the LanceDB ANN index is built. */
+  VECTOR_INDEX_THRESHOLD: int(1).default(50_000),
+  API_KEYS: apiKeys,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid environment: ${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,204 @@
+/**
+ * The embedded VectorStore (DESIGN.md §4) on LanceDB: a maintained embedded vector database whose
+ * table lives in a directory on local disk and survives restarts. One table `points`; cosine distance;
+ * every read and write filtered by tenant in SQL (LanceDB prefilters, so a tenant filter never
+ * starves the top-k).
+ *
+ * Writes are serialised (one writer at a time: LanceDB commits are optimistic, and one process
+ * writing in order keeps "upsert, then delete stale" meaningful). A resolved write is committed.
+ *
+ * Indexes: below `indexThreshold` rows (default 50 000) search is an exact flat scan — fast enough and
+ * exact. Once the table reaches it, an IVF_HNSW_SQ vector index (cosine; partitions chosen by LanceDB)
+ * and scalar indexes on tenant / image_id / id (BTree) and kind (bitmap) are built once. Rows written
+ * after that are still searched (LanceDB scans the unindexed tail exactly) and are folded into the
+ * indexes by `optimize()` after every `optimizeEvery` written rows. Searches on the index re-rank a
+ * `refineFactor`× candidate set with exact vectors, so quantisation costs little recall.
+ */
+import * as lancedb from "@lancedb/lancedb";
+import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../lib/store/types.js";
+import {
+  COLUMNS_NO_VECTOR,
+  assertPointId,
+  filterWhere,
+  fromRow,
+  idListClause,
+  imageClause,
+  pointSchema,
+  sqlString,
+  tenantClause,
+  toRow,
+  type PointRow,
+} from "./lance-rows.js";
+
+export interface LanceStoreOptions {
+  /** Directory of the database. */
+  dir: string;
+  table?: string;
+  indexThreshold?: number;
+  optimizeEvery?: number;
+  /** Candidates re-ranked exactly per requested hit, once a vector index exists. */
+  refineFactor?: number;
+}
+
+const TABLE = "points";
+/** groupByImage over-fetch: first fetch `limit × this`, doubling up to `MAX_GROUP_FETCH`. */
+const GROUP_OVERFETCH = 4;
+const MAX_GROUP_FETCH = 10_000;
+
+export class LanceVectorStore implements VectorStore {
+  private table: lancedb.Table | null = null;
+  private writes: Promise<unknown> = Promise.resolve();
+  private rowsSinceOptimize = 0;
+  private approxRows = 0;
+  private indexed = false;
+
+  private constructor(
+    private readonly db: lancedb.Connection,
+    private readonly opts: Required<LanceStoreOptions>,
+  ) {}
+
+  static async open(options: LanceStoreOptions): Promise<LanceVectorStore> {
+    const opts = { table: TABLE, indexThreshold: 50_000, optimizeEvery: 20_000, refineFactor: 4, ...options };
+    const store = new LanceVectorStore(await lancedb.connect(opts.dir), opts);
+    if ((await store.db.tableNames()).includes(opts.table)) {
+      store.table = await store.db.openTable(opts.table);
+      store.indexed = (await store.table.listIndices()).some((i) => i.columns.includes("vector"));
+      store.approxRows = await store.table.countRows();
+    }
+    return store;
+  }
+
+  async upsert(tenant: string, points: StoredPoint[]): Promise<void> {
+    if (points.length === 0) return;
+    for (const p of points) {
+      assertPointId(p.id);
+      if (p.payload.tenant !== tenant) throw new Error("point tenant does not match the caller's tenant");
+    }
+    return this.write(async () => {
+      const table = await this.tableFor(points[0]!.vector.length);
+      // Keyed on (tenant, id): even a colliding id can never overwrite another tenant's point.
+      await table.mergeInsert(["tenant", "id"]).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(points.map(toRow));
+      await this.maintain(table, points.length);
+    });
+  }
+
+  async deleteImage(tenant: string, imageId: string, keepIds: readonly string[] = []): Promise<void> {
+    const where = [tenantClause(tenant), imageClause(imageId)];
+    if (keepIds.length > 0) where.push(`NOT (${idListClause("id", keepIds)})`);
+    return this.write(async () => {
+      await this.table?.delete(where.join(" AND "));
+    });
+  }
+
+  async search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
+    const where = filterWhere(tenant, options.filter);
+    if (!this.table || where === null || options.limit < 1) return [];
+    if (!options.groupByImage) return this.nearest(vector, where, options.limit);
+    // Over-fetch, keep each image's best hit, fetch more while groups are missing and rows remain.
+    for (let fetch = options.limit * GROUP_OVERFETCH; ; fetch *= 2) {
+      const hits = await this.nearest(vector, where, Math.min(fetch, MAX_GROUP_FETCH));
+      const best = bestPerImage(hits).slice(0, options.limit);
+      if (best.length >= options.limit || hits.length < fetch || fetch >= MAX_GROUP_FETCH) return best;
+    }
+  }
+
+  async get(tenant: string, id: string, withVector = false): Promise<StoredPoint | null> {
+    if (!this.table) return null;
+    const rows = await this.select(`${tenantClause(tenant)} AND id = ${sqlString(assertPointId(id))}`, withVector, 1);
+    return rows[0] ?? null;
+  }
+
+  async listImage(tenant: string, imageId: string, withVector = false): Promise<StoredPoint[]> {
+    if (!this.table) return [];
+    const rows = await this.select(`${tenantClause(tenant)} AND ${imageClause(imageId)}`, withVector);
+    return rows.sort((a, b) => a.payload.regionIndex - b.payload.regionIndex);
+  }
+
+  async count(tenant: string, filter?: SearchFilter): Promise<number> {
+    const where = filterWhere(tenant, filter);
+    if (!this.table || where === null) return 0;
+    return this.table.countRows(where);
+  }
+
+  /** Whether the ANN index exists (tests, benchmarks, health output). */
+  get hasVectorIndex(): boolean {
+    return this.indexed;
+  }
+
+  /** Build the indexes now, whatever the table size (benchmarks; tests of the indexed path). */
+  buildIndexes(): Promise<void> {
+    return this.write(async () => {
+      if (this.table) await this.createIndexes(this.table);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.writes.catch(() => undefined);
+    this.table?.close();
+    this.table = null;
+    this.db.close();
+  }
+
+  private async nearest(vector: Float32Array, where: string, limit: number): Promise<SearchHit[]> {
+    let query = this.table!.vectorSearch(Array.from(vector)).distanceType("cosine").where(where).limit(limit);
+    if (this.indexed) query = query.refineFactor(this.opts.refineFactor);
+    const rows = (await query.toArray()) as PointRow[];
+    return rows.map((row) => {
+      const { vector: _v, ...rest } = row;
+      const point = fromRow(rest);
+      // LanceDB's cosine distance is 1 − cos θ; clamp float32 round-off (1.0000001) into [-1, 1].
+      const score = Math.max(-1, Math.min(1, 1 - (row._distance ?? 1)));
+      return { id: point.id, score, payload: point.payload };
+    });
+  }
+
+  private async select(where: string, withVector: boolean, limit?: number): Promise<StoredPoint[]> {
+    let query = this.table!.query().where(where);
+    if (!withVector) query = query.select(COLUMNS_NO_VECTOR);
+    if (limit !== undefined) query = query.limit(limit);
+    return ((await query.toArray()) as PointRow[]).map(fromRow);
+  }
+
+  /** Runs `fn` after every earlier write; a failed write does not block later ones. */
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(fn, fn);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  private async tableFor(dim: number): Promise<lancedb.Table> {
+    if (!this.table) {
+      this.table = await this.db.createEmptyTable(this.opts.table, pointSchema(dim), { mode: "create", existOk: true });
+    }
+    return this.table;
+  }
+
+  /** Build the indexes once the table is large; afterwards fold new rows in now and then. */
+  private async maintain(table: lancedb.Table, written: number): Promise<void> {
+    this.rowsSinceOptimize += written;
+    if (!this.indexed) {
+      // An upper bound (upserts may replace rows); recounted exactly before deciding.
+      this.approxRows += written;
+      if (this.approxRows < this.opts.indexThreshold) return;
+      this.approxRows = await table.countRows();
+      if (this.approxRows >= this.opts.indexThreshold) await this.createIndexes(table);
+    } else if (this.rowsSinceOptimize >= this.opts.optimizeEvery) {
+      this.rowsSinceOptimize = 0;
+      await table.optimize();
+    }
+  }
+
+  private async createIndexes(table: lancedb.Table): Promise<void> {
+    await table.createIndex("vector", { config: lancedb.Index.hnswSq({ distanceType: "cosine" }), replace: true });
+    for (const column of ["tenant", "image_id", "id"]) {
+      await table.createIndex(column, { config: lancedb.Index.btree(), replace: true });
+    }
+    await table.createIndex("kind", { config: lancedb.Index.bitmap(), replace: true });
+    this.indexed = true;
+  }
+}
+
+function bestPerImage(hits: SearchHit[]): SearchHit[] {
+  const seen = new Set<string>();
+  return hits.filter((h) => !seen.has(h.payload.imageId) && (seen.add(h.payload.imageId), true));
+}
