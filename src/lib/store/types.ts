@@ -46,6 +46,8 @@ export interface SearchOptions {
   filter?: SearchFilter;
   /** One hit per image (its best region). */
   groupByImage?: boolean;
+  /** Scan every vector exactly, bypassing any approximate index (recall checks, benchmarks). */
+  exact?: boolean;
 }
 
 export interface SearchHit {

@@ -93,10 +93,10 @@ export class LanceVectorStore implements VectorStore {
   async search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
     const where = filterWhere(tenant, options.filter);
     if (!this.table || where === null || options.limit < 1) return [];
-    if (!options.groupByImage) return this.nearest(vector, where, options.limit);
+    if (!options.groupByImage) return this.nearest(vector, where, options.limit, options.exact);
     // Over-fetch, keep each image's best hit, fetch more while groups are missing and rows remain.
     for (let fetch = options.limit * GROUP_OVERFETCH; ; fetch *= 2) {
-      const hits = await this.nearest(vector, where, Math.min(fetch, MAX_GROUP_FETCH));
+      const hits = await this.nearest(vector, where, Math.min(fetch, MAX_GROUP_FETCH), options.exact);
       const best = bestPerImage(hits).slice(0, options.limit);
       if (best.length >= options.limit || hits.length < fetch || fetch >= MAX_GROUP_FETCH) return best;
     }
@@ -139,9 +139,10 @@ export class LanceVectorStore implements VectorStore {
     this.db.close();
   }
 
-  private async nearest(vector: Float32Array, where: string, limit: number): Promise<SearchHit[]> {
+  private async nearest(vector: Float32Array, where: string, limit: number, exact = false): Promise<SearchHit[]> {
     let query = this.table!.vectorSearch(Array.from(vector)).distanceType("cosine").where(where).limit(limit);
-    if (this.indexed) query = query.refineFactor(this.opts.refineFactor);
+    if (exact) query = query.bypassVectorIndex();
+    else if (this.indexed) query = query.refineFactor(this.opts.refineFactor);
     const rows = (await query.toArray()) as PointRow[];
     return rows.map((row) => {
       const { vector: _v, ...rest } = row;
