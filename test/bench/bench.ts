@@ -1,0 +1,77 @@
+/**
+ * `npm run bench [-- --quick] [--images N] [--scale 10000,100000,1000000] [--out DIR]`: speed of the
+ * embedded default on this machine — ingest throughput and time per stage, search latency with the
+ * library indexed, batched vs single-prompt decoding, the embedded store at 10k/100k/1M regions
+ * (approximate vs exact), peak memory, and model-FLOP utilisation against a measured MatMul peak.
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadModels } from "../../src/node/server/models.js";
+import { writeShapesSplit } from "../setup/shapes-fixtures.js";
+import { readShapesSplit } from "../support/shapes.js";
+import { benchIngestAndSearch } from "./bench/ingest-speed.js";
+import { batchedVsSingle, measureModelSpeeds } from "./bench/model-speed.js";
+import { benchToMarkdown, stageChart } from "./bench/summary.js";
+import { measureMatmulPeak } from "./matmul-peak.js";
+import { machineInfo, writeResults } from "./report.js";
+import { benchStoreScale, type ScaleResult } from "./store-scale.js";
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    images: { type: "string" },
+    scale: { type: "string" },
+    pack: { type: "string", default: "models/shapes-tiny" },
+    threads: { type: "string", default: "2" },
+    out: { type: "string", default: "results/bench" },
+  },
+});
+
+async function main(): Promise<void> {
+  const threads = Number(args.threads);
+  const images = Number(args.images ?? (args.quick ? 30 : 1000));
+  const scales = (args.scale ?? (args.quick ? "10000" : "10000,100000,1000000")).split(",").map(Number);
+  const log = (s: string) => console.log(s);
+  const t0 = performance.now();
+
+  log(`bench: MatMul peak (onnxruntime, ${threads} threads)…`);
+  const peak = await measureMatmulPeak(threads);
+  const models = await loadModels({ packDir: args.pack, session: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const splitDir = path.resolve("test/fixtures/generated", `bench-test-${images}`);
+  writeShapesSplit(splitDir, images);
+  const scenes = readShapesSplit(splitDir, images);
+
+  log("bench: model speed and FLOP utilisation…");
+  const modelSpeeds = await measureModelSpeeds(models.pack, peak.gflops, 8, models.pack.amg.pointsPerBatch);
+  const decoders = await batchedVsSingle(models.pack, scenes[0]!.png);
+  log(`bench: ingest ${images} images through the local server…`);
+  const { ingest, search } = await benchIngestAndSearch(models, scenes, 200, log);
+  const scale: ScaleResult[] = [];
+  for (const n of scales) {
+    log(`bench: store at ${n} regions…`);
+    scale.push(await benchStoreScale(n, models.pack.manifest.embedder.embedDim, 200, log));
+  }
+  const result = {
+    machine: machineInfo(), pack: models.pack.id, threads, matmulPeak: peak, modelSpeeds, decoders, ingest, search, scale,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - t0) / 1000,
+  };
+  await models.pack.release();
+  const files = await writeResults(args.out, "bench", result, benchToMarkdown(result), stageChart(result));
+  console.log(benchToMarkdown(result));
+  console.log(`\nwrote ${files.join(", ")}`);
+}
+
+export type BenchResult = {
+  machine: ReturnType<typeof machineInfo>; pack: string; threads: number;
+  matmulPeak: Awaited<ReturnType<typeof measureMatmulPeak>>;
+  modelSpeeds: Awaited<ReturnType<typeof measureModelSpeeds>>;
+  decoders: Awaited<ReturnType<typeof batchedVsSingle>>;
+  ingest: Awaited<ReturnType<typeof benchIngestAndSearch>>["ingest"];
+  search: Awaited<ReturnType<typeof benchIngestAndSearch>>["search"];
+  scale: ScaleResult[]; peakRssMiB: number; seconds: number;
+};
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
