@@ -1,0 +1,104 @@
+/**
+ * onnxruntime-node sessions: created once per model at pack load and reused for every call, and
+ * checked against the manifest's tensor specs using the metadata ORT exposes.
+ */
+import * as ort from "onnxruntime-node";
+import type { ModelSpec, TensorSpec } from "./manifest.js";
+
+export interface SessionOptions {
+  /** Threads inside one operator (default 0 = ORT's choice, one per physical core). */
+  intraOpNumThreads?: number;
+  /** Threads across operators; only used when `parallelExecution` is on (default 1). */
+  interOpNumThreads?: number;
+  /** Run independent graph branches in parallel (default false: sequential wins on few cores). */
+  parallelExecution?: boolean;
+}
+
+/** Create an inference session from the model's bytes, graph optimisation "all". */
+export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, {
+    graphOptimizationLevel: "all",
+    executionMode: options.parallelExecution ? "parallel" : "sequential",
+    intraOpNumThreads: options.intraOpNumThreads ?? 0,
+    interOpNumThreads: options.interOpNumThreads ?? 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+  });
+}
+
+/**
+ * Problems between what a session really has and what the manifest says (empty when they agree).
+ * Names must match both ways for inputs (a model input the manifest omits could never be fed);
+ * manifest outputs must exist. dtypes must be equal; ranks must match where ORT knows the shape;
+ * a fixed dim in both must be equal, and a dim the manifest calls dynamic must not be fixed.
+ */
+export function sessionMismatches(session: ort.InferenceSession, spec: ModelSpec): string[] {
+  const problems: string[] = [];
+  problems.push(...compareSide("input", session.inputMetadata, spec.inputs, true));
+  problems.push(...compareSide("output", session.outputMetadata, spec.outputs, false));
+  return problems;
+}
+
+function compareSide(
+  side: "input" | "output",
+  actual: readonly ort.InferenceSession.ValueMetadata[],
+  expected: readonly TensorSpec[],
+  bothWays: boolean,
+): string[] {
+  const problems: string[] = [];
+  const has = actual.map((m) => m.name).join(", ");
+  for (const want of expected) {
+    const got = actual.find((m) => m.name === want.name);
+    if (!got) {
+      problems.push(`${side} "${want.name}" missing (has: ${has})`);
+      continue;
+    }
+    if (!got.isTensor) {
+      problems.push(`${side} "${want.name}" is not a tensor`);
+      continue;
+    }
+    problems.push(...compareTensor(side, want, got));
+  }
+  if (bothWays) {
+    for (const m of actual) {
+      if (!expected.some((e) => e.name === m.name)) problems.push(`${side} "${m.name}" is not in the manifest`);
+    }
+  }
+  return problems;
+}
+
+function compareTensor(side: string, want: TensorSpec, got: ort.InferenceSession.TensorValueMetadata): string[] {
+  const problems: string[] = [];
+  if (got.type !== want.dtype) problems.push(`${side} "${want.name}" has dtype ${got.type}, manifest says ${want.dtype}`);
+  if (got.shape.length === 0) return problems; // ORT does not know the shape: nothing more to check
+  const shape = `[${got.shape.join(", ")}]`;
+  if (got.shape.length !== want.shape.length) {
+    problems.push(`${side} "${want.name}" has rank ${got.shape.length} ${shape}, manifest says rank ${want.shape.length} [${want.shape.join(", ")}]`);
+    return problems;
+  }
+  want.shape.forEach((w, i) => {
+    const g = got.shape[i];
+    if (typeof g !== "number" || g < 0) return; // dynamic in the model: accepts whatever the manifest fixes
+    if (typeof w === "number" && w !== g) problems.push(`${side} "${want.name}" dim ${i} is ${g}, manifest says ${w} (model ${shape})`);
+    if (typeof w === "string") problems.push(`${side} "${want.name}" dim ${i} is fixed at ${g}, manifest says dynamic "${w}" (model ${shape})`);
+  });
+  return problems;
+}
+
+/** Run a session and return the named outputs as float32 arrays with their dims. */
+export async function runFloat(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  outputs: readonly string[],
+): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
+  const result = await session.run(feeds, outputs as string[]);
+  const out: Record<string, { data: Float32Array; dims: readonly number[] }> = {};
+  for (const name of outputs) {
+    const t = result[name];
+    if (!t || !(t.data instanceof Float32Array)) throw new Error(`model output "${name}" missing or not float32`);
+    out[name] = { data: t.data, dims: t.dims };
+  }
+  return out;
+}
+
+export { ort };

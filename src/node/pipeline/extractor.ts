@@ -1,0 +1,100 @@
+/**
+ * The Node model pipeline behind `RegionExtractor` and `TextEmbedder` (src/lib/services.ts):
+ * bytes → decode (limits first) → AMG regions → Alpha-CLIP vectors (one whole-image pass with
+ * alpha = 1, then one pass per region, batched) → COCO RLE masks.
+ */
+import { resolveAmgParams, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/index.js";
+import { rleEncodeRowMajor } from "../../lib/masks/index.js";
+import type { ExtractedImage, ExtractedRegion, RegionExtractor, TextEmbedder } from "../../lib/services.js";
+import { decodeImage, type DecodeLimits } from "../imaging/index.js";
+import { AlphaRasterizer } from "../models/alpha.js";
+import { generateMasks, type AmgRegion } from "../models/amg.js";
+import { createImageEmbedder, createTextEncoder, type AlphaWriter } from "../models/embedder.js";
+import type { ModelPack } from "../models/pack.js";
+import { embedderImage } from "../models/preprocess.js";
+import { createSegmenter, type SegmenterOptions } from "../models/segmenter.js";
+import { addTime, type StageTimings } from "../models/timings.js";
+
+export interface RegionExtractorOptions {
+  /** Byte / pixel limits of the decoder (defaults: DEFAULT_DECODE_LIMITS). */
+  limits?: Partial<DecodeLimits>;
+  /** AMG overrides on top of the pack's (`manifest.segmenter.amg` over SAM's defaults). */
+  amg?: AmgParamsOverrides;
+  /** Alpha-CLIP rows per call (default 8). */
+  embedBatchSize?: number;
+  /** Keep at most this many regions (highest predicted IoU first); default unlimited. */
+  maxRegions?: number;
+  segmenter?: SegmenterOptions;
+}
+
+/**
+ * `extract(bytes)` returns regions in AMG's order (best predicted IoU first), each with a COCO RLE
+ * mask, a bbox `[x, y, w, h]` with pycocotools' exclusive extent (`w = maxX − minX + 1`, as
+ * `rleToBoxXywh` gives), area, predicted IoU, stability and a unit vector; plus the whole-image
+ * unit vector and per-stage `timings` in ms: decode, preprocess, encoder, decoder, filter,
+ * upsample, postprocess (only with small-region clean-up), embed, rle, total.
+ * Throws `ImageInputError` for bad input (see src/node/imaging).
+ */
+export function createRegionExtractor(pack: ModelPack, options: RegionExtractorOptions = {}): RegionExtractor {
+  const params: AmgParams = options.amg ? resolveAmgParams({ ...pack.manifest.segmenter.amg, ...options.amg }) : pack.amg;
+  const segmenter = createSegmenter(pack, options.segmenter);
+  const embedder = createImageEmbedder(pack, { batchSize: options.embedBatchSize ?? 8 });
+  const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd } = pack.manifest.embedder;
+  const maskThreshold = pack.manifest.segmenter.maskThreshold;
+
+  return {
+    pack: pack.id,
+    async extract(bytes) {
+      const timings: StageTimings = {};
+      const start = performance.now();
+      const image = await decodeImage(bytes, options.limits ?? {});
+      addTime(timings, "decode", start);
+      let regions = await generateMasks(segmenter, image, params, maskThreshold, timings);
+      if (options.maxRegions !== undefined) regions = regions.slice(0, options.maxRegions);
+
+      let t = performance.now();
+      const { data: pixels } = embedderImage(image, E, imageMean, imageStd);
+      addTime(timings, "preprocess", t);
+      t = performance.now();
+      const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
+      const writers: AlphaWriter[] = [(out, offset) => alpha.full(out, offset), ...regions.map((r) => regionAlpha(alpha, r))];
+      const [imageVector, ...vectors] = await embedder.embed(pixels, writers);
+      addTime(timings, "embed", t);
+
+      t = performance.now();
+      const extracted = regions.map((r, i) => toExtractedRegion(r, vectors[i]!, image.height, image.width));
+      addTime(timings, "rle", t);
+      timings["total"] = performance.now() - start;
+      return { width: image.width, height: image.height, imageVector: imageVector!, regions: extracted, timings } satisfies ExtractedImage;
+    },
+  };
+}
+
+function regionAlpha(alpha: AlphaRasterizer, r: AmgRegion): AlphaWriter {
+  const [x0, y0, x1, y1] = r.boxXyxy;
+  return (out, offset) => alpha.normalised(r.mask, { x0, y0, x1, y1 }, out, offset);
+}
+
+function toExtractedRegion(r: AmgRegion, vector: Float32Array, h: number, w: number): ExtractedRegion {
+  const [x0, y0, x1, y1] = r.boxXyxy;
+  return {
+    mask: rleEncodeRowMajor(r.mask, h, w),
+    bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
+    area: r.area,
+    predictedIou: r.predictedIou,
+    stability: r.stability,
+    vector,
+  };
+}
+
+/** `TextEmbedder` on the pack's Alpha-CLIP text tower: unit vectors. */
+export function createTextEmbedder(pack: ModelPack): TextEmbedder {
+  const encoder = createTextEncoder(pack, "text");
+  return {
+    pack: pack.id,
+    async embedText(text) {
+      const [v] = await encoder.embed([text]);
+      return v!;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createRegionExtractor, createTextEmbedder } from "./extractor.js";
+export type { RegionExtractorOptions } from "./extractor.js";

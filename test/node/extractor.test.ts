@@ -1,0 +1,100 @@
+/**
+ * The real bundled pack end to end on a generated shapes scene. Structural invariants only:
+ * quality is measured by the benchmarks, and the pack may be randomly initialised.
+ */
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rleArea, rleDecodeToRowMajor, rleToBoxXywh } from "../../src/lib/masks/index.js";
+import type { ExtractedImage } from "../../src/lib/services.js";
+import { ImageInputError } from "../../src/node/imaging/index.js";
+import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
+import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/index.js";
+import { PACK_DIR } from "./pack-helpers.js";
+
+const W = 320, H = 240;
+const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">
+  <rect width="100%" height="100%" fill="#d8d2c4"/>
+  <circle cx="80" cy="80" r="50" fill="#d62828"/>
+  <rect x="170" y="40" width="110" height="90" fill="#1d4ed8"/>
+  <polygon points="60,220 140,120 220,220" fill="#15803d"/>
+  <polygon points="260,150 285,200 240,200" fill="#eab308"/>
+</svg>`;
+// Random-init packs predict low IoUs: switch the quality filters off so regions come through.
+const AMG = { pointsPerSide: 8, predIouThresh: 0, stabilityScoreThresh: 0 };
+
+let pack: ModelPack;
+let png: Uint8Array;
+let result: ExtractedImage;
+
+const norm = (v: Float32Array): number => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+
+beforeAll(async () => {
+  pack = await loadModelPack(PACK_DIR, { session: { intraOpNumThreads: 1 } });
+  png = await sharp(Buffer.from(SVG)).png().toBuffer();
+  result = await createRegionExtractor(pack, { amg: AMG, embedBatchSize: 4 }).extract(png);
+});
+afterAll(async () => {
+  await pack?.release();
+});
+
+describe("createRegionExtractor on the bundled pack", () => {
+  it("returns the image size, a unit whole-image vector and per-stage timings", () => {
+    expect([result.width, result.height]).toEqual([W, H]);
+    expect(result.imageVector).toHaveLength(pack.manifest.embedder.embedDim);
+    expect(norm(result.imageVector)).toBeCloseTo(1, 5);
+    for (const stage of ["decode", "preprocess", "encoder", "decoder", "filter", "upsample", "embed", "rle", "total"]) {
+      expect(result.timings[stage], stage).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("returns regions whose RLE masks, boxes and areas agree, with unit vectors", () => {
+    expect(result.regions.length).toBeGreaterThan(0);
+    for (const r of result.regions) {
+      expect(r.mask.size).toEqual([H, W]);
+      const mask = rleDecodeToRowMajor(r.mask);
+      expect(mask).toHaveLength(W * H);
+      const ones = mask.reduce((s, v) => s + (v ? 1 : 0), 0);
+      expect(r.area).toBe(ones);
+      expect(r.area).toBeGreaterThan(0);
+      expect(rleArea(r.mask)).toBe(r.area);
+      expect(r.bbox).toEqual(rleToBoxXywh(r.mask));
+      expect(r.vector).toHaveLength(pack.manifest.embedder.embedDim);
+      expect(norm(r.vector)).toBeCloseTo(1, 5);
+      expect(Number.isFinite(r.predictedIou) && Number.isFinite(r.stability)).toBe(true);
+    }
+    const ious = result.regions.map((r) => r.predictedIou);
+    expect(ious).toEqual([...ious].sort((a, b) => b - a)); // best first, as SAM's NMS leaves them
+  });
+
+  it("gives the same regions through the single-prompt decoder fallback", async () => {
+    const single = await createRegionExtractor(pack, { amg: AMG, segmenter: { preferSingleDecoder: true } }).extract(png);
+    expect(single.regions.map((r) => r.bbox)).toEqual(result.regions.map((r) => r.bbox));
+    single.regions.forEach((r, i) => expect(r.predictedIou).toBeCloseTo(result.regions[i]!.predictedIou, 4));
+  });
+
+  it("runs with crop layers", async () => {
+    const cropped = await createRegionExtractor(pack, { amg: { ...AMG, pointsPerSide: 4, cropNLayers: 1 }, maxRegions: 5 }).extract(png);
+    expect(cropped.regions.length).toBeGreaterThan(0);
+    expect(cropped.regions.length).toBeLessThanOrEqual(5);
+    for (const r of cropped.regions) expect(r.mask.size).toEqual([H, W]);
+  });
+
+  it("rejects bad input with ImageInputError", async () => {
+    const gif = await sharp(Buffer.from(SVG)).gif().toBuffer();
+    const err = await createRegionExtractor(pack).extract(gif).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImageInputError);
+    expect((err as ImageInputError).code).toBe("unsupported_media_type");
+  });
+});
+
+describe("createTextEmbedder", () => {
+  it("returns deterministic unit vectors that differ between texts", async () => {
+    const text = createTextEmbedder(pack);
+    expect(text.pack).toBe(pack.id);
+    const a = await text.embedText("a red circle"), b = await text.embedText("a red circle"), c = await text.embedText("a blue square");
+    expect(a).toHaveLength(pack.manifest.embedder.embedDim);
+    expect(norm(a)).toBeCloseTo(1, 5);
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+});

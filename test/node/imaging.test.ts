@@ -1,0 +1,123 @@
+import { deflateSync } from "node:zlib";
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import { decodeImage, ImageInputError, probeImage, sniffImageFormat } from "../../src/node/imaging/index.js";
+
+/** A w×h RGB image: left half red, right half blue (so orientation is visible). */
+function halves(w: number, h: number): Buffer {
+  const data = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set(x < w / 2 ? [255, 0, 0] : [0, 0, 255], (y * w + x) * 3);
+  return data;
+}
+const raw = (w: number, h: number) => sharp(halves(w, h), { raw: { width: w, height: h, channels: 3 } });
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ImageInputError);
+  expect((err as ImageInputError).code).toBe(code);
+}
+
+/**
+ * A small PNG whose IHDR declares `w×h` 8-bit RGB but whose IDAT holds only 1000 zero bytes
+ * (deflated): a "pixel bomb" header with almost no data behind it.
+ */
+function pngDeclaring(w: number, h: number): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.alloc(1000))), chunk("IEND", Buffer.alloc(0))]);
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+function crc32(buf: Uint8Array): number {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+describe("decodeImage", () => {
+  it("decodes PNG, JPEG and WebP to RGB HWC", async () => {
+    for (const fmt of ["png", "jpeg", "webp"] as const) {
+      const bytes = await raw(20, 10).toFormat(fmt, fmt === "png" ? {} : { quality: 100 }).toBuffer();
+      const img = await decodeImage(bytes);
+      expect(img).toMatchObject({ format: fmt, width: 20, height: 10 });
+      expect(img.data.length).toBe(20 * 10 * 3);
+      expect(img.data[0]).toBeGreaterThan(200); // red on the left
+      expect(img.data[(5 * 20 + 19) * 3 + 2]).toBeGreaterThan(200); // blue on the right
+    }
+  });
+
+  it("refuses GIF and BMP as unsupported, and non-image bytes too", async () => {
+    const gif = await raw(8, 8).gif().toBuffer();
+    expect(sniffImageFormat(gif)).toBe("gif");
+    await expectCode(decodeImage(gif), "unsupported_media_type");
+    const bmp = Buffer.concat([Buffer.from("BM"), Buffer.alloc(60)]);
+    await expectCode(decodeImage(bmp), "unsupported_media_type");
+    await expectCode(decodeImage(new TextEncoder().encode("hello, not an image")), "unsupported_media_type");
+  });
+
+  it("does not trust the container's claims: a PNG renamed .jpg is still decoded as PNG", async () => {
+    const png = await raw(4, 4).png().toBuffer();
+    expect((await probeImage(png)).format).toBe("png");
+  });
+
+  it("refuses a PNG whose header declares 20000×20000 before decoding anything", async () => {
+    const bytes = pngDeclaring(20000, 20000);
+    await expectCode(probeImage(bytes), "image_too_large");
+    await expectCode(decodeImage(bytes), "image_too_large");
+    expect(bytes.length).toBeLessThan(200);
+    // The same trick under the limits gets as far as the decoder, which runs out of pixel data.
+    await expectCode(decodeImage(pngDeclaring(30, 30)), "invalid_image");
+  });
+
+  it("applies byte and pixel limits passed in", async () => {
+    const png = await raw(40, 30).png().toBuffer();
+    await expectCode(decodeImage(png, { maxBytes: 10 }), "payload_too_large");
+    await expectCode(decodeImage(png, { maxPixels: 1000 }), "image_too_large");
+    await expectCode(decodeImage(png, { maxSide: 39 }), "image_too_large");
+    expect((await decodeImage(png, { maxPixels: 1200, maxSide: 40 })).width).toBe(40);
+  });
+
+  it("reports a truncated JPEG as invalid_image", async () => {
+    const jpeg = await raw(64, 64).jpeg().toBuffer();
+    await expectCode(decodeImage(jpeg.subarray(0, Math.floor(jpeg.length * 0.6))), "invalid_image");
+  });
+
+  it("applies EXIF orientation: a 90°-rotated JPEG comes back upright with swapped size", async () => {
+    // Stored 30×20 (left red, right blue) with orientation 6 = "rotate 90° clockwise to view".
+    const jpeg = await raw(30, 20).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+    expect(await probeImage(jpeg)).toEqual({ format: "jpeg", width: 20, height: 30 });
+    const img = await decodeImage(jpeg);
+    expect([img.width, img.height]).toEqual([20, 30]);
+    // After a clockwise turn the stored left (red) half is on top, the blue half at the bottom.
+    expect(img.data[(2 * 20 + 10) * 3]).toBeGreaterThan(200);
+    expect(img.data[(27 * 20 + 10) * 3 + 2]).toBeGreaterThan(200);
+  });
+
+  it("flattens alpha onto white and keeps only the first frame", async () => {
+    const rgba = Buffer.alloc(4 * 4 * 4); // fully transparent
+    const png = await sharp(rgba, { raw: { width: 4, height: 4, channels: 4 } }).png().toBuffer();
+    const img = await decodeImage(png);
+    expect(Array.from(img.data.subarray(0, 3))).toEqual([255, 255, 255]);
+    // Animated WebP with 2 frames of 6×5: the first frame only, not a 6×10 strip.
+    const frames = Buffer.concat([halves(6, 5), Buffer.alloc(6 * 5 * 3, 7)]);
+    const webpAnim = await sharp(frames, { raw: { width: 6, height: 10, channels: 3, pageHeight: 5 } }).webp({ lossless: true }).toBuffer();
+    expect((await sharp(webpAnim).metadata()).pages).toBe(2);
+    const first = await decodeImage(webpAnim);
+    expect([first.width, first.height]).toEqual([6, 5]);
+    expect(first.data[0]).toBeGreaterThan(200);
+  });
+});
