@@ -22,6 +22,7 @@ export { maskIouRowMajor } from "./iou.js";
 export {
   lowResBoxToOriginalXyxy,
   resizedSizeLongestSide,
+  upsampleWindowXyxy,
   thresholdLogits,
   upsampleLowResLogits,
   upsampleLowResLogitsToMask,

@@ -57,6 +57,10 @@ export function upsampleLowResLogits(
 /**
  * `thresholdLogits(upsampleLowResLogits(...), threshold)` without materialising the float image:
  * row-major `[outH, outW]` 0/1 mask, 1 where the upsampled logit is `> threshold`.
+ *
+ * `window` (inclusive output-pixel box `[x0, y0, x1, y1]`) restricts the work to that box and leaves
+ * the rest 0. The result is unchanged when the window covers every output pixel whose taps reach a
+ * low-res logit above `threshold` — see `upsampleWindowXyxy`, which gives such a box.
  */
 export function upsampleLowResLogitsToMask(
   lowRes: Float32Array,
@@ -68,13 +72,44 @@ export function upsampleLowResLogitsToMask(
   outH: number,
   outW: number,
   threshold: number,
+  window?: BoxXyxy,
 ): Uint8Array {
   const mask = new Uint8Array(outH * outW);
+  const [x0, y0, x1, y1] = clampWindow(window, outH, outW);
   upsampleRows(lowRes, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW, (y, row) => {
     const base = y * outW;
-    for (let x = 0; x < outW; x++) if (row[x]! > threshold) mask[base + x] = 1;
-  });
+    for (let x = x0; x <= x1; x++) if (row[x - x0]! > threshold) mask[base + x] = 1;
+  }, [x0, y0, x1, y1]);
   return mask;
+}
+
+/**
+ * An output-pixel window (inclusive `[x0, y0, x1, y1]`) outside which the upsampled mask of a low-res
+ * mask with box `boxLowRes` (inclusive low-res indices of its pixels above threshold) is 0. Each
+ * output value is a convex combination of its composed taps, so it can exceed the threshold only if
+ * a tap does; the taps of an output pixel lie within two low-res pixels of where it projects, so
+ * the box grown by two low-res pixels (plus a pixel of rounding) contains every positive pixel.
+ */
+export function upsampleWindowXyxy(
+  boxLowRes: BoxXyxy,
+  lowH: number,
+  lowW: number,
+  paddedSize: number,
+  resizedH: number,
+  resizedW: number,
+  outH: number,
+  outW: number,
+): BoxXyxy {
+  const [bx0, by0, bx1, by1] = boxLowRes;
+  const grown: BoxXyxy = [Math.max(0, bx0 - 2), Math.max(0, by0 - 2), Math.min(lowW - 1, bx1 + 2), Math.min(lowH - 1, by1 + 2)];
+  const [x0, y0, x1, y1] = lowResBoxToOriginalXyxy(grown, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW);
+  return [Math.max(0, Math.floor(x0) - 1), Math.max(0, Math.floor(y0) - 1), Math.min(outW - 1, Math.ceil(x1) + 1), Math.min(outH - 1, Math.ceil(y1) + 1)];
+}
+
+function clampWindow(window: BoxXyxy | undefined, outH: number, outW: number): BoxXyxy {
+  if (!window) return [0, 0, outW - 1, outH - 1];
+  const [x0, y0, x1, y1] = window;
+  return [Math.max(0, Math.floor(x0)), Math.max(0, Math.floor(y0)), Math.min(outW - 1, Math.ceil(x1)), Math.min(outH - 1, Math.ceil(y1))];
 }
 
 /** 0/1 mask (same layout as `logits`), 1 where `logits[i] > threshold` (SAM's `masks > mask_threshold`). */
@@ -115,7 +150,11 @@ export function lowResBoxToOriginalXyxy(
   ];
 }
 
-/** Shared driver: horizontal pass over every low-res row, then one vertical pass per output row. */
+/**
+ * Shared driver: horizontal pass over every low-res row, then one vertical pass per output row.
+ * With `window` (inclusive output box), only its columns and rows are computed and `emit` gets rows
+ * of the window's width, indexed from its left edge.
+ */
 function upsampleRows(
   lowRes: Float32Array,
   lowH: number,
@@ -126,26 +165,30 @@ function upsampleRows(
   outH: number,
   outW: number,
   emit: (y: number, row: Float64Array) => void,
+  window: BoxXyxy = [0, 0, outW - 1, outH - 1],
 ): void {
   checkGeometry(lowRes.length, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW);
+  const [wx0, wy0, wx1, wy1] = window;
+  const width = wx1 - wx0 + 1;
+  if (width <= 0 || wy1 < wy0) return;
   const tx = composedTaps(lowW, paddedSize, resizedW, outW);
   const ty = composedTaps(lowH, paddedSize, resizedH, outH);
-  // Horizontal pass: [lowH, lowW] → [lowH, outW]; cheap because lowH is small (e.g. 256).
-  const mid = new Float64Array(lowH * outW);
+  // Horizontal pass: [lowH, lowW] → [lowH, width]; cheap because lowH is small (e.g. 256).
+  const mid = new Float64Array(lowH * width);
   for (let r = 0; r < lowH; r++) {
-    const src = r * lowW, dst = r * outW;
-    for (let x = 0; x < outW; x++) {
+    const src = r * lowW, dst = r * width;
+    for (let x = wx0; x <= wx1; x++) {
       let acc = 0;
       for (let k = 0, n = tx.count[x]!; k < n; k++) {
         acc += tx.weight[x * MAX_TAPS + k]! * lowRes[src + tx.index[x * MAX_TAPS + k]!]!;
       }
-      mid[dst + x] = acc;
+      mid[dst + x - wx0] = acc;
     }
   }
   // Vertical pass: each output row is a weighted sum of a few contiguous `mid` rows.
-  const row = new Float64Array(outW);
-  for (let y = 0; y < outH; y++) {
-    weightedRowSum(mid, outW, ty, y, row);
+  const row = new Float64Array(width);
+  for (let y = wy0; y <= wy1; y++) {
+    weightedRowSum(mid, width, ty, y, row);
     emit(y, row);
   }
 }

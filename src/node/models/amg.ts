@@ -16,7 +16,10 @@ import {
   uncropMaskRowMajor,
   type AmgParams,
 } from "../../lib/amg/index.js";
-import { boxAreaXyxy, lowResBoxToOriginalXyxy, maskToBoxXyxyRowMajor, nmsXyxy, upsampleLowResLogitsToMask } from "../../lib/masks/index.js";
+import {
+  boxAreaXyxy, logitsToBoxXyxyRowMajor, lowResBoxToOriginalXyxy, maskToBoxXyxyRowMajor, nmsXyxy,
+  upsampleLowResLogitsToMask, upsampleWindowXyxy,
+} from "../../lib/masks/index.js";
 import type { BoxXyxy } from "../../lib/masks/types.js";
 import type { RgbImage } from "./preprocess.js";
 import type { DecodedBatch, ImageEncoding, Segmenter } from "./segmenter.js";
@@ -172,7 +175,11 @@ function crossCropNms(survivors: Survivor[], threshold: number): Survivor[] {
 
 function upsample(s: Survivor, S: number, maskThreshold: number, h: number, w: number): AmgRegion {
   const { resizedH, resizedW } = s.encoding.geometry;
-  const local = upsampleLowResLogitsToMask(s.logits, s.lowH, s.lowW, S, resizedH, resizedW, s.encoding.height, s.encoding.width, maskThreshold);
+  const { height, width } = s.encoding;
+  // Only the neighbourhood of the mask's low-res box can come out positive: skip the rest.
+  const lowBox = logitsToBoxXyxyRowMajor(s.logits, 0, s.lowH, s.lowW, maskThreshold);
+  const window = upsampleWindowXyxy(lowBox, s.lowH, s.lowW, S, resizedH, resizedW, height, width);
+  const local = upsampleLowResLogitsToMask(s.logits, s.lowH, s.lowW, S, resizedH, resizedW, height, width, maskThreshold, window);
   const mask = uncropMaskRowMajor(local, s.cropBox, h, w);
   return { mask, boxXyxy: maskToBoxXyxyRowMajor(mask, h, w), area: countOnes(mask), predictedIou: s.predictedIou, stability: s.stability };
 }
