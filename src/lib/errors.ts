@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   ingest_failed: 500,
+  // A dependency (the vector store) answered with an error we cannot fix by retrying here.
+  upstream_error: 502,
   unavailable: 503,
 } as const;
 

@@ -1,0 +1,206 @@
+/**
+ * Qdrant adapter behaviour beyond the shared conformance suite: bootstrap, mismatch errors, error
+ * mapping and retries (failures injected by the fake Qdrant, through the real client and socket).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ApiError } from "../../src/lib/errors.js";
+import { CollectionMismatchError, createQdrantStore, qdrantOptionsFromEnv, type QdrantStoreOptions } from "../../src/lib/store/qdrant/index.js";
+import { DIM, point, unit } from "./conformance.js";
+import { FakeQdrant } from "./qdrant-fake.js";
+
+let fake: FakeQdrant;
+beforeAll(async () => {
+  fake = await FakeQdrant.start();
+});
+afterAll(async () => {
+  await fake?.close();
+});
+afterEach(() => {
+  // Whatever a test injected and recorded, every request the adapter sent must still be valid.
+  expect(fake.requests.flatMap((r) => r.errors)).toEqual([]);
+});
+
+let seq = 0;
+const fresh = () => `adapter_${seq++}`;
+const open = (o: Partial<QdrantStoreOptions> = {}) =>
+  createQdrantStore({ url: fake.url, collection: o.collection ?? fresh(), dim: DIM, retry: { baseDelayMs: 1, maxDelayMs: 50 }, ...o });
+const ops = (op: string) => fake.requests.filter((r) => r.operationId === op);
+const rejection = async (p: Promise<unknown>): Promise<ApiError> => {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ApiError);
+  return err as ApiError;
+};
+
+describe("Qdrant bootstrap", () => {
+  it("creates the collection with the named cosine vector, HNSW params and payload indexes", async () => {
+    const collection = fresh();
+    const store = await open({ collection, hnsw: { m: 24, efConstruct: 200, payloadM: 12 } });
+    expect(store.bootstrap).toMatchObject({ created: true, serverVersion: "1.19.0", indexesCreated: ["tenant", "image_id", "kind", "area"] });
+    const col = fake.engine.collections.get(collection)!;
+    expect(col.vectors).toEqual({ region: { size: DIM, distance: "Cosine" } });
+    expect(col.config.hnsw_config).toEqual({ m: 24, ef_construct: 200, payload_m: 12 });
+    expect(col.config.quantization_config).toBeUndefined();
+    expect(col.indexes.tenant).toEqual({ data_type: "keyword", params: { type: "keyword", is_tenant: true } });
+    expect(col.indexes.area?.data_type).toBe("integer");
+    expect(Object.keys(col.indexes).sort()).toEqual(["area", "image_id", "kind", "tenant"]);
+  });
+
+  it("is safe to repeat, also when several instances start at once", async () => {
+    const collection = fresh();
+    const before = ops("create_collection").length;
+    const stores = await Promise.all([open({ collection }), open({ collection }), open({ collection })]);
+    expect(stores.filter((s) => s.bootstrap!.created)).toHaveLength(1);
+    const again = await open({ collection });
+    expect(again.bootstrap).toMatchObject({ created: false, indexesCreated: [] });
+    await again.upsert("t", [point("t", "img", 0, unit(1))]);
+    expect(await stores[0]!.count("t")).toBe(1);
+    // Whoever lost a creation race (a 409 from the fake) re-read the collection instead of failing.
+    expect(ops("create_collection").length - before).toBeGreaterThanOrEqual(1);
+  });
+
+  it("int8 quantisation: configured on create, searched with rescoring", async () => {
+    const collection = fresh();
+    const store = await open({ collection, quantization: true, oversampling: 3 });
+    expect(fake.engine.collections.get(collection)!.config.quantization_config).toEqual({ scalar: { type: "int8", quantile: 0.99, memory: "pinned" } });
+    await store.upsert("t", [point("t", "a", 0, unit(1))]);
+    await store.search("t", unit(1), { limit: 1 });
+    expect(ops("query_points").at(-1)!.body).toMatchObject({ params: { quantization: { rescore: true, oversampling: 3 } } });
+  });
+
+  it("refuses an existing collection of another dimension or distance, and changes nothing", async () => {
+    const collection = fresh();
+    await open({ collection });
+    const err = await open({ collection, dim: DIM * 2 }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CollectionMismatchError);
+    expect((err as Error).message).toMatch(new RegExp(`stores ${DIM}-dimensional vectors but the model pack makes ${DIM * 2}`));
+    expect(fake.engine.collections.get(collection)!.vectors.region!.size).toBe(DIM);
+
+    fake.engine.create("dot_distance", { vectors: { region: { size: DIM, distance: "Dot" } } });
+    await expect(open({ collection: "dot_distance" })).rejects.toThrow(/uses Dot distance but region-search needs Cosine/);
+    fake.engine.create("unnamed_vector", { vectors: { size: DIM, distance: "Cosine" } });
+    await expect(open({ collection: "unnamed_vector" })).rejects.toThrow(/has no named vector "region"/);
+    expect(ops("delete_collection")).toEqual([]);
+  });
+
+  it("sends the API key", async () => {
+    const secured = await FakeQdrant.start({ apiKey: "s3cret" });
+    try {
+      const warn = console.warn;
+      console.warn = () => undefined; // the client warns about an API key over plain http
+      try {
+        await expect(createQdrantStore({ url: secured.url, apiKey: "s3cret", collection: "k", dim: DIM })).resolves.toBeDefined();
+        const err = await rejection(createQdrantStore({ url: secured.url, apiKey: "wrong", collection: "k", dim: DIM }));
+        expect(err.status).toBe(502);
+      } finally {
+        console.warn = warn;
+      }
+    } finally {
+      await secured.close();
+    }
+  });
+});
+
+describe("Qdrant error mapping", () => {
+  it("429 → 429 with Retry-After, not retried when the wait is longer than the back-off budget", async () => {
+    const store = await open();
+    const before = ops("query_points").length;
+    fake.fail({ operationId: "query_points", status: 429, headers: { "Retry-After": "7" } });
+    const err = await rejection(store.search("t", unit(1), { limit: 3 }));
+    expect([err.status, err.code, err.options.headers]).toEqual([429, "rate_limited", { "Retry-After": "7" }]);
+    expect(ops("query_points").length - before).toBe(1);
+  });
+
+  it("a Qdrant 500 → 502 with the store's message on one line, trimmed", async () => {
+    const store = await open();
+    const before = ops("count_points").length;
+    const long = `Service internal error: segment\nfailure ${"x".repeat(500)}`;
+    fake.fail({ operationId: "count_points", status: 500, body: { status: { error: long }, time: 0 } });
+    const err = await rejection(store.count("t"));
+    expect([err.status, err.code]).toEqual([502, "upstream_error"]);
+    expect(err.message).toMatch(/^vector store error: Service internal error: segment failure x+…$/);
+    expect(err.message.length).toBeLessThan(240);
+    expect(ops("count_points").length - before).toBe(1); // a 500 is not transient: no retry
+  });
+
+  it("a request that hangs → 503 after the client timeout", async () => {
+    const store = await open({ timeoutMs: 150, retry: { attempts: 1 } });
+    fake.fail({ operationId: "scroll_points", hang: true });
+    const started = Date.now();
+    const err = await rejection(store.listImage("t", "img"));
+    expect([err.status, err.code, err.message]).toEqual([503, "unavailable", "vector store timed out"]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("an unreachable server → 503", async () => {
+    const gone = await FakeQdrant.start();
+    const url = gone.url;
+    await gone.close();
+    const err = await rejection(createQdrantStore({ url, collection: "x", dim: DIM, retry: { attempts: 2, baseDelayMs: 1 } }));
+    expect([err.status, err.message]).toEqual([503, "vector store unreachable"]);
+  });
+
+  it("bad input never reaches Qdrant: wrong dimension, foreign tenant, unsafe ids", async () => {
+    const store = await open();
+    const before = fake.requests.length;
+    await expect(store.search("t", new Float32Array(DIM + 1), { limit: 1 })).rejects.toMatchObject({ status: 400 });
+    await expect(store.upsert("t", [point("u", "img", 0, unit(1))])).rejects.toMatchObject({ status: 400 });
+    await expect(store.count("../t")).rejects.toThrow(/invalid tenant/);
+    expect(await store.get("t", "not-a-uuid")).toBeNull();
+    expect(fake.requests.length).toBe(before);
+  });
+});
+
+describe("Qdrant retries: only idempotent operations", () => {
+  it("reads and upserts (deterministic ids) are retried on 503 and timeouts", async () => {
+    const store = await open({ timeoutMs: 200 });
+    let before = ops("upsert_points").length;
+    fake.fail({ operationId: "upsert_points", status: 503 });
+    await store.upsert("t", [point("t", "img", 0, unit(1))]);
+    expect(ops("upsert_points").length - before).toBe(2);
+
+    before = ops("count_points").length;
+    fake.fail({ operationId: "count_points", hang: true });
+    expect(await store.count("t")).toBe(1);
+    expect(ops("count_points").length - before).toBe(2);
+  });
+
+  it("gives up after the configured attempts with the mapped error", async () => {
+    const store = await open({ retry: { attempts: 3, baseDelayMs: 1 } });
+    const before = ops("delete_points").length;
+    fake.fail({ operationId: "delete_points", status: 503, times: 5 });
+    const err = await rejection(store.deleteImage("t", "img"));
+    expect(err.status).toBe(503);
+    expect(ops("delete_points").length - before).toBe(3);
+    fake.clearFaults();
+  });
+
+  it("collection creation is not retried (a timed-out create may have happened)", async () => {
+    const before = ops("create_collection").length;
+    fake.fail({ operationId: "create_collection", status: 503 });
+    const err = await rejection(open());
+    expect(err.status).toBe(503);
+    expect(ops("create_collection").length - before).toBe(1);
+  });
+});
+
+describe("Qdrant payload and environment", () => {
+  it("stores the payload snake_case, as documented for the collection", async () => {
+    const collection = fresh();
+    const store = await open({ collection });
+    const p = point("t", "img", 3, unit(1, 2));
+    await store.upsert("t", [p]);
+    const stored = [...fake.engine.collections.get(collection)!.points.values()][0]!;
+    expect(Object.keys(stored.payload).sort()).toEqual(
+      ["area", "bbox", "created_at", "image_height", "image_id", "image_width", "kind", "mask", "pack", "predicted_iou", "region_index", "stability", "tenant"],
+    );
+    expect(stored.payload).toMatchObject({ image_id: "img", region_index: 3, predicted_iou: 0.875, mask: p.payload.mask });
+  });
+
+  it("reads QDRANT_* variables, with the dimension from the model pack", () => {
+    expect(qdrantOptionsFromEnv({ QDRANT_URL: "http://q:6333", QDRANT_QUANTIZATION: "1" }, 512)).toEqual({
+      url: "http://q:6333", apiKey: undefined, collection: "regions", quantization: true, timeoutMs: 10_000, dim: 512,
+    });
+    expect(() => qdrantOptionsFromEnv({ QDRANT_URL: "ftp://q" }, 512)).toThrow(/QDRANT_URL/);
+    expect(() => qdrantOptionsFromEnv({ QDRANT_URL: "http://q:6333", QDRANT_COLLECTION: "a/b" }, 512)).toThrow(/QDRANT_COLLECTION/);
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * A fake Qdrant 1.19 for CI: an HTTP server on loopback that implements the endpoints the adapter
+ * uses (semantics in qdrant-fake-engine.ts), validates every request — and its own every answer —
+ * against Qdrant's OpenAPI document, records them, and can be told to fail (status + headers) or to
+ * hang, so error mapping and retries are tested through the real client and a real socket.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FakeEngine, FakeError, idKey, type FakeCollection, type FakePoint } from "./qdrant-fake-engine.js";
+import { qdrantSpec, type QdrantSpec } from "./qdrant-spec.js";
+
+type Json = Record<string, unknown>;
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: string;
+  operationId: string | null;
+  body: unknown;
+  /** Spec violations of the request; empty when it validated. */
+  errors: string[];
+  /** Spec violations of the fake's own answer (a bug in the fake, not the adapter). */
+  responseErrors: string[];
+  status: number;
+  injected: boolean;
+}
+
+export interface Fault {
+  /** Only requests of this operation (spec operationId); any when absent. */
+  operationId?: string;
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Never answer (until the server closes). */
+  hang?: boolean;
+  /** How many matching requests fail; default 1. */
+  times?: number;
+}
+
+const ok = (result: unknown) => ({ result, status: "ok", time: 0.0001 });
+
+function pick(obj: Json, sel: unknown): Json | undefined {
+  if (sel === false || sel == null) return undefined;
+  if (sel === true) return obj;
+  if (Array.isArray(sel)) return Object.fromEntries(Object.entries(obj).filter(([k]) => sel.includes(k)));
+  throw new FakeError(400, "fake qdrant: payload selectors are not implemented");
+}
+
+/** A stored point as Qdrant prints it: `with_payload` defaults to true for reads, `with_vector` to false. */
+function render(p: FakePoint & { score?: number }, withPayload: unknown = true, withVector: unknown = false): Json {
+  const vectors = pick(p.vectors, withVector);
+  const vector = vectors && ("" in vectors ? vectors[""] : vectors);
+  return { id: p.id, ...(p.score !== undefined ? { version: p.version, score: p.score } : {}), payload: pick(p.payload, withPayload) ?? null, vector: vector ?? null };
+}
+
+function info(c: FakeCollection): Json {
+  const cfg = c.config;
+  const payload_schema = Object.fromEntries(Object.entries(c.indexes).map(([k, v]) => [k, { ...v, points: c.points.size }]));
+  return {
+    status: "green",
+    optimizer_status: "ok",
+    indexed_vectors_count: 0,
+    points_count: c.points.size,
+    segments_count: 1,
+    config: {
+      params: {
+        vectors: cfg.vectors,
+        shard_number: cfg.shard_number ?? 1,
+        replication_factor: cfg.replication_factor ?? 1,
+        write_consistency_factor: cfg.write_consistency_factor ?? 1,
+        on_disk_payload: true,
+      },
+      hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10_000, ...(cfg.hnsw_config as Json) },
+      optimizer_config: { default_segment_number: 0, flush_interval_sec: 5 },
+      wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
+      quantization_config: cfg.quantization_config ?? null,
+    },
+    payload_schema,
+  };
+}
+
+export class FakeQdrant {
+  readonly engine = new FakeEngine();
+  readonly requests: RecordedRequest[] = [];
+  private faults: Fault[] = [];
+  private readonly spec: QdrantSpec = qdrantSpec();
+
+  private constructor(
+    private readonly server: Server,
+    readonly apiKey?: string,
+  ) {}
+
+  static async start(options: { apiKey?: string } = {}): Promise<FakeQdrant> {
+    const holder: { fake?: FakeQdrant } = {};
+    const server = createServer((req, res) => void holder.fake!.handle(req, res));
+    const fake = (holder.fake = new FakeQdrant(server, options.apiKey));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  fail(fault: Fault): void {
+    this.faults.push({ times: 1, ...fault });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** Closes the server and every open socket, hung requests included. */
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://fake");
+    const method = req.method ?? "GET";
+    let body: unknown;
+    const rec: RecordedRequest = { method, path: url.pathname, query: url.search, operationId: null, body: undefined, errors: [], responseErrors: [], status: 0, injected: false };
+    this.requests.push(rec);
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      rec.errors.push("body is not JSON");
+    }
+    rec.body = body;
+    const check = this.spec.checkRequest(method, url, body, text.length > 0);
+    rec.operationId = check.operationId;
+    rec.errors.push(...check.errors);
+
+    const fault = this.faults.find((f) => !f.operationId || f.operationId === rec.operationId);
+    if (fault) {
+      if (--fault.times! <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      rec.injected = true;
+      if (fault.hang) return; // the client's timeout (or close()) ends it
+      return this.send(res, rec, fault.status ?? 500, fault.body ?? { status: { error: "injected failure" }, time: 0 }, fault.headers);
+    }
+    if (this.apiKey && req.headers["api-key"] !== this.apiKey) return this.send(res, rec, 401, { status: { error: "Unauthorized" }, time: 0 });
+    if (rec.errors.length) return this.send(res, rec, rec.operationId ? 400 : 404, { status: { error: `Format error: ${rec.errors.join("; ")}` }, time: 0 });
+    try {
+      this.send(res, rec, 200, this.route(rec.operationId!, url, (body ?? {}) as Json));
+    } catch (err) {
+      const status = err instanceof FakeError ? err.status : 500;
+      this.send(res, rec, status, { status: { error: err instanceof Error ? err.message : String(err) }, time: 0 });
+    }
+  }
+
+  private send(res: ServerResponse, rec: RecordedRequest, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    rec.status = status;
+    if (rec.operationId && !rec.injected) rec.responseErrors.push(...this.spec.checkResponse(rec.operationId, status, body));
+    res.writeHead(status, { "content-type": "application/json", ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  private route(op: string, url: URL, b: Json): unknown {
+    const e = this.engine;
+    const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
+    const c = () => e.resolve(name);
+    switch (op) {
+      case "root":
+        return { title: "qdrant - vector search engine (fake)", version: "1.19.0", commit: null };
+      case "collection_exists":
+        return ok({ exists: e.collections.has(name) || e.aliases.has(name) });
+      case "get_collection":
+        return ok(info(c()));
+      case "create_collection":
+        e.create(name, b);
+        return ok(true);
+      case "delete_collection":
+        return ok(e.collections.delete(name));
+      case "create_field_index": {
+        const schema = b.field_schema as string | Json;
+        c().indexes[String(b.field_name)] = typeof schema === "string" ? { data_type: schema } : { data_type: String(schema.type), params: schema };
+        return ok({ operation_id: 0, status: "completed" });
+      }
+      case "upsert_points": {
+        const batch = b.batch as { ids: unknown[]; vectors: unknown; payloads?: Json[] } | undefined;
+        const points = batch ? batch.ids.map((id, i) => ({ id, vector: (batch.vectors as unknown[])[i], payload: batch.payloads?.[i] })) : (b.points as Json[]);
+        e.upsert(c(), points, b.update_filter as Json | undefined);
+        return ok({ operation_id: 0, status: "completed" });
+      }
+      case "delete_points":
+        e.deletePoints(c(), b);
+        return ok({ operation_id: 0, status: "completed" });
+      case "get_points": {
+        const col = c();
+        const found = (b.ids as Array<string | number>).map((id) => col.points.get(idKey(id))).filter((p): p is FakePoint => Boolean(p));
+        return ok(found.map((p) => render(p, b.with_payload, b.with_vector)));
+      }
+      case "scroll_points": {
+        const all = e.select(c(), b.filter as Json);
+        const start = b.offset == null ? 0 : Math.max(0, all.findIndex((p) => idKey(p.id) >= idKey(b.offset as string)));
+        const limit = (b.limit as number | undefined) ?? 10;
+        const page = all.slice(start, start + limit);
+        return ok({ points: page.map((p) => render(p, b.with_payload, b.with_vector)), next_page_offset: all[start + limit]?.id ?? null });
+      }
+      case "count_points":
+        return ok({ count: e.select(c(), b.filter as Json).length });
+      case "query_points": {
+        const offset = (b.offset as number | undefined) ?? 0;
+        const hits = e.rank(c(), b).slice(offset, offset + ((b.limit as number | undefined) ?? 10));
+        return ok({ points: hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)) });
+      }
+      case "query_points_groups":
+        return ok({ groups: e.groups(c(), b).map((g) => ({ id: g.id, hits: g.hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)) })) });
+      case "update_aliases":
+        e.updateAliases(b.actions as Json[]);
+        return ok(true);
+      case "get_collections_aliases":
+        return ok({ aliases: [...e.aliases].map(([alias_name, collection_name]) => ({ alias_name, collection_name })) });
+      case "get_collection_aliases": {
+        const target = c().name;
+        return ok({ aliases: [...e.aliases].filter(([, col]) => col === target).map(([alias_name, collection_name]) => ({ alias_name, collection_name })) });
+      }
+      default:
+        throw new FakeError(501, `fake qdrant: ${op} is not implemented`);
+    }
+  }
+}
