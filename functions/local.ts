@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     http.close(async () => {
       try {
         await server.close();
-        await models.pack.release();
+        await models.release();
       } finally {
         clearTimeout(force);
         process.exit(0);

@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { loadModelPack } from "../../src/node/models/pack.js";
 import { loadModels } from "../../src/node/server/models.js";
 import { writeShapesSplit } from "../setup/shapes-fixtures.js";
 import { readShapesSplit } from "../support/shapes.js";
@@ -36,14 +37,18 @@ async function main(): Promise<void> {
 
   log(`bench: MatMul peak (onnxruntime, ${threads} threads)…`);
   const peak = await measureMatmulPeak(threads);
-  const models = await loadModels({ packDir: args.pack, session: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const session = { intraOpNumThreads: threads, interOpNumThreads: 1 };
   const splitDir = path.resolve("test/fixtures/generated", `bench-test-${images}`);
   writeShapesSplit(splitDir, images);
   const scenes = readShapesSplit(splitDir, images);
 
   log("bench: model speed and FLOP utilisation…");
-  const modelSpeeds = await measureModelSpeeds(models.pack, peak.gflops, 8, models.pack.amg.pointsPerBatch);
-  const decoders = await batchedVsSingle(models.pack, scenes[0]!.png);
+  const pack = await loadModelPack(args.pack, { session });
+  const modelSpeeds = await measureModelSpeeds(pack, peak.gflops, 8, pack.amg.pointsPerBatch);
+  const decoders = await batchedVsSingle(pack, scenes[0]!.png);
+  await pack.release();
+  // The server as deployed: ingestion's models on their worker thread, text on the main thread.
+  const models = await loadModels({ packDir: args.pack, session });
   log(`bench: ingest ${images} images through the local server…`);
   const { ingest, search } = await benchIngestAndSearch(models, scenes, 200, log);
   const scale: ScaleResult[] = [];
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
     machine: machineInfo(), pack: models.pack.id, threads, matmulPeak: peak, modelSpeeds, decoders, ingest, search, scale,
     peakRssMiB: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - t0) / 1000,
   };
-  await models.pack.release();
+  await models.release();
   const files = await writeResults(args.out, "bench", result, benchToMarkdown(result), stageChart(result));
   console.log(benchToMarkdown(result));
   console.log(`\nwrote ${files.join(", ")}`);

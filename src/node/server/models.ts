@@ -3,11 +3,14 @@ import type { RegionExtractor, TextEmbedder } from "../../lib/services.js";
 import { loadModelPack, type ModelPack } from "../models/pack.js";
 import type { SessionOptions } from "../models/session.js";
 import { createRegionExtractor, createTextEmbedder, type RegionExtractorOptions } from "../pipeline/extractor.js";
+import { createWorkerExtractor } from "../pipeline/worker-extractor.js";
 
 export interface Models {
   pack: ModelPack;
   extractor: RegionExtractor;
   text: TextEmbedder;
+  /** Releases every session (and the extractor's worker thread). */
+  release(): Promise<void>;
 }
 
 export interface ModelOptions {
@@ -15,9 +18,28 @@ export interface ModelOptions {
   session: SessionOptions;
   /** Decode limits, AMG overrides, embedding batch size. */
   extractor?: RegionExtractorOptions;
+  /**
+   * Run ingestion's models on a worker thread (default true). onnxruntime-node blocks the calling
+   * thread during inference, so a server that extracts on its own thread stops answering searches
+   * while it ingests; benchmarks of the models alone may turn this off.
+   */
+  extractorThread?: boolean;
 }
 
 export async function loadModels(options: ModelOptions): Promise<Models> {
-  const pack = await loadModelPack(options.packDir, { session: options.session });
-  return { pack, extractor: createRegionExtractor(pack, options.extractor ?? {}), text: createTextEmbedder(pack) };
+  const threaded = options.extractorThread ?? true;
+  // With the worker, this thread needs only the text tower; the worker loads the rest itself.
+  const pack = await loadModelPack(options.packDir, { session: options.session, ...(threaded ? { roles: ["text"] as const } : {}) });
+  const text = createTextEmbedder(pack);
+  if (!threaded) {
+    return { pack, text, extractor: createRegionExtractor(pack, options.extractor ?? {}), release: () => pack.release() };
+  }
+  const extractor = createWorkerExtractor(pack.id, { packDir: options.packDir, session: options.session, extractor: options.extractor ?? {} });
+  return {
+    pack, text, extractor,
+    release: async () => {
+      await extractor.close();
+      await pack.release();
+    },
+  };
 }

@@ -1,0 +1,35 @@
+/**
+ * Worker-thread entry of the region extractor. onnxruntime-node's `session.run` blocks the thread
+ * that calls it for the whole inference, so the local server runs ingestion here and keeps its
+ * event loop free for searches. Protocol: `workerData` = init options; messages `{id, bytes}` in,
+ * `{id, result}` or `{id, error}` out (vectors' buffers transferred, not copied).
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { ExtractedImage } from "../../lib/services.js";
+import { loadModelPack } from "../models/pack.js";
+import { createRegionExtractor } from "./extractor.js";
+import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-protocol.js";
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+
+const ready = loadModelPack(init.packDir, { session: init.session, roles: ["encoder", "decoder", "batchedDecoder", "image"] })
+  .then((pack) => createRegionExtractor(pack, init.extractor));
+
+function transferables(result: ExtractedImage): ArrayBuffer[] {
+  return [result.imageVector, ...result.regions.map((r) => r.vector)].map((v) => v.buffer as ArrayBuffer);
+}
+
+port.on("message", async ({ id, bytes }: WorkerRequest) => {
+  try {
+    const result = await (await ready).extract(bytes);
+    port.postMessage({ id, result } satisfies WorkerReply, transferables(result));
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const code = (e as { code?: unknown }).code;
+    port.postMessage({ id, error: { name: e.name, message: e.message, ...(typeof code === "string" ? { code } : {}) } } satisfies WorkerReply);
+  }
+});
+
+// Start-up failures (bad pack) surface on the first request rather than as an unhandled rejection.
+ready.catch(() => undefined);
