@@ -18,6 +18,7 @@ import { registerImagesDelete } from "./images-delete.js";
 import { registerImagesFile } from "./images-file.js";
 import { registerImagesGet } from "./images-get.js";
 import { registerImagesRegions } from "./images-regions.js";
+import { registerPage } from "./page.js";
 import { registerRegionsGet } from "./regions-get.js";
 import { registerRegionsMask } from "./regions-mask.js";
 import { registerRegionsPreview } from "./regions-preview.js";
@@ -84,6 +85,7 @@ export function createApp(services: Services, options: AppOptions = {}): OpenAPI
   });
 
   registerOperations(app, ctx);
+  registerPage(app);
   registerDocs(app, { title: options.title ?? "region-search", version: options.version ?? "0.1.0" });
 
   app.onError((err, c) => handleError(err, c, options.logger));

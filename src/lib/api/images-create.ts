@@ -18,7 +18,7 @@ import { waitForImage } from "./wait.js";
 
 const binary = { type: "string", format: "binary" } as const;
 
-const AcceptedSchema = z.object({ id: z.string(), status: ImageStatusSchema }).openapi("ImageAccepted");
+const AcceptedSchema = z.object({ id: z.string(), status: ImageStatusSchema }).openapi("ImageAccepted", { example: { id: "cat-01.png", status: "queued" } });
 
 function route(ctx: ApiContext) {
   return createRoute({
@@ -41,7 +41,7 @@ function route(ctx: ApiContext) {
         wait: z
           .enum(["true", "false"])
           .optional()
-          .openapi({ description: "Answer only once the image is indexed (or failed)" }),
+          .openapi({ description: "Answer only once the image is indexed (or failed)", example: "true" }),
       }),
       body: {
         required: true,

@@ -2,11 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
 import { tenantStore, type ApiApp } from "./context.js";
-import { ImageIdParams, ImageStatusSchema, RegionSchema, errorResponses, toRegionJson } from "./schemas.js";
+import { ImageIdParams, ImageStatusSchema, REGION_EXAMPLE, RegionSchema, errorResponses, toRegionJson } from "./schemas.js";
 
 const RegionListSchema = z
   .object({ imageId: z.string(), status: ImageStatusSchema, regions: z.array(RegionSchema) })
-  .openapi("RegionList");
+  .openapi("RegionList", { example: { imageId: "cat-01.png", status: "indexed", regions: [REGION_EXAMPLE] } });
 
 const route = createRoute({
   method: "get",

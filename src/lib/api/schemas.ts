@@ -8,6 +8,24 @@ import { SAFE_ID_PATTERN } from "../store/ids.js";
 import type { ImageRecord } from "../services.js";
 import type { StoredPoint } from "../store/types.js";
 
+// Examples shown by /docs (one small image, one elliptical region of it), consistent across schemas.
+const EXAMPLE_MASK = { size: [48, 64] as [number, number], counts: "en01\\16L2N2N2N2O0O2O0000000O11O000000001N101N2N2N2N_m0" };
+export const EXAMPLE_REGION_ID = "1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e";
+const EXAMPLE_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+export const REGION_EXAMPLE = {
+  regionId: EXAMPLE_REGION_ID,
+  imageId: "cat-01.png",
+  regionIndex: 3,
+  bbox: [20, 12, 24, 18] as [number, number, number, number],
+  area: 329,
+  predictedIou: 0.94,
+  stability: 0.97,
+  mask: EXAMPLE_MASK,
+  imageWidth: 64,
+  imageHeight: 48,
+  pack: "shapes-tiny@1.0.0",
+};
+
 export const ErrorSchema = z
   .object({
     error: z.object({
@@ -16,7 +34,7 @@ export const ErrorSchema = z
       requestId: z.string(),
     }),
   })
-  .openapi("Error");
+  .openapi("Error", { example: { error: { code: "not_found", message: "Image cat-01.png not found", requestId: "7c0e1c1e-5d0a-4d8e-9d55-0b7a4f7f3b21" } } });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request (the message names the failing field)",
@@ -55,14 +73,14 @@ export const RegionIdParams = z.object({
 
 export const BboxSchema = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
-  .openapi({ description: "[x, y, width, height] in original image pixels" });
+  .openapi({ description: "[x, y, width, height] in original image pixels", example: [20, 12, 24, 18] });
 
 export const MaskSchema = z
   .object({
     size: z.tuple([z.number().int(), z.number().int()]).openapi({ description: "[height, width]" }),
     counts: z.string().openapi({ description: "COCO compressed RLE (column-major, pycocotools-compatible)" }),
   })
-  .openapi("Mask");
+  .openapi("Mask", { example: EXAMPLE_MASK });
 
 export const ImageStatusSchema = z.enum(["queued", "processing", "indexed", "failed"]);
 
@@ -82,7 +100,21 @@ export const ImageSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi("Image");
+  .openapi("Image", {
+    example: {
+      id: "cat-01.png",
+      status: "indexed",
+      contentType: "image/png",
+      bytes: 20481,
+      sha256: EXAMPLE_SHA256,
+      width: 64,
+      height: 48,
+      regionCount: 12,
+      pack: "shapes-tiny@1.0.0",
+      createdAt: "2026-01-05T10:00:00.000Z",
+      updatedAt: "2026-01-05T10:00:02.310Z",
+    },
+  });
 
 export const RegionSchema = z
   .object({
@@ -98,7 +130,7 @@ export const RegionSchema = z
     imageHeight: z.number().int(),
     pack: z.string(),
   })
-  .openapi("Region");
+  .openapi("Region", { example: REGION_EXAMPLE });
 
 export const SearchResultSchema = z
   .object({
@@ -109,11 +141,18 @@ export const SearchResultSchema = z
     area: z.number(),
     mask: MaskSchema,
   })
-  .openapi("SearchResult");
+  .openapi("SearchResult", {
+    example: { regionId: EXAMPLE_REGION_ID, imageId: "cat-01.png", score: 0.312, bbox: [20, 12, 24, 18], area: 329, mask: EXAMPLE_MASK },
+  });
 
 export const SearchResponseSchema = z
   .object({ results: z.array(SearchResultSchema), tookMs: z.number() })
-  .openapi("SearchResponse");
+  .openapi("SearchResponse", {
+    example: {
+      results: [{ regionId: EXAMPLE_REGION_ID, imageId: "cat-01.png", score: 0.312, bbox: [20, 12, 24, 18], area: 329, mask: EXAMPLE_MASK }],
+      tookMs: 4.2,
+    },
+  });
 
 export function toImageJson(r: ImageRecord): z.infer<typeof ImageSchema> {
   return {

@@ -33,9 +33,9 @@ export function filterFields(limits: Limits) {
       .min(1)
       .max(limits.maxImageIds)
       .optional()
-      .openapi({ description: `Only regions of these images (at most ${limits.maxImageIds})` }),
-    minArea: z.number().min(0).optional().openapi({ description: "Only regions of at least this many pixels" }),
-    groupByImage: z.boolean().optional().openapi({ description: "At most one result (the best region) per image" }),
+      .openapi({ description: `Only regions of these images (at most ${limits.maxImageIds})`, example: ["cat-01.png", "cat-02.png"] }),
+    minArea: z.number().min(0).optional().openapi({ description: "Only regions of at least this many pixels", example: 100 }),
+    groupByImage: z.boolean().optional().openapi({ description: "At most one result (the best region) per image", example: true }),
   };
 }
 

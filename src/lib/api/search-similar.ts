@@ -6,13 +6,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
 import { isPointId } from "../store/ids.js";
 import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
-import { SearchResponseSchema, errorResponses } from "./schemas.js";
+import { EXAMPLE_REGION_ID, SearchResponseSchema, errorResponses } from "./schemas.js";
 import { jsonLimit } from "./search.js";
 import { elapsedMs, limitSchema, regionFilter, toSearchResults } from "./search-run.js";
 
 function route(ctx: ApiContext) {
   const body = z
-    .strictObject({ regionId: z.string().min(1).max(64), limit: limitSchema(ctx.limits) })
+    .strictObject({ regionId: z.string().min(1).max(64).openapi({ example: EXAMPLE_REGION_ID }), limit: limitSchema(ctx.limits) })
     .openapi("SimilarRequest");
   return createRoute({
     method: "post",

@@ -1,0 +1,170 @@
+/**
+ * The search page in a real browser: Debian's Chromium (never a downloaded one), headless, driven by
+ * playwright-core against the real local server on a loopback port, with the bundled shapes-tiny pack
+ * and API keys on. Two shapes scenes go in through the file picker and the drop zone; one's caption is
+ * searched; its card must show that image with a drawn mask overlay matching the result's mask; a
+ * keyboard press on it lists similar regions. Fails (never skips) when Chromium is missing.
+ */
+import { serve, type ServerType } from "@hono/node-server";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rleArea } from "../../src/lib/masks/rle.js";
+import { createLogger } from "../../src/node/logging.js";
+import { buildLocalServer } from "../../src/node/server/build.js";
+import { loadModels, type Models } from "../../src/node/server/models.js";
+import { SHAPES_FIXTURE_DIR } from "../setup/shapes-fixtures.js";
+import { readShapesSplit } from "../support/shapes.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const API_KEY = "browser-test-key";
+const SCREENSHOT = "results/screenshots/search-page.png";
+const scenes = readShapesSplit(SHAPES_FIXTURE_DIR, 2);
+
+let models: Models;
+let server: Awaited<ReturnType<typeof buildLocalServer>>;
+let http: ServerType;
+let base: string;
+let dataDir: string;
+let profileDir: string;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ http: ServerType; port: number }> {
+  return new Promise((resolve) => {
+    const s = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve({ http: s, port: info.port }));
+  });
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), "rs-browser-"));
+  profileDir = await mkdtemp(path.join(tmpdir(), "rs-chromium-"));
+  models = await loadModels({ packDir: "models/shapes-tiny", session: { intraOpNumThreads: 2, interOpNumThreads: 1 } });
+  server = await buildLocalServer(
+    { dataDir, limits: {}, apiKeys: { [API_KEY]: "browser" }, ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 }, vectorIndexThreshold: 50_000 },
+    models,
+    createLogger("silent"),
+  );
+  const listening = await listen(server.app.fetch);
+  http = listening.http;
+  base = `http://127.0.0.1:${listening.port}`;
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 1000 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    // 401s before the key is saved are expected; anything else (CSP violations, exceptions) is not.
+    if (m.type() === "error" && !/status of 401/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
+  await server?.close();
+  await models?.release();
+  for (const dir of [dataDir, profileDir]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("search page in Chromium", () => {
+  it("Debian's Chromium is installed (the browser test never skips)", () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install chromium`).toBe(true);
+  });
+
+  it("asks for the API key, uploads scenes, searches a caption, shows the mask, finds similar regions", async () => {
+    await page.goto(`${base}/`);
+    await page.waitForSelector("body[data-ready=true]");
+
+    // Without a key the server refuses, and the page says so.
+    await page.fill("#query", "anything");
+    await page.press("#query", "Enter");
+    await expect.poll(() => page.textContent("#status")).toMatch(/needs an API key/);
+    await page.fill("#api-key", API_KEY);
+    await page.click("#key-form button[type=submit]");
+    expect(await page.evaluate(() => localStorage.getItem("region-search.apiKey"))).toBe(API_KEY);
+    await page.selectOption("#limit", "12");
+
+    // One scene through the file picker, one dropped on the drop zone; each row ends "indexed · N regions".
+    await page.setInputFiles("#file-input", scenes[0]!.png);
+    await page.evaluate(
+      ({ b64, name }) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, { type: "image/png" }));
+        document.getElementById("dropzone")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      { b64: readFileSync(scenes[1]!.png).toString("base64"), name: path.basename(scenes[1]!.png) },
+    );
+    await page.waitForFunction((n) => document.querySelectorAll("#uploads li[data-state=indexed]").length === n, scenes.length, { timeout: 150_000 });
+    const ids = scenes.map((s) => createHash("sha256").update(readFileSync(s.png)).digest("hex"));
+    const rows = await page.$$eval("#uploads li", (lis) =>
+      lis.map((li) => ({ id: (li as HTMLElement).dataset.imageId, text: li.textContent ?? "", progress: li.querySelector("progress")!.value })),
+    );
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    for (const r of rows) {
+      expect(r.text).toMatch(/indexed · \d+ regions?/);
+      expect(r.progress).toBe(100);
+    }
+
+    // Search the first scene's caption with one result per image: the card of that scene is there.
+    const scene = scenes[0]!;
+    const target = scene.objects.find((o) => o.caption_unique) ?? scene.objects[0]!;
+    const searched = page.waitForResponse((r) => r.url().endsWith("/v1/search") && r.request().postDataJSON()?.query === target.caption);
+    await page.fill("#query", target.caption);
+    await page.press("#query", "Enter");
+    expect((await searched).status()).toBe(200);
+    const response = (await (await searched).json()) as { results: { imageId: string; regionId: string; mask: { size: [number, number]; counts: string } }[] };
+    const hit = response.results.find((r) => r.imageId === ids[0]);
+    expect(hit, "the uploaded scene is among the results").toBeDefined();
+    const card = page.locator(`#results .card[data-region-id="${hit!.regionId}"]`);
+    await expect.poll(() => card.getAttribute("data-image-id")).toBe(ids[0]);
+
+    // The image is the uploaded one, loaded at its own size.
+    await expect.poll(() => card.locator("img").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(scene.width);
+    expect(await card.locator("img").evaluate((img: HTMLImageElement) => img.naturalHeight)).toBe(scene.height);
+
+    // The overlay is drawn, has the image's aspect ratio, and covers the result mask's share of pixels.
+    const overlay = await card.locator("canvas").evaluate((c: HTMLCanvasElement) => {
+      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let outline = 0;
+      let tint = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] === 255 && data[i]! > 200 && data[i + 2]! > 100) outline++;
+        else if (data[i + 3]! > 0 && data[i + 2]! > 200 && data[i]! < 50) tint++;
+      }
+      return { state: c.dataset.overlay, inside: Number(c.dataset.maskPixels), outline, tint, w: c.width, h: c.height };
+    });
+    expect(overlay.state).toBe("drawn");
+    expect(overlay.w / overlay.h).toBeCloseTo(scene.width / scene.height, 1);
+    const expectedShare = rleArea(hit!.mask) / (scene.width * scene.height);
+    expect(overlay.inside / (overlay.w * overlay.h)).toBeCloseTo(expectedShare, 2);
+    expect(overlay.outline).toBeGreaterThan(0);
+    expect(overlay.tint).toBeGreaterThan(0);
+    expect(overlay.tint).toBeLessThanOrEqual(overlay.inside);
+    await expect.poll(() => card.locator(".regions").textContent()).toMatch(/^\d+ regions?$/);
+
+    // Keyboard: focus the card's image button and press Enter → similar regions appear.
+    await card.locator("button.media").focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#similar .card canvas[data-overlay=drawn]");
+    expect(await page.getAttribute("#similar-section", "data-source-region")).toBe(hit!.regionId);
+    const similar = await page.$$eval("#similar .card", (cards) => cards.map((c) => (c as HTMLElement).dataset.regionId));
+    expect(similar.length).toBeGreaterThan(0);
+    expect(similar).not.toContain(hit!.regionId);
+
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    if (process.env.UPDATE_DOCS_SCREENSHOT === "1") copyFileSync(SCREENSHOT, "docs/screenshot.png");
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+});
