@@ -1,0 +1,35 @@
+/**
+ * The query function: text embedding, vector-store operations and PNG rendering for the gateway's
+ * public API, over signed requests. A container runs it as an HTTP server
+ * (`node --import tsx functions/query.ts`); AWS Lambda calls the exported `handler`.
+ * The environment is parsed here, once (src/node/functions/env.ts documents every variable).
+ */
+import { buildFunctionBackends, loadFunctionModels } from "../src/node/functions/entry.js";
+import { parseFunctionEnv } from "../src/node/functions/env.js";
+import { createQueryFunction } from "../src/node/functions/query/app.js";
+import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
+import { createLogger } from "../src/node/logging.js";
+import { SharpRenderer } from "../src/node/render/sharp-renderer.js";
+
+const env = parseFunctionEnv(process.env);
+const log = createLogger(env.LOG_LEVEL);
+
+const build: AppFactory = async () => {
+  const models = await loadFunctionModels(env);
+  const { vectors } = await buildFunctionBackends(env, process.env, models.pack.manifest.embedder.embedDim);
+  const app = createQueryFunction(
+    { text: models.text, vectors, renderer: new SharpRenderer() },
+    // Preview renders carry the image (base64, +33%).
+    { secrets: env.WEBHOOK_SECRET, maxBodyBytes: Math.ceil(env.MAX_UPLOAD_BYTES * 1.4) + 64 * 1024, log },
+  );
+  return { app, close: async () => { await vectors.close?.(); await models.pack.release(); } };
+};
+
+export const handler = lambdaHandler(build);
+
+if (isMain(import.meta.url)) {
+  serveHttp(build, { port: env.PORT, hostname: env.HOST }, log, "query").catch((err: unknown) => {
+    log.fatal({ err }, "query function failed to start");
+    process.exit(1);
+  });
+}

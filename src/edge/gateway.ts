@@ -1,0 +1,44 @@
+/**
+ * The edge gateway: the public API of src/lib/api (the same `createApp` the local server runs),
+ * with its services bound to Workers:
+ * - catalog and blobs: R2 (one bucket, `catalog/` and `images/` prefixes);
+ * - jobs: a Queue producer (the consumer in consumer.ts calls the ingest function);
+ * - text embedding, vector store, PNG rendering: signed HTTP clients of the query function;
+ * - tenants: hashed API keys in KV, rate-limited per key.
+ * Plus `/internal/objects`, the signed object endpoint the Node functions may use instead of S3.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createApp } from "../lib/api/app.js";
+import type { AppEnv } from "../lib/api/context.js";
+import { INTERNAL_PREFIX, ObjectBlobStore, ObjectCatalog, objectRpcApp } from "../lib/objects/index.js";
+import { RemoteRenderer, RemoteTextEmbedder, RemoteVectorStore } from "../lib/remote/index.js";
+import type { Services } from "../lib/services.js";
+import { SignedClient } from "../lib/webhooks/client.js";
+import { kvApiKeyResolver } from "./api-keys.js";
+import type { GatewayConfig } from "./env.js";
+import { QueueJobQueue } from "./queue-jobs.js";
+import { R2ObjectStore } from "./r2-objects.js";
+
+export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
+  const { bindings, vars } = config;
+  const objects = new R2ObjectStore(bindings.IMAGES);
+  const query = new SignedClient({ baseUrl: vars.QUERY_URL, secrets: vars.WEBHOOK_SECRET, timeoutMs: vars.FUNCTION_TIMEOUT_MS });
+  const services: Services = {
+    catalog: new ObjectCatalog(objects),
+    blobs: new ObjectBlobStore(objects),
+    jobs: new QueueJobQueue(bindings.INGEST_QUEUE),
+    vectors: new RemoteVectorStore(query),
+    text: new RemoteTextEmbedder(query, vars.MODEL_PACK_ID),
+    renderer: new RemoteRenderer(query),
+  };
+  const app = createApp(services, {
+    limits: { maxUploadBytes: vars.MAX_UPLOAD_BYTES, maxPixels: vars.MAX_PIXELS, maxSide: vars.MAX_SIDE },
+    resolveTenant: kvApiKeyResolver({ keys: bindings.API_KEYS, limiter: bindings.RATE_LIMITER, retryAfterSec: vars.RATE_LIMIT_PERIOD_SEC }),
+    logger: {
+      request: (e) => console.log(JSON.stringify({ event: "request", ...e })),
+      error: (err, e) => console.error(JSON.stringify({ event: "unhandled_error", error: String(err), ...e })),
+    },
+  });
+  app.route(INTERNAL_PREFIX, objectRpcApp(objects, vars.WEBHOOK_SECRET, vars.MAX_UPLOAD_BYTES));
+  return app;
+}

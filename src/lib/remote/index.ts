@@ -1,0 +1,4 @@
+/** Service clients of the query function (and their wire schemas, shared with its handlers). */
+export { EMBED_RPC_PATH, EmbedRequest, RemoteTextEmbedder } from "./text.js";
+export { RENDER_RPC_PATH, RemoteRenderer, RenderRequest } from "./renderer.js";
+export { RemoteVectorStore, VECTORS_RPC_PATH, VectorOp, runVectorOp } from "./vectors.js";

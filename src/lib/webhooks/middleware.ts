@@ -1,0 +1,48 @@
+/**
+ * Hono middleware that admits only requests signed per Standard Webhooks. The raw body is read once
+ * here (the signature covers its exact bytes) and handed on as `c.get("webhook")`, so handlers parse
+ * the same text that was verified.
+ */
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../errors.js";
+import { readCappedText } from "./body.js";
+import { WebhookVerificationError } from "./errors.js";
+import { verify, type VerifiedWebhook } from "./standard-webhooks.js";
+
+export interface SignedRequest extends VerifiedWebhook {
+  body: string;
+}
+
+export interface SignedEnv {
+  Variables: { webhook: SignedRequest; requestId: string };
+}
+
+export interface VerifyMiddlewareOptions {
+  /** Largest body read (counted as it streams, so chunked bodies are capped too); more is a 413. */
+  maxBytes: number;
+  toleranceSec?: number;
+}
+
+export function verifySignature(secrets: readonly string[], options: VerifyMiddlewareOptions): MiddlewareHandler<SignedEnv> {
+  if (secrets.length === 0) throw new Error("verifySignature: no webhook secret configured");
+  return async (c, next) => {
+    const body = await readCappedText(c.req.raw, options.maxBytes);
+    try {
+      const verified = await verify(secrets, c.req.raw.headers, body, { toleranceSec: options.toleranceSec });
+      c.set("webhook", { ...verified, body });
+    } catch (err) {
+      if (err instanceof WebhookVerificationError) throw new ApiError("unauthorized", `Webhook signature refused: ${err.message}`);
+      throw err;
+    }
+    await next();
+  };
+}
+
+/** Parses the verified body as JSON (a 400 when it is not). */
+export function signedJson(signed: SignedRequest): unknown {
+  try {
+    return JSON.parse(signed.body);
+  } catch {
+    throw ApiError.invalid("Body is not valid JSON");
+  }
+}

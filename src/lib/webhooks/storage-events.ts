@@ -1,0 +1,81 @@
+/**
+ * Object-storage event notifications → one normalised shape. Two sources:
+ * - R2 event notifications (one message per event, delivered to a Queue; the gateway forwards each
+ *   message body, signed): `{account, bucket, action, object: {key, size?, eTag?}, eventTime}`;
+ * - S3 event notifications: `{Records: [{eventName, eventTime, s3: {object: {key, sequencer}}}]}`,
+ *   whose keys are URL-encoded (form encoding: `+` is a space).
+ * `order` sorts events of one key: S3's `sequencer` (hex, compared after right-padding with zeros,
+ * as AWS documents), R2's `eventTime` (R2 has no sequencer).
+ */
+import { z } from "zod";
+
+export interface StorageEvent {
+  source: "r2" | "s3";
+  kind: "created" | "deleted";
+  bucket: string;
+  key: string;
+  /** Comparable with `compareOrder` among events of the same key. */
+  order: string;
+}
+
+const R2Event = z.object({
+  account: z.string().optional(),
+  bucket: z.string(),
+  action: z.string(),
+  object: z.object({ key: z.string() }).loose(),
+  eventTime: z.string(),
+}).loose();
+
+const S3Record = z.object({
+  eventSource: z.literal("aws:s3").optional(),
+  eventName: z.string(),
+  eventTime: z.string(),
+  s3: z.object({
+    bucket: z.object({ name: z.string() }).loose(),
+    object: z.object({ key: z.string(), sequencer: z.string().regex(/^[0-9A-Fa-f]{1,64}$/) }).loose(),
+  }).loose(),
+}).loose();
+
+const S3Notification = z.object({ Records: z.array(S3Record).max(1000) }).loose();
+
+const R2_CREATED = new Set(["PutObject", "CopyObject", "CompleteMultipartUpload"]);
+const R2_DELETED = new Set(["DeleteObject", "LifecycleDeletion"]);
+
+/** Parses one delivery; unknown event types (e.g. S3 `s3:TestEvent`, restores) yield no events. */
+export function parseStorageEvents(body: unknown): StorageEvent[] | null {
+  const s3 = S3Notification.safeParse(body);
+  if (s3.success) return s3.data.Records.flatMap((r) => fromS3(r));
+  const r2 = R2Event.safeParse(body);
+  if (r2.success) return fromR2(r2.data);
+  if (isS3TestEvent(body)) return [];
+  return null;
+}
+
+function fromS3(r: z.infer<typeof S3Record>): StorageEvent[] {
+  const kind = r.eventName.startsWith("ObjectCreated:") ? "created" : r.eventName.startsWith("ObjectRemoved:") ? "deleted" : null;
+  if (!kind) return [];
+  return [{ source: "s3", kind, bucket: r.s3.bucket.name, key: decodeS3Key(r.s3.object.key), order: r.s3.object.sequencer.toUpperCase() }];
+}
+
+function fromR2(e: z.infer<typeof R2Event>): StorageEvent[] {
+  const kind = R2_CREATED.has(e.action) ? "created" : R2_DELETED.has(e.action) ? "deleted" : null;
+  if (!kind) return [];
+  return [{ source: "r2", kind, bucket: e.bucket, key: e.object.key, order: e.eventTime }];
+}
+
+function isS3TestEvent(body: unknown): boolean {
+  return typeof body === "object" && body !== null && (body as { Event?: unknown }).Event === "s3:TestEvent";
+}
+
+/** S3 keys in notifications are form-URL-encoded: `+` is a space, `%2B` a plus. */
+export function decodeS3Key(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, " "));
+}
+
+/** <0, 0, >0 like a comparator. Sequencers of different length compare after right-padding with "0". */
+export function compareOrder(a: string, b: string): number {
+  const n = Math.max(a.length, b.length);
+  const x = a.padEnd(n, "0");
+  const y = b.padEnd(n, "0");
+  return x < y ? -1 : x > y ? 1 : 0;
+}

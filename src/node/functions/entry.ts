@@ -1,0 +1,39 @@
+/**
+ * What the two entries (functions/ingest.ts, functions/query.ts) share: parsed env → loaded models
+ * and storage. Kept here so each entry stays a few lines.
+ */
+import { qdrantOptionsFromEnv } from "../../lib/store/qdrant/index.js";
+import type { Limits } from "../../lib/limits.js";
+import { loadModels, type Models } from "../server/models.js";
+import { buildObjectBackends, buildVectorStore, embeddedVectorDir, type Backends } from "./backends.js";
+import type { FunctionEnv } from "./env.js";
+
+export async function loadFunctionModels(env: FunctionEnv): Promise<Models> {
+  return loadModels({
+    packDir: env.MODEL_PACK,
+    session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
+    extractor: { limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE } },
+  });
+}
+
+/**
+ * Storage from env. `rawEnv` is read only for the `QDRANT_*` group, which the Qdrant adapter parses
+ * itself (with zod) — still here, at the entry.
+ */
+export async function buildFunctionBackends(env: FunctionEnv, rawEnv: Record<string, string | undefined>, dim: number): Promise<Backends> {
+  const objects = buildObjectBackends(
+    env.OBJECT_STORE === "gateway"
+      ? { kind: "gateway", url: env.GATEWAY_URL!, secrets: env.WEBHOOK_SECRET }
+      : { kind: "disk", dataDir: env.DATA_DIR },
+  );
+  const vectors = await buildVectorStore(
+    env.VECTOR_STORE === "qdrant"
+      ? { kind: "qdrant", options: qdrantOptionsFromEnv(rawEnv, dim) }
+      : { kind: "embedded", dir: embeddedVectorDir(env.DATA_DIR) },
+  );
+  return { ...objects, vectors };
+}
+
+export function limitsFromEnv(env: FunctionEnv): Partial<Limits> {
+  return { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE };
+}

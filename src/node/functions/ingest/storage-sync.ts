@@ -1,0 +1,95 @@
+/**
+ * Applies one storage event by reconciling with the object as it is *now*, not as the event says:
+ * - the object exists → make sure it is indexed (unchanged bytes already indexed: nothing to do);
+ * - it does not → remove its points and record.
+ * Reading the current state makes the outcome independent of delivery order and repeats: a delete
+ * that arrives before its create, or the same event five times, ends in the state of the object.
+ * `order` (S3 sequencer / R2 event time) only drops events older than one already applied to the
+ * key, to save work; and a per-key lock keeps two events of one key from interleaving here.
+ */
+import { probeImage, sha256Hex, ACCEPTED_TYPES } from "../../../lib/api/upload.js";
+import { toApiError } from "../../../lib/errors.js";
+import type { IngestOutcome } from "../../../lib/ingest.js";
+import type { Limits } from "../../../lib/limits.js";
+import { parseImageKey } from "../../../lib/objects/blob-store.js";
+import type { ImageRecord } from "../../../lib/services.js";
+import { scopeTenant, type TenantStore } from "../../../lib/store/tenant.js";
+import { compareOrder, type StorageEvent } from "../../../lib/webhooks/storage-events.js";
+import type { IngestFunctionDeps } from "./app.js";
+
+export type SyncResult =
+  | { key: string; result: "ignored" | "stale" | "deleted" | "unchanged" }
+  | { key: string; result: "ingested"; outcome: IngestOutcome }
+  | { key: string; result: "rejected"; errorCode: string };
+
+/** Last applied `order` per key (in memory; see the module comment for why that is enough). */
+export class KeyOrder {
+  private readonly applied = new Map<string, string>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  isStale(key: string, order: string): boolean {
+    const last = this.applied.get(key);
+    return last !== undefined && compareOrder(order, last) < 0;
+  }
+
+  markApplied(key: string, order: string): void {
+    const last = this.applied.get(key);
+    if (last === undefined || compareOrder(order, last) > 0) this.applied.set(key, order);
+  }
+
+  /** Runs `work` after every earlier call for `key` has finished. */
+  async serial<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(key) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+}
+
+export async function applyStorageEvent(deps: IngestFunctionDeps, event: StorageEvent): Promise<SyncResult> {
+  const ids = parseImageKey(event.key);
+  if (!ids) return { key: event.key, result: "ignored" };
+  return deps.keyOrder.serial(event.key, async () => {
+    if (deps.keyOrder.isStale(event.key, event.order)) return { key: event.key, result: "stale" as const };
+    const result = await reconcile(deps, scopeTenant(deps, ids.tenant), ids.imageId, event.key);
+    deps.keyOrder.markApplied(event.key, event.order);
+    return result;
+  });
+}
+
+async function reconcile(deps: IngestFunctionDeps, store: TenantStore, imageId: string, key: string): Promise<SyncResult> {
+  const blob = await store.getBlob(imageId);
+  if (!blob) {
+    await store.deleteImagePoints(imageId);
+    await store.deleteImage(imageId);
+    return { key, result: "deleted" };
+  }
+  const sha256 = await sha256Hex(blob.bytes);
+  const existing = await store.getImage(imageId);
+  if (existing?.sha256 === sha256 && existing.status === "indexed" && existing.pack === deps.extractor.pack) {
+    return { key, result: "unchanged" };
+  }
+  const record = newRecord(imageId, blob.bytes, sha256, deps.limits, existing);
+  await store.putImage(record);
+  if (record.status === "failed") return { key, result: "rejected", errorCode: record.errorCode ?? "invalid_image" };
+  const outcome = await deps.ingest({ tenant: store.tenant, imageId }, { attempt: 1, final: true });
+  return { key, result: "ingested", outcome };
+}
+
+/** A `queued` record for the object, or a `failed` one when the header check refuses it. */
+function newRecord(id: string, bytes: Uint8Array, sha256: string, limits: Limits, existing: ImageRecord | null): Omit<ImageRecord, "tenant"> {
+  const now = new Date().toISOString();
+  const base = { id, bytes: bytes.length, sha256, attempts: 0, createdAt: existing?.createdAt ?? now, updatedAt: now };
+  try {
+    const probe = probeImage(bytes, limits);
+    return { ...base, status: "queued", contentType: ACCEPTED_TYPES[probe.format], width: probe.width, height: probe.height };
+  } catch (err) {
+    const e = toApiError(err);
+    return { ...base, status: "failed", contentType: "application/octet-stream", error: e.message, errorCode: e.code };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The query function: the model- and store-backed services the gateway's public API calls over
+ * signed HTTP — text embedding, vector-store operations, PNG rendering. The public routes
+ * themselves stay in src/lib/api and run in the gateway (written once).
+ */
+import type { Renderer, TextEmbedder } from "../../../lib/services.js";
+import type { VectorStore } from "../../../lib/store/types.js";
+import type { Logger } from "../../logging.js";
+import { createFunctionApp, type FunctionApp } from "../app.js";
+import { registerEmbed } from "./embed.js";
+import { registerRender } from "./render.js";
+import { registerVectors } from "./vectors.js";
+
+export interface QueryFunctionDeps {
+  text: TextEmbedder;
+  vectors: VectorStore;
+  renderer: Renderer;
+}
+
+export interface QueryFunctionOptions {
+  secrets: readonly string[];
+  /** Largest signed request (preview renders carry the image, base64). */
+  maxBodyBytes: number;
+  log?: Logger;
+}
+
+export function createQueryFunction(deps: QueryFunctionDeps, options: QueryFunctionOptions): FunctionApp {
+  const app = createFunctionApp({ name: "query", secrets: options.secrets, maxBodyBytes: options.maxBodyBytes, log: options.log });
+  registerEmbed(app, deps);
+  registerVectors(app, deps);
+  registerRender(app, deps);
+  return app;
+}
