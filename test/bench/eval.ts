@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
 });
 
 async function main(): Promise<void> {
-  const count = Number(args.scenes ?? (args.quick ? 40 : 500));
+  const count = Number(args.scenes ?? (args.quick ? 30 : 500));
   const splitDir = path.resolve("test/fixtures/generated", `eval-test-${count}`);
   const t0 = performance.now();
   writeShapesSplit(splitDir, count);

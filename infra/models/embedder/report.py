@@ -179,7 +179,7 @@ CPU: every stage runs with `--device cpu` (tested), but measured 57 s per batch-
 python3 -m embedder.train --stage clip  --scenes 14000 --minutes 2.8 --cache runs/cache.npz --out checkpoints/clip.pt
 python3 -m embedder.train --stage alpha --scenes 14000 --minutes 3.4 --cache runs/cache.npz --init checkpoints/clip.pt --out checkpoints/alpha_clip.pt
 python3 -m embedder.joint --scenes 14000 --minutes 3.2 --init-clip checkpoints/clip.pt --init-alpha checkpoints/alpha_clip.pt --out checkpoints/alpha_clip.pt --clip-out checkpoints/clip.pt
-python3 -m embedder.export && python3 make_pack.py && (cd ../.. && node infra/models/embedder/parity_check.cjs)
+python3 -m embedder.export && python3 make_pack.py && (cd ../.. && node infra/models/parity_check.cjs models/shapes-tiny test/fixtures/parity embedder-)
 python3 -m embedder.report --scenes {res['scenes']}
 ```
 Evaluated on {res['eval_device']} in {res['eval_seconds']} s.

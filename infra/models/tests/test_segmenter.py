@@ -141,7 +141,7 @@ class SegmenterTest(unittest.TestCase):
         repo = export.REPO
         if shutil.which("node") is None or not os.path.isdir(os.path.join(repo, "node_modules", "onnxruntime-node")):
             self.skipTest("node / onnxruntime-node not available")
-        script = os.path.join(repo, "infra", "models", "segmenter", "parity_check.cjs")
+        script = os.path.join(repo, "infra", "models", "parity_check.cjs")
         run = subprocess.run(["node", script, pack, fixtures], cwd=repo, capture_output=True, text=True)
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
 

@@ -1,21 +1,24 @@
-// Runs every segmenter parity fixture through onnxruntime-node and prints the max abs difference.
-// Usage (repo root): node infra/models/segmenter/parity_check.cjs [packDir] [fixturesDir]
+// Runs parity fixtures (test/fixtures/parity/<prefix>*/) through onnxruntime-node and prints
+// max |onnx - pytorch| per output; exit 1 above 1e-4.
+// Usage (repo root): node infra/models/parity_check.cjs [packDir] [fixturesDir] [prefix: segmenter-|embedder-|""]
 const fs = require('fs');
 const path = require('path');
 const ort = require(path.resolve('node_modules/onnxruntime-node'));
 
 const pack = process.argv[2] || 'models/shapes-tiny';
 const root = process.argv[3] || 'test/fixtures/parity';
+const prefix = process.argv[4] || '';
+const ARRAYS = { float32: Float32Array, int64: BigInt64Array, int32: Int32Array };
 
 function load(dir, t) {
   const buf = fs.readFileSync(path.join(dir, t.file));
-  const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  return new ort.Tensor('float32', data, t.shape);
+  const copy = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  return new ort.Tensor(t.dtype, new ARRAYS[t.dtype](copy), t.shape);
 }
 
 (async () => {
   let worst = 0;
-  for (const name of fs.readdirSync(root).filter((d) => d.startsWith('segmenter-'))) {
+  for (const name of fs.readdirSync(root).filter((d) => d.startsWith(prefix))) {
     const dir = path.join(root, name);
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
     const session = await ort.InferenceSession.create(path.join(pack, meta.model));
