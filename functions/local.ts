@@ -3,8 +3,9 @@
  * bundled model pack. The environment is parsed here, once; everything below gets plain values.
  */
 import { serve } from "@hono/node-server";
+import { CollectionMismatchError } from "../src/lib/store/qdrant/index.js";
 import { buildLocalServer } from "../src/node/server/build.js";
-import { parseEnv } from "../src/node/server/env.js";
+import { parseEnv, vectorStoreSettings } from "../src/node/server/env.js";
 import { loadModels } from "../src/node/server/models.js";
 import { createLogger } from "../src/node/logging.js";
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
       apiKeys: env.API_KEYS,
       ingest: { concurrency: env.INGEST_CONCURRENCY, maxAttempts: env.INGEST_MAX_ATTEMPTS, backoffMs: env.INGEST_BACKOFF_MS },
       vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
+      vectorStore: vectorStoreSettings(env, models.pack.manifest.embedder.embedDim),
     },
     models,
     log,
@@ -55,6 +57,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // An existing Qdrant collection that cannot hold this pack's vectors: say what to do, not where it broke.
+  if (err instanceof CollectionMismatchError) {
+    console.error(`cannot start: ${err.message} (see docs/qdrant.md, "Re-indexing to a new model pack")`);
+    process.exit(1);
+  }
   console.error(err instanceof Error ? err.message : err);
   if (err instanceof Error && err.cause) console.error("cause:", err.cause);
   process.exit(1);

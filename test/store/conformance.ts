@@ -178,6 +178,36 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
       expect(await store.count("t")).toBe(1);
     });
 
+    it("scan pages through one tenant's points in id order, vectors included, from any cursor", async () => {
+      const mine = [-1, 0, 1, 2].flatMap((i) => [point("t", "a", i, unit(1, i)), point("t", "b", i, unit(i, 1))]);
+      await store.upsert("t", mine);
+      await store.upsert("u", [point("u", "a", 0, unit(1))]);
+      const ids = mine.map((p) => p.id).sort();
+      const pages: string[][] = [];
+      // Bounded, so a store that ignores the cursor fails here instead of looping forever.
+      for (let after: string | undefined; pages.length < 10; ) {
+        const page = await store.scan!("t", { limit: 3, ...(after ? { after } : {}) });
+        if (page.length === 0) break;
+        expect(page.length).toBeLessThanOrEqual(3);
+        pages.push(page.map((p) => p.id));
+        after = page.at(-1)!.id;
+      }
+      expect(pages.flat()).toEqual(ids);
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 2]);
+
+      const [first] = await store.scan!("t", { limit: 1, after: ids[2] });
+      const expected = mine.find((p) => p.id === ids[3])!;
+      expect(first?.payload).toEqual(expected.payload);
+      expect(Array.from(first!.vector)).toEqual(Array.from(expected.vector).map((x) => expect.closeTo(x, 6)));
+
+      // A cursor whose point is gone still resumes right after it; the last id ends the scan.
+      const gone = mine.find((p) => p.id === ids[4])!;
+      await store.deleteImage("t", gone.payload.imageId, mine.filter((p) => p.payload.imageId === gone.payload.imageId && p.id !== gone.id).map((p) => p.id));
+      expect((await store.scan!("t", { limit: 10, after: ids[4] })).map((p) => p.id)).toEqual(ids.slice(5));
+      expect(await store.scan!("t", { limit: 10, after: ids.at(-1) })).toEqual([]);
+      expect(await store.scan!("nobody", { limit: 10 })).toEqual([]);
+    });
+
     // Only stores that keep data on disk have a restart to survive; in-memory ones don't register it.
     if (factory.persistent) it("writes survive closing and reopening the same directory", async () => {
       await store.upsert("t", [point("t", "img", -1, unit(1)), point("t", "img", 0, unit(0, 1))]);

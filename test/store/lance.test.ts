@@ -34,6 +34,11 @@ describe("LanceDB vector index", () => {
       const reopened = await LanceVectorStore.open({ dir, indexThreshold: 600 });
       expect(reopened.hasVectorIndex).toBe(true);
       expect(await reopened.count("a")).toBe(350);
+      // With the BTree index on id, scan still pages in id order from its cursor.
+      const aIds = pts.filter((p) => p.payload.tenant === "a").map((p) => p.id).sort();
+      const first = await reopened.scan("a", { limit: 50 });
+      expect(first.map((p) => p.id)).toEqual(aIds.slice(0, 50));
+      expect((await reopened.scan("a", { limit: 50, after: first.at(-1)!.id })).map((p) => p.id)).toEqual(aIds.slice(50, 100));
       await reopened.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

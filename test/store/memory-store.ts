@@ -2,7 +2,7 @@
  * A brute-force in-memory VectorStore: the reference the conformance suite is checked against (so a
  * failing LanceDB run points at the adapter, not at the suite), and a fast store for API tests.
  */
-import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../src/lib/store/types.js";
+import type { ScanOptions, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../src/lib/store/types.js";
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0, na = 0, nb = 0;
@@ -64,5 +64,13 @@ export class MemoryVectorStore implements VectorStore {
 
   async count(tenant: string, filter?: SearchFilter): Promise<number> {
     return [...this.points.values()].filter((p) => matches(p, tenant, filter)).length;
+  }
+
+  async scan(tenant: string, o: ScanOptions): Promise<StoredPoint[]> {
+    return [...this.points.values()]
+      .filter((p) => p.payload.tenant === tenant && (o.after === undefined || p.id > o.after))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, o.limit)
+      .map((p) => structuredClone(p));
   }
 }

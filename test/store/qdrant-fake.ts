@@ -196,7 +196,9 @@ export class FakeQdrant {
       }
       case "scroll_points": {
         const all = e.select(c(), b.filter as Json);
-        const start = b.offset == null ? 0 : Math.max(0, all.findIndex((p) => idKey(p.id) >= idKey(b.offset as string)));
+        // Qdrant's offset is inclusive: the first point whose id is at or after it (none: an empty page).
+        const at = b.offset == null ? 0 : all.findIndex((p) => idKey(p.id) >= idKey(b.offset as string));
+        const start = at < 0 ? all.length : at;
         const limit = (b.limit as number | undefined) ?? 10;
         const page = all.slice(start, start + limit);
         return ok({ points: page.map((p) => render(p, b.with_payload, b.with_vector)), next_page_offset: all[start + limit]?.id ?? null });

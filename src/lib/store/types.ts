@@ -50,6 +50,14 @@ export interface SearchOptions {
   exact?: boolean;
 }
 
+/** One page of `VectorStore.scan`. */
+export interface ScanOptions {
+  /** Exclusive cursor: only points whose id sorts after this one (the last id of the previous page). */
+  after?: string;
+  /** Points per page (at least 1). */
+  limit: number;
+}
+
 export interface SearchHit {
   id: string;
   /** Cosine similarity in [-1, 1]. */
@@ -71,5 +79,16 @@ export interface VectorStore {
   /** All points of one image, ordered by regionIndex (the whole-image point first). */
   listImage(tenant: string, imageId: string, withVector?: boolean): Promise<StoredPoint[]>;
   count(tenant: string, filter?: SearchFilter): Promise<number>;
+  /**
+   * A page of a tenant's points, vectors included, in ascending id order (ids are lower-case UUIDs,
+   * compared as strings). Paging by id rather than by offset keeps a copy resumable from its last id
+   * and stable while points are written: a page never repeats or skips a point that stays put.
+   * Optional: the stores that hold data (embedded, Qdrant) implement it; a proxy such as the gateway's
+   * RPC store need not, and `copyIndex` refuses a source without it.
+   */
+  scan?(tenant: string, options: ScanOptions): Promise<StoredPoint[]>;
   close?(): Promise<void>;
 }
+
+/** A store that can be read page by page: what `copyIndex` needs of its source. */
+export type ScannableStore = VectorStore & Pick<Required<VectorStore>, "scan">;

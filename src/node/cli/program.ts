@@ -8,6 +8,7 @@ import path from "node:path";
 import { z } from "zod";
 import { parseEnv } from "../server/env.js";
 import { ApiCallError, ApiClient, type FetchLike } from "./client.js";
+import { addCopyIndexCommand } from "./copy-index.js";
 import { ENTRIES, PROJECT_ROOT, runEntry } from "./delegate.js";
 import { EMBEDDED_URL, openEmbedded } from "./embedded.js";
 import { expandInputs } from "./files.js";
@@ -147,6 +148,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       io.out(o.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatPackInfo(info)}\n`);
     });
 
+  addCopyIndexCommand(program, io);
   return program;
 }
 

@@ -1,13 +1,16 @@
 /**
- * Builds the embedded default's services from parsed settings: disk catalog and blobs, LanceDB
- * vectors, the in-process queue running `processIngestJob`, the sharp renderer. The models are
- * passed in, so tests and benchmarks can build the same server with other models.
+ * Builds the local server's services from parsed settings: disk catalog and blobs, the vector store
+ * (LanceDB under DATA_DIR by default, or Qdrant), the in-process queue running `processIngestJob`,
+ * the sharp renderer. The models are passed in, so tests and benchmarks can build the same server
+ * with other models.
  */
 import path from "node:path";
 import { createApp } from "../../lib/api/app.js";
 import { processIngestJob } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
 import type { RegionExtractor, Services, TextEmbedder } from "../../lib/services.js";
+import { createQdrantStore, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
+import type { VectorStore } from "../../lib/store/types.js";
 import { DiskBlobStore } from "../blobs/disk-blobs.js";
 import { FileCatalog } from "../catalog/file-catalog.js";
 import { InProcessJobQueue } from "../jobs/in-process-queue.js";
@@ -21,6 +24,25 @@ export interface LocalServerSettings {
   apiKeys: Record<string, string>;
   ingest: { concurrency: number; maxAttempts: number; backoffMs: number };
   vectorIndexThreshold: number;
+  /** Which vector store; the embedded one (DATA_DIR/vectors) when absent. */
+  vectorStore?: VectorStoreSettings;
+}
+
+/** `embedded`: LanceDB under DATA_DIR/vectors. `qdrant`: options carry the model pack's dimension. */
+export type VectorStoreSettings = { kind: "embedded" } | { kind: "qdrant"; options: QdrantStoreOptions };
+
+/**
+ * Opens the chosen store. Qdrant's bootstrap runs here, so a collection that cannot hold this pack's
+ * vectors fails start-up with `CollectionMismatchError` before anything is served or re-enqueued.
+ */
+async function openVectorStore(settings: LocalServerSettings, log: Logger): Promise<VectorStore> {
+  if (settings.vectorStore?.kind !== "qdrant") {
+    return LanceVectorStore.open({ dir: path.join(settings.dataDir, "vectors"), indexThreshold: settings.vectorIndexThreshold });
+  }
+  const { url, collection, dim } = settings.vectorStore.options;
+  const store = await createQdrantStore(settings.vectorStore.options);
+  log.info({ event: "vector_store", kind: "qdrant", url, collection, dim, ...store.bootstrap }, `Qdrant collection "${collection}" ready`);
+  return store;
 }
 
 export async function buildLocalServer(
@@ -30,10 +52,7 @@ export async function buildLocalServer(
 ) {
   const catalog = new FileCatalog(settings.dataDir);
   const blobs = new DiskBlobStore(settings.dataDir);
-  const vectors = await LanceVectorStore.open({
-    dir: path.join(settings.dataDir, "vectors"),
-    indexThreshold: settings.vectorIndexThreshold,
-  });
+  const vectors = await openVectorStore(settings, log);
   const jobs = new InProcessJobQueue({
     handler: (job, attempt) => processIngestJob({ catalog, blobs, vectors, extractor: models.extractor }, job, attempt),
     ...settings.ingest,
@@ -45,7 +64,7 @@ export async function buildLocalServer(
   if (recovered > 0) log.info({ event: "recovered_jobs", count: recovered }, "re-enqueued unfinished images");
   const close = async () => {
     await jobs.close();
-    await vectors.close();
+    await vectors.close?.();
   };
   return { app, services, jobs, vectors, close };
 }

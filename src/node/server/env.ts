@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
+import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
+import type { VectorStoreSettings } from "./build.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -21,27 +23,34 @@ const apiKeys = z
     return out;
   });
 
-export const envSchema = z.object({
-  PORT: int(1, 65535).default(8080),
-  HOST: z.string().default("0.0.0.0"),
-  DATA_DIR: z.string().min(1).default("./data"),
-  MODEL_PACK: z.string().min(1).default("models/shapes-tiny"),
-  /** onnxruntime intra-op threads; 0 = one per physical core. */
-  ORT_INTRA_OP_THREADS: int(0, 256).default(0),
-  ORT_INTER_OP_THREADS: int(1, 256).default(1),
-  /** Ingest jobs run at once (each already uses every core through onnxruntime). */
-  INGEST_CONCURRENCY: int(1, 64).default(1),
-  INGEST_MAX_ATTEMPTS: int(1, 100).default(3),
-  INGEST_BACKOFF_MS: int(0).default(1000),
-  MAX_UPLOAD_BYTES: int(1).default(DEFAULT_LIMITS.maxUploadBytes),
-  MAX_PIXELS: int(1).default(DEFAULT_LIMITS.maxPixels),
-  MAX_SIDE: int(1).default(DEFAULT_LIMITS.maxSide),
-  WAIT_TIMEOUT_MS: int(0).default(DEFAULT_LIMITS.waitTimeoutMs),
-  /** Rows at which the LanceDB ANN index is built. */
-  VECTOR_INDEX_THRESHOLD: int(1).default(50_000),
-  API_KEYS: apiKeys,
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+export const envSchema = z
+  .object({
+    PORT: int(1, 65535).default(8080),
+    HOST: z.string().default("0.0.0.0"),
+    DATA_DIR: z.string().min(1).default("./data"),
+    MODEL_PACK: z.string().min(1).default("models/shapes-tiny"),
+    /** onnxruntime intra-op threads; 0 = one per physical core. */
+    ORT_INTRA_OP_THREADS: int(0, 256).default(0),
+    ORT_INTER_OP_THREADS: int(1, 256).default(1),
+    /** Ingest jobs run at once (each already uses every core through onnxruntime). */
+    INGEST_CONCURRENCY: int(1, 64).default(1),
+    INGEST_MAX_ATTEMPTS: int(1, 100).default(3),
+    INGEST_BACKOFF_MS: int(0).default(1000),
+    MAX_UPLOAD_BYTES: int(1).default(DEFAULT_LIMITS.maxUploadBytes),
+    MAX_PIXELS: int(1).default(DEFAULT_LIMITS.maxPixels),
+    MAX_SIDE: int(1).default(DEFAULT_LIMITS.maxSide),
+    WAIT_TIMEOUT_MS: int(0).default(DEFAULT_LIMITS.waitTimeoutMs),
+    /** Rows at which the LanceDB ANN index is built. */
+    VECTOR_INDEX_THRESHOLD: int(1).default(50_000),
+    API_KEYS: apiKeys,
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** `embedded` (LanceDB under DATA_DIR/vectors) or `qdrant` (the QDRANT_* variables). */
+    VECTOR_STORE: z.enum(["embedded", "qdrant"]).default("embedded"),
+    ...qdrantEnvFields,
+    // Required only with VECTOR_STORE=qdrant (checked below); still validated whenever it is set.
+    QDRANT_URL: qdrantEnvFields.QDRANT_URL.optional(),
+  })
+  .refine((e) => e.VECTOR_STORE !== "qdrant" || e.QDRANT_URL, { message: "QDRANT_URL is required with VECTOR_STORE=qdrant", path: ["QDRANT_URL"] });
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -52,4 +61,13 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
     throw new Error(`invalid environment: ${problems}`);
   }
   return result.data;
+}
+
+/**
+ * The vector store the environment chose. `dim` is the model pack's embedding size
+ * (`manifest.embedder.embedDim`): the Qdrant collection is created with it, or checked against it.
+ */
+export function vectorStoreSettings(env: Env, dim: number): VectorStoreSettings {
+  if (env.VECTOR_STORE === "embedded") return { kind: "embedded" };
+  return { kind: "qdrant", options: qdrantOptions({ ...env, QDRANT_URL: env.QDRANT_URL! }, dim) };
 }

@@ -15,7 +15,7 @@
  * `refineFactor`× candidate set with exact vectors, so quantisation costs little recall.
  */
 import * as lancedb from "@lancedb/lancedb";
-import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../lib/store/types.js";
+import type { ScanOptions, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../lib/store/types.js";
 import {
   COLUMNS_NO_VECTOR,
   assertPointId,
@@ -118,6 +118,20 @@ export class LanceVectorStore implements VectorStore {
     const where = filterWhere(tenant, filter);
     if (!this.table || where === null) return 0;
     return this.table.countRows(where);
+  }
+
+  /** Ordered by `id` and bounded below by the cursor: with the BTree index on `id` a page is a range read. */
+  async scan(tenant: string, options: ScanOptions): Promise<StoredPoint[]> {
+    if (!this.table || options.limit < 1) return [];
+    let where = tenantClause(tenant);
+    if (options.after !== undefined) where += ` AND id > ${sqlString(assertPointId(options.after))}`;
+    const rows = await this.table
+      .query()
+      .where(where)
+      .orderBy({ columnName: "id", ascending: true, nullsFirst: false })
+      .limit(options.limit)
+      .toArray();
+    return (rows as PointRow[]).map(fromRow);
   }
 
   /** Whether the ANN index exists (tests, benchmarks, health output). */

@@ -42,7 +42,7 @@ export function checkCompatible(name: string, info: Schemas["CollectionInfo"], d
   }
 }
 
-async function getInfo(client: QdrantClient, o: ResolvedOptions): Promise<Schemas["CollectionInfo"] | null> {
+async function getInfo(client: QdrantClient, o: Pick<ResolvedOptions, "collection" | "retry">): Promise<Schemas["CollectionInfo"] | null> {
   try {
     return await callStore(() => client.getCollection(o.collection), true, o.retry);
   } catch (err) {
@@ -78,4 +78,16 @@ export async function bootstrapCollection(client: QdrantClient, o: ResolvedOptio
     indexesCreated.push(field);
   }
   return { serverVersion: version.version, created, indexesCreated, quantized: Boolean(info.config.quantization_config) };
+}
+
+/**
+ * The vector dimension of an existing collection (or alias), or null when there is none: for tools
+ * that read a collection without creating one (a copy's source), where no model pack names the size.
+ */
+export async function existingDimension(client: QdrantClient, o: Pick<ResolvedOptions, "collection" | "retry">): Promise<number | null> {
+  const info = await getInfo(client, o);
+  if (!info) return null;
+  const v = vectorParams(info);
+  if (!v) throw new CollectionMismatchError(`Qdrant collection "${o.collection}" has no named vector "${VECTOR_NAME}"; it was not made by region-search`);
+  return v.size;
 }

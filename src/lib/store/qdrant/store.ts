@@ -8,7 +8,7 @@
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
 import { isPointId } from "../ids.js";
-import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../types.js";
+import type { ScanOptions, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../types.js";
 import { bootstrapCollection, type BootstrapReport } from "./bootstrap.js";
 import { resolveOptions, VECTOR_NAME, type QdrantStoreOptions, type ResolvedOptions } from "./config.js";
 import { callStore } from "./errors.js";
@@ -140,6 +140,28 @@ export class QdrantVectorStore implements VectorStore {
     return res.count;
   }
 
+  /**
+   * Scroll pages come in id order and `offset` is inclusive, so the page starts at the cursor and
+   * asks for one point more: the cursor itself (if it still exists) is dropped, never returned twice.
+   */
+  async scan(tenant: string, options: ScanOptions): Promise<StoredPoint[]> {
+    const filter = tenantFilter(tenant);
+    if (options.after !== undefined && !isPointId(options.after)) throw ApiError.invalid(`scan cursor ${JSON.stringify(options.after)} is not a point id`);
+    if (options.limit < 1) return [];
+    const res = await this.call(() =>
+      this.client.scroll(this.name, {
+        filter,
+        offset: options.after,
+        limit: options.limit + 1,
+        with_payload: true,
+        with_vector: [VECTOR_NAME],
+        consistency: this.options.readConsistency,
+      }),
+    );
+    const after = options.after?.toLowerCase();
+    return res.points.map(fromRecord).filter((p) => after === undefined || p.id > after).slice(0, options.limit);
+  }
+
   /** Nothing to release: the client holds no connection we own (undici pools idle sockets itself). */
   async close(): Promise<void> {}
 }
@@ -155,17 +177,20 @@ function toHit(p: Schemas["ScoredPoint"]): SearchHit {
  */
 export async function createQdrantStore(options: QdrantStoreOptions): Promise<QdrantVectorStore> {
   const o = resolveOptions(options);
-  const client = new QdrantClient({
+  const store = new QdrantVectorStore(qdrantClient(o), o);
+  store.bootstrap = await bootstrapCollection(store.client, o);
+  return store;
+}
+
+/** The REST client for these options (also used by the collection and alias tools, reindex.ts). */
+export function qdrantClient(o: Pick<QdrantStoreOptions, "url" | "apiKey" | "timeoutMs">): QdrantClient {
+  return new QdrantClient({
     url: o.url,
     // The client puts :6333 on a URL without a port; null makes the URL mean what it says (443 behind a proxy).
     port: new URL(o.url).port ? undefined : null,
     apiKey: o.apiKey,
-    timeout: o.timeoutMs,
+    timeout: o.timeoutMs ?? 10_000,
     // Our own bootstrap asks for the version; the client's background check would only log.
     checkCompatibility: false,
   });
-  const store = new QdrantVectorStore(client, o);
-  store.bootstrap = await bootstrapCollection(client, o);
-  return store;
 }
-
