@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { generateSecret, signedHeaders } from "../../src/lib/webhooks/index.js";
-import { buildObjectBackends } from "../../src/node/functions/backends.js";
+import { buildObjectBackends, type ObjectSettings } from "../../src/node/functions/backends.js";
 import { createIngestFunction } from "../../src/node/functions/ingest/app.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
@@ -19,9 +19,10 @@ export async function signedRequest(url: string, payload: unknown, options: { id
   return new Request(url, { method: "POST", body, headers: { ...headers, "content-type": "application/json" } });
 }
 
-export async function makeFunctions() {
+/** Both function apps; images and records on a temporary disk unless `objectSettings` says otherwise. */
+export async function makeFunctions(objectSettings?: ObjectSettings) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-fn-"));
-  const objects = buildObjectBackends({ kind: "disk", dataDir });
+  const objects = buildObjectBackends(objectSettings ?? { kind: "disk", dataDir });
   const vectors = new MemoryVectorStore();
   const extractor = new FakeExtractor();
   const text = new FakeTextEmbedder();
