@@ -45,7 +45,7 @@ export function barChartSvg(title: string, groups: readonly BarGroup[], max = 1,
   const names = groups[0]?.values.map((v) => v.name) ?? [];
   const bw = 26, gap = 30, left = 50, top = 50, height = 260;
   const gw = names.length * bw + gap;
-  const width = Math.max(left + groups.length * gw + 240, 40 + title.length * 8);
+  const width = Math.max(left + groups.length * gw + 240, 60 + title.length * 9.5);
   const bars = groups.flatMap((g, gi) =>
     g.values.map((v, vi) => {
       const h = Math.max(0, Math.min(1, v.value / max)) * height;
