@@ -5,29 +5,18 @@
 import { serve } from "@hono/node-server";
 import { CollectionMismatchError } from "../src/lib/store/qdrant/index.js";
 import { buildLocalServer } from "../src/node/server/build.js";
-import { parseEnv, vectorStoreSettings } from "../src/node/server/env.js";
+import { localServerSettings, modelOptions, parseEnv } from "../src/node/server/env.js";
 import { loadModels } from "../src/node/server/models.js";
 import { createLogger } from "../src/node/logging.js";
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);
   const log = createLogger(env.LOG_LEVEL);
-  const models = await loadModels({
-    packDir: env.MODEL_PACK,
-    session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
-    extractor: { limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE } },
-  });
+  const models = await loadModels(modelOptions(env));
   log.info({ event: "pack_loaded", pack: models.pack.id, dir: env.MODEL_PACK }, "model pack loaded");
 
   const server = await buildLocalServer(
-    {
-      dataDir: env.DATA_DIR,
-      limits: { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE, waitTimeoutMs: env.WAIT_TIMEOUT_MS },
-      apiKeys: env.API_KEYS,
-      ingest: { concurrency: env.INGEST_CONCURRENCY, maxAttempts: env.INGEST_MAX_ATTEMPTS, backoffMs: env.INGEST_BACKOFF_MS },
-      vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
-      vectorStore: vectorStoreSettings(env, models.pack.manifest.embedder.embedDim),
-    },
+    localServerSettings(env, models.pack.manifest.embedder.embedDim),
     models,
     log,
   );

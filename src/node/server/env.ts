@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
-import type { VectorStoreSettings } from "./build.js";
+import type { LocalServerSettings, VectorStoreSettings } from "./build.js";
+import type { ModelOptions } from "./models.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -70,4 +71,25 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
 export function vectorStoreSettings(env: Env, dim: number): VectorStoreSettings {
   if (env.VECTOR_STORE === "embedded") return { kind: "embedded" };
   return { kind: "qdrant", options: qdrantOptions({ ...env, QDRANT_URL: env.QDRANT_URL! }, dim) };
+}
+
+/** Model-loading options from the parsed environment (the local server and the embedded CLI). */
+export function modelOptions(env: Env): ModelOptions {
+  return {
+    packDir: env.MODEL_PACK,
+    session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
+    extractor: { limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE } },
+  };
+}
+
+/** Server settings from the parsed environment; `dim` is the model pack's embedding size. */
+export function localServerSettings(env: Env, dim: number): LocalServerSettings {
+  return {
+    dataDir: env.DATA_DIR,
+    limits: { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE, waitTimeoutMs: env.WAIT_TIMEOUT_MS },
+    apiKeys: env.API_KEYS,
+    ingest: { concurrency: env.INGEST_CONCURRENCY, maxAttempts: env.INGEST_MAX_ATTEMPTS, backoffMs: env.INGEST_BACKOFF_MS },
+    vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
+    vectorStore: vectorStoreSettings(env, dim),
+  };
 }
