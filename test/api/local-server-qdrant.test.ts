@@ -58,7 +58,9 @@ describe("local server on Qdrant (VECTOR_STORE=qdrant)", () => {
     const models = { extractor, text: new FakeTextEmbedder() };
     let server = await buildLocalServer(settings("local_q"), models, log);
     await ingest(server, extractor, "pets", ["purple cat", "green dog"]);
-    const col = fake.engine.collections.get("local_q")!;
+    // A fresh deployment: the collection `local_q_v1` behind the alias `local_q`, ready for a re-index.
+    expect(fake.engine.aliases.get("local_q")).toBe("local_q_v1");
+    const col = fake.engine.resolve("local_q");
     expect(col.vectors).toEqual({ region: { size: FAKE_DIM, distance: "Cosine" } });
     // Two regions and the whole-image point, all under the default tenant.
     expect([...col.points.values()].map((p) => p.payload.tenant)).toEqual(["default", "default", "default"]);
@@ -99,9 +101,8 @@ describe("local server on Qdrant (VECTOR_STORE=qdrant)", () => {
     expect(fake.engine.collections.get("other_dim")!.points.size).toBe(0);
   });
 
-  it("re-indexes the server's images to a new pack behind the alias while the app keeps answering searches", async () => {
-    fake.engine.create("served_v1", { vectors: { region: { size: FAKE_DIM, distance: "Cosine" } } });
-    fake.engine.updateAliases([{ create_alias: { alias_name: "served", collection_name: "served_v1" } }]);
+  it("re-indexes a fresh deployment's images to a new pack behind its alias while the app keeps answering searches", async () => {
+    // Nothing prepared: the server's own start-up sets up `served` → `served_v1`.
     const extractor = new FakeExtractor();
     const server = await buildLocalServer(settings("served"), { extractor, text: new FakeTextEmbedder() }, log);
     await ingest(server, extractor, "one", ["red star", "blue moon"]);
@@ -125,7 +126,6 @@ describe("local server on Qdrant (VECTOR_STORE=qdrant)", () => {
     const embed = reembedWith({ blobs: server.services.blobs, extractor: next });
     const result = await reindexQdrant({
       store: (settings("served").vectorStore as { options: QdrantStoreOptions }).options,
-      target: "served_v2",
       images: () => indexedImages(server.services.catalog, ["default"]),
       embed: async (image) => {
         await search();
@@ -133,7 +133,8 @@ describe("local server on Qdrant (VECTOR_STORE=qdrant)", () => {
       },
     });
     await search();
-    expect(result).toMatchObject({ previous: "served_v1", embedded: 2, dropped: "served_v1" });
+    expect(result).toMatchObject({ previous: "served_v1", target: "served_v2", embedded: 2, dropped: "served_v1" });
+    expect(fake.engine.aliases.get("served")).toBe("served_v2");
     expect(packs).toEqual(["old", "old", "new"]);
     const packsInNew = new Set([...fake.engine.collections.get("served_v2")!.points.values()].map((p) => p.payload.pack));
     expect(packsInNew).toEqual(new Set(["fake@2"]));

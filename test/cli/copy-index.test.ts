@@ -49,7 +49,9 @@ describe("region-search copy-index", () => {
     const r = await cli(["--from", `embedded:${source}`, "--to", `qdrant:${fake.url}/copied`, "--batch-size", "4"]);
     expect(r).toMatchObject({ code: 0, err: "" });
     expect(r.out).toContain(`copied 10 points from embedded store ${source} to Qdrant collection "copied" at ${fake.url}`);
-    const col = fake.engine.collections.get("copied")!;
+    // A new target is set up as the server would: the collection `copied_v1` behind the alias `copied`.
+    expect(fake.engine.aliases.get("copied")).toBe("copied_v1");
+    const col = fake.engine.resolve("copied");
     expect(col.vectors.region!.size).toBe(8);
     expect([...col.points.keys()].sort()).toEqual(ids);
 
@@ -66,7 +68,7 @@ describe("region-search copy-index", () => {
     const r = await cli(["--from", `embedded:${source}`, "--to", `qdrant:${fake.url}/resumed`, "--checkpoint", file, "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).perTenant).toEqual({ default: 3 });
-    expect([...fake.engine.collections.get("resumed")!.points.keys()].sort()).toEqual(ids.slice(7));
+    expect([...fake.engine.resolve("resumed").points.keys()].sort()).toEqual(ids.slice(7));
     await expect(stat(file)).rejects.toThrow();
 
     await writeFile(file, JSON.stringify({ from, to, tenants: ["someone-else"], checkpoint: { tenant: "someone-else" } }));

@@ -36,13 +36,98 @@ describe("Qdrant bootstrap", () => {
     const collection = fresh();
     const store = await open({ collection, hnsw: { m: 24, efConstruct: 200, payloadM: 12 } });
     expect(store.bootstrap).toMatchObject({ created: true, serverVersion: "1.19.0", indexesCreated: ["tenant", "image_id", "kind", "area"] });
-    const col = fake.engine.collections.get(collection)!;
+    const col = fake.engine.resolve(collection);
     expect(col.vectors).toEqual({ region: { size: DIM, distance: "Cosine" } });
     expect(col.config.hnsw_config).toEqual({ m: 24, ef_construct: 200, payload_m: 12 });
     expect(col.config.quantization_config).toBeUndefined();
     expect(col.indexes.tenant).toEqual({ data_type: "keyword", params: { type: "keyword", is_tenant: true } });
     expect(col.indexes.area?.data_type).toBe("integer");
     expect(Object.keys(col.indexes).sort()).toEqual(["area", "image_id", "kind", "tenant"]);
+  });
+
+  it("a fresh deployment gets `<name>_v1` behind the alias `<name>`, also when 3 instances start at once", async () => {
+    const collection = fresh();
+    const before = fake.requests.length;
+    const stores = await Promise.all([open({ collection }), open({ collection }), open({ collection })]);
+    expect(stores.filter((s) => s.bootstrap!.created)).toHaveLength(1);
+    expect(stores.map((s) => s.bootstrap!.aliasTarget)).toEqual(Array(3).fill(`${collection}_v1`));
+    expect(fake.engine.aliases.get(collection)).toBe(`${collection}_v1`);
+    expect(fake.engine.collections.has(collection)).toBe(false);
+    expect([...fake.engine.collections.keys()].filter((n) => n.startsWith(collection))).toEqual([`${collection}_v1`]);
+    const col = fake.engine.collections.get(`${collection}_v1`)!;
+    expect(col.vectors).toEqual({ region: { size: DIM, distance: "Cosine" } });
+    expect(Object.keys(col.indexes).sort()).toEqual(["area", "image_id", "kind", "tenant"]);
+    // One collection create and the alias, both under the versioned / plain names; indexes through the alias.
+    const since = fake.requests.slice(before);
+    expect(new Set(since.filter((r) => r.operationId === "create_collection").map((r) => r.path))).toEqual(new Set([`/collections/${collection}_v1`]));
+    expect(since.filter((r) => r.operationId === "update_aliases").map((r) => r.body)).toEqual(
+      Array(3).fill({ actions: [{ create_alias: { alias_name: collection, collection_name: `${collection}_v1` } }] }),
+    );
+    expect(new Set(since.filter((r) => r.operationId === "create_field_index").map((r) => r.path))).toEqual(new Set([`/collections/${collection}/index`]));
+
+    // Later starts find the alias and change nothing.
+    const beforeAgain = fake.requests.length;
+    const again = await open({ collection });
+    expect(again.bootstrap).toMatchObject({ created: false, aliasTarget: null, indexesCreated: [] });
+    expect(fake.requests.slice(beforeAgain).map((r) => r.operationId)).toEqual(["root", "get_collection"]);
+    await again.upsert("t", [point("t", "img", 0, unit(1))]);
+    expect(await stores[1]!.count("t")).toBe(1);
+    expect(col.points.size).toBe(1);
+  });
+
+  it("an existing plain collection under the name is used as it is: no alias, no `_v1`", async () => {
+    const collection = fresh();
+    fake.engine.create(collection, { vectors: { region: { size: DIM, distance: "Cosine" } } });
+    const before = fake.requests.length;
+    const store = await open({ collection });
+    expect(store.bootstrap).toMatchObject({ created: false, aliasTarget: null, indexesCreated: ["tenant", "image_id", "kind", "area"] });
+    expect(fake.engine.aliases.has(collection)).toBe(false);
+    expect(fake.engine.collections.has(`${collection}_v1`)).toBe(false);
+    expect(fake.requests.slice(before).filter((r) => ["create_collection", "update_aliases", "delete_collection"].includes(r.operationId!))).toEqual([]);
+    await store.upsert("t", [point("t", "img", 0, unit(1))]);
+    expect(fake.engine.collections.get(collection)!.points.size).toBe(1);
+  });
+
+  it("createAlias: false creates a plain collection under the name (re-index targets)", async () => {
+    const collection = fresh();
+    const store = await open({ collection, createAlias: false });
+    expect(store.bootstrap).toMatchObject({ created: true, aliasTarget: null });
+    expect(fake.engine.collections.has(collection)).toBe(true);
+    expect(fake.engine.aliases.has(collection)).toBe(false);
+  });
+
+  it("a failed alias creation fails start-up; the next start adopts the `_v1` left behind and adds the alias", async () => {
+    const collection = fresh();
+    fake.fail({ operationId: "update_aliases", status: 503 });
+    const before = ops("update_aliases").length;
+    const err = await rejection(open({ collection }));
+    expect(err.status).toBe(503);
+    expect(ops("update_aliases").length - before).toBe(1); // not retried
+    expect(fake.engine.collections.has(`${collection}_v1`)).toBe(true);
+    expect(fake.engine.aliases.has(collection)).toBe(false);
+
+    const store = await open({ collection });
+    expect(store.bootstrap).toMatchObject({ created: false, aliasTarget: `${collection}_v1` });
+    expect(fake.engine.aliases.get(collection)).toBe(`${collection}_v1`);
+  });
+
+  it("an alias creation that timed out but happened (or that another instance made meanwhile) is success", async () => {
+    const collection = fresh();
+    fake.fail({ operationId: "update_aliases", hang: true });
+    const starting = open({ collection, timeoutMs: 300 });
+    const hung = () => fake.requests.some((r) => r.operationId === "update_aliases" && r.injected && JSON.stringify(r.body).includes(`"${collection}"`));
+    while (!hung()) await new Promise((resolve) => setTimeout(resolve, 5));
+    fake.engine.updateAliases([{ create_alias: { alias_name: collection, collection_name: `${collection}_v1` } }]);
+    const store = await starting;
+    expect(store.bootstrap).toMatchObject({ created: true, aliasTarget: `${collection}_v1`, indexesCreated: ["tenant", "image_id", "kind", "area"] });
+    expect(ops("update_aliases").filter((r) => JSON.stringify(r.body).includes(`"${collection}"`))).toHaveLength(1);
+  });
+
+  it("a left-over `<name>_v1` of another dimension is refused before any alias makes it live", async () => {
+    const collection = fresh();
+    fake.engine.create(`${collection}_v1`, { vectors: { region: { size: DIM * 2, distance: "Cosine" } } });
+    await expect(open({ collection })).rejects.toThrow(new RegExp(`"${collection}_v1" stores ${DIM * 2}-dimensional vectors`));
+    expect(fake.engine.aliases.has(collection)).toBe(false);
   });
 
   it("is safe to repeat, also when several instances start at once", async () => {
@@ -61,7 +146,7 @@ describe("Qdrant bootstrap", () => {
   it("int8 quantisation: configured on create, searched with rescoring", async () => {
     const collection = fresh();
     const store = await open({ collection, quantization: true, oversampling: 3 });
-    expect(fake.engine.collections.get(collection)!.config.quantization_config).toEqual({ scalar: { type: "int8", quantile: 0.99, memory: "pinned" } });
+    expect(fake.engine.resolve(collection).config.quantization_config).toEqual({ scalar: { type: "int8", quantile: 0.99, memory: "pinned" } });
     await store.upsert("t", [point("t", "a", 0, unit(1))]);
     await store.search("t", unit(1), { limit: 1 });
     expect(ops("query_points").at(-1)!.body).toMatchObject({ params: { quantization: { rescore: true, oversampling: 3 } } });
@@ -73,7 +158,7 @@ describe("Qdrant bootstrap", () => {
     const err = await open({ collection, dim: DIM * 2 }).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(CollectionMismatchError);
     expect((err as Error).message).toMatch(new RegExp(`stores ${DIM}-dimensional vectors but the model pack makes ${DIM * 2}`));
-    expect(fake.engine.collections.get(collection)!.vectors.region!.size).toBe(DIM);
+    expect(fake.engine.resolve(collection).vectors.region!.size).toBe(DIM);
 
     fake.engine.create("dot_distance", { vectors: { region: { size: DIM, distance: "Dot" } } });
     await expect(open({ collection: "dot_distance" })).rejects.toThrow(/uses Dot distance but region-search needs Cosine/);
@@ -189,7 +274,7 @@ describe("Qdrant payload and environment", () => {
     const store = await open({ collection });
     const p = point("t", "img", 3, unit(1, 2));
     await store.upsert("t", [p]);
-    const stored = [...fake.engine.collections.get(collection)!.points.values()][0]!;
+    const stored = [...fake.engine.resolve(collection).points.values()][0]!;
     expect(Object.keys(stored.payload).sort()).toEqual(
       ["area", "bbox", "created_at", "image_height", "image_id", "image_width", "kind", "mask", "pack", "predicted_iou", "region_index", "stability", "tenant"],
     );

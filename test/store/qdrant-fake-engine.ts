@@ -83,6 +83,7 @@ export class FakeEngine {
   readonly aliases = new Map<string, string>();
   private version = 0;
 
+  /** The collection `name` names, through an alias if it is one (what Qdrant does for every collection operation). */
   resolve(name: string): FakeCollection {
     const c = this.collections.get(this.aliases.get(name) ?? name);
     if (!c) throw new FakeError(404, `Not found: Collection \`${name}\` doesn't exist!`);
@@ -94,6 +95,13 @@ export class FakeEngine {
     const vectors = body.vectors as Json;
     const named = "size" in vectors ? { "": vectors } : vectors;
     this.collections.set(name, { name, vectors: named as FakeCollection["vectors"], config: body, points: new Map(), indexes: {} });
+  }
+
+  /** DELETE /collections/{name}: the collection of exactly that name (an alias name is not resolved), with its aliases. */
+  drop(name: string): boolean {
+    if (!this.collections.delete(name)) return false;
+    for (const [alias, target] of [...this.aliases]) if (target === name) this.aliases.delete(alias);
+    return true;
   }
 
   upsert(c: FakeCollection, points: Json[], updateFilter?: Json | null): void {
@@ -167,6 +175,8 @@ export class FakeEngine {
       if ("create_alias" in a) {
         const { alias_name, collection_name } = a.create_alias as { alias_name: string; collection_name: string };
         if (!this.collections.has(collection_name)) throw new FakeError(404, `Not found: Collection \`${collection_name}\` doesn't exist!`);
+        // Qdrant refuses an alias named like a collection, and silently re-points an existing alias.
+        if (this.collections.has(alias_name)) throw new FakeError(409, `Wrong input: Collection \`${alias_name}\` already exists!`);
         next.set(alias_name, collection_name);
       } else if ("delete_alias" in a) {
         const { alias_name } = a.delete_alias as { alias_name: string };

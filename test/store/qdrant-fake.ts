@@ -166,6 +166,8 @@ export class FakeQdrant {
     switch (op) {
       case "root":
         return { title: "qdrant - vector search engine (fake)", version: "1.19.0", commit: null };
+      case "get_collections":
+        return ok({ collections: [...e.collections.keys()].map((n) => ({ name: n })) });
       case "collection_exists":
         return ok({ exists: e.collections.has(name) || e.aliases.has(name) });
       case "get_collection":
@@ -174,7 +176,7 @@ export class FakeQdrant {
         e.create(name, b);
         return ok(true);
       case "delete_collection":
-        return ok(e.collections.delete(name));
+        return ok(e.drop(name));
       case "create_field_index": {
         const schema = b.field_schema as string | Json;
         c().indexes[String(b.field_name)] = typeof schema === "string" ? { data_type: schema } : { data_type: String(schema.type), params: schema };

@@ -1,7 +1,8 @@
 /**
  * Re-indexing to a new model pack behind a Qdrant alias (reindexQdrant) on the fake Qdrant: searches
  * through the alias keep working throughout and switch from the old pack's points to the new one's
- * at one atomic alias request; the old collection is dropped; a crash midway resumes.
+ * at one atomic alias request; the old collection is dropped; a crash midway resumes. A fresh
+ * deployment (bootstrap's `<name>` → `<name>_v1`) re-indexes the same way, to `<name>_v2` by default.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pointId } from "../../src/lib/store/ids.js";
@@ -52,8 +53,8 @@ const options = (o: Partial<ReindexOptions> = {}): ReindexOptions => ({
 });
 
 /** Which pack answers a search through the alias right now. */
-async function packOfSearch(): Promise<string> {
-  const hits = await live.search("t", unit(1, 1, 1, 1), { limit: 3 });
+async function packOfSearch(store = live): Promise<string> {
+  const hits = await store.search("t", unit(1, 1, 1, 1), { limit: 3 });
   const packs = new Set(hits.map((h) => h.payload.pack));
   expect(packs.size).toBe(1);
   return [...packs][0]!;
@@ -160,9 +161,80 @@ describe("reindexQdrant", () => {
     expect(fake.engine.collections.has(`${alias}_old`)).toBe(true);
   });
 
+  it("a fresh deployment (as bootstrap sets it up) switches from `<name>_v1` to `<name>_v2` with no failed search, then drops `_v1`", async () => {
+    const name = `fresh_${seq++}`;
+    const served = await createQdrantStore({ url: fake.url, collection: name, dim: DIM, retry: { baseDelayMs: 1 } });
+    expect(fake.engine.aliases.get(name)).toBe(`${name}_v1`);
+    for (const ref of IMAGES) await served.upsert(ref.tenant, [-1, 0, 1].map((i) => point(ref.tenant, ref.imageId, i, unit(1, i))));
+
+    const before = fake.requests.length;
+    const seen: string[] = [];
+    const targets = new Set<string>();
+    let running = true;
+    const loop = (async () => {
+      while (running) seen.push(await packOfSearch(served));
+    })();
+    const result = await reindexQdrant({
+      store: { url: fake.url, collection: name, dim: DIM, retry: { baseDelayMs: 1 } },
+      images: () => IMAGES,
+      embed: async (ref) => {
+        seen.push(await packOfSearch(served));
+        return newPoints(ref);
+      },
+      onProgress: (p) => void targets.add(p.target),
+    });
+    seen.push(await packOfSearch(served));
+    running = false;
+    await loop;
+
+    expect(result).toEqual({ previous: `${name}_v1`, target: `${name}_v2`, embedded: 6, skipped: 0, switched: true, dropped: `${name}_v1` });
+    expect(targets).toEqual(new Set([`${name}_v2`]));
+    const since = fake.requests.slice(before);
+    // Zero failed searches: every query through the alias answered 200, old pack until the switch, then the new one.
+    const searches = since.filter((r) => r.operationId === "query_points");
+    expect(searches.length).toBeGreaterThan(IMAGES.length);
+    expect(searches.filter((r) => r.status !== 200 || r.path !== `/collections/${name}/points/query`)).toEqual([]);
+    const firstNew = seen.indexOf(NEW);
+    expect(firstNew).toBeGreaterThanOrEqual(IMAGES.length);
+    expect(new Set(seen.slice(0, firstNew))).toEqual(new Set([OLD]));
+    expect(new Set(seen.slice(firstNew))).toEqual(new Set([NEW]));
+    // No collection under the alias name was ever deleted or created: one alias switch, then `_v1` dropped.
+    expect(since.filter((r) => r.operationId === "delete_collection").map((r) => r.path)).toEqual([`/collections/${name}_v1`]);
+    expect(since.filter((r) => r.operationId === "create_collection").map((r) => r.path)).toEqual([`/collections/${name}_v2`]);
+    expect(since.filter((r) => r.operationId === "update_aliases").map((r) => r.body)).toEqual([
+      { actions: [{ delete_alias: { alias_name: name } }, { create_alias: { collection_name: `${name}_v2`, alias_name: name } }] },
+    ]);
+    expect(fake.engine.aliases.get(name)).toBe(`${name}_v2`);
+    expect(fake.engine.collections.has(`${name}_v1`)).toBe(false);
+    expect(fake.engine.collections.has(name)).toBe(false);
+    expect(await served.count("t")).toBe(15);
+    expect(since.flatMap((r) => [...r.errors, ...r.responseErrors])).toEqual([]);
+
+    // The next re-index goes on to `_v3`, and a restart against the alias finds the new collection as it is.
+    expect(await reindexQdrant({ store: { url: fake.url, collection: name, dim: DIM }, images: () => IMAGES, embed: async (ref) => newPoints(ref) })).toMatchObject({
+      previous: `${name}_v2`, target: `${name}_v3`, dropped: `${name}_v2`,
+    });
+    const restarted = await createQdrantStore({ url: fake.url, collection: name, dim: DIM });
+    expect(restarted.bootstrap).toMatchObject({ created: false, aliasTarget: null, indexesCreated: [] });
+  });
+
+  it("the default target is one above every `<alias>_v<n>` there is, never an existing collection", async () => {
+    // The live collection here is `<alias>_old`; leftovers `_v2` and `_v7` (and unrelated look-alikes) exist.
+    for (const n of [`${alias}_v2`, `${alias}_v7`, `${alias}_v7x`, `${alias}_vv9`, `${alias}x_v9`]) {
+      fake.engine.create(n, { vectors: { region: { size: DIM, distance: "Cosine" } } });
+    }
+    const result = await reindexQdrant(options({ target: undefined, keepOld: true }));
+    expect(result).toMatchObject({ previous: `${alias}_old`, target: `${alias}_v8`, dropped: null });
+    expect(fake.engine.aliases.get(alias)).toBe(`${alias}_v8`);
+    expect(fake.engine.collections.get(`${alias}_v7`)!.points.size).toBe(0);
+  });
+
   it("a plain collection under the alias name is replaced only when asked to", async () => {
     const name = `plain_${seq++}`;
+    // What bootstrap made before it set up aliases (or what someone created by hand).
+    fake.engine.create(name, { vectors: { region: { size: DIM, distance: "Cosine" } } });
     const plain = await createQdrantStore({ url: fake.url, collection: name, dim: DIM });
+    expect(fake.engine.aliases.has(name)).toBe(false);
     await plain.upsert("t", [point("t", "img0", 0, unit(1))]);
     const o = options({ store: { url: fake.url, collection: name, dim: DIM }, target: `${name}_v2` });
     await expect(reindexQdrant(o)).rejects.toThrow(/is a collection, not an alias/);

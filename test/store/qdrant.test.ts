@@ -37,6 +37,7 @@ const ADAPTER_OPERATIONS = [
   "root", // server version at bootstrap
   "get_collection",
   "create_collection",
+  "update_aliases", // the alias `<name>` → `<name>_v1` of a fresh deployment
   "create_field_index",
   "upsert_points",
   "delete_points",
@@ -91,9 +92,11 @@ describe.skipIf(!LIVE_URL)(LIVE_URL ? `live Qdrant at ${LIVE_URL}` : "live Qdran
   const run = `rs_conf_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const liveNames = collectionNamer(run);
   afterAll(async () => {
-    // Drop what this run created, whatever the outcome.
+    // Drop what this run created, whatever the outcome: each name is an alias to `<name>_v1` (dropped with it).
     const client = new QdrantClient({ url: LIVE_URL!, apiKey, checkCompatibility: false });
-    for (const name of liveNames.all()) await client.deleteCollection(name).catch(() => undefined);
+    for (const name of liveNames.all()) {
+      for (const c of [`${name}_v1`, name]) await client.deleteCollection(c).catch(() => undefined);
+    }
   });
   vectorStoreConformance("Qdrant adapter on a live Qdrant", {
     open: (dir) => createQdrantStore({ url: LIVE_URL!, apiKey, collection: liveNames.name(dir), dim: DIM }),

@@ -1,11 +1,16 @@
 /**
  * Collection bootstrap, safe to run on every start-up and from many instances at once: create the
  * collection if it is missing, check an existing one matches the model pack, add missing payload
- * indexes. It never changes or drops an existing collection: a mismatch is a start-up error.
+ * indexes. It never changes or drops an existing collection or alias: a mismatch is a start-up error.
+ *
+ * On a fresh deployment the name (`QDRANT_COLLECTION`) becomes an ALIAS: bootstrap creates the
+ * collection `<name>_v1` and the alias `<name>` → `<name>_v1`, so a later re-index (reindex.ts) can
+ * build `<name>_v2` beside it and switch the alias atomically. A name that already exists — a plain
+ * collection made before this layout, or an alias made by hand — is used exactly as it is.
  */
 import type { QdrantClient, Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
-import { collectionSpec, PAYLOAD_INDEXES, VECTOR_NAME, type ResolvedOptions } from "./config.js";
+import { collectionSpec, PAYLOAD_INDEXES, VECTOR_NAME, versionedName, type ResolvedOptions, type RetryOptions } from "./config.js";
 import { callStore } from "./errors.js";
 
 /** The collection exists but cannot hold this model pack's vectors. Thrown at start-up, never mapped to HTTP. */
@@ -15,7 +20,10 @@ export class CollectionMismatchError extends Error {
 
 export interface BootstrapReport {
   serverVersion: string;
+  /** Whether this instance created the collection (false: it existed, or another instance created it first). */
   created: boolean;
+  /** On a fresh deployment, the collection set up behind the alias (`<name>_v1`); null when the name already existed. */
+  aliasTarget: string | null;
   indexesCreated: string[];
   /** Whether the existing collection has quantisation (it is never switched on or off here). */
   quantized: boolean;
@@ -42,42 +50,86 @@ export function checkCompatible(name: string, info: Schemas["CollectionInfo"], d
   }
 }
 
-async function getInfo(client: QdrantClient, o: Pick<ResolvedOptions, "collection" | "retry">): Promise<Schemas["CollectionInfo"] | null> {
+/** Qdrant only allows names up to this long (collections and aliases alike). */
+const MAX_NAME = 255;
+
+/** Info of a collection, or of the collection behind an alias of that name; null when the name is unknown. */
+async function getInfo(client: QdrantClient, name: string, retry: RetryOptions): Promise<Schemas["CollectionInfo"] | null> {
   try {
-    return await callStore(() => client.getCollection(o.collection), true, o.retry);
+    return await callStore(() => client.getCollection(name), true, retry);
   } catch (err) {
     if (err instanceof ApiError && (err.cause as { status?: number } | undefined)?.status === 404) return null;
     throw err;
   }
 }
 
-/** Creates the collection; losing a creation race to another instance is success. */
-async function create(client: QdrantClient, o: ResolvedOptions): Promise<boolean> {
+/** Creates collection `name`; losing a creation race to another instance is success (false). */
+async function create(client: QdrantClient, o: ResolvedOptions, name: string): Promise<boolean> {
   try {
     // Not retried: a create that timed out may have happened, and a second one would fail as a conflict.
-    await callStore(() => client.createCollection(o.collection, collectionSpec(o)), false, o.retry);
+    await callStore(() => client.createCollection(name, collectionSpec(o)), false, o.retry);
     return true;
   } catch (err) {
-    if (await getInfo(client, o)) return false;
+    if (await getInfo(client, name, o.retry)) return false;
     throw err;
   }
 }
 
+/**
+ * Points the alias `o.collection` at `collection`; another instance having created it first is
+ * success. Not retried (like the collection): whether it happened is read back instead.
+ */
+async function createAlias(client: QdrantClient, o: ResolvedOptions, collection: string): Promise<void> {
+  const actions: Schemas["AliasOperations"][] = [{ create_alias: { alias_name: o.collection, collection_name: collection } }];
+  try {
+    await callStore(() => client.updateCollectionAliases({ actions }), false, o.retry);
+  } catch (err) {
+    if (await getInfo(client, o.collection, o.retry)) return;
+    throw err;
+  }
+}
+
+/**
+ * A fresh deployment: `<name>_v1` (created, or left by an instance that won the race or stopped
+ * before the alias), checked BEFORE the alias makes it live, then the alias `<name>` to it.
+ */
+async function createAliased(client: QdrantClient, o: ResolvedOptions, target: string): Promise<boolean> {
+  if (target.length > MAX_NAME) throw new Error(`Qdrant collection name "${o.collection}" is too long to add "${target.slice(o.collection.length)}" to it`);
+  const created = await create(client, o, target);
+  if (!created) {
+    const existing = await getInfo(client, target, o.retry);
+    if (!existing) throw new Error(`Qdrant collection "${target}" could not be created`);
+    checkCompatible(target, existing, o.dim);
+  }
+  await createAlias(client, o, target);
+  return created;
+}
+
 export async function bootstrapCollection(client: QdrantClient, o: ResolvedOptions): Promise<BootstrapReport> {
   const version = await callStore(() => client.versionInfo(), true, o.retry);
-  let info = await getInfo(client, o);
-  const created = !info && (await create(client, o));
-  info ??= await getInfo(client, o);
+  let info = await getInfo(client, o.collection, o.retry);
+  let created = false;
+  let aliasTarget: string | null = null;
+  if (!info) {
+    if (o.createAlias) {
+      aliasTarget = versionedName(o.collection, 1);
+      created = await createAliased(client, o, aliasTarget);
+    } else {
+      created = await create(client, o, o.collection);
+    }
+    info = await getInfo(client, o.collection, o.retry);
+  }
   if (!info) throw new Error(`Qdrant collection "${o.collection}" could not be created`);
   checkCompatible(o.collection, info, o.dim);
 
+  // Through the alias name when it is one: Qdrant resolves aliases for index creation as for any collection operation.
   const indexesCreated: string[] = [];
   for (const { field, schema } of PAYLOAD_INDEXES) {
     if (info.payload_schema[field]) continue;
     await callStore(() => client.createPayloadIndex(o.collection, { field_name: field, field_schema: schema, wait: true }), true, o.retry);
     indexesCreated.push(field);
   }
-  return { serverVersion: version.version, created, indexesCreated, quantized: Boolean(info.config.quantization_config) };
+  return { serverVersion: version.version, created, aliasTarget, indexesCreated, quantized: Boolean(info.config.quantization_config) };
 }
 
 /**
@@ -85,7 +137,7 @@ export async function bootstrapCollection(client: QdrantClient, o: ResolvedOptio
  * that read a collection without creating one (a copy's source), where no model pack names the size.
  */
 export async function existingDimension(client: QdrantClient, o: Pick<ResolvedOptions, "collection" | "retry">): Promise<number | null> {
-  const info = await getInfo(client, o);
+  const info = await getInfo(client, o.collection, o.retry);
   if (!info) return null;
   const v = vectorParams(info);
   if (!v) throw new CollectionMismatchError(`Qdrant collection "${o.collection}" has no named vector "${VECTOR_NAME}"; it was not made by region-search`);

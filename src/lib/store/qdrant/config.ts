@@ -1,6 +1,8 @@
 /**
  * Options of the Qdrant store and the collection layout they produce (DESIGN.md §4): one collection,
- * one named cosine vector, payload indexes for the filters we run, optional int8 quantisation.
+ * one named cosine vector, payload indexes for the filters we run, optional int8 quantisation. A
+ * fresh deployment gets the collection `<name>_v1` behind an alias `<name>`, so that a re-index can
+ * later switch the alias to `<name>_v2` without search downtime.
  */
 import type { Schemas } from "@qdrant/js-client-rest";
 
@@ -37,6 +39,12 @@ export interface QdrantStoreOptions {
   apiKey?: string;
   /** Collection or alias name. An alias lets a re-index switch collections without downtime. */
   collection: string;
+  /**
+   * What bootstrap creates when `collection` names nothing yet: true (default) the collection
+   * `<collection>_v1` and the alias `<collection>` to it; false a plain collection `<collection>`
+   * (re-index targets). An existing collection or alias is used as it is either way.
+   */
+  createAlias?: boolean;
   /** Vector dimension of the model pack (manifest `embedder.embedDim`). */
   dim: number;
   /** int8 scalar quantisation, searched with rescoring on the original vectors. */
@@ -77,7 +85,20 @@ export function resolveOptions(o: QdrantStoreOptions): ResolvedOptions {
     timeoutMs: o.timeoutMs ?? 10_000,
     retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 2_000, ...o.retry },
     batchSize: o.batchSize ?? 256,
+    createAlias: o.createAlias ?? true,
   };
+}
+
+/** Collection names behind alias `alias`: `<alias>_v<n>` (bootstrap creates `_v1`, a re-index the next free one). */
+export function versionedName(alias: string, n: number): string {
+  return `${alias}_v${n}`;
+}
+
+/** `n` of a name `<alias>_v<n>`, or null for any other name. */
+export function versionOf(alias: string, name: string): number | null {
+  if (!name.startsWith(`${alias}_v`)) return null;
+  const rest = name.slice(alias.length + 2);
+  return /^[1-9][0-9]{0,8}$/.test(rest) ? Number(rest) : null;
 }
 
 /** The body of `PUT /collections/{name}` for these options. */

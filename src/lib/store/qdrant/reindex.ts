@@ -9,12 +9,17 @@
  *      Qdrant applies atomically): every search sees either the old collection or the new one;
  *   4. drop the old collection.
  *
- * Resumable: `target` keeps its name across runs, and an image that already has points there is
- * skipped. Each image is written in one upsert request, so "has points" means "fully written".
+ * The alias is what bootstrap makes on a fresh deployment (`<alias>` → `<alias>_v1`), so this works
+ * there as it is. `target` defaults to the next free `<alias>_v<n>`: one above every `_v<n>` that
+ * exists, so it can never be the live collection nor a leftover.
+ *
+ * Resumable with a fixed `target` (every progress event names the one in use): `target` keeps its
+ * name across runs, and an image that already has points there is skipped. Each image is written in
+ * one upsert request, so "has points" means "fully written".
  */
 import type { QdrantClient, Schemas } from "@qdrant/js-client-rest";
 import type { StoredPoint } from "../types.js";
-import { resolveOptions, type QdrantStoreOptions } from "./config.js";
+import { resolveOptions, versionedName, versionOf, type QdrantStoreOptions } from "./config.js";
 import { callStore } from "./errors.js";
 import { createQdrantStore, qdrantClient, type QdrantVectorStore } from "./store.js";
 
@@ -25,6 +30,8 @@ export interface ImageRef {
 }
 
 export interface ReindexProgress {
+  /** The collection being built: pass it as `target` to resume after a failure. */
+  target: string;
   pass: number;
   image: ImageRef;
   /** Whether this image was embedded now (false: already in the target from an earlier run). */
@@ -36,8 +43,13 @@ export interface ReindexProgress {
 export interface ReindexOptions {
   /** Qdrant connection; `collection` is the ALIAS searches use, `dim` the NEW pack's dimension. */
   store: QdrantStoreOptions;
-  /** The collection to build, e.g. `regions_<pack>`: keep it fixed per pack so a re-run resumes it. */
-  target: string;
+  /**
+   * The collection to build. Default: the next free `<alias>_v<n>` (a new name on every run, so a
+   * re-run after a failure starts over in another collection unless given the failed run's target).
+   * A fixed name per pack (e.g. `regions_<pack>`) makes a re-run resume it, and a run after the
+   * switch do nothing.
+   */
+  target?: string;
   /** Every image to re-embed, read once per pass (a later pass picks up images ingested meanwhile). */
   images: () => AsyncIterable<ImageRef> | Iterable<ImageRef>;
   /** The new pack's points of one image, all of `image.tenant`. */
@@ -48,8 +60,9 @@ export interface ReindexOptions {
   /** Keep the previous collection after the switch (a rollback is then one alias switch back). */
   keepOld?: boolean;
   /**
-   * When the alias name is still a plain collection (the store creates one on first start), delete it
-   * and create the alias in its place. Searches fail between those two requests, so this is opt-in.
+   * When the alias name is still a plain collection (what the store created on first start before it
+   * set up aliases, or one made by hand), delete it and create the alias in its place. Searches fail
+   * between those two requests, so this is opt-in. Not needed for a deployment the store set up.
    */
   replaceCollection?: boolean;
 }
@@ -79,8 +92,9 @@ export async function reindexQdrant(options: ReindexOptions): Promise<ReindexRes
   const client = qdrantClient(o);
   const run: Run = (op, idempotent = true) => callStore(op, idempotent, o.retry);
   const live = await liveName(client, alias, run);
-  if (live.kind === "alias" && live.collection === options.target) {
-    return { previous: null, target: options.target, embedded: 0, skipped: 0, switched: false, dropped: null };
+  const targetName = options.target ?? (await nextVersion(client, alias, run));
+  if (live.kind === "alias" && live.collection === targetName) {
+    return { previous: null, target: targetName, embedded: 0, skipped: 0, switched: false, dropped: null };
   }
   if (live.kind === "collection" && !options.replaceCollection) {
     throw new Error(
@@ -88,14 +102,23 @@ export async function reindexQdrant(options: ReindexOptions): Promise<ReindexRes
         `re-run with replaceCollection to swap it for an alias (searches fail for the moment between two requests)`,
     );
   }
-  const target = await createQdrantStore({ ...options.store, collection: options.target, batchSize: ONE_REQUEST });
-  const counts = await fill(target, options);
+  // A plain collection: the alias is switched to it, never put in front of it.
+  const target = await createQdrantStore({ ...options.store, collection: targetName, batchSize: ONE_REQUEST, createAlias: false });
+  const counts = await fill(target, targetName, options);
 
   const previous = live.kind === "alias" ? live.collection : live.kind === "collection" ? alias : null;
-  await switchAlias(client, alias, live, options.target, run);
+  await switchAlias(client, alias, live, targetName, run);
   const drop = live.kind === "alias" && !options.keepOld ? live.collection : null;
   if (drop) await run(() => client.deleteCollection(drop));
-  return { previous, target: options.target, ...counts, switched: true, dropped: live.kind === "collection" ? alias : drop };
+  return { previous, target: targetName, ...counts, switched: true, dropped: live.kind === "collection" ? alias : drop };
+}
+
+/** `<alias>_v<n>` for n one above every `<alias>_v<m>` collection or alias that exists (the live one included). */
+async function nextVersion(client: QdrantClient, alias: string, run: Run): Promise<string> {
+  const [{ collections }, { aliases }] = await Promise.all([run(() => client.getCollections()), run(() => client.getAliases())]);
+  const names = [...collections.map((c) => c.name), ...aliases.flatMap((a) => [a.alias_name, a.collection_name])];
+  const highest = Math.max(0, ...names.map((name) => versionOf(alias, name) ?? 0));
+  return versionedName(alias, highest + 1);
 }
 
 /** What the alias name is now. */
@@ -108,7 +131,7 @@ async function liveName(client: QdrantClient, name: string, run: Run): Promise<L
 }
 
 /** Embeds every image not yet in the target, pass after pass while new images turn up. */
-async function fill(target: QdrantVectorStore, options: ReindexOptions): Promise<{ embedded: number; skipped: number }> {
+async function fill(target: QdrantVectorStore, targetName: string, options: ReindexOptions): Promise<{ embedded: number; skipped: number }> {
   const seen = new Set<string>();
   const counts = { embedded: 0, skipped: 0 };
   // A collection this run created is empty: no image in it to look for on the first pass.
@@ -123,7 +146,7 @@ async function fill(target: QdrantVectorStore, options: ReindexOptions): Promise
       const done = !fresh && (await target.count(image.tenant, { imageIds: [image.imageId] })) > 0;
       if (!done) await target.upsert(image.tenant, await options.embed(image));
       counts[done ? "skipped" : "embedded"]++;
-      await options.onProgress?.({ pass, image, embedded: !done, embeddedCount: counts.embedded, skippedCount: counts.skipped });
+      await options.onProgress?.({ target: targetName, pass, image, embedded: !done, embeddedCount: counts.embedded, skippedCount: counts.skipped });
     }
     fresh = false;
     if (found === 0) break;
