@@ -11,6 +11,7 @@ import type { StoredPoint } from "../../src/lib/store/types.js";
 import * as lancedb from "@lancedb/lancedb";
 import { LanceVectorStore } from "../../src/node/store/lance.js";
 import { pointSchema, toRow } from "../../src/node/store/lance-rows.js";
+import { markdownTable } from "./report.js";
 import { percentile, seededRandom } from "./stats.js";
 
 export interface ScaleResult {
@@ -107,4 +108,10 @@ export async function benchStoreScale(regions: number, dim: number, queryCount =
     speedup: exact.p50 / approx.p50,
     recallAt10: found / queries.length,
   };
+}
+
+/** The scale results as one Markdown table (shared by `npm run bench` and `npm run bench:scale`). */
+export function scaleTable(rows: readonly ScaleResult[]): string {
+  return markdownTable(["regions", "exact p50 ms", "exact p99 ms", "ANN p50 ms", "ANN p99 ms", "speed-up", "recall@10", "index build s"],
+    rows.map((s) => [String(s.regions), s.exact.p50, s.exact.p99, s.approx.p50, s.approx.p99, s.speedup, s.recallAt10, s.indexSeconds]), 2);
 }

@@ -1,6 +1,7 @@
 /** The speed benchmark's Markdown tables and stage chart. */
 import type { BenchResult } from "../bench.js";
 import { barChartSvg, markdownTable } from "../report.js";
+import { scaleTable } from "../store-scale.js";
 
 const MODEL_STAGES = ["encoder", "decoder", "embed"];
 
@@ -38,8 +39,7 @@ export function benchToMarkdown(r: BenchResult): string {
     "",
     "Embedded store (LanceDB) at scale, synthetic clustered 128-d vectors, top-10 with a region filter:",
     "",
-    markdownTable(["regions", "exact p50 ms", "exact p99 ms", "ANN p50 ms", "ANN p99 ms", "speed-up", "recall@10", "index build s"],
-      r.scale.map((s) => [String(s.regions), s.exact.p50, s.exact.p99, s.approx.p50, s.approx.p99, s.speedup, s.recallAt10, s.indexSeconds]), 2),
+    scaleTable(r.scale),
     "",
     `Peak memory (RSS, one process incl. the model worker thread): ${r.servingPeakRssMiB.toFixed(0)} MiB after ingest and search; ${r.peakRssMiB.toFixed(0)} MiB including the synthetic scale runs. Whole run: ${r.seconds.toFixed(0)} s.`,
   ].join("\n");
