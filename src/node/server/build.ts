@@ -17,6 +17,7 @@ import { DiskBlobStore } from "../blobs/disk-blobs.js";
 import { FileCatalog } from "../catalog/file-catalog.js";
 import { InProcessJobQueue } from "../jobs/in-process-queue.js";
 import { apiLogger, logJobEvent, type Logger } from "../logging.js";
+import { verifyDecodable } from "../imaging/decode.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import { LanceVectorStore } from "../store/lance.js";
 
@@ -74,7 +75,9 @@ export async function buildLocalServer(
     ...settings.ingest,
     onEvent: (e) => logJobEvent(log, e),
   });
-  const services: Services = { catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer() };
+  const { maxUploadBytes: maxBytes, maxPixels, maxSide } = settings.limits;
+  const verifier = { verify: (bytes: Uint8Array) => verifyDecodable(bytes, { maxBytes, maxPixels, maxSide }) };
+  const services: Services = { catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), verifier };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
   const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, rateLimit, logger: apiLogger(log) });
   const recovered = await jobs.recover(catalog);
