@@ -2,17 +2,13 @@
  * Limits item 6, the rate limit of the local server: a per-caller token bucket (src/lib/api/rate-limit.ts)
  * → 429 with Retry-After and the one error body, per tenant with API keys, per client address without.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TokenBuckets } from "../../src/lib/api/rate-limit.js";
-import { createLogger } from "../../src/node/logging.js";
-import { buildLocalServer } from "../../src/node/server/build.js";
-import { localServerSettings, parseEnv } from "../../src/node/server/env.js";
+import { parseEnv } from "../../src/node/server/env.js";
 import { expectError } from "../api/harness.js";
-import { FakeExtractor, FakeTextEmbedder } from "../support/fakes.js";
+import { FakeExtractor } from "../support/fakes.js";
 import { listen } from "../support/listen.js";
+import { startLocal } from "./local.js";
 
 describe("TokenBuckets", () => {
   it("grants `burst` at once, then refills at perMinute; Retry-After is the whole seconds to the next token", () => {
@@ -46,22 +42,18 @@ describe("TokenBuckets", () => {
 });
 
 describe("local server rate limit (RATE_LIMIT_PER_MINUTE) over a socket", () => {
-  let dataDir: string;
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => {
     await close?.();
     close = undefined;
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   async function start(env: Record<string, string>) {
-    dataDir = await mkdtemp(path.join(tmpdir(), "rs-rl-"));
-    const settings = localServerSettings(parseEnv({ DATA_DIR: dataDir, ...env }), 32);
-    const server = await buildLocalServer(settings, { extractor: new FakeExtractor(), text: new FakeTextEmbedder() }, createLogger("silent"));
-    const http = await listen(server.app);
+    const local = await startLocal(new FakeExtractor(), env);
+    const http = await listen(local.app);
     close = async () => {
       await http.close();
-      await server.close();
+      await local.close();
     };
     return http.url;
   }
