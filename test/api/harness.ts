@@ -16,7 +16,7 @@ import { FileCatalog } from "../../src/node/catalog/file-catalog.js";
 import { InProcessJobQueue, type JobEvent } from "../../src/node/jobs/in-process-queue.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
 import { FakeExtractor, FakeTextEmbedder } from "../support/fakes.js";
-import { pngChunk, pngFile } from "../support/png.js";
+import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 import { MemoryVectorStore } from "../store/memory-store.js";
 
 export interface HarnessOptions extends AppOptions {
@@ -65,10 +65,7 @@ export async function jpegBytes(width = 40, height = 30): Promise<Uint8Array> {
 
 /** A PNG that is only a signature and an IHDR chunk declaring `width × height`. */
 export function pngHeaderOnly(width: number, height: number): Uint8Array {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
+  const ihdr = ihdrRgb8(width, height);
   return new Uint8Array(pngFile([pngChunk("IHDR", ihdr)]));
 }
 

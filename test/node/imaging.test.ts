@@ -2,6 +2,7 @@ import { deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { decodeImage, ImageInputError, probeImage, sniffImageFormat } from "../../src/node/imaging/index.js";
+import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 
 /** A w×h RGB image: left half red, right half blue (so orientation is visible). */
 function halves(w: number, h: number): Buffer {
@@ -22,30 +23,8 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
  * (deflated): a "pixel bomb" header with almost no data behind it.
  */
 function pngDeclaring(w: number, h: number): Uint8Array {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.alloc(1000))), chunk("IEND", Buffer.alloc(0))]);
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-function crc32(buf: Uint8Array): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
+  const ihdr = ihdrRgb8(w, h);
+  return pngFile([pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(Buffer.alloc(1000))), pngChunk("IEND", Buffer.alloc(0))]);
 }
 
 describe("decodeImage", () => {

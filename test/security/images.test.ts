@@ -10,7 +10,7 @@ import { rleDecodeToRowMajor } from "../../src/lib/masks/index.js";
 import { expectError } from "../api/harness.js";
 import { DecodingExtractor } from "../support/decoding-extractor.js";
 import { sha256 } from "../support/fakes.js";
-import { pngFile, pngChunk } from "../support/png.js";
+import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 import { startLocal, type Local } from "./local.js";
 
 let local: Local;
@@ -46,10 +46,7 @@ describe("pixel bombs", () => {
     // A real, compressible IDAT stream (random bits: ~1 bit of entropy per byte) behind a huge IHDR.
     const raw = Buffer.alloc(5 * 1024 * 1024);
     for (let i = 0; i < raw.length; i++) raw[i] = Math.random() < 0.5 ? 0 : 1;
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(20_000, 0);
-    ihdr.writeUInt32BE(20_000, 4);
-    ihdr.set([8, 2, 0, 0, 0], 8);
+    const ihdr = ihdrRgb8(20_000, 20_000);
     const bomb = pngFile([pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", Buffer.alloc(0))]);
     expect(bomb.length).toBeGreaterThan(400_000);
     expect(bomb.length).toBeLessThan(900_000);
@@ -79,10 +76,7 @@ describe("animated images: the first frame only (DECODED_FRAMES = 1)", () => {
   });
 
   it("an APNG is decoded from its default image only (the fdAT frames are never read)", async () => {
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(8, 0);
-    ihdr.writeUInt32BE(6, 4);
-    ihdr.set([8, 2, 0, 0, 0], 8);
+    const ihdr = ihdrRgb8(8, 6);
     const scanlines = (v: number) => deflateSync(Buffer.concat(Array.from({ length: 6 }, () => Buffer.from([0, ...Array(8 * 3).fill(v)]))));
     const fctl = (seq: number) => {
       const b = Buffer.alloc(26);

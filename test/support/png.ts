@@ -26,3 +26,12 @@ export function pngChunk(type: string, data: Uint8Array): Buffer {
 export function pngFile(chunks: Uint8Array[]): Buffer {
   return Buffer.concat([PNG_SIGNATURE, ...chunks]);
 }
+
+/** IHDR data: `width × height`, 8-bit RGB, no interlace. */
+export function ihdrRgb8(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return ihdr;
+}
