@@ -1,7 +1,8 @@
 import { deflateSync } from "node:zlib";
+import fc from "fast-check";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { decodeImage, ImageInputError, probeImage, sniffImageFormat } from "../../src/node/imaging/index.js";
+import { decodeImage, ImageInputError, probeImage, sniffImageFormat, verifyDecodable } from "../../src/node/imaging/index.js";
 import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 
 /** A w×h RGB image: left half red, right half blue (so orientation is visible). */
@@ -98,5 +99,33 @@ describe("decodeImage", () => {
     const first = await decodeImage(webpAnim);
     expect([first.width, first.height]).toEqual([6, 5]);
     expect(first.data[0]).toBeGreaterThan(200);
+  });
+});
+
+describe("verifyDecodable", () => {
+  it("accepts what decodes and refuses what does not: truncated in its data, over the limits, wrong format", async () => {
+    for (const fmt of ["png", "jpeg", "webp"] as const) {
+      const bytes = await raw(64, 48).toFormat(fmt).toBuffer();
+      await expect(verifyDecodable(bytes)).resolves.toBeUndefined();
+      for (const frac of [0.3, 0.6, 0.85]) await expectCode(verifyDecodable(bytes.subarray(0, Math.floor(bytes.length * frac))), "invalid_image");
+      await expectCode(verifyDecodable(bytes, { maxPixels: 100 }), "image_too_large");
+    }
+    await expectCode(verifyDecodable(pngDeclaring(30, 30)), "invalid_image");
+    await expectCode(verifyDecodable(pngDeclaring(20000, 20000)), "image_too_large");
+    await expectCode(verifyDecodable(await raw(8, 8).gif().toBuffer()), "unsupported_media_type");
+  });
+
+  it("agrees with decodeImage on mutated images (property): refuses exactly what decodeImage refuses", async () => {
+    const seeds = await Promise.all((["png", "jpeg", "webp"] as const).map((f) => raw(32, 24).toFormat(f).toBuffer()));
+    const mutated = fc.tuple(fc.nat(2), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), fc.option(fc.nat()))
+      .map(([seed, flips, cut]) => {
+        const b = Buffer.from(seeds[seed]!);
+        for (const [at, x] of flips) b[at % b.length]! ^= x;
+        return cut === null ? b : b.subarray(0, cut % b.length);
+      });
+    const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof ImageInputError ? e.code : `other: ${String(e)}`));
+    await fc.assert(fc.asyncProperty(mutated, async (bytes) => {
+      expect(await outcome(verifyDecodable(bytes))).toBe(await outcome(decodeImage(bytes)));
+    }), { numRuns: 300, seed: 42 });
   });
 });

@@ -41,7 +41,7 @@ const FIRST_FRAME = { pages: DECODED_FRAMES, page: 0 } as const;
 /** Full decodes: first frame, pixel limit as a guard should a header lie, libvips warnings fatal. */
 const strictOptions = (lim: DecodeLimits): SharpOptions => ({ ...FIRST_FRAME, limitInputPixels: lim.maxPixels, failOn: "warning" });
 
-function resolve(limits: Partial<DecodeLimits>): DecodeLimits {
+function resolveDecodeLimits(limits: Partial<DecodeLimits>): DecodeLimits {
   return {
     maxBytes: limits.maxBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
     maxPixels: limits.maxPixels ?? DEFAULT_DECODE_LIMITS.maxPixels,
@@ -54,7 +54,7 @@ function resolve(limits: Partial<DecodeLimits>): DecodeLimits {
  * no pixel is decoded. Throws `ImageInputError`.
  */
 export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<ImageProbe> {
-  const lim = resolve(limits);
+  const lim = resolveDecodeLimits(limits);
   if (bytes.length > lim.maxBytes) {
     throw new ImageInputError("payload_too_large", `image is ${bytes.length} bytes, the limit is ${lim.maxBytes}`);
   }
@@ -89,7 +89,7 @@ export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits
  */
 export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<DecodedImage> {
   const probe = await probeImage(bytes, limits);
-  const lim = resolve(limits);
+  const lim = resolveDecodeLimits(limits);
   try {
     const { data, info } = await sharp(bytes, strictOptions(lim))
       .rotate()
@@ -113,13 +113,17 @@ export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimit
 
 /**
  * Throws `ImageInputError` exactly when the bytes would not decode (limits, format, truncated or
- * corrupt data), without keeping the pixels: libvips streams the image through a statistics pass.
+ * corrupt data), without keeping the pixels: the decoded rows stream past and are dropped, so
+ * memory stays flat whatever the size (orientation is skipped: it cannot make bytes decodable).
  * The local server runs it at upload, so bad bytes are refused before anything is stored.
  */
 export async function verifyDecodable(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<void> {
   const probe = await probeImage(bytes, limits);
   try {
-    await sharp(bytes, strictOptions(resolve(limits))).rotate().stats();
+    await new Promise<void>((resolve, reject) => {
+      const rows = sharp(bytes, { ...strictOptions(resolveDecodeLimits(limits)), sequentialRead: true }).raw();
+      rows.on("error", reject).on("end", () => resolve()).on("data", () => undefined);
+    });
   } catch (err) {
     throw new ImageInputError("invalid_image", `the ${probe.format.toUpperCase()} image could not be decoded: ${messageOf(err)}`, { cause: err });
   }
