@@ -35,6 +35,13 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   waitTimeoutMs: 120_000,
 });
 
+/**
+ * Frames decoded of an animated image (APNG, animated WebP): the first only. Later frames are never
+ * decoded, so a many-frame file costs what its first frame costs and no frames × area cap is needed;
+ * the pixel limits above apply to that one frame (the canvas).
+ */
+export const DECODED_FRAMES = 1;
+
 /** Defaults overridden by whatever the caller sets. */
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   return { ...DEFAULT_LIMITS, ...stripUndefined(overrides) };

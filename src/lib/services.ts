@@ -97,6 +97,16 @@ export interface Renderer {
   previewPng(image: Uint8Array, mask: CocoRle): Promise<Uint8Array>;
 }
 
+/**
+ * A full-decode check of uploaded bytes, where a decoder is at hand (Node: sharp). With one, the
+ * upload route refuses undecodable bytes (truncated, corrupt) with 4xx before storing anything;
+ * without one (the Worker gateway) they are refused by the ingest job, which marks the image failed.
+ */
+export interface ImageVerifier {
+  /** Throws an image input error (code `invalid_image`, …) when the bytes would not decode. */
+  verify(bytes: Uint8Array): Promise<void>;
+}
+
 export interface Services {
   catalog: ImageCatalog;
   blobs: BlobStore;
@@ -104,4 +114,5 @@ export interface Services {
   jobs: JobQueue;
   text: TextEmbedder;
   renderer: Renderer;
+  verifier?: ImageVerifier;
 }

@@ -16,6 +16,7 @@ import { FileCatalog } from "../../src/node/catalog/file-catalog.js";
 import { InProcessJobQueue, type JobEvent } from "../../src/node/jobs/in-process-queue.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
 import { FakeExtractor, FakeTextEmbedder } from "../support/fakes.js";
+import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 import { MemoryVectorStore } from "../store/memory-store.js";
 
 export interface HarnessOptions extends AppOptions {
@@ -64,28 +65,8 @@ export async function jpegBytes(width = 40, height = 30): Promise<Uint8Array> {
 
 /** A PNG that is only a signature and an IHDR chunk declaring `width × height`. */
 export function pngHeaderOnly(width: number, height: number): Uint8Array {
-  const ihdr = new Uint8Array(13);
-  const dv = new DataView(ihdr.buffer);
-  dv.setUint32(0, width);
-  dv.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const type = new TextEncoder().encode("IHDR");
-  const chunk = new Uint8Array(4 + 4 + 13 + 4);
-  const cdv = new DataView(chunk.buffer);
-  cdv.setUint32(0, 13);
-  chunk.set(type, 4);
-  chunk.set(ihdr, 8);
-  cdv.setUint32(21, crc32(chunk.subarray(4, 21)));
-  return new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...chunk]);
-}
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
+  const ihdr = ihdrRgb8(width, height);
+  return new Uint8Array(pngFile([pngChunk("IHDR", ihdr)]));
 }
 
 export function upload(h: Harness, bytes: Uint8Array, opts: { query?: string; type?: string; headers?: Record<string, string> } = {}) {

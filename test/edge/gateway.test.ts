@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashApiKey } from "../../src/edge/api-keys.js";
 import { pngBytes } from "../api/harness.js";
 import { startStack, type Stack } from "./worker.js";
 
@@ -114,7 +115,10 @@ describe("gateway on workerd: upload → queue → signed ingest → search", ()
     await expectError(await call("/v1/search?q=x", { key: `rs_live_${"A".repeat(32)}` }), 401, "unauthorized");
   });
 
-  it("refuses uploads over the byte limit with 413, with Content-Length and chunked", async () => {
+  it("refuses uploads over the byte limit with 413, with Content-Length and chunked; nothing is stored", async () => {
+    const bucket = await stack.mf.getR2Bucket("IMAGES");
+    const keys = async () => (await bucket.list({ prefix: "" })).objects.map((o) => o.key).sort();
+    const before = await keys();
     const big = new Uint8Array(MAX_UPLOAD + 1);
     await expectError(await call("/v1/images", { method: "POST", body: big, headers: { "content-type": "image/png" }, key: acme }), 413, "payload_too_large");
     const chunks = [new Uint8Array(100_000), new Uint8Array(100_000)];
@@ -128,6 +132,19 @@ describe("gateway on workerd: upload → queue → signed ingest → search", ()
     const chunked = await call("/v1/images", { method: "POST", body: stream, headers: { "content-type": "image/png" }, key: acme, duplex: "half" } as RequestInit & { key: string });
     expect(chunked.headers.get("content-length")).not.toBe(String(MAX_UPLOAD + 1));
     await expectError(chunked, 413, "payload_too_large");
+    expect(await keys()).toEqual(before);
+  });
+
+  it("KV holds API keys only as SHA-256 hashes: no key or value contains a key's bytes", async () => {
+    const kv = await stack.mf.getKVNamespace("API_KEYS");
+    const { keys } = await kv.list();
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    const dump = (await Promise.all(keys.map(async (k) => `${k.name}=${await kv.get(k.name)}`))).join("\n");
+    for (const key of [acme, other]) {
+      expect(dump).not.toContain(key);
+      expect(dump).not.toContain(key.slice("rs_test_".length));
+      expect(dump).toContain(`apikey:${await hashApiKey(key)}`);
+    }
   });
 
   it("keeps the internal object endpoint closed to unsigned callers", async () => {

@@ -19,15 +19,18 @@ export async function signedRequest(url: string, payload: unknown, options: { id
   return new Request(url, { method: "POST", body, headers: { ...headers, "content-type": "application/json" } });
 }
 
-/** Both function apps; images and records on a temporary disk unless `objectSettings` says otherwise. */
-export async function makeFunctions(objectSettings?: ObjectSettings) {
+/**
+ * Both function apps; images and records on a temporary disk unless `objectSettings` says otherwise.
+ * `secrets` are the functions' verifying secrets (several during a rotation).
+ */
+export async function makeFunctions(objectSettings?: ObjectSettings, secrets: readonly string[] = [SECRET]) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-fn-"));
   const objects = buildObjectBackends(objectSettings ?? { kind: "disk", dataDir });
   const vectors = new MemoryVectorStore();
   const extractor = new FakeExtractor();
   const text = new FakeTextEmbedder();
-  const ingest = createIngestFunction({ ...objects, vectors }, extractor, { secrets: [SECRET] });
-  const query = createQueryFunction({ text, vectors, renderer: new SharpRenderer() }, { secrets: [SECRET], maxBodyBytes: 1 << 20 });
+  const ingest = createIngestFunction({ ...objects, vectors }, extractor, { secrets });
+  const query = createQueryFunction({ text, vectors, renderer: new SharpRenderer() }, { secrets, maxBodyBytes: 1 << 20 });
   const close = () => rm(dataDir, { recursive: true, force: true });
   return { ...objects, vectors, extractor, text, ingest: ingest.app, query, close };
 }

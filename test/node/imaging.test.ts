@@ -1,7 +1,9 @@
 import { deflateSync } from "node:zlib";
+import fc from "fast-check";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { decodeImage, ImageInputError, probeImage, sniffImageFormat } from "../../src/node/imaging/index.js";
+import { decodeImage, ImageInputError, probeImage, sniffImageFormat, verifyDecodable } from "../../src/node/imaging/index.js";
+import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 
 /** A w×h RGB image: left half red, right half blue (so orientation is visible). */
 function halves(w: number, h: number): Buffer {
@@ -22,30 +24,8 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
  * (deflated): a "pixel bomb" header with almost no data behind it.
  */
 function pngDeclaring(w: number, h: number): Uint8Array {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.alloc(1000))), chunk("IEND", Buffer.alloc(0))]);
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-function crc32(buf: Uint8Array): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
+  const ihdr = ihdrRgb8(w, h);
+  return pngFile([pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(Buffer.alloc(1000))), pngChunk("IEND", Buffer.alloc(0))]);
 }
 
 describe("decodeImage", () => {
@@ -119,5 +99,33 @@ describe("decodeImage", () => {
     const first = await decodeImage(webpAnim);
     expect([first.width, first.height]).toEqual([6, 5]);
     expect(first.data[0]).toBeGreaterThan(200);
+  });
+});
+
+describe("verifyDecodable", () => {
+  it("accepts what decodes and refuses what does not: truncated in its data, over the limits, wrong format", async () => {
+    for (const fmt of ["png", "jpeg", "webp"] as const) {
+      const bytes = await raw(64, 48).toFormat(fmt).toBuffer();
+      await expect(verifyDecodable(bytes)).resolves.toBeUndefined();
+      for (const frac of [0.3, 0.6, 0.85]) await expectCode(verifyDecodable(bytes.subarray(0, Math.floor(bytes.length * frac))), "invalid_image");
+      await expectCode(verifyDecodable(bytes, { maxPixels: 100 }), "image_too_large");
+    }
+    await expectCode(verifyDecodable(pngDeclaring(30, 30)), "invalid_image");
+    await expectCode(verifyDecodable(pngDeclaring(20000, 20000)), "image_too_large");
+    await expectCode(verifyDecodable(await raw(8, 8).gif().toBuffer()), "unsupported_media_type");
+  });
+
+  it("agrees with decodeImage on mutated images (property): refuses exactly what decodeImage refuses", async () => {
+    const seeds = await Promise.all((["png", "jpeg", "webp"] as const).map((f) => raw(32, 24).toFormat(f).toBuffer()));
+    const mutated = fc.tuple(fc.nat(2), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), fc.option(fc.nat()))
+      .map(([seed, flips, cut]) => {
+        const b = Buffer.from(seeds[seed]!);
+        for (const [at, x] of flips) b[at % b.length]! ^= x;
+        return cut === null ? b : b.subarray(0, cut % b.length);
+      });
+    const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof ImageInputError ? e.code : `other: ${String(e)}`));
+    await fc.assert(fc.asyncProperty(mutated, async (bytes) => {
+      expect(await outcome(verifyDecodable(bytes))).toBe(await outcome(decodeImage(bytes)));
+    }), { numRuns: 300, seed: 42 });
   });
 });

@@ -11,6 +11,7 @@ import type { Services } from "../services.js";
 import { scopeTenant } from "../store/tenant.js";
 import { apiKeyTenantResolver, resolveTenantOrThrow, type TenantResolver } from "./auth.js";
 import { validationHook, type ApiContext, type AppEnv } from "./context.js";
+import { rateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { registerDocs } from "./docs.js";
 import { registerHealth } from "./health.js";
 import { registerImagesCreate } from "./images-create.js";
@@ -49,6 +50,11 @@ export interface AppOptions {
   /** API key → tenant. Empty or absent: everyone is tenant `default`. */
   apiKeys?: Record<string, string>;
   logger?: ApiLogger;
+  /**
+   * Per-caller token bucket on /v1 (off when absent or `perMinute` is 0). Callers are tenants when
+   * requests carry API keys, else client addresses from `clientAddress` (the Node server's socket).
+   */
+  rateLimit?: RateLimitOptions & { clientAddress?: (c: Context<AppEnv>) => string | undefined };
   title?: string;
   version?: string;
 }
@@ -83,6 +89,9 @@ export function createApp(services: Services, options: AppOptions = {}): OpenAPI
     c.set("store", scopeTenant(services, tenant));
     await next();
   });
+  if (options.rateLimit && options.rateLimit.perMinute > 0) {
+    app.use("/v1/*", rateLimit(options.rateLimit, callerKey(options, options.rateLimit.clientAddress)));
+  }
 
   registerOperations(app, ctx);
   registerPage(app);
@@ -91,6 +100,12 @@ export function createApp(services: Services, options: AppOptions = {}): OpenAPI
   app.onError((err, c) => handleError(err, c, options.logger));
   app.notFound(notFoundHandler);
   return app;
+}
+
+/** Who a rate-limit bucket belongs to: the tenant with API keys, else the client address. */
+function callerKey(options: AppOptions, clientAddress?: (c: Context<AppEnv>) => string | undefined) {
+  const keyed = options.resolveTenant !== undefined || Object.keys(options.apiKeys ?? {}).length > 0;
+  return (c: Context<AppEnv>): string => (keyed ? `tenant:${c.get("store").tenant}` : `client:${clientAddress?.(c) ?? "unknown"}`);
 }
 
 function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {

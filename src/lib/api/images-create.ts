@@ -2,7 +2,8 @@
  * POST /v1/images — upload an image for indexing.
  *
  * Checks, cheapest first: byte limit (also for chunked bodies, via Hono's bodyLimit), allowlisted
- * format from magic bytes, pixel limits from the header. Only then are the bytes stored, the record
+ * format from magic bytes, pixel limits from the header, then (where the services have a decoder)
+ * a full-decode check, so truncated or corrupt bytes get 422. Only then are the bytes stored, the record
  * written `queued` and a job enqueued: `202 {id, status}`. With `?wait=true` the answer waits for the
  * job: `201` with the record once indexed, the failure as an error, or `202` if the wait timed out.
  */
@@ -69,6 +70,7 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
     const bytes = await readUpload(c);
     if (bytes.length === 0) throw ApiError.invalid("The body is empty");
     const probe = probeImage(bytes, ctx.limits);
+    await ctx.services.verifier?.verify(bytes);
     const sha256 = await sha256Hex(bytes);
     const id = requestedId ?? sha256;
     const store = tenantStore(c);

@@ -6,7 +6,8 @@
  * orientation applied, alpha flattened onto white). sharp's own `limitInputPixels` guards the
  * decode as well, in case a header lies.
  */
-import sharp, { type Metadata } from "sharp";
+import sharp, { type Metadata, type SharpOptions } from "sharp";
+import { DECODED_FRAMES } from "../../lib/limits.js";
 import type { ImageProbe } from "../../lib/services.js";
 import { ImageInputError } from "./errors.js";
 import { isAllowedFormat, sniffImageFormat } from "./sniff.js";
@@ -34,7 +35,13 @@ export interface DecodedImage {
   data: Uint8Array;
 }
 
-function resolve(limits: Partial<DecodeLimits>): DecodeLimits {
+/** Animated images: the first frame only (src/lib/limits.ts `DECODED_FRAMES`). */
+const FIRST_FRAME = { pages: DECODED_FRAMES, page: 0 } as const;
+
+/** Full decodes: first frame, pixel limit as a guard should a header lie, libvips warnings fatal. */
+const strictOptions = (lim: DecodeLimits): SharpOptions => ({ ...FIRST_FRAME, limitInputPixels: lim.maxPixels, failOn: "warning" });
+
+function resolveDecodeLimits(limits: Partial<DecodeLimits>): DecodeLimits {
   return {
     maxBytes: limits.maxBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
     maxPixels: limits.maxPixels ?? DEFAULT_DECODE_LIMITS.maxPixels,
@@ -47,7 +54,7 @@ function resolve(limits: Partial<DecodeLimits>): DecodeLimits {
  * no pixel is decoded. Throws `ImageInputError`.
  */
 export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<ImageProbe> {
-  const lim = resolve(limits);
+  const lim = resolveDecodeLimits(limits);
   if (bytes.length > lim.maxBytes) {
     throw new ImageInputError("payload_too_large", `image is ${bytes.length} bytes, the limit is ${lim.maxBytes}`);
   }
@@ -58,7 +65,7 @@ export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits
   }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { pages: 1, page: 0, limitInputPixels: false }).metadata();
+    meta = await sharp(bytes, { ...FIRST_FRAME, limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ImageInputError("invalid_image", `the ${format.toUpperCase()} header could not be read`, { cause: err });
   }
@@ -82,9 +89,9 @@ export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits
  */
 export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<DecodedImage> {
   const probe = await probeImage(bytes, limits);
-  const lim = resolve(limits);
+  const lim = resolveDecodeLimits(limits);
   try {
-    const { data, info } = await sharp(bytes, { pages: 1, page: 0, limitInputPixels: lim.maxPixels, failOn: "warning" })
+    const { data, info } = await sharp(bytes, strictOptions(lim))
       .rotate()
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .toColourspace("srgb")
@@ -101,6 +108,24 @@ export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimit
     throw new ImageInputError("invalid_image", `the ${probe.format.toUpperCase()} image could not be decoded: ${messageOf(err)}`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * Throws `ImageInputError` exactly when the bytes would not decode (limits, format, truncated or
+ * corrupt data), without keeping the pixels: the decoded rows stream past and are dropped, so
+ * memory stays flat whatever the size (orientation is skipped: it cannot make bytes decodable).
+ * The local server runs it at upload, so bad bytes are refused before anything is stored.
+ */
+export async function verifyDecodable(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<void> {
+  const probe = await probeImage(bytes, limits);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const rows = sharp(bytes, { ...strictOptions(resolveDecodeLimits(limits)), sequentialRead: true }).raw();
+      rows.on("error", reject).on("end", () => resolve()).on("data", () => undefined);
+    });
+  } catch (err) {
+    throw new ImageInputError("invalid_image", `the ${probe.format.toUpperCase()} image could not be decoded: ${messageOf(err)}`, { cause: err });
   }
 }
 

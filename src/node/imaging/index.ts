@@ -1,6 +1,6 @@
 export { ImageInputError } from "./errors.js";
 export type { ImageInputErrorCode } from "./errors.js";
-export { DEFAULT_DECODE_LIMITS, decodeImage, probeImage } from "./decode.js";
+export { DEFAULT_DECODE_LIMITS, decodeImage, probeImage, verifyDecodable } from "./decode.js";
 export type { DecodedImage, DecodeLimits } from "./decode.js";
 export { isAllowedFormat, sniffImageFormat } from "./sniff.js";
 export type { AllowedFormat, RefusedFormat } from "./sniff.js";

@@ -5,6 +5,8 @@
  * with other models.
  */
 import path from "node:path";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
 import { createApp } from "../../lib/api/app.js";
 import { processIngestJob } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
@@ -15,6 +17,7 @@ import { DiskBlobStore } from "../blobs/disk-blobs.js";
 import { FileCatalog } from "../catalog/file-catalog.js";
 import { InProcessJobQueue } from "../jobs/in-process-queue.js";
 import { apiLogger, logJobEvent, type Logger } from "../logging.js";
+import { verifyDecodable } from "../imaging/decode.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import { LanceVectorStore } from "../store/lance.js";
 
@@ -22,6 +25,8 @@ export interface LocalServerSettings {
   dataDir: string;
   limits: Partial<Limits>;
   apiKeys: Record<string, string>;
+  /** Per-caller requests per minute (0 = off) and burst. */
+  rateLimit?: { perMinute: number; burst?: number };
   ingest: { concurrency: number; maxAttempts: number; backoffMs: number };
   vectorIndexThreshold: number;
   /** Which vector store; the embedded one (DATA_DIR/vectors) when absent. */
@@ -45,6 +50,18 @@ async function openVectorStore(settings: LocalServerSettings, log: Logger): Prom
   return store;
 }
 
+/**
+ * The peer address of the request's socket. X-Forwarded-For is not trusted (any client can send it);
+ * behind a proxy, use API keys so the limit is per tenant. Undefined for in-process requests.
+ */
+function socketAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function buildLocalServer(
   settings: LocalServerSettings,
   models: { extractor: RegionExtractor; text: TextEmbedder },
@@ -58,8 +75,11 @@ export async function buildLocalServer(
     ...settings.ingest,
     onEvent: (e) => logJobEvent(log, e),
   });
-  const services: Services = { catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer() };
-  const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, logger: apiLogger(log) });
+  const { maxUploadBytes: maxBytes, maxPixels, maxSide } = settings.limits;
+  const verifier = { verify: (bytes: Uint8Array) => verifyDecodable(bytes, { maxBytes, maxPixels, maxSide }) };
+  const services: Services = { catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), verifier };
+  const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
+  const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, rateLimit, logger: apiLogger(log) });
   const recovered = await jobs.recover(catalog);
   if (recovered > 0) log.info({ event: "recovered_jobs", count: recovered }, "re-enqueued unfinished images");
   const close = async () => {

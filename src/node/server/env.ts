@@ -44,6 +44,10 @@ export const envSchema = z
     /** Rows at which the LanceDB ANN index is built. */
     VECTOR_INDEX_THRESHOLD: int(1).default(50_000),
     API_KEYS: apiKeys,
+    /** Requests per minute per caller (tenant with API_KEYS, else client address); 0 = off. */
+    RATE_LIMIT_PER_MINUTE: int(0).default(0),
+    /** Requests a caller may make at once; default RATE_LIMIT_PER_MINUTE. */
+    RATE_LIMIT_BURST: int(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** `embedded` (LanceDB under DATA_DIR/vectors) or `qdrant` (the QDRANT_* variables). */
     VECTOR_STORE: z.enum(["embedded", "qdrant"]).default("embedded"),
@@ -88,6 +92,7 @@ export function localServerSettings(env: Env, dim: number): LocalServerSettings 
     dataDir: env.DATA_DIR,
     limits: { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE, waitTimeoutMs: env.WAIT_TIMEOUT_MS },
     apiKeys: env.API_KEYS,
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST },
     ingest: { concurrency: env.INGEST_CONCURRENCY, maxAttempts: env.INGEST_MAX_ATTEMPTS, backoffMs: env.INGEST_BACKOFF_MS },
     vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
     vectorStore: vectorStoreSettings(env, dim),
