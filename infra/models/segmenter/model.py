@@ -143,9 +143,11 @@ class PositionEmbeddingRandom(nn.Module):
 
 
 class PromptEncoder(nn.Module):
-    def __init__(self, embed_dim=PROMPT_DIM, mask_in_chans=16):
+    def __init__(self, embed_dim=PROMPT_DIM, mask_in_chans=16, image_size=IMAGE_SIZE, embed_size=EMBED_SIZE):
         super().__init__()
         self.embed_dim = embed_dim
+        self.image_size = image_size    # S: point coords live in the resized S x S frame
+        self.embed_size = embed_size    # h = w of the image embedding
         self.pe_layer = PositionEmbeddingRandom(embed_dim // 2)
         self.num_point_embeddings = 4   # negative, positive, box top-left, box bottom-right
         self.point_embeddings = nn.ModuleList(nn.Embedding(1, embed_dim) for _ in range(4))
@@ -157,11 +159,11 @@ class PromptEncoder(nn.Module):
         self.no_mask_embed = nn.Embedding(1, embed_dim)
 
     def get_dense_pe(self):
-        return self.pe_layer((EMBED_SIZE, EMBED_SIZE)).unsqueeze(0)
+        return self.pe_layer((self.embed_size, self.embed_size)).unsqueeze(0)
 
     def embed_points(self, coords, labels):
         """SamOnnxModel semantics: coords in the resized S frame, labels -1..3 -> [B, N, C]."""
-        coords = (coords + 0.5) / IMAGE_SIZE
+        coords = (coords + 0.5) / self.image_size
         emb = self.pe_layer._pe_encoding(coords)
         labels = labels.unsqueeze(-1)
         emb = emb * (labels != -1).to(emb.dtype)
@@ -171,7 +173,7 @@ class PromptEncoder(nn.Module):
         return emb
 
     def embed_masks(self, mask_input, has_mask_input):
-        """Blend of the downscaled mask prompt and no_mask_embed, per prompt -> [B, C, 32, 32]."""
+        """Blend of the downscaled mask prompt and no_mask_embed, per prompt -> [B, C, h, w]."""
         has = has_mask_input.reshape(-1, 1, 1, 1)
         dense = has * self.mask_downscaling(mask_input)
         return dense + (1 - has) * self.no_mask_embed.weight.reshape(1, -1, 1, 1)
@@ -294,6 +296,8 @@ class MaskDecoder(nn.Module):
 
 class TinySam(nn.Module):
     """Holds the three parts under SAM's attribute names; forward = encoder + prompt decode."""
+
+    image_size = IMAGE_SIZE
 
     def __init__(self, encoder_dim=128, encoder_depth=6, encoder_heads=4):
         super().__init__()
