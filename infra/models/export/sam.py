@@ -15,7 +15,7 @@ import warnings
 import onnx
 import torch
 
-from segmenter.export import dynamic_axes, pin_static_dims, spec
+from segmenter.export import contract_io, dynamic_axes, pin_dims, pin_static_dims
 from segmenter.onnx_wrappers import BatchedDecoder, ImageEncoderOnnx, SamOnnxDecoder
 
 from .sam_model import (ARCHS, EMBED_SIZE, IMAGE_SIZE, MASK_SIZE, MASK_THRESHOLD, PIXEL_MEAN,
@@ -31,17 +31,7 @@ SAM_AMG_DEFAULTS = {
     "cropOverlapRatio": 512 / 1500, "cropNPointsDownscaleFactor": 1, "minMaskRegionArea": 0,
 }
 
-ENCODER_IO = ([spec("image", [1, 3, IMAGE_SIZE, IMAGE_SIZE])], [spec("image_embeddings", EMB)])
-DECODER_IO = (
-    [spec("image_embeddings", EMB), spec("point_coords", [1, "N", 2]), spec("point_labels", [1, "N"]),
-     spec("mask_input", [1, 1, MASK_SIZE, MASK_SIZE]), spec("has_mask_input", [1]),
-     spec("orig_im_size", [2])],
-    [spec("masks", [1, 4, "H", "W"]), spec("iou_predictions", [1, 4]),
-     spec("low_res_masks", [1, 4, MASK_SIZE, MASK_SIZE])])
-BATCHED_IO = (
-    [spec("image_embeddings", EMB), spec("point_coords", ["B", "N", 2]), spec("point_labels", ["B", "N"]),
-     spec("mask_input", ["B", 1, MASK_SIZE, MASK_SIZE]), spec("has_mask_input", ["B"])],
-    [spec("iou_predictions", ["B", 4]), spec("low_res_masks", ["B", 4, MASK_SIZE, MASK_SIZE])])
+ENCODER_IO, DECODER_IO, BATCHED_IO = contract_io(IMAGE_SIZE, EMB, MASK_SIZE)
 PARTS = {  # manifest key -> (file, wrapper, io); file names as in models/shapes-tiny
     "encoder": ("segmenter-encoder.onnx", ImageEncoderOnnx, ENCODER_IO),
     "decoder": ("segmenter-decoder.onnx", SamOnnxDecoder, DECODER_IO),
@@ -73,8 +63,9 @@ def export_part(sam, part, out_dir, opset=17):
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         traced = os.path.join(tmp, file)   # the exporter may scatter external tensors: keep them apart
         with torch.no_grad(), warnings.catch_warnings():
-            # Shape checks on the fixed 1024^2 grid become constants: intended (as in SAM's exporter).
+            # Shape checks on the fixed 1024^2 grid become constants: intended; silenced as SAM's exporter does.
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", category=UserWarning)
             torch.onnx.export(wrapper(sam), trace_inputs(part), traced, opset_version=opset,
                               do_constant_folding=True, input_names=[t["name"] for t in io[0]],
                               output_names=[t["name"] for t in io[1]], dynamic_axes=dynamic_axes(io))
@@ -93,13 +84,7 @@ def weight_bytes(module):
 def save_with_external_data(traced, path, io):
     """Pin the contract's dims (as `pin_static_dims`) and write every weight to one `.data` file."""
     model = onnx.load(traced)   # loads the scattered external tensors too
-    for value, t in zip(list(model.graph.input) + list(model.graph.output), io[0] + io[1]):
-        for d, want in zip(value.type.tensor_type.shape.dim, t["shape"]):
-            d.Clear()
-            if isinstance(want, int):
-                d.dim_value = want
-            else:
-                d.dim_param = want
+    pin_dims(model, io)
     onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                     location=os.path.basename(path) + ".data", size_threshold=1024)
     onnx.checker.check_model(path)

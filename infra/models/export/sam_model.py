@@ -8,8 +8,9 @@ modules already carry SAM's names; what differs from the tiny one is spelled out
 - the image encoder is SAM's ViT: 16x16 patches of a 1024^2 input, absolute position embedding,
   windowed attention (window 14, the 64x64 grid zero-padded to 70x70) in every block except the
   arch's global-attention blocks, decomposed relative position embeddings in every block;
-- the decoder's MLP is SAM's `MLPBlock` (`lin1`/`lin2`), and padding points (label -1) take part in
-  attention exactly as in segment-anything (the tiny model hides them; official weights expect them).
+- the decoder is wider (8 heads, MLP 2048 as SAM's `MLPBlock` with `lin1`/`lin2`), and padding points
+  (label -1) take part in attention exactly as in segment-anything (the tiny model hides them;
+  official weights expect them).
 """
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from segmenter.model import MLP, LayerNorm2d, PromptEncoder, TwoWayAttentionBlock, TwoWayTransformer
+from segmenter.model import LayerNorm2d, MaskDecoder, PromptEncoder, TwoWayTransformer
 
 IMAGE_SIZE = 1024          # S: longest side after resize; the encoder input is S x S
 PATCH_SIZE = 16
@@ -189,53 +190,12 @@ class ImageEncoderViT(nn.Module):
 
 # ----------------------------------------------------------------------------- decoder
 
-class TwoWayBlock(TwoWayAttentionBlock):
-    """The tiny model's block with SAM's MLPBlock (state-dict keys `mlp.lin1`, `mlp.lin2`)."""
-
-    def __init__(self, dim, heads, mlp_dim, skip_first_layer_pe):
-        super().__init__(dim, heads, mlp_dim, skip_first_layer_pe)
-        self.mlp = MLPBlock(dim, mlp_dim, nn.ReLU)
-
-
-class SamTwoWayTransformer(TwoWayTransformer):
-    def __init__(self, depth=2, dim=PROMPT_DIM, heads=8, mlp_dim=2048):
-        super().__init__(depth, dim, heads, mlp_dim)
-        self.layers = nn.ModuleList(TwoWayBlock(dim, heads, mlp_dim, i == 0) for i in range(depth))
-
-
-class MaskDecoder(nn.Module):
-    """SAM's mask decoder: 1 IoU token + 4 mask tokens, x4 upscaling, hypernetwork MLPs."""
-
-    def __init__(self, dim=PROMPT_DIM, num_multimask_outputs=3, iou_head_hidden_dim=256):
-        super().__init__()
-        self.transformer = SamTwoWayTransformer(dim=dim)
-        self.num_mask_tokens = num_multimask_outputs + 1
-        self.iou_token = nn.Embedding(1, dim)
-        self.mask_tokens = nn.Embedding(self.num_mask_tokens, dim)
-        self.output_upscaling = nn.Sequential(
-            nn.ConvTranspose2d(dim, dim // 4, kernel_size=2, stride=2), LayerNorm2d(dim // 4), nn.GELU(),
-            nn.ConvTranspose2d(dim // 4, dim // 8, kernel_size=2, stride=2), nn.GELU())
-        self.output_hypernetworks_mlps = nn.ModuleList(
-            MLP(dim, dim, dim // 8, 3) for _ in range(self.num_mask_tokens))
-        self.iou_prediction_head = MLP(dim, iou_head_hidden_dim, self.num_mask_tokens, 3)
-
-    def predict_masks(self, image_embeddings, image_pe, sparse, dense):
-        """image_embeddings / dense: [B, C, h, w], one row per prompt; sparse: [B, N, C].
-
-        Returns all 4 low-res mask logits [B, 4, 4h, 4w] and IoU predictions [B, 4]."""
-        b = sparse.shape[0]
-        out_tokens = torch.cat([self.iou_token.weight, self.mask_tokens.weight], dim=0)
-        tokens = torch.cat([out_tokens.unsqueeze(0).expand(b, -1, -1), sparse], dim=1)
-        src = image_embeddings + dense
-        _, c, h, w = src.shape
-        hs, src = self.transformer(src, image_pe.expand(b, -1, -1, -1), tokens, None)
-        mask_tokens_out = hs[:, 1:1 + self.num_mask_tokens, :]
-        upscaled = self.output_upscaling(src.transpose(1, 2).reshape(b, c, h, w))
-        hyper_in = torch.stack([mlp(mask_tokens_out[:, i, :])
-                                for i, mlp in enumerate(self.output_hypernetworks_mlps)], dim=1)
-        _, uc, uh, uw = upscaled.shape
-        masks = (hyper_in @ upscaled.reshape(b, uc, uh * uw)).reshape(b, -1, uh, uw)
-        return masks, self.iou_prediction_head(hs[:, 0, :])
+def sam_mask_decoder():
+    """SAM's mask decoder: the tiny model's modules at SAM's sizes (8 heads, MLP 2048 as SAM's
+    MLPBlock, IoU head 256 wide); padding tokens are not hidden (predict_masks without labels)."""
+    transformer = TwoWayTransformer(depth=2, dim=PROMPT_DIM, heads=8, mlp_dim=2048,
+                                    make_mlp=lambda: MLPBlock(PROMPT_DIM, 2048, nn.ReLU))
+    return MaskDecoder(PROMPT_DIM, num_multimask_outputs=3, iou_head_hidden_dim=256, transformer=transformer)
 
 
 class Sam(nn.Module):
@@ -249,7 +209,7 @@ class Sam(nn.Module):
         super().__init__()
         self.image_encoder = image_encoder
         self.prompt_encoder = PromptEncoder(PROMPT_DIM, 16, image_size=IMAGE_SIZE, embed_size=EMBED_SIZE)
-        self.mask_decoder = MaskDecoder()
+        self.mask_decoder = sam_mask_decoder()
 
     def decode(self, embeddings, coords, labels, mask_input, has_mask_input):
         sparse = self.prompt_encoder.embed_points(coords, labels)

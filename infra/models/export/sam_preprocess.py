@@ -20,7 +20,7 @@ def sam_preprocess(img: np.ndarray, size: int = IMAGE_SIZE) -> torch.Tensor:
     """uint8 [H, W, 3] RGB -> float32 [1, 3, size, size] encoder input."""
     h, w = img.shape[:2]
     nh, nw = resize_longest_side_size(h, w, size)
-    resized = np.asarray(Image.fromarray(img).resize((nw, nh), Image.BILINEAR))
+    resized = np.array(Image.fromarray(img).resize((nw, nh), Image.BILINEAR))
     x = torch.as_tensor(resized).permute(2, 0, 1).contiguous()[None]          # uint8 [1, 3, nh, nw]
     mean = torch.tensor(PIXEL_MEAN).view(-1, 1, 1)
     std = torch.tensor(PIXEL_STD).view(-1, 1, 1)
