@@ -32,17 +32,24 @@ def spec(name, shape, dtype="float32"):
     return {"name": name, "dtype": dtype, "shape": shape}
 
 
-ENCODER_IO = ([spec("image", [1, 3, IMAGE_SIZE, IMAGE_SIZE])], [spec("image_embeddings", EMB)])
-DECODER_IO = (
-    [spec("image_embeddings", EMB), spec("point_coords", [1, "N", 2]), spec("point_labels", [1, "N"]),
-     spec("mask_input", [1, 1, MASK_SIZE, MASK_SIZE]), spec("has_mask_input", [1]),
-     spec("orig_im_size", [2])],
-    [spec("masks", [1, 4, "H", "W"]), spec("iou_predictions", [1, 4]),
-     spec("low_res_masks", [1, 4, MASK_SIZE, MASK_SIZE])])
-BATCHED_IO = (
-    [spec("image_embeddings", EMB), spec("point_coords", ["B", "N", 2]), spec("point_labels", ["B", "N"]),
-     spec("mask_input", ["B", 1, MASK_SIZE, MASK_SIZE]), spec("has_mask_input", ["B"])],
-    [spec("iou_predictions", ["B", 4]), spec("low_res_masks", ["B", 4, MASK_SIZE, MASK_SIZE])])
+def contract_io(image_size, emb, mask_size):
+    """(inputs, outputs) tensor specs of the encoder, the official decoder and the batched decoder
+    for encoder input S = `image_size`, embeddings `emb` [1, C, h, w], masks `mask_size` = 4h."""
+    encoder = ([spec("image", [1, 3, image_size, image_size])], [spec("image_embeddings", emb)])
+    decoder = (
+        [spec("image_embeddings", emb), spec("point_coords", [1, "N", 2]), spec("point_labels", [1, "N"]),
+         spec("mask_input", [1, 1, mask_size, mask_size]), spec("has_mask_input", [1]),
+         spec("orig_im_size", [2])],
+        [spec("masks", [1, 4, "H", "W"]), spec("iou_predictions", [1, 4]),
+         spec("low_res_masks", [1, 4, mask_size, mask_size])])
+    batched = (
+        [spec("image_embeddings", emb), spec("point_coords", ["B", "N", 2]), spec("point_labels", ["B", "N"]),
+         spec("mask_input", ["B", 1, mask_size, mask_size]), spec("has_mask_input", ["B"])],
+        [spec("iou_predictions", ["B", 4]), spec("low_res_masks", ["B", 4, mask_size, mask_size])])
+    return encoder, decoder, batched
+
+
+ENCODER_IO, DECODER_IO, BATCHED_IO = contract_io(IMAGE_SIZE, EMB, MASK_SIZE)
 PARTS = {  # manifest key -> (file, wrapper, io)
     "encoder": ("segmenter-encoder.onnx", ImageEncoderOnnx, ENCODER_IO),
     "decoder": ("segmenter-decoder.onnx", SamOnnxDecoder, DECODER_IO),
@@ -104,16 +111,20 @@ def pin_static_dims(path, io):
     The tracer loses static sizes behind the dynamic crop/resize (masks comes out as
     [?, ?, H, W]); the contract says [1, 4, "H", "W"], and loaders check declared shapes."""
     model = onnx.load(path)
-    for value, t in zip(list(model.graph.input) + list(model.graph.output), io[0] + io[1]):
-        for dim, want in zip(value.type.tensor_type.shape.dim, t["shape"]):
-            if isinstance(want, int):
-                dim.Clear()
-                dim.dim_value = want
-            else:
-                dim.Clear()
-                dim.dim_param = want
+    pin_dims(model, io)
     onnx.checker.check_model(model)
     onnx.save(model, path)
+
+
+def pin_dims(model, io):
+    """In place: every graph input/output dim becomes the contract's int (fixed) or name (dynamic)."""
+    for value, t in zip(list(model.graph.input) + list(model.graph.output), io[0] + io[1]):
+        for dim, want in zip(value.type.tensor_type.shape.dim, t["shape"]):
+            dim.Clear()
+            if isinstance(want, int):
+                dim.dim_value = want
+            else:
+                dim.dim_param = want
 
 
 def write_fixture(part, inputs, outputs, root, tolerance=1e-4):

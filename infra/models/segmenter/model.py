@@ -143,9 +143,11 @@ class PositionEmbeddingRandom(nn.Module):
 
 
 class PromptEncoder(nn.Module):
-    def __init__(self, embed_dim=PROMPT_DIM, mask_in_chans=16):
+    def __init__(self, embed_dim=PROMPT_DIM, mask_in_chans=16, image_size=IMAGE_SIZE, embed_size=EMBED_SIZE):
         super().__init__()
         self.embed_dim = embed_dim
+        self.image_size = image_size    # S: point coords live in the resized S x S frame
+        self.embed_size = embed_size    # h = w of the image embedding
         self.pe_layer = PositionEmbeddingRandom(embed_dim // 2)
         self.num_point_embeddings = 4   # negative, positive, box top-left, box bottom-right
         self.point_embeddings = nn.ModuleList(nn.Embedding(1, embed_dim) for _ in range(4))
@@ -157,11 +159,11 @@ class PromptEncoder(nn.Module):
         self.no_mask_embed = nn.Embedding(1, embed_dim)
 
     def get_dense_pe(self):
-        return self.pe_layer((EMBED_SIZE, EMBED_SIZE)).unsqueeze(0)
+        return self.pe_layer((self.embed_size, self.embed_size)).unsqueeze(0)
 
     def embed_points(self, coords, labels):
         """SamOnnxModel semantics: coords in the resized S frame, labels -1..3 -> [B, N, C]."""
-        coords = (coords + 0.5) / IMAGE_SIZE
+        coords = (coords + 0.5) / self.image_size
         emb = self.pe_layer._pe_encoding(coords)
         labels = labels.unsqueeze(-1)
         emb = emb * (labels != -1).to(emb.dtype)
@@ -171,7 +173,7 @@ class PromptEncoder(nn.Module):
         return emb
 
     def embed_masks(self, mask_input, has_mask_input):
-        """Blend of the downscaled mask prompt and no_mask_embed, per prompt -> [B, C, 32, 32]."""
+        """Blend of the downscaled mask prompt and no_mask_embed, per prompt -> [B, C, h, w]."""
         has = has_mask_input.reshape(-1, 1, 1, 1)
         dense = has * self.mask_downscaling(mask_input)
         return dense + (1 - has) * self.no_mask_embed.weight.reshape(1, -1, 1, 1)
@@ -206,13 +208,14 @@ class Attention(nn.Module):
 class TwoWayAttentionBlock(nn.Module):
     """Tokens self-attend, tokens -> image, MLP on tokens, image -> tokens (SAM's order)."""
 
-    def __init__(self, dim, heads, mlp_dim, skip_first_layer_pe=False):
+    def __init__(self, dim, heads, mlp_dim, skip_first_layer_pe=False, mlp=None):
         super().__init__()
         self.self_attn = Attention(dim, heads)
         self.norm1 = nn.LayerNorm(dim)
         self.cross_attn_token_to_image = Attention(dim, heads, downsample_rate=2)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.ReLU(), nn.Linear(mlp_dim, dim))
+        # `mlp`: another module of the same function (SAM's MLPBlock keys lin1/lin2; ours 0/2).
+        self.mlp = mlp if mlp is not None else nn.Sequential(nn.Linear(dim, mlp_dim), nn.ReLU(), nn.Linear(mlp_dim, dim))
         self.norm3 = nn.LayerNorm(dim)
         self.norm4 = nn.LayerNorm(dim)
         self.cross_attn_image_to_token = Attention(dim, heads, downsample_rate=2)
@@ -234,10 +237,11 @@ class TwoWayAttentionBlock(nn.Module):
 
 
 class TwoWayTransformer(nn.Module):
-    def __init__(self, depth=2, dim=PROMPT_DIM, heads=4, mlp_dim=256):
+    def __init__(self, depth=2, dim=PROMPT_DIM, heads=4, mlp_dim=256, make_mlp=None):
         super().__init__()
         self.layers = nn.ModuleList(
-            TwoWayAttentionBlock(dim, heads, mlp_dim, skip_first_layer_pe=(i == 0)) for i in range(depth))
+            TwoWayAttentionBlock(dim, heads, mlp_dim, skip_first_layer_pe=(i == 0),
+                                 mlp=make_mlp() if make_mlp else None) for i in range(depth))
         self.final_attn_token_to_image = Attention(dim, heads, downsample_rate=2)
         self.norm_final_attn = nn.LayerNorm(dim)
 
@@ -253,9 +257,9 @@ class TwoWayTransformer(nn.Module):
 
 
 class MaskDecoder(nn.Module):
-    def __init__(self, dim=PROMPT_DIM, num_multimask_outputs=3, iou_head_hidden_dim=128):
+    def __init__(self, dim=PROMPT_DIM, num_multimask_outputs=3, iou_head_hidden_dim=128, transformer=None):
         super().__init__()
-        self.transformer = TwoWayTransformer(depth=2, dim=dim)
+        self.transformer = transformer if transformer is not None else TwoWayTransformer(depth=2, dim=dim)
         self.num_mask_tokens = num_multimask_outputs + 1
         self.iou_token = nn.Embedding(1, dim)
         self.mask_tokens = nn.Embedding(self.num_mask_tokens, dim)
@@ -266,18 +270,21 @@ class MaskDecoder(nn.Module):
             MLP(dim, dim, dim // 8, 3) for _ in range(self.num_mask_tokens))
         self.iou_prediction_head = MLP(dim, iou_head_hidden_dim, self.num_mask_tokens, 3)
 
-    def predict_masks(self, image_embeddings, image_pe, sparse, dense, point_labels):
+    def predict_masks(self, image_embeddings, image_pe, sparse, dense, point_labels=None):
         """image_embeddings / dense: [B, C, h, w] (one row per prompt); sparse: [B, N, C].
+        `point_labels` given: prompt tokens labelled -1 are hidden from attention (this model's
+        padding rule); None: every token attends, as in segment-anything.
 
         Returns all 4 low-res mask logits [B, 4, 4h, 4w] and IoU predictions [B, 4].
         """
         b = sparse.shape[0]
         out_tokens = torch.cat([self.iou_token.weight, self.mask_tokens.weight], dim=0)
         tokens = torch.cat([out_tokens.unsqueeze(0).expand(b, -1, -1), sparse], dim=1)
-        # Output tokens are never padding; prompt tokens labelled -1 are hidden from attention.
-        pad = torch.cat([torch.zeros_like(point_labels[:, :1]).expand(b, out_tokens.shape[0]),
-                         (point_labels == -1).to(sparse.dtype)], dim=1)
-        token_bias = (pad * NEG_INF)[:, None, None, :]
+        token_bias = None
+        if point_labels is not None:   # output tokens are never padding
+            pad = torch.cat([torch.zeros_like(point_labels[:, :1]).expand(b, out_tokens.shape[0]),
+                             (point_labels == -1).to(sparse.dtype)], dim=1)
+            token_bias = (pad * NEG_INF)[:, None, None, :]
         src = image_embeddings + dense
         pos = image_pe.expand(b, -1, -1, -1)
         _, c, h, w = src.shape
@@ -294,6 +301,8 @@ class MaskDecoder(nn.Module):
 
 class TinySam(nn.Module):
     """Holds the three parts under SAM's attribute names; forward = encoder + prompt decode."""
+
+    image_size = IMAGE_SIZE
 
     def __init__(self, encoder_dim=128, encoder_depth=6, encoder_heads=4):
         super().__init__()

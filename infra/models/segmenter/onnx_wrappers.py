@@ -23,10 +23,10 @@ def resize_longest_image_size(orig_im_size, longest_side):
     return torch.floor(scale * size + 0.5).to(torch.int64)
 
 
-def mask_postprocessing(masks, orig_im_size):
+def mask_postprocessing(masks, orig_im_size, image_size=IMAGE_SIZE):
     """Low-res logits -> S x S -> crop to the resized image -> original size (bilinear, no corners)."""
-    masks = F.interpolate(masks, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", align_corners=False)
-    prepadded = resize_longest_image_size(orig_im_size, IMAGE_SIZE)
+    masks = F.interpolate(masks, size=(image_size, image_size), mode="bilinear", align_corners=False)
+    prepadded = resize_longest_image_size(orig_im_size, image_size)
     masks = masks[..., : prepadded[0], : prepadded[1]]
     orig = orig_im_size.to(torch.int64)
     h, w = orig[0], orig[1]
@@ -64,7 +64,8 @@ class SamOnnxDecoder(nn.Module):
     def __init__(self, sam: TinySam):
         super().__init__()
         self.batched = BatchedDecoder(sam)
+        self.image_size = sam.image_size
 
     def forward(self, image_embeddings, point_coords, point_labels, mask_input, has_mask_input, orig_im_size):
         iou, low_res = self.batched(image_embeddings, point_coords, point_labels, mask_input, has_mask_input)
-        return mask_postprocessing(low_res, orig_im_size), iou, low_res
+        return mask_postprocessing(low_res, orig_im_size, self.image_size), iou, low_res
