@@ -97,6 +97,15 @@ export interface Renderer {
   previewPng(image: Uint8Array, mask: CocoRle): Promise<Uint8Array>;
 }
 
+/**
+ * Fetches an image's bytes from a caller-given URL without reaching private targets (SSRF-safe):
+ * throws ApiError `url_not_allowed` (400), `url_fetch_failed` (422), `payload_too_large` (413) or
+ * `url_fetch_timeout` (504). Node: src/node/url-fetch.ts; Workers: src/edge/url-fetcher.ts.
+ */
+export interface UrlFetcher {
+  fetchBytes(url: string, options: { maxBytes: number }): Promise<Uint8Array>;
+}
+
 export interface Services {
   catalog: ImageCatalog;
   blobs: BlobStore;
@@ -104,4 +113,6 @@ export interface Services {
   jobs: JobQueue;
   text: TextEmbedder;
   renderer: Renderer;
+  /** `POST /v1/images {url}` answers 501 without one. */
+  urlFetcher?: UrlFetcher;
 }

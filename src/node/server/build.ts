@@ -17,6 +17,8 @@ import { InProcessJobQueue } from "../jobs/in-process-queue.js";
 import { apiLogger, logJobEvent, type Logger } from "../logging.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import { LanceVectorStore } from "../store/lance.js";
+import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../url-fetch.js";
+import type { UrlFetchSettings } from "../../lib/url-fetch/env.js";
 
 export interface LocalServerSettings {
   dataDir: string;
@@ -26,6 +28,8 @@ export interface LocalServerSettings {
   vectorIndexThreshold: number;
   /** Which vector store; the embedded one (DATA_DIR/vectors) when absent. */
   vectorStore?: VectorStoreSettings;
+  /** `POST /v1/images {url}`; 501 when absent or disabled. Tests may add a resolver and address rule here, in code. */
+  urlFetch?: UrlFetchSettings & Pick<NodeUrlFetcherOptions, "resolve" | "isAllowedAddress">;
 }
 
 /** `embedded`: LanceDB under DATA_DIR/vectors. `qdrant`: options carry the model pack's dimension. */
@@ -58,12 +62,14 @@ export async function buildLocalServer(
     ...settings.ingest,
     onEvent: (e) => logJobEvent(log, e),
   });
-  const services: Services = { catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer() };
+  const urlFetcher = settings.urlFetch?.enabled ? createNodeUrlFetcher(settings.urlFetch) : undefined;
+  const services: Services = { catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), ...(urlFetcher ? { urlFetcher } : {}) };
   const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, logger: apiLogger(log) });
   const recovered = await jobs.recover(catalog);
   if (recovered > 0) log.info({ event: "recovered_jobs", count: recovered }, "re-enqueued unfinished images");
   const close = async () => {
     await jobs.close();
+    await urlFetcher?.close();
     await vectors.close?.();
   };
   return { app, services, jobs, vectors, close };
