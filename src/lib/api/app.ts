@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { errorResponse, notFoundHandler, toApiError } from "../errors.js";
 import { resolveLimits, type Limits } from "../limits.js";
 import type { Services } from "../services.js";
+import { guardVectorStore } from "../store/guard.js";
 import { scopeTenant } from "../store/tenant.js";
 import { apiKeyTenantResolver, resolveTenantOrThrow, type TenantResolver } from "./auth.js";
 import { validationHook, type ApiContext, type AppEnv } from "./context.js";
@@ -17,7 +18,9 @@ import { registerImagesCreate } from "./images-create.js";
 import { registerImagesDelete } from "./images-delete.js";
 import { registerImagesFile } from "./images-file.js";
 import { registerImagesGet } from "./images-get.js";
+import { registerImagesList } from "./images-list.js";
 import { registerImagesRegions } from "./images-regions.js";
+import { registerImagesRetry } from "./images-retry.js";
 import { registerPage } from "./page.js";
 import { registerRegionsGet } from "./regions-get.js";
 import { registerRegionsMask } from "./regions-mask.js";
@@ -55,7 +58,9 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createApp(services: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
+export function createApp(backends: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
+  // A failing vector store answers 503, whatever the store (src/lib/store/guard.ts).
+  const services: Services = { ...backends, vectors: guardVectorStore(backends.vectors) };
   const ctx: ApiContext = { services, limits: resolveLimits(options.limits) };
   const resolver = options.resolveTenant ?? apiKeyTenantResolver(options.apiKeys ?? {});
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -96,6 +101,8 @@ export function createApp(services: Services, options: AppOptions = {}): OpenAPI
 function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   registerImagesCreate(app, ctx);
   registerImagesGet(app);
+  registerImagesList(app, ctx);
+  registerImagesRetry(app, ctx);
   registerImagesRegions(app);
   registerImagesDelete(app);
   registerImagesFile(app);

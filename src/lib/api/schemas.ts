@@ -40,6 +40,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request (the message names the failing field), or a URL the fetch policy refuses (`url_not_allowed`)",
   401: "Missing or unknown API key",
   404: "Not found (ids of other tenants are not found either)",
+  409: "The resource is not in a state that allows this (e.g. retrying an image that has not failed)",
   413: "Body over the byte limit, or image over the pixel/side limit",
   415: "Not a PNG, JPEG or WebP image",
   422: "The image could not be decoded, or its URL could not be fetched (`url_fetch_failed`)",
