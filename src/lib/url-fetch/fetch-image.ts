@@ -5,6 +5,7 @@
  * changes nothing). How one request is made — and whether the connected address is pinned to the
  * checked one — is the runtime's `FetchHop` (src/node/url-fetch.ts, src/edge/url-fetcher.ts).
  */
+import { readCappedBody } from "../capped-body.js";
 import { ApiError } from "../errors.js";
 import type { UrlFetchLimits } from "../limits.js";
 import type { UrlFetcher } from "../services.js";
@@ -44,43 +45,13 @@ async function fetchBytes(hop: FetchHop, options: UrlFetchOptions, raw: string, 
 
 const failed = (reason: string) => new ApiError("url_fetch_failed", `The image URL could not be fetched: ${reason}`);
 
-/** The body, refused with 413 as soon as it is known (Content-Length) or seen (streaming) to exceed `maxBytes`. */
+/** The body of a 2xx answer, refused with 413 as soon as it is known (Content-Length) or seen (streaming) to exceed `maxBytes`. */
 async function readBody(res: Response, maxBytes: number): Promise<Uint8Array> {
-  const tooBig = () => new ApiError("payload_too_large", `The image at the URL exceeds ${maxBytes} bytes`);
   if (!res.ok) {
     await res.body?.cancel();
     throw failed(`the server answered HTTP ${res.status}`);
   }
-  const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw tooBig();
-  }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooBig();
-    }
-    chunks.push(value);
-  }
-  return concat(chunks, total);
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return readCappedBody(res as Response & { body: ReadableStream<Uint8Array> | null }, maxBytes, () => new ApiError("payload_too_large", `The image at the URL exceeds ${maxBytes} bytes`));
 }
 
 /** `err` and its causes, outermost first (bounded: a cause chain could loop). */
