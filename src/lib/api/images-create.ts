@@ -35,7 +35,7 @@ function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequest
     method: "post",
     path: "/v1/images",
     tags: ["images"],
-    summary: "Upload an image to index",
+    summary: "Upload an image, or the URL of one, to index",
     description:
       `PNG, JPEG or WebP, at most ${ctx.limits.maxUploadBytes} bytes, ${ctx.limits.maxSide} pixels per side and ${ctx.limits.maxPixels} pixels: ` +
       "the raw bytes, a multipart field `file`, or JSON `{url}` to have the server fetch it (public http(s) addresses only; " +
