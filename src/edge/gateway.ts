@@ -18,6 +18,8 @@ import { kvApiKeyResolver } from "./api-keys.js";
 import type { GatewayConfig } from "./env.js";
 import { QueueJobQueue } from "./queue-jobs.js";
 import { R2ObjectStore } from "./r2-objects.js";
+import { createEdgeUrlFetcher } from "./url-fetcher.js";
+import { urlFetchSettings } from "../lib/url-fetch/env.js";
 
 export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
   const { bindings, vars } = config;
@@ -30,6 +32,7 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
     vectors: new RemoteVectorStore(query),
     text: new RemoteTextEmbedder(query, vars.MODEL_PACK_ID),
     renderer: new RemoteRenderer(query),
+    ...urlFetcher(vars),
   };
   const app = createApp(services, {
     limits: { maxUploadBytes: vars.MAX_UPLOAD_BYTES, maxPixels: vars.MAX_PIXELS, maxSide: vars.MAX_SIDE },
@@ -41,4 +44,10 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
   });
   app.route(INTERNAL_PREFIX, objectRpcApp(objects, vars.WEBHOOK_SECRET, vars.MAX_UPLOAD_BYTES));
   return app;
+}
+
+/** `{urlFetcher}` when URL_FETCH_ENABLED=true; without it `POST /v1/images {url}` answers 501. */
+function urlFetcher(vars: GatewayConfig["vars"]): Pick<Services, "urlFetcher"> {
+  const settings = urlFetchSettings(vars);
+  return settings.enabled ? { urlFetcher: createEdgeUrlFetcher(settings) } : {};
 }

@@ -13,6 +13,8 @@ import type { ZodError } from "zod";
 /** Error code → HTTP status. A code not listed here cannot be thrown (the type forbids it). */
 export const ERROR_STATUS = {
   invalid_request: 400,
+  // A URL given to fetch an image from names a target the policy refuses (private address, port…).
+  url_not_allowed: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -23,12 +25,16 @@ export const ERROR_STATUS = {
   image_too_large: 413,
   unsupported_media_type: 415,
   invalid_image: 422,
+  // The URL's server could not be reached or answered with an error: the caller's input, not ours.
+  url_fetch_failed: 422,
   rate_limited: 429,
   internal_error: 500,
   ingest_failed: 500,
   // A dependency (the vector store) answered with an error we cannot fix by retrying here.
   upstream_error: 502,
   unavailable: 503,
+  not_implemented: 501,
+  url_fetch_timeout: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -102,6 +108,7 @@ const STATUS_CODE: Partial<Record<number, ErrorCode>> = {
   415: "unsupported_media_type",
   422: "invalid_image",
   429: "rate_limited",
+  501: "not_implemented",
   503: "unavailable",
 };
 

@@ -21,6 +21,8 @@ export interface Limits {
   maxJsonBytes: number;
   /** How long `POST /v1/images?wait=true` waits for indexing before answering 202 instead. */
   waitTimeoutMs: number;
+  /** Most image records one `GET /v1/images` answers with. */
+  maxListLimit: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -33,6 +35,29 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxImageIds: 100,
   maxJsonBytes: 64 * 1024,
   waitTimeoutMs: 120_000,
+  maxListLimit: 1000,
+});
+
+/**
+ * Fetching an image by URL (`POST /v1/images` with `{url}`). The body is capped by `maxUploadBytes`
+ * while it streams; these bound everything else a caller-chosen server could make us wait for.
+ */
+export interface UrlFetchLimits {
+  /** The whole fetch, every redirect and the body included. */
+  timeoutMs: number;
+  /** One TCP (+TLS) connection (Node only; Workers' fetch has no such knob). */
+  connectTimeoutMs: number;
+  /** Redirects followed, each re-checked against the policy. */
+  maxRedirects: number;
+  /** Ports a URL may name (its scheme's default port when it names none). */
+  allowedPorts: readonly number[];
+}
+
+export const DEFAULT_URL_FETCH: Readonly<UrlFetchLimits> = Object.freeze({
+  timeoutMs: 15_000,
+  connectTimeoutMs: 5_000,
+  maxRedirects: 3,
+  allowedPorts: Object.freeze([80, 443]),
 });
 
 /**

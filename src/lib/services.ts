@@ -107,6 +107,15 @@ export interface ImageVerifier {
   verify(bytes: Uint8Array): Promise<void>;
 }
 
+/**
+ * Fetches an image's bytes from a caller-given URL without reaching private targets (SSRF-safe):
+ * throws ApiError `url_not_allowed` (400), `url_fetch_failed` (422), `payload_too_large` (413) or
+ * `url_fetch_timeout` (504). Node: src/node/url-fetch.ts; Workers: src/edge/url-fetcher.ts.
+ */
+export interface UrlFetcher {
+  fetchBytes(url: string, options: { maxBytes: number }): Promise<Uint8Array>;
+}
+
 export interface Services {
   catalog: ImageCatalog;
   blobs: BlobStore;
@@ -115,4 +124,6 @@ export interface Services {
   text: TextEmbedder;
   renderer: Renderer;
   verifier?: ImageVerifier;
+  /** `POST /v1/images {url}` answers 501 without one. */
+  urlFetcher?: UrlFetcher;
 }

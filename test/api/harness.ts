@@ -9,7 +9,7 @@ import sharp from "sharp";
 import { expect } from "vitest";
 import { createApp, type AppOptions } from "../../src/lib/api/app.js";
 import { processIngestJob } from "../../src/lib/ingest.js";
-import type { Services } from "../../src/lib/services.js";
+import type { Services, UrlFetcher } from "../../src/lib/services.js";
 import type { VectorStore } from "../../src/lib/store/types.js";
 import { DiskBlobStore } from "../../src/node/blobs/disk-blobs.js";
 import { FileCatalog } from "../../src/node/catalog/file-catalog.js";
@@ -23,6 +23,7 @@ export interface HarnessOptions extends AppOptions {
   vectors?: VectorStore;
   maxAttempts?: number;
   backoffMs?: number;
+  urlFetcher?: UrlFetcher;
 }
 
 export async function makeHarness(options: HarnessOptions = {}) {
@@ -39,7 +40,7 @@ export async function makeHarness(options: HarnessOptions = {}) {
     backoffMs: options.backoffMs ?? 5,
     onEvent: (e) => events.push(e),
   });
-  const services: Services = { catalog, blobs, vectors, jobs, text, renderer: new SharpRenderer() };
+  const services: Services = { catalog, blobs, vectors, jobs, text, renderer: new SharpRenderer(), ...(options.urlFetcher ? { urlFetcher: options.urlFetcher } : {}) };
   const app = createApp(services, options);
   const close = async () => {
     await jobs.close();

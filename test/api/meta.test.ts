@@ -22,6 +22,7 @@ describe("meta routes and cross-cutting behaviour", () => {
     expect(ops.sort()).toEqual([
       "DELETE /v1/images/{id}",
       "GET /healthz",
+      "GET /v1/images",
       "GET /v1/images/{id}",
       "GET /v1/images/{id}/file",
       "GET /v1/images/{id}/regions",
@@ -30,6 +31,7 @@ describe("meta routes and cross-cutting behaviour", () => {
       "GET /v1/regions/{id}/preview.png",
       "GET /v1/search",
       "POST /v1/images",
+      "POST /v1/images/{id}/retry",
       "POST /v1/search",
       "POST /v1/search/similar",
     ]);

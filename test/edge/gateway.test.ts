@@ -100,13 +100,29 @@ describe("gateway on workerd: upload → queue → signed ingest → search", ()
       const up = await call("/v1/images?id=doomed.png", { method: "POST", body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": "image/png" }, key: acme });
       expect(up.status).toBe(202);
       expect(await waitIndexed("acme", "doomed.png", 40_000)).toBe("failed");
-      const listed = (await (await call("/v1/images/doomed.png", { key: acme })).json()) as { status: string; error: string };
-      expect(listed.status).toBe("failed");
-      expect(listed.error).toMatch(/dead-lettered/);
+      const record = (await (await call("/v1/images/doomed.png", { key: acme })).json()) as { status: string; error: string };
+      expect(record.status).toBe("failed");
+      expect(record.error).toMatch(/dead-lettered/);
+      const failed = (await (await call("/v1/images?status=failed", { key: acme })).json()) as { images: { id: string }[] };
+      expect(failed.images.map((i) => i.id)).toEqual(["doomed.png"]);
+      expect(await (await call("/v1/images?status=failed", { key: other })).json()).toEqual({ images: [] });
+      await expectError(await call("/v1/images/doomed.png/retry", { method: "POST", key: other }), 404, "not_found");
     } finally {
       stack.extractor.transientFailures = 0;
     }
-  }, 60_000);
+    // Replayed through the same app: re-enqueued on the Worker's Queue, indexed by the ingest function.
+    const replay = await call("/v1/images/doomed.png/retry", { method: "POST", key: acme });
+    expect(replay.status).toBe(202);
+    expect(await replay.json()).toEqual({ id: "doomed.png", status: "queued" });
+    expect(await waitIndexed("acme", "doomed.png")).toBe("indexed");
+    expect(await (await call("/v1/images/doomed.png", { key: acme })).json()).toMatchObject({ status: "indexed", regionCount: 2 });
+    await expectError(await call("/v1/images/doomed.png/retry", { method: "POST", key: acme }), 409, "conflict");
+  }, 90_000);
+
+  it("answers POST /v1/images {url} with 501 while URL_FETCH_ENABLED is off (the wrangler.toml default)", async () => {
+    const res = await call("/v1/images", { method: "POST", body: JSON.stringify({ url: "https://images.example.com/cat.png" }), headers: { "content-type": "application/json" }, key: acme });
+    await expectError(res, 501, "not_implemented");
+  });
 
   it("refuses missing, malformed and unknown API keys with 401", async () => {
     const missing = await expectError(await call("/v1/search?q=x"), 401, "unauthorized");

@@ -5,9 +5,10 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { errorResponse, notFoundHandler, toApiError } from "../errors.js";
+import { errorResponse, notFoundHandler, toApiError, type ErrorCode } from "../errors.js";
 import { resolveLimits, type Limits } from "../limits.js";
 import type { Services } from "../services.js";
+import { guardVectorStore } from "../store/guard.js";
 import { scopeTenant } from "../store/tenant.js";
 import { apiKeyTenantResolver, resolveTenantOrThrow, type TenantResolver } from "./auth.js";
 import { validationHook, type ApiContext, type AppEnv } from "./context.js";
@@ -18,7 +19,9 @@ import { registerImagesCreate } from "./images-create.js";
 import { registerImagesDelete } from "./images-delete.js";
 import { registerImagesFile } from "./images-file.js";
 import { registerImagesGet } from "./images-get.js";
+import { registerImagesList } from "./images-list.js";
 import { registerImagesRegions } from "./images-regions.js";
+import { registerImagesRetry } from "./images-retry.js";
 import { registerPage } from "./page.js";
 import { registerRegionsGet } from "./regions-get.js";
 import { registerRegionsMask } from "./regions-mask.js";
@@ -61,7 +64,9 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createApp(services: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
+export function createApp(backends: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
+  // A failing vector store answers 503, whatever the store (src/lib/store/guard.ts).
+  const services: Services = { ...backends, vectors: guardVectorStore(backends.vectors) };
   const ctx: ApiContext = { services, limits: resolveLimits(options.limits) };
   const resolver = options.resolveTenant ?? apiKeyTenantResolver(options.apiKeys ?? {});
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -111,6 +116,8 @@ function callerKey(options: AppOptions, clientAddress?: (c: Context<AppEnv>) => 
 function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   registerImagesCreate(app, ctx);
   registerImagesGet(app);
+  registerImagesList(app, ctx);
+  registerImagesRetry(app, ctx);
   registerImagesRegions(app);
   registerImagesDelete(app);
   registerImagesFile(app);
@@ -122,9 +129,12 @@ function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   registerHealth(app, ctx);
 }
 
+/** 5xx answers that are no fault of ours: a feature switched off, a caller's image URL too slow. */
+const EXPECTED_5XX = new Set<ErrorCode>(["not_implemented", "url_fetch_timeout"]);
+
 function handleError(err: unknown, c: Context<AppEnv>, logger?: ApiLogger): Response {
   const apiError = toApiError(err);
-  if (apiError.status >= 500) {
+  if (apiError.status >= 500 && !EXPECTED_5XX.has(apiError.code)) {
     logger?.error(err, { requestId: c.get("requestId") ?? "", method: c.req.method, path: c.req.path });
   }
   return errorResponse(c, apiError);

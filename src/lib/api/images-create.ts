@@ -1,5 +1,6 @@
 /**
- * POST /v1/images — upload an image for indexing.
+ * POST /v1/images — upload an image for indexing, or have it fetched: `application/json {url}`
+ * (SSRF-safe, src/lib/url-fetch; the fetched bytes then take the same checks as an upload).
  *
  * Checks, cheapest first: byte limit (also for chunked bodies, via Hono's bodyLimit), allowlisted
  * format from magic bytes, pixel limits from the header, then (where the services have a decoder)
@@ -9,33 +10,38 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError, ERROR_STATUS, type ErrorCode } from "../errors.js";
+import type { Context } from "hono";
+import { ApiError } from "../errors.js";
 import type { ImageRecord } from "../services.js";
-import type { TenantStore } from "../store/tenant.js";
 import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
 import { ImageIdSchema, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
+import { jsonLimit } from "./search.js";
 import { ACCEPTED_TYPES, probeImage, readUpload, sha256Hex } from "./upload.js";
-import { waitForImage } from "./wait.js";
+import { isJsonRequest, readUrlRequest, registerUrlRequestSchema } from "./url-intake.js";
+import { settledRecord } from "./wait.js";
 
 const binary = { type: "string", format: "binary" } as const;
 
 const AcceptedSchema = z.object({ id: z.string(), status: ImageStatusSchema }).openapi("ImageAccepted", { example: { id: "cat-01.png", status: "queued" } });
 
-function route(ctx: ApiContext) {
+function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequestSchema>) {
+  const uploadLimit = bodyLimit({
+    maxSize: ctx.limits.maxUploadBytes,
+    onError: () => {
+      throw new ApiError("payload_too_large", `Upload exceeds ${ctx.limits.maxUploadBytes} bytes`);
+    },
+  });
+  const urlLimit = jsonLimit(ctx);
   return createRoute({
     method: "post",
     path: "/v1/images",
     tags: ["images"],
-    summary: "Upload an image to index",
-    description: `PNG, JPEG or WebP, at most ${ctx.limits.maxUploadBytes} bytes, ${ctx.limits.maxSide} pixels per side and ${ctx.limits.maxPixels} pixels.`,
-    middleware: [
-      bodyLimit({
-        maxSize: ctx.limits.maxUploadBytes,
-        onError: () => {
-          throw new ApiError("payload_too_large", `Upload exceeds ${ctx.limits.maxUploadBytes} bytes`);
-        },
-      }),
-    ] as const,
+    summary: "Upload an image, or the URL of one, to index",
+    description:
+      `PNG, JPEG or WebP, at most ${ctx.limits.maxUploadBytes} bytes, ${ctx.limits.maxSide} pixels per side and ${ctx.limits.maxPixels} pixels: ` +
+      "the raw bytes, a multipart field `file`, or JSON `{url}` to have the server fetch it (public http(s) addresses only; " +
+      "`url_not_allowed` 400 for a refused target, `url_fetch_failed` 422, `url_fetch_timeout` 504, 501 where fetching is off).",
+    middleware: [(c: Context, next: () => Promise<void>) => (isJsonRequest(c) ? urlLimit : uploadLimit)(c, next)] as const,
     request: {
       query: z.object({
         id: ImageIdSchema.optional().openapi({ description: "Image id; default: SHA-256 hex of the bytes" }),
@@ -50,6 +56,7 @@ function route(ctx: ApiContext) {
           "image/png": { schema: binary },
           "image/jpeg": { schema: binary },
           "image/webp": { schema: binary },
+          "application/json": urlRequest,
           "multipart/form-data": {
             schema: { type: "object", properties: { file: binary }, required: ["file"] },
           },
@@ -59,16 +66,19 @@ function route(ctx: ApiContext) {
     responses: {
       201: { description: "Indexed (with `wait=true`)", content: { "application/json": { schema: ImageSchema } } },
       202: { description: "Accepted and queued", content: { "application/json": { schema: AcceptedSchema } } },
-      ...errorResponses(400, 401, 413, 415, 422, 500),
+      ...errorResponses(400, 401, 413, 415, 422, 500, 501, 504),
     },
   });
 }
 
 export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
-  app.openapi(route(ctx), async (c) => {
-    const { id: requestedId, wait } = c.req.valid("query");
-    const bytes = await readUpload(c);
+  app.openapi(route(ctx, registerUrlRequestSchema(app)), async (c) => {
+    const { id: queryId, wait } = c.req.valid("query");
+    const input = isJsonRequest(c) ? await readUrlRequest(c, ctx) : { bytes: await readUpload(c) };
+    const { bytes } = input;
     if (bytes.length === 0) throw ApiError.invalid("The body is empty");
+    if (input.id && queryId && input.id !== queryId) throw ApiError.invalid("id: given both as ?id= and in the body, with different values");
+    const requestedId = input.id ?? queryId;
     const probe = probeImage(bytes, ctx.limits);
     await ctx.services.verifier?.verify(bytes);
     const sha256 = await sha256Hex(bytes);
@@ -107,17 +117,4 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
 function needsIngest(existing: ImageRecord, sha256: string, pack: string): boolean {
   if (existing.sha256 !== sha256 || existing.status === "failed") return true;
   return existing.status === "indexed" && existing.pack !== undefined && existing.pack !== pack;
-}
-
-/** The record after waiting: indexed, or still in progress (timed out); a failure is thrown. */
-async function settledRecord(store: TenantStore, id: string, timeoutMs: number): Promise<ImageRecord> {
-  const record = await waitForImage(store, id, timeoutMs);
-  if (!record) throw ApiError.notFound(`Image ${id}`);
-  if (record.status === "failed") throw failureError(record);
-  return record;
-}
-
-function failureError(record: ImageRecord): ApiError {
-  const code = record.errorCode && record.errorCode in ERROR_STATUS ? (record.errorCode as ErrorCode) : "ingest_failed";
-  return new ApiError(code, `Indexing failed: ${record.error ?? "unknown error"}`);
 }

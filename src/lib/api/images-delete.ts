@@ -16,7 +16,7 @@ const route = createRoute({
   request: { params: ImageIdParams },
   responses: {
     204: { description: "Deleted" },
-    ...errorResponses(400, 401, 404, 500),
+    ...errorResponses(400, 401, 404, 500, 503),
   },
 });
 

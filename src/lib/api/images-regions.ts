@@ -17,7 +17,7 @@ const route = createRoute({
   request: { params: ImageIdParams },
   responses: {
     200: { description: "The regions", content: { "application/json": { schema: RegionListSchema } } },
-    ...errorResponses(400, 401, 404, 500),
+    ...errorResponses(400, 401, 404, 500, 503),
   },
 });
 

@@ -15,7 +15,7 @@ const route = createRoute({
   request: { params: RegionIdParams },
   responses: {
     200: { description: "The region", content: { "application/json": { schema: RegionSchema } } },
-    ...errorResponses(401, 404, 500),
+    ...errorResponses(401, 404, 500, 503),
   },
 });
 

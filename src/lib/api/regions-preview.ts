@@ -13,7 +13,7 @@ const route = createRoute({
   request: { params: RegionIdParams },
   responses: {
     200: { description: "PNG preview", content: { "image/png": { schema: { type: "string", format: "binary" } } } },
-    ...errorResponses(401, 404, 500),
+    ...errorResponses(401, 404, 500, 503),
   },
 });
 

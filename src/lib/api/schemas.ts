@@ -37,13 +37,17 @@ export const ErrorSchema = z
   .openapi("Error", { example: { error: { code: "not_found", message: "Image cat-01.png not found", requestId: "7c0e1c1e-5d0a-4d8e-9d55-0b7a4f7f3b21" } } });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "Invalid request (the message names the failing field)",
+  400: "Invalid request (the message names the failing field), or a URL the fetch policy refuses (`url_not_allowed`)",
   401: "Missing or unknown API key",
   404: "Not found (ids of other tenants are not found either)",
+  409: "The resource is not in a state that allows this (e.g. retrying an image that has not failed)",
   413: "Body over the byte limit, or image over the pixel/side limit",
   415: "Not a PNG, JPEG or WebP image",
-  422: "The image could not be decoded",
+  422: "The image could not be decoded, or its URL could not be fetched (`url_fetch_failed`)",
   500: "Internal error",
+  501: "Not enabled on this deployment",
+  503: "The vector store is unavailable (timed out, unreachable or failing); retry later",
+  504: "The image URL did not answer in time",
 };
 
 /** OpenAPI `responses` entries for the given error statuses, all with the shared error schema. */

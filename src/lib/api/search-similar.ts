@@ -23,7 +23,7 @@ function route(ctx: ApiContext) {
     request: { body: { required: true, content: { "application/json": { schema: body } } } },
     responses: {
       200: { description: "Similar regions, best first", content: { "application/json": { schema: SearchResponseSchema } } },
-      ...errorResponses(400, 401, 404, 413, 415, 500),
+      ...errorResponses(400, 401, 404, 413, 415, 500, 503),
     },
   });
 }

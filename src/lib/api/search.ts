@@ -27,7 +27,7 @@ function getRoute(ctx: ApiContext) {
     tags: ["search"],
     summary: "Search regions by text",
     request: { query: z.object({ q: querySchema(ctx.limits), limit: limitSchema(ctx.limits) }) },
-    responses: { 200: ok, ...errorResponses(400, 401, 500) },
+    responses: { 200: ok, ...errorResponses(400, 401, 500, 503) },
   });
 }
 
@@ -42,7 +42,7 @@ function postRoute(ctx: ApiContext) {
     summary: "Search regions by text, with filters",
     middleware: [jsonLimit(ctx)] as const,
     request: { body: { required: true, content: { "application/json": { schema: body } } } },
-    responses: { 200: ok, ...errorResponses(400, 401, 413, 415, 500) },
+    responses: { 200: ok, ...errorResponses(400, 401, 413, 415, 500, 503) },
   });
 }
 

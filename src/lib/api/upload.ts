@@ -70,7 +70,7 @@ export async function readUpload(c: Context): Promise<Uint8Array> {
   if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
     throw new ApiError(
       "unsupported_media_type",
-      "Content-Type must be image/png, image/jpeg, image/webp or multipart/form-data",
+      "Content-Type must be image/png, image/jpeg, image/webp, multipart/form-data or application/json ({url})",
     );
   }
   return new Uint8Array(await c.req.arrayBuffer());

@@ -2,6 +2,7 @@
  * `?wait=true` support: wait until an image's job settles. The in-process queue can tell us directly
  * (`JobQueue.waitFor`); remote queues cannot, so we fall back to polling the catalog with backoff.
  */
+import { ApiError, ERROR_STATUS, type ErrorCode } from "../errors.js";
 import type { ImageRecord } from "../services.js";
 import type { TenantStore } from "../store/tenant.js";
 
@@ -20,4 +21,17 @@ export async function waitForImage(store: TenantStore, id: string, timeoutMs: nu
     await sleep(Math.min(delay, left));
     delay = Math.min(delay * 2, 1000);
   }
+}
+
+/** The record after waiting: indexed, or still in progress (timed out); a failure is thrown. */
+export async function settledRecord(store: TenantStore, id: string, timeoutMs: number): Promise<ImageRecord> {
+  const record = await waitForImage(store, id, timeoutMs);
+  if (!record) throw ApiError.notFound(`Image ${id}`);
+  if (record.status === "failed") throw failureError(record);
+  return record;
+}
+
+function failureError(record: ImageRecord): ApiError {
+  const code = record.errorCode && record.errorCode in ERROR_STATUS ? (record.errorCode as ErrorCode) : "ingest_failed";
+  return new ApiError(code, `Indexing failed: ${record.error ?? "unknown error"}`);
 }

@@ -20,6 +20,8 @@ import { apiLogger, logJobEvent, type Logger } from "../logging.js";
 import { verifyDecodable } from "../imaging/decode.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import { LanceVectorStore } from "../store/lance.js";
+import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../url-fetch.js";
+import type { UrlFetchSettings } from "../../lib/url-fetch/env.js";
 
 export interface LocalServerSettings {
   dataDir: string;
@@ -31,6 +33,8 @@ export interface LocalServerSettings {
   vectorIndexThreshold: number;
   /** Which vector store; the embedded one (DATA_DIR/vectors) when absent. */
   vectorStore?: VectorStoreSettings;
+  /** `POST /v1/images {url}`; 501 when absent or disabled. Tests may add a resolver and address rule here, in code. */
+  urlFetch?: UrlFetchSettings & Pick<NodeUrlFetcherOptions, "resolve" | "isAllowedAddress">;
 }
 
 /** `embedded`: LanceDB under DATA_DIR/vectors. `qdrant`: options carry the model pack's dimension. */
@@ -77,13 +81,17 @@ export async function buildLocalServer(
   });
   const { maxUploadBytes: maxBytes, maxPixels, maxSide } = settings.limits;
   const verifier = { verify: (bytes: Uint8Array) => verifyDecodable(bytes, { maxBytes, maxPixels, maxSide }) };
-  const services: Services = { catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), verifier };
+  const urlFetcher = settings.urlFetch?.enabled ? createNodeUrlFetcher(settings.urlFetch) : undefined;
+  const services: Services = {
+    catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), verifier, ...(urlFetcher ? { urlFetcher } : {}),
+  };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
   const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, rateLimit, logger: apiLogger(log) });
   const recovered = await jobs.recover(catalog);
   if (recovered > 0) log.info({ event: "recovered_jobs", count: recovered }, "re-enqueued unfinished images");
   const close = async () => {
     await jobs.close();
+    await urlFetcher?.close();
     await vectors.close?.();
   };
   return { app, services, jobs, vectors, close };

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
+import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
 import type { LocalServerSettings, VectorStoreSettings } from "./build.js";
 import type { ModelOptions } from "./models.js";
 
@@ -51,6 +52,8 @@ export const envSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** `embedded` (LanceDB under DATA_DIR/vectors) or `qdrant` (the QDRANT_* variables). */
     VECTOR_STORE: z.enum(["embedded", "qdrant"]).default("embedded"),
+    /** `POST /v1/images {url}`: on by default (addresses pinned; src/node/url-fetch.ts). */
+    ...urlFetchEnvFields(true),
     ...qdrantEnvFields,
     // Required only with VECTOR_STORE=qdrant (checked below); still validated whenever it is set.
     QDRANT_URL: qdrantEnvFields.QDRANT_URL.optional(),
@@ -96,5 +99,6 @@ export function localServerSettings(env: Env, dim: number): LocalServerSettings 
     ingest: { concurrency: env.INGEST_CONCURRENCY, maxAttempts: env.INGEST_MAX_ATTEMPTS, backoffMs: env.INGEST_BACKOFF_MS },
     vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
     vectorStore: vectorStoreSettings(env, dim),
+    urlFetch: urlFetchSettings(env),
   };
 }

@@ -1,0 +1,93 @@
+/**
+ * A loopback HTTP server that plays every kind of image host the URL fetcher must survive: a real
+ * image, redirect chains (also to private targets), a server that never answers, one that trickles,
+ * an endless chunked body, a lying Content-Length, errors and non-images. It records which paths were
+ * requested and whether the client hung up on a response.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ImageServer {
+  port: number;
+  /** Paths requested, in order. */
+  hits: string[];
+  /** Paths whose response the client abandoned before it ended. */
+  abandoned: Set<string>;
+  close(): Promise<void>;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse, server: { port: number }) => void;
+
+const CHUNK = new Uint8Array(64 * 1024).fill(7);
+
+function endless(res: ServerResponse): void {
+  // No Content-Length: chunked, for as long as the client reads.
+  res.writeHead(200, { "content-type": "image/png" });
+  const pump = () => {
+    while (!res.destroyed && res.write(CHUNK));
+    if (!res.destroyed) res.once("drain", pump);
+  };
+  pump();
+}
+
+function trickle(res: ServerResponse, png: Uint8Array): void {
+  res.writeHead(200, { "content-type": "image/png" });
+  let i = 0;
+  const timer = setInterval(() => (res.destroyed || i >= png.length ? clearInterval(timer) : res.write(png.subarray(i, ++i))), 200);
+  res.on("close", () => clearInterval(timer));
+}
+
+export function imageRoutes(png: Uint8Array, privateName: string): Record<string, Route> {
+  const redirect = (res: ServerResponse, location: string, status = 302) => res.writeHead(status, { location }).end();
+  return {
+    "/cat.png": (_q, res) => res.writeHead(200, { "content-type": "image/png", "content-length": png.length }).end(png),
+    // Lies about its type: the bytes decide.
+    "/cat.bin": (_q, res) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(png),
+    "/hop/1": (_q, res) => redirect(res, "/hop/2", 301),
+    "/hop/2": (_q, res) => redirect(res, "/hop/3", 307),
+    "/hop/3": (_q, res) => redirect(res, "/cat.png", 308),
+    "/loop": (_q, res) => redirect(res, "/loop"),
+    "/to-metadata": (_q, res) => redirect(res, "http://169.254.169.254/latest/meta-data/"),
+    "/to-loopback-v6": (_q, res, s) => redirect(res, `http://[::1]:${s.port}/cat.png`),
+    "/to-private-name": (_q, res, s) => redirect(res, `http://${privateName}:${s.port}/cat.png`),
+    "/to-file": (_q, res) => redirect(res, "file:///etc/passwd"),
+    "/no-location": (_q, res) => res.writeHead(302).end(),
+    "/missing.png": (_q, res) => res.writeHead(404, { "content-type": "text/plain" }).end("not here"),
+    "/text": (_q, res) => res.writeHead(200, { "content-type": "text/plain" }).end("hello, I am no image"),
+    "/empty": (_q, res) => res.writeHead(200, { "content-length": 0 }).end(),
+    "/huge-declared": (_q, res) => {
+      res.writeHead(200, { "content-type": "image/png", "content-length": 1 << 30 });
+      res.write(png);
+    },
+    "/endless": (_q, res) => endless(res),
+    "/hang": () => undefined,
+    "/trickle": (_q, res) => trickle(res, png),
+  };
+}
+
+export async function startImageServer(routes: Record<string, Route>): Promise<ImageServer> {
+  const hits: string[] = [];
+  const abandoned = new Set<string>();
+  const state = { port: 0 };
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    hits.push(path);
+    res.on("close", () => {
+      if (!res.writableFinished) abandoned.add(path);
+    });
+    const route = routes[path];
+    if (route) route(req, res, state);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.port = (server.address() as AddressInfo).port;
+  return {
+    port: state.port,
+    hits,
+    abandoned,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
