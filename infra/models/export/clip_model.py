@@ -99,7 +99,8 @@ def alpha_visual_state(sd: dict, path: str) -> dict:
 def clip_state(sd: dict, path: str) -> dict:
     if "text_projection" not in sd or "visual.proj" not in sd:
         raise ValueError(f"{path}: no text_projection / visual.proj — not an OpenAI CLIP ViT checkpoint")
-    return {k: v for k, v in sd.items() if k not in CLIP_METADATA_KEYS}
+    # A causal mask saved as a buffer (TorchScript keeps non-persistent ones) is rebuilt, not loaded.
+    return {k: v for k, v in sd.items() if k not in CLIP_METADATA_KEYS and not k.endswith(".attn_mask")}
 
 
 def _layers(sd: dict, prefix: str) -> int:
