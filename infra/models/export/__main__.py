@@ -94,12 +94,13 @@ def write_json(path, obj):
 
 def main(argv=None):
     args = parse_args(argv)
+    export_segmenter = import_sam() if args.sam_arch else None  # fail before writing anything
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     seed = args.seed if args.random_weights else None
     segmenter = None
-    if args.sam_arch:
-        segmenter = import_sam()(args.sam, args.sam_arch, out, seed=seed)
+    if export_segmenter:
+        segmenter = export_segmenter(args.sam, args.sam_arch, out, seed=seed)
     elif args.segmenter_from:
         segmenter = copy_segmenter(args.segmenter_from, out)
     from export.clip import export_embedder  # torch is imported only once the arguments are fine
