@@ -57,7 +57,7 @@ describe.each([
     const meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8")) as { model: string; inputs: TensorFile[]; outputs: TensorFile[] };
     const session = await createSession(readFileSync(variant(meta.model, kind)), { intraOpNumThreads: 1 });
     try {
-      expect(session.inputNames.sort()).toEqual(meta.inputs.map((t) => t.name).sort());
+      expect([...session.inputNames].sort()).toEqual(meta.inputs.map((t) => t.name).sort());
       const feeds = Object.fromEntries(meta.inputs.map((t) => [t.name, tensor(dir, t)]));
       const want = meta.outputs[0]!;
       const got = (await session.run(feeds))[want.name]!;
