@@ -66,9 +66,11 @@ describe("production pack (ViT-B/16, seeded random weights)", () => {
     tmp = await mkdtemp(path.join(tmpdir(), "production-pack-"));
     const py = pythonBin();
     const common = ["--clip-arch", "ViT-B/16", "--random-weights", "--seed", String(SEED)];
-    await run(py, ["infra/models/export", ...common, "--bpe", CLIP_BPE, "--segmenter-from", PACK_DIR, "--out", path.join(tmp, "pack")], { cwd: ROOT });
-    await run(py, ["-m", "export.reference", ...common, "--out", path.join(tmp, "ref")], { cwd: path.join(ROOT, "infra/models") });
-    pack = await loadModelPack(path.join(tmp, "pack"), { session: { intraOpNumThreads: 2 } });
+    // One thread, like the other model tests: vitest runs two files at once on two cores.
+    const env = { ...process.env, OMP_NUM_THREADS: "1" };
+    await run(py, ["infra/models/export", ...common, "--bpe", CLIP_BPE, "--segmenter-from", PACK_DIR, "--out", path.join(tmp, "pack")], { cwd: ROOT, env });
+    await run(py, ["-m", "export.reference", ...common, "--out", path.join(tmp, "ref")], { cwd: path.join(ROOT, "infra/models"), env });
+    pack = await loadModelPack(path.join(tmp, "pack"), { session: { intraOpNumThreads: 1 } });
     ref = await readReference(path.join(tmp, "ref"));
   }, 900_000);
 
