@@ -63,8 +63,9 @@ def referenced_files(manifest):
     return found
 
 
-def build_manifest(pack):
-    manifest, warnings = dict(HEADER), []
+def build_manifest(pack, header=HEADER):
+    """The manifest of the pack folder from its fragments; ``header`` has format, name, version…"""
+    manifest, warnings = dict(header), []
     seg = read_json(os.path.join(pack, "segmenter.json"))
     emb = read_json(os.path.join(pack, "embedder.json"))
     if seg is None:
@@ -87,8 +88,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pack", default=DEFAULT_PACK)
     args = p.parse_args(argv)
-    pack = os.path.abspath(args.pack)
-    manifest, warnings = build_manifest(pack)
+    write_manifest(os.path.abspath(args.pack))
+
+
+def write_manifest(pack, header=HEADER):
+    """Build and write ``pack``/manifest.json (warnings to stderr); returns the manifest."""
+    manifest, warnings = build_manifest(pack, header)
     for w in warnings:
         print(f"WARNING: {w}", file=sys.stderr)
     with open(os.path.join(pack, "manifest.json"), "w", encoding="utf-8") as f:
@@ -96,6 +101,7 @@ def main(argv=None):
         f.write("\n")
     total = sum(f["bytes"] for f in manifest["files"])
     print(f"manifest.json: {len(manifest['files'])} files, {total / 1e6:.1f} MB")
+    return manifest
 
 
 if __name__ == "__main__":

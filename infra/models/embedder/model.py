@@ -31,9 +31,11 @@ class QuickGELU(nn.Module):
 
 
 class ResidualAttentionBlock(nn.Module):
-    def __init__(self, width, heads, attn_mask=None):
+    def __init__(self, width, heads, attn_mask=None, attn_cls=nn.MultiheadAttention):
         super().__init__()
-        self.attn = nn.MultiheadAttention(width, heads)  # sequence-first (L, N, D), like CLIP
+        # Sequence-first (L, N, D), like CLIP. ``attn_cls`` lets Alpha-CLIP's vision tower use its
+        # own attention (``attn.in_proj.weight`` keys); called as MultiheadAttention is.
+        self.attn = attn_cls(width, heads)
         self.ln_1 = LayerNorm(width)
         self.mlp = nn.Sequential(OrderedDict([("c_fc", nn.Linear(width, width * 4)),
                                               ("gelu", QuickGELU()),
@@ -50,10 +52,10 @@ class ResidualAttentionBlock(nn.Module):
 
 
 class Transformer(nn.Module):
-    def __init__(self, width, layers, heads, attn_mask=None):
+    def __init__(self, width, layers, heads, attn_mask=None, attn_cls=nn.MultiheadAttention):
         super().__init__()
         self.width, self.layers = width, layers
-        self.resblocks = nn.Sequential(*[ResidualAttentionBlock(width, heads, attn_mask)
+        self.resblocks = nn.Sequential(*[ResidualAttentionBlock(width, heads, attn_mask, attn_cls)
                                          for _ in range(layers)])
 
     def forward(self, x):
@@ -63,7 +65,8 @@ class Transformer(nn.Module):
 class VisionTransformer(nn.Module):
     """CLIP's ViT; with ``alpha=True`` it gains Alpha-CLIP's parallel alpha patch convolution."""
 
-    def __init__(self, image_size, patch_size, width, layers, heads, output_dim, alpha=False):
+    def __init__(self, image_size, patch_size, width, layers, heads, output_dim, alpha=False,
+                 attn_cls=nn.MultiheadAttention):
         super().__init__()
         self.conv1 = nn.Conv2d(3, width, patch_size, patch_size, bias=False)
         if alpha:
@@ -75,7 +78,7 @@ class VisionTransformer(nn.Module):
         self.class_embedding = nn.Parameter(scale * torch.randn(width))
         self.positional_embedding = nn.Parameter(scale * torch.randn(grid * grid + 1, width))
         self.ln_pre = LayerNorm(width)
-        self.transformer = Transformer(width, layers, heads)
+        self.transformer = Transformer(width, layers, heads, attn_cls=attn_cls)
         self.ln_post = LayerNorm(width)
         self.proj = nn.Parameter(scale * torch.randn(width, output_dim))
 

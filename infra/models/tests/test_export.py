@@ -1,0 +1,263 @@
+"""Production-pack exporter (infra/models/export): CLIP tokenizer.json against an implementation of
+CLIP's SimpleTokenizer and hand-verified ids, official checkpoint formats and key names (strict
+loads), architecture checks, Alpha-CLIP attention = MultiheadAttention maths, fp16 / int8 graph
+rewrites, and the command's argument checks. Full-size numeric parity against onnxruntime-node is in
+test/node/production-pack.test.ts."""
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import onnx
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
+from clip_oracle import ClipTokenizer  # noqa: E402
+from export import clip_model as C  # noqa: E402
+from export import onnx_weights  # noqa: E402
+from export import tokenizer as T  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+BPE = os.path.abspath(os.path.join(REPO, "..", "shared", "clip", "bpe_simple_vocab_16e6.txt.gz"))
+CASES = os.path.join(REPO, "test", "fixtures", "clip-tokenizer-cases.json")
+TINY_ARCH = "test-tiny"
+TINY = dict(embed_dim=16, image_size=32, patch_size=8, vision_width=64, vision_layers=2, vision_heads=1,
+            context_length=77, vocab_size=300, text_width=64, text_layers=2, text_heads=1)
+
+
+class TokenizerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isfile(BPE):
+            raise AssertionError(f"CLIP's BPE file is needed at {BPE} (../shared/clip, never committed)")
+        cls.oracle = ClipTokenizer(BPE)
+        cls.tj = T.tokenizer_json(BPE)
+
+    def test_vocabulary_and_merges_are_clips(self):
+        model = self.tj["model"]
+        self.assertEqual(model["vocab"], self.oracle.encoder)
+        self.assertEqual(model["merges"], [" ".join(m) for m in self.oracle.merges])
+        self.assertEqual(len(model["vocab"]), 49408)
+        self.assertEqual((model["type"], model["end_of_word_suffix"]), ("BPE", "</w>"))
+
+    def test_special_ids_and_manifest_section(self):
+        with tempfile.TemporaryDirectory() as d:
+            section = T.write_tokenizer(BPE, os.path.join(d, "tokenizer.json"))
+            with open(os.path.join(d, "tokenizer.json"), encoding="utf-8") as f:
+                self.assertEqual(json.load(f)["model"]["vocab"]["<|endoftext|>"], 49407)
+        self.assertEqual(section, {"file": "tokenizer.json", "contextLength": 77, "bosId": 49406,
+                                   "eosId": 49407, "padId": 0})
+        self.assertEqual(max(self.tj["model"]["vocab"].values()), 49407)  # eos largest: argmax pooling
+
+    def test_hand_verified_strings(self):
+        with open(CASES, encoding="utf-8") as f:
+            cases = json.load(f)["cases"]
+        self.assertGreaterEqual(len(cases), 15)
+        for case in cases:
+            with self.subTest(text=case["text"]):
+                self.assertEqual(self.oracle.encode(case["text"]), case["ids"])
+
+    def test_hand_verified_segmentations(self):
+        decode = {i: s for s, i in self.oracle.encoder.items()}
+        words = lambda text: [decode[i] for i in self.oracle.encode(text)]  # noqa: E731
+        self.assertEqual(words("It's a DOG, don't!"), ["it</w>", "'s</w>", "a</w>", "dog</w>", ",</w>", "don</w>",
+                                                        "'t</w>", "!</w>"])
+        self.assertEqual(words("42"), ["4</w>", "2</w>"])  # [\p{N}]: one digit per token
+        self.assertEqual(words("a   \t b"), ["a</w>", "b</w>"])
+
+    def test_tokenize_truncates_keeping_the_end_token(self):
+        ids = self.oracle.tokenize("photo " * 200)
+        self.assertEqual(len(ids), 77)
+        self.assertEqual((ids[0], ids[-1]), (49406, 49407))
+        self.assertEqual(set(ids[1:-1]), {self.oracle.encoder["photo</w>"]})
+
+    def test_bad_bpe_file_is_refused(self):
+        import gzip
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "bpe.txt.gz")
+            with gzip.open(bad, "wt") as f:
+                f.write("#version\na b\n")
+            with self.assertRaisesRegex(ValueError, "merge lines"):
+                T.read_merges(bad)
+
+
+def tiny_towers(seed=0):
+    torch.manual_seed(seed)
+    visual = C.alpha_visual(TINY)
+    C.randomise_alpha_conv(visual)
+    return visual.eval(), C.clip_model(TINY).eval()
+
+
+class CheckpointTest(unittest.TestCase):
+    def setUp(self):
+        C.ARCHS[TINY_ARCH] = TINY
+        self.addCleanup(C.ARCHS.pop, TINY_ARCH)
+        self.visual, self.clip = tiny_towers()
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def save(self, obj, name):
+        path = os.path.join(self.dir.name, name)
+        torch.save(obj, path)
+        return path
+
+    def assert_same_visual(self, loaded):
+        x, a = torch.randn(2, 3, 32, 32), torch.randn(2, 1, 32, 32)
+        with torch.no_grad():
+            torch.testing.assert_close(loaded(x, a), self.visual(x, a))
+
+    def test_alpha_clip_keys_are_the_released_ones(self):
+        keys = set(self.visual.state_dict())
+        for k in ("conv1.weight", "conv1_alpha.weight", "class_embedding", "positional_embedding", "proj",
+                  "transformer.resblocks.1.attn.in_proj.weight", "transformer.resblocks.1.attn.in_proj.bias",
+                  "transformer.resblocks.1.attn.out_proj.weight", "transformer.resblocks.1.mlp.c_fc.weight",
+                  "ln_pre.weight", "ln_post.bias"):
+            self.assertIn(k, keys)
+        self.assertFalse(any(k.startswith("visual.") or "in_proj_weight" in k for k in keys))
+
+    def test_released_fp16_state_dict_loads_strictly(self):
+        half = {k: v.half() for k, v in self.visual.state_dict().items()}
+        loaded = C.load_alpha_visual(self.save(half, "alpha.pth"), TINY_ARCH)
+        self.assertEqual(loaded.conv1.weight.dtype, torch.float32)
+        with torch.no_grad():
+            x, a = torch.randn(1, 3, 32, 32), torch.randn(1, 1, 32, 32)
+            self.assertLess((loaded(x, a) - self.visual(x, a)).abs().max().item(), 1e-2)
+
+    def test_visual_prefix_module_prefix_and_full_model_checkpoints_load(self):
+        sd = self.visual.state_dict()
+        full = {**{f"visual.{k}": v for k, v in sd.items()}, "text_projection": torch.zeros(3)}
+        for name, obj in [("prefixed.pth", full), ("ddp.pth", {f"module.{k}": v for k, v in sd.items()}),
+                          ("wrapped.pth", {"state_dict": sd})]:
+            with self.subTest(name):
+                self.assert_same_visual(C.load_alpha_visual(self.save(obj, name), TINY_ARCH))
+
+    def test_clip_style_attention_keys_are_renamed(self):
+        sd = {k.replace("attn.in_proj.weight", "attn.in_proj_weight").replace("attn.in_proj.bias", "attn.in_proj_bias"): v
+              for k, v in self.visual.state_dict().items()}
+        self.assert_same_visual(C.load_alpha_visual(self.save(sd, "clip-style.pth"), TINY_ARCH))
+
+    def test_not_alpha_clip_lora_and_wrong_arch_are_refused(self):
+        sd = self.visual.state_dict()
+        no_alpha = {k: v for k, v in sd.items() if k != "conv1_alpha.weight"}
+        with self.assertRaisesRegex(ValueError, "conv1_alpha"):
+            C.load_alpha_visual(self.save(no_alpha, "plain.pth"), TINY_ARCH)
+        with self.assertRaisesRegex(ValueError, "LoRA"):
+            C.load_alpha_visual(self.save({**sd, "transformer.resblocks.0.attn.in_proj.lora_A": torch.zeros(1)}, "l.pth"), TINY_ARCH)
+        C.ARCHS["deeper"] = dict(TINY, vision_layers=3)
+        self.addCleanup(C.ARCHS.pop, "deeper")
+        with self.assertRaisesRegex(ValueError, r"vision_layers 2 \(expected 3\)"):
+            C.load_alpha_visual(self.save(sd, "a.pth"), "deeper")
+
+    def test_clip_torchscript_archive_loads_strictly(self):
+        ids = torch.zeros(2, 77, dtype=torch.int64)
+        ids[:, :3] = torch.tensor([1, 2, 299])
+        traced = torch.jit.trace_module(self.clip, {"encode_text": ids})
+        path = os.path.join(self.dir.name, "ViT-test.pt")
+        traced.save(path)
+        loaded = C.load_clip(path, TINY_ARCH)
+        with torch.no_grad():
+            torch.testing.assert_close(loaded.encode_text(ids), self.clip.encode_text(ids))
+
+    def test_clip_with_metadata_keys_and_wrong_text_width(self):
+        sd = {**self.clip.state_dict(), "input_resolution": torch.tensor(32), "vocab_size": torch.tensor(300)}
+        path = self.save(sd, "clip.pt")
+        self.assertIsNotNone(C.load_clip(path, TINY_ARCH))
+        C.ARCHS["wider"] = dict(TINY, text_width=128)
+        self.addCleanup(C.ARCHS.pop, "wider")
+        with self.assertRaisesRegex(ValueError, r"text_width 64 \(expected 128\)"):
+            C.load_clip(path, "wider")
+
+    def test_alpha_attention_computes_multihead_attention(self):
+        torch.manual_seed(1)
+        mine, ref = C.AlphaClipAttention(64, 4), torch.nn.MultiheadAttention(64, 4)
+        with torch.no_grad():
+            ref.in_proj_weight.copy_(mine.in_proj.weight)
+            ref.in_proj_bias.copy_(mine.in_proj.bias)
+            ref.out_proj.load_state_dict(mine.out_proj.state_dict())
+            x = torch.randn(10, 3, 64)
+            mask = torch.full((10, 10), float("-inf")).triu_(1)
+            for m in (None, mask):
+                torch.testing.assert_close(mine(x, x, x, attn_mask=m)[0], ref(x, x, x, need_weights=False, attn_mask=m)[0])
+
+    def test_official_sizes(self):
+        b16, l14 = C.ARCHS["ViT-B/16"], C.ARCHS["ViT-L/14"]
+        self.assertEqual(sum(p.numel() for p in C.alpha_visual(b16).parameters()), 86_389_248)  # CLIP ViT-B/16 visual + alpha conv
+        self.assertEqual((l14["vision_width"], l14["vision_layers"], l14["embed_dim"], l14["text_width"]), (1024, 24, 768, 768))
+        self.assertEqual(C.ARCHS["ViT-L/14@336px"]["image_size"], 336)
+
+
+class OnnxWeightsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        from embedder import model as M
+        torch.manual_seed(0)
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.path = os.path.join(cls.dir.name, "text.onnx")
+        ids = torch.zeros(1, 77, dtype=torch.int64)
+        with contextlib.redirect_stderr(io.StringIO()):
+            torch.onnx.export(M.TextOnnx(C.clip_model(TINY).eval()), (ids,), cls.path, input_names=["input_ids"],
+                              output_names=["embedding"], opset_version=17)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def test_fp16_stores_weights_as_half_keeps_float_io(self):
+        m = onnx_weights.to_fp16_weights(onnx.load(self.path))
+        onnx.checker.check_model(m)
+        big = [i for i in m.graph.initializer if np.prod(i.dims) >= 16]
+        self.assertTrue(big and all(i.data_type == onnx.TensorProto.FLOAT16 for i in big))
+        self.assertEqual(m.graph.output[0].type.tensor_type.elem_type, onnx.TensorProto.FLOAT)
+
+    def test_int8_replaces_every_constant_matmul(self):
+        before = onnx.load(self.path)
+        inits = {i.name for i in before.graph.initializer}
+        n_const = sum(1 for n in before.graph.node if n.op_type in ("MatMul", "Gemm") and n.input[1] in inits)
+        m = onnx_weights.to_int8_dynamic(before)
+        ops = [n.op_type for n in m.graph.node]
+        self.assertGreater(n_const, 0)
+        self.assertEqual(ops.count("DynamicQuantizeMatMul"), n_const)
+        left = {i.name for i in m.graph.initializer}
+        self.assertFalse(any(n.op_type == "MatMul" and n.input[1] in left for n in m.graph.node))
+
+    def test_quantise_columns_error_is_within_half_a_step(self):
+        w = np.random.default_rng(0).standard_normal((64, 8)).astype(np.float32) * np.arange(1, 9, dtype=np.float32)
+        q, scale = onnx_weights.quantise_columns(w)
+        self.assertEqual(q.dtype, np.int8)
+        self.assertLessEqual(float(np.abs(q * scale - w).max() / scale.max()), 0.5 + 1e-6)
+        np.testing.assert_allclose(np.abs(q).max(axis=0), 127)
+
+
+class CommandTest(unittest.TestCase):
+    def run_cli(self, *argv):
+        from export.__main__ import main
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), self.assertRaises(SystemExit) as cm:
+            main(list(argv))
+        return str(cm.exception.code) + err.getvalue()
+
+    def test_argument_errors_are_clear(self):
+        base = ["--clip-arch", "ViT-B/16", "--bpe", BPE, "--out", tempfile.gettempdir()]
+        self.assertIn("--alpha-clip and --clip are required", self.run_cli(*base))
+        self.assertIn("takes no checkpoint", self.run_cli(*base, "--random-weights", "--clip", BPE))
+        self.assertIn("--sam needs --sam-arch", self.run_cli(*base, "--alpha-clip", BPE, "--clip", BPE, "--sam", "x"))
+        self.assertIn("no such file", self.run_cli(*base, "--alpha-clip", "/nonexistent.pth", "--clip", BPE))
+        self.assertIn("not allowed with", self.run_cli(*base, "--random-weights", "--fp16", "--int8"))
+
+    @unittest.skipIf(importlib.util.find_spec("export.sam") is not None,
+                     "the SAM exporter is present in this tree, so there is no missing-module message to check")
+    def test_sam_without_the_sam_exporter_says_so(self):
+        msg = self.run_cli("--clip-arch", "ViT-B/16", "--bpe", BPE, "--out", tempfile.gettempdir(),
+                           "--random-weights", "--sam-arch", "vit_b")
+        self.assertIn("infra/models/export/sam.py", msg)
+
+
+if __name__ == "__main__":
+    unittest.main()

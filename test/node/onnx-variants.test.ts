@@ -1,0 +1,74 @@
+/**
+ * The exporter's fp16 / int8 rewrites (infra/models/export/onnx_weights.py) run in onnxruntime-node
+ * and stay close to the float32 graph: applied to the bundled pack's trained Alpha-CLIP-tiny towers,
+ * fed the parity fixtures' inputs, compared by cosine with the float32 reference outputs.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createSession, ort } from "../../src/node/models/session.js";
+import { pythonBin } from "../setup/shapes-fixtures.js";
+import { PACK_DIR } from "./pack-helpers.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const FIXTURES = path.join(ROOT, "test/fixtures/parity");
+const tmp = mkdtempSync(path.join(tmpdir(), "onnx-variants-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface TensorFile { name: string; dtype: "float32" | "int64"; shape: number[]; file: string }
+
+function tensor(dir: string, t: TensorFile): ort.Tensor {
+  const b = readFileSync(path.join(dir, t.file));
+  const buf = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  return new ort.Tensor(t.dtype, t.dtype === "float32" ? new Float32Array(buf) : new BigInt64Array(buf), t.shape);
+}
+
+/** Copy `model` of the bundled pack to tmp and rewrite it as `kind` with the exporter's converter. */
+function variant(model: string, kind: "fp16" | "int8"): string {
+  const out = path.join(tmp, `${kind}-${model}`);
+  const script = "import shutil, sys; from export.onnx_weights import convert_file; shutil.copyfile(sys.argv[1], sys.argv[2]); convert_file(sys.argv[2], sys.argv[3])";
+  execFileSync(pythonBin(), ["-c", script, path.join(PACK_DIR, model), out, kind], { cwd: path.join(ROOT, "infra/models") });
+  return out;
+}
+
+/** Smallest cosine between corresponding rows of `a` and `b` ([rows, dim]). */
+function minRowCosine(a: Float32Array, b: Float32Array, dim: number): number {
+  let worst = 1;
+  for (let r = 0; r < a.length / dim; r++) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = r * dim; i < (r + 1) * dim; i++) {
+      ab += a[i]! * b[i]!;
+      aa += a[i]! * a[i]!;
+      bb += b[i]! * b[i]!;
+    }
+    worst = Math.min(worst, ab / Math.sqrt(aa * bb));
+  }
+  return worst;
+}
+
+describe.each([
+  ["fp16", 0.9999],
+  ["int8", 0.99],
+] as const)("%s variant", (kind, bound) => {
+  it.each(["embedder-image", "embedder-text"])(`%s: loads in onnxruntime-node, float32 inputs/outputs, cosine ≥ ${bound} to float32`, async (fixture) => {
+    const dir = path.join(FIXTURES, fixture);
+    const meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8")) as { model: string; inputs: TensorFile[]; outputs: TensorFile[] };
+    const session = await createSession(readFileSync(variant(meta.model, kind)), { intraOpNumThreads: 1 });
+    try {
+      expect([...session.inputNames].sort()).toEqual(meta.inputs.map((t) => t.name).sort());
+      const feeds = Object.fromEntries(meta.inputs.map((t) => [t.name, tensor(dir, t)]));
+      const want = meta.outputs[0]!;
+      const got = (await session.run(feeds))[want.name]!;
+      expect(got.type).toBe("float32");
+      const ref = tensor(dir, want).data as Float32Array;
+      const cos = minRowCosine(got.data as Float32Array, ref, want.shape[1]!);
+      console.log(`${kind} ${fixture}: min cosine to float32 ${cos.toFixed(6)}`);
+      expect(cos).toBeGreaterThanOrEqual(bound);
+      if (kind === "int8") expect(cos).toBeLessThan(1); // the rewrite really changed the arithmetic
+    } finally {
+      await session.release();
+    }
+  });
+});
