@@ -66,17 +66,6 @@ def check_args(p, args):
             p.error(f"no such file: {f}")
 
 
-def import_sam():
-    try:
-        from export.sam import export_segmenter
-    except ModuleNotFoundError as err:
-        if err.name != "export.sam":
-            raise
-        raise SystemExit("--sam/--sam-arch need the SAM exporter infra/models/export/sam.py, which is not in "
-                         "this tree; use --segmenter-from PACK or leave the segmenter out") from err
-    return export_segmenter
-
-
 def copy_segmenter(src: str, out: str) -> dict:
     """The segmenter section of pack ``src``, its files copied into ``out``."""
     with open(os.path.join(src, "manifest.json"), encoding="utf-8") as f:
@@ -94,12 +83,12 @@ def write_json(path, obj):
 
 def main(argv=None):
     args = parse_args(argv)
-    export_segmenter = import_sam() if args.sam_arch else None  # fail before writing anything
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     seed = args.seed if args.random_weights else None
     segmenter = None
-    if export_segmenter:
+    if args.sam_arch:
+        from export.sam import export_segmenter
         segmenter = export_segmenter(args.sam, args.sam_arch, out, seed=seed)
     elif args.segmenter_from:
         segmenter = copy_segmenter(args.segmenter_from, out)

@@ -4,7 +4,6 @@ loads), architecture checks, Alpha-CLIP attention = MultiheadAttention maths, fp
 rewrites, and the command's argument checks. Full-size numeric parity against onnxruntime-node is in
 test/node/production-pack.test.ts."""
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -250,13 +249,6 @@ class CommandTest(unittest.TestCase):
         self.assertIn("--sam needs --sam-arch", self.run_cli(*base, "--alpha-clip", BPE, "--clip", BPE, "--sam", "x"))
         self.assertIn("no such file", self.run_cli(*base, "--alpha-clip", "/nonexistent.pth", "--clip", BPE))
         self.assertIn("not allowed with", self.run_cli(*base, "--random-weights", "--fp16", "--int8"))
-
-    @unittest.skipIf(importlib.util.find_spec("export.sam") is not None,
-                     "the SAM exporter is present in this tree, so there is no missing-module message to check")
-    def test_sam_without_the_sam_exporter_says_so(self):
-        msg = self.run_cli("--clip-arch", "ViT-B/16", "--bpe", BPE, "--out", tempfile.gettempdir(),
-                           "--random-weights", "--sam-arch", "vit_b")
-        self.assertIn("infra/models/export/sam.py", msg)
 
 
 if __name__ == "__main__":
