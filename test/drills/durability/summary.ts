@@ -37,6 +37,7 @@ export function summarise(input: SummaryInput) {
     /** Images whose record a restart found `queued`/`processing` (re-queued by recovery), all finished by the end. */
     recoveredAfterKill: tracked.filter((t) => t.recoveredAt.length > 0).length,
     maxRestartsBeforeIndexed: Math.max(0, ...tracked.map((t) => t.recoveredAt.length)),
+    mostRestarted: [...tracked].sort((a, b) => b.recoveredAt.length - a.recoveredAt.length).slice(0, 3).map((t) => ({ id: t.id, restarts: t.recoveredAt.length })),
     indexedAtEnd: audit.indexedRecords,
     pointsAtEnd: audit.points,
     restartReadyMs: { p50: percentile(ready, 50), p95: percentile(ready, 95), max: Math.max(...ready) },
