@@ -50,6 +50,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       LOG_LEVEL: "warn",
       API_KEYS: "",
       VECTOR_STORE: "embedded",
+      // The drills measure the server, not a request budget: no local rate limit (where one exists).
+      RATE_LIMIT_PER_MINUTE: "0",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
