@@ -61,6 +61,27 @@ describe("ingest jobs", () => {
     expect(await h.catalog.get("default", "orphan")).toMatchObject({ status: "indexed", regionCount: 2 });
   });
 
+  it("recovery re-enqueues unfinished records oldest upload first, not in id order", async () => {
+    h = await makeHarness();
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    const record = (id: string, createdAt: string, status: "queued" | "processing") =>
+      h.catalog.put({ tenant: "default", id, status, contentType: "image/png", bytes: 1, sha256: "x", attempts: 0, createdAt, updatedAt: createdAt });
+    await record("c9-0", at(1), "processing");
+    await record("c10-0", at(2), "queued");
+    await record("c10-1", at(3), "queued");
+    await h.catalog.put({ tenant: "default", id: "a-done", status: "indexed", contentType: "image/png", bytes: 1, sha256: "x", attempts: 1, createdAt: at(0), updatedAt: at(0) });
+    const order: string[] = [];
+    const queue = new InProcessJobQueue({
+      handler: async (job) => {
+        order.push(job.imageId);
+        return { status: "skipped", reason: "test" };
+      },
+    });
+    expect(await queue.recover(h.catalog)).toBe(3);
+    await queue.idle();
+    expect(order).toEqual(["c9-0", "c10-0", "c10-1"]);
+  });
+
   it("deleting an image while its job runs leaves no points behind", async () => {
     h = await makeHarness();
     let release!: () => void;

@@ -82,17 +82,20 @@ export class InProcessJobQueue implements JobQueue {
     });
   }
 
-  /** Re-enqueue every record a previous process acknowledged but did not finish. */
+  /**
+   * Re-enqueue every record a previous process acknowledged but did not finish, oldest upload first.
+   * Not in id order: after repeated crashes (the kill -9 drill) an image whose id sorted late was
+   * overtaken by every newer upload and waited 44 restarts; oldest-first keeps recovery FIFO.
+   */
   async recover(catalog: ImageCatalog & { tenants(): Promise<string[]> }): Promise<number> {
-    let n = 0;
+    const unfinished: { tenant: string; record: ImageRecord }[] = [];
     for (const tenant of await catalog.tenants()) {
       const records = await catalog.list(tenant);
-      for (const r of records.filter((x) => x.status === "queued" || x.status === "processing")) {
-        await this.enqueue({ tenant, imageId: r.id });
-        n++;
-      }
+      for (const record of records) if (record.status === "queued" || record.status === "processing") unfinished.push({ tenant, record });
     }
-    return n;
+    unfinished.sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || a.record.id.localeCompare(b.record.id));
+    for (const { tenant, record } of unfinished) await this.enqueue({ tenant, imageId: record.id });
+    return unfinished.length;
   }
 
   /** The dead letters: images whose jobs failed for good. */
