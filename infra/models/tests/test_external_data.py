@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from export.sam import export_part  # noqa: E402
 from export.sam_model import Sam  # noqa: E402
 from external_data import save_with_external_data  # noqa: E402
+from make_pack import referenced_files  # noqa: E402
 
 ENCODER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", "shapes-tiny",
                        "segmenter-encoder.onnx")
@@ -87,6 +88,13 @@ class SamExternalDataBranchTest(unittest.TestCase):
             self.assertNotIn("externalData", entry)
             self.assertEqual(os.listdir(out), [entry["file"]])
             self.assertEqual(external_locations(os.path.join(out, entry["file"]))[0], {})
+
+
+class MakePackTest(unittest.TestCase):
+    def test_external_data_names_count_as_referenced_files(self):
+        section = {"segmenter": {"encoder": {"file": "e.onnx", "externalData": ["e.onnx.data"]},
+                                 "decoder": {"file": "d.onnx"}}}
+        self.assertEqual(referenced_files(section), ["e.onnx", "e.onnx.data", "d.onnx"])
 
 
 if __name__ == "__main__":
