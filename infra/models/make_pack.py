@@ -46,7 +46,8 @@ def file_entries(pack):
 
 
 def referenced_files(manifest):
-    """Every "file" value anywhere in the manifest's model sections."""
+    """Every "file" value anywhere in the manifest's model sections, and every "externalData" name
+    (a model's weights file beside it, see docs/model-pack.md)."""
     found = []
 
     def walk(node):
@@ -54,6 +55,8 @@ def referenced_files(manifest):
             for k, v in node.items():
                 if k == "file" and isinstance(v, str):
                     found.append(v)
+                elif k == "externalData" and isinstance(v, list):
+                    found.extend(x for x in v if isinstance(x, str))
                 else:
                     walk(v)
         elif isinstance(node, list):

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { digestFile } from "../../src/node/models/pack-files.js";
 
 export const PACK_DIR = path.resolve(import.meta.dirname, "../../models/shapes-tiny");
 
@@ -51,14 +52,15 @@ export async function packCopy(): Promise<{
 /**
  * A pack folder around an exported segmenter: `segmenterDir` holds the ONNX files named by
  * `section` (a manifest `segmenter` object, e.g. infra/models/export's `segmenter.json`); the
- * embedder and tokenizer are the bundled pack's (symlinked). The manifest's file list is sealed.
+ * embedder and tokenizer are the bundled pack's (symlinked). The manifest's file list is sealed
+ * (external-data files included).
  */
 export async function packWithSegmenter(segmenterDir: string, section: { [k: string]: unknown }, name: string): Promise<string> {
   const bundled = JSON.parse(await readFile(path.join(PACK_DIR, "manifest.json"), "utf8"));
   const files: { path: string; bytes: number; sha256: string }[] = [];
   const segFiles = ["encoder", "decoder", "batchedDecoder"].flatMap((k) => {
-    const spec = section[k] as { file: string } | undefined;
-    return spec ? [spec.file] : [];
+    const spec = section[k] as { file: string; externalData?: string[] } | undefined;
+    return spec ? [spec.file, ...(spec.externalData ?? [])] : [];
   });
   const embFiles = [bundled.tokenizer.file as string, ...Object.values(bundled.embedder).flatMap((v) => (v && typeof v === "object" && "file" in v ? [(v as { file: string }).file] : []))];
   for (const f of new Set(embFiles)) {
@@ -66,8 +68,8 @@ export async function packWithSegmenter(segmenterDir: string, section: { [k: str
     await symlink(path.join(PACK_DIR, f), path.join(segmenterDir, f));
   }
   for (const f of [...new Set([...segFiles, ...embFiles])]) {
-    const bytes = await readFile(path.join(segmenterDir, f));
-    files.push({ path: f, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") });
+    const { bytes, sha256 } = await digestFile(path.join(segmenterDir, f)); // streamed: a ViT-H .data file is > 2 GiB
+    files.push({ path: f, bytes, sha256 });
   }
   const manifest = { format: bundled.format, name, version: "0.0.0", segmenter: section, embedder: bundled.embedder, tokenizer: bundled.tokenizer, files };
   await writeFile(path.join(segmenterDir, "manifest.json"), JSON.stringify(manifest, null, 2));

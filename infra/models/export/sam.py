@@ -15,6 +15,7 @@ import warnings
 import onnx
 import torch
 
+from external_data import save_with_external_data as write_external_data
 from segmenter.export import contract_io, dynamic_axes, pin_dims, pin_static_dims
 from segmenter.onnx_wrappers import BatchedDecoder, ImageEncoderOnnx, SamOnnxDecoder
 
@@ -55,9 +56,10 @@ def trace_inputs(part):
     return (emb, coords, labels, mask, has)
 
 
-def export_part(sam, part, out_dir, opset=17):
-    """Trace one wrapper to `out_dir/<file>`; returns its manifest entry. Graphs over 2 GiB of
-    weights (SAM ViT-H's encoder in fp32) keep their weights in one `<file>.data` beside it."""
+def export_part(sam, part, out_dir, opset=17, external_data_threshold=PROTOBUF_LIMIT):
+    """Trace one wrapper to `out_dir/<file>`; returns its manifest entry. Graphs with at least
+    `external_data_threshold` bytes of weights (default 2 GiB: SAM ViT-H's encoder in fp32) keep
+    their weights in one `<file>.data` beside it, named in the entry's `externalData` list."""
     file, wrapper, io = PARTS[part]
     path = os.path.join(out_dir, file)
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
@@ -69,12 +71,12 @@ def export_part(sam, part, out_dir, opset=17):
             torch.onnx.export(wrapper(sam), trace_inputs(part), traced, opset_version=opset,
                               do_constant_folding=True, input_names=[t["name"] for t in io[0]],
                               output_names=[t["name"] for t in io[1]], dynamic_axes=dynamic_axes(io))
-        if weight_bytes(wrapper(sam)) < PROTOBUF_LIMIT:
+        if weight_bytes(wrapper(sam)) < external_data_threshold:
             pin_static_dims(traced, io)
             shutil.move(traced, path)
             return {"file": file, "inputs": io[0], "outputs": io[1]}
-        save_with_external_data(traced, path, io)
-    return {"file": file, "externalData": file + ".data", "inputs": io[0], "outputs": io[1]}
+        external = save_with_external_data(traced, path, io)
+    return {"file": file, "externalData": external, "inputs": io[0], "outputs": io[1]}
 
 
 def weight_bytes(module):
@@ -82,12 +84,11 @@ def weight_bytes(module):
 
 
 def save_with_external_data(traced, path, io):
-    """Pin the contract's dims (as `pin_static_dims`) and write every weight to one `.data` file."""
+    """Pin the contract's dims (as `pin_static_dims`) and write every weight of 1 KiB or more to
+    one `<file>.data`; returns the external file names (the manifest's `externalData`)."""
     model = onnx.load(traced)   # loads the scattered external tensors too
     pin_dims(model, io)
-    onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=os.path.basename(path) + ".data", size_threshold=1024)
-    onnx.checker.check_model(path)
+    return write_external_data(model, path, size_threshold=1024)
 
 
 def segmenter_section(parts, amg=None):
@@ -96,10 +97,11 @@ def segmenter_section(parts, amg=None):
             "maskThreshold": MASK_THRESHOLD, **parts, "amg": dict(amg or SAM_AMG_DEFAULTS)}
 
 
-def export_sam_model(sam, out_dir, opset=17):
-    """Export an already-built `sam_model.Sam` (eval mode) into `out_dir`; returns the section."""
+def export_sam_model(sam, out_dir, opset=17, external_data_threshold=PROTOBUF_LIMIT):
+    """Export an already-built `sam_model.Sam` (eval mode) into `out_dir`; returns the section.
+    `external_data_threshold`: see `export_part` (lower it only to test that branch)."""
     os.makedirs(out_dir, exist_ok=True)
-    parts = {part: export_part(sam, part, out_dir, opset) for part in PARTS}
+    parts = {part: export_part(sam, part, out_dir, opset, external_data_threshold) for part in PARTS}
     return segmenter_section(parts)
 
 

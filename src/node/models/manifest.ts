@@ -13,8 +13,26 @@ export const tensorSpecSchema = z.object({
   shape: z.array(dim),
 });
 
+/**
+ * A file path relative to the pack folder that cannot leave it: `/`-separated, not absolute, no
+ * empty, `.` or `..` segment, no backslash (a separator on Windows) and no NUL.
+ */
+export const packRelativePathSchema = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/") && !/[\\\0]/.test(p) && p.split("/").every((s) => s !== "" && s !== "." && s !== ".."), {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} must be a path inside the pack folder (relative, '/'-separated, no '..', '.' or empty segments, no backslash)`,
+  });
+
 export const modelSpecSchema = z.object({
   file: z.string().min(1),
+  /**
+   * ONNX external-data files of this model (weights kept outside the `.onnx`, needed over 2 GiB),
+   * relative to the pack folder and in the model file's folder, as onnxruntime resolves them. Each
+   * must be listed in `files` (bytes + sha256). The session is then created from the model's path.
+   */
+  externalData: z.array(packRelativePathSchema).min(1).optional(),
   inputs: z.array(tensorSpecSchema).min(1),
   outputs: z.array(tensorSpecSchema).min(1),
 });
@@ -139,8 +157,20 @@ function crossCheck(m: Manifest): string[] {
   }
   const listed = new Set(m.files.map((f) => f.path));
   for (const spec of Object.values(specs)) if (!listed.has(spec.file)) problems.push(`files: "${spec.file}" is not listed`);
+  for (const spec of Object.values(specs)) problems.push(...externalDataProblems(spec, listed));
   if (!listed.has(m.tokenizer.file)) problems.push(`files: "${m.tokenizer.file}" is not listed`);
   if (m.tokenizer.eosId === m.tokenizer.padId) problems.push("tokenizer: eosId must differ from padId");
+  return problems;
+}
+
+/** An external-data file must be listed and sit beside its model (onnxruntime looks there). */
+function externalDataProblems(spec: ModelSpec, listed: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const folder = (p: string) => p.slice(0, p.lastIndexOf("/") + 1);
+  for (const name of spec.externalData ?? []) {
+    if (!listed.has(name)) problems.push(`files: "${name}" (external data of ${spec.file}) is not listed`);
+    if (folder(name) !== folder(spec.file)) problems.push(`${spec.file}: external data "${name}" must be in the model file's folder`);
+  }
   return problems;
 }
 

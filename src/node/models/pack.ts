@@ -1,15 +1,15 @@
 /**
- * Load a model pack folder: manifest → files (bytes + sha256) → tokenizer → sessions, each session
+ * Load a model pack folder: manifest → files (size + streamed sha256) → tokenizer → sessions, each session
  * checked against the manifest. Anything wrong is refused with one error naming the pack, the file,
  * the tensor and what was expected, e.g.
  * `model pack models/x: segmenter-decoder.onnx: input "point_labels" missing (has: …)`.
  */
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { resolveAmgParams, type AmgParams } from "../../lib/amg/index.js";
-import { MODEL_ROLES, modelSpecs, parseManifest, type Manifest, type ModelRole } from "./manifest.js";
+import { MODEL_ROLES, modelSpecs, parseManifest, type Manifest, type ModelRole, type ModelSpec } from "./manifest.js";
+import { checkPackFiles, type CheckedFiles } from "./pack-files.js";
 import { createSession, sessionMismatches, type SessionOptions } from "./session.js";
 import { createPackTokenizer, type PackTokenizer } from "./tokenizer.js";
 
@@ -43,14 +43,14 @@ const DEFAULT_SKIPPED_ROLES: readonly ModelRole[] = ["clipImage", "clipText"];
 export async function loadModelPack(dir: string, options: LoadPackOptions = {}): Promise<ModelPack> {
   const where = `model pack ${dir}`;
   const manifest = parseManifest(await readJson(path.join(dir, "manifest.json"), where), where);
-  const files = await readPackFiles(dir, manifest, where);
+  const files = await checkPackFiles(dir, manifest, filesKeptInMemory(manifest), where);
   let amg: AmgParams;
   try {
     amg = resolveAmgParams(manifest.segmenter.amg);
   } catch (err) {
     throw new Error(`${where}: segmenter.amg: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const tokenizerJson = parseJsonBytes(files.get(manifest.tokenizer.file)!, `${where}: ${manifest.tokenizer.file}`);
+  const tokenizerJson = parseJsonBytes(files.contents.get(manifest.tokenizer.file)!, `${where}: ${manifest.tokenizer.file}`);
   const tokenizer = createPackTokenizer(tokenizerJson, manifest.tokenizer, `${where}: ${manifest.tokenizer.file}`);
   const sessions = await createSessions(manifest, files, options, where);
   return {
@@ -66,37 +66,25 @@ export async function loadModelPack(dir: string, options: LoadPackOptions = {}):
   };
 }
 
-/** Read every listed file, checking size and sha256; all problems are reported together. */
-async function readPackFiles(dir: string, manifest: Manifest, where: string): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
-  const problems: string[] = [];
-  const root = path.resolve(dir);
-  for (const entry of manifest.files) {
-    const full = path.resolve(root, entry.path);
-    if (!full.startsWith(root + path.sep)) {
-      problems.push(`${entry.path}: path leaves the pack folder`);
-      continue;
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(full);
-    } catch (err) {
-      problems.push(`${entry.path}: listed in the manifest but cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      continue;
-    }
-    if (bytes.length !== entry.bytes) problems.push(`${entry.path}: ${bytes.length} bytes, manifest says ${entry.bytes}`);
-    const sha = createHash("sha256").update(bytes).digest("hex");
-    if (sha !== entry.sha256) problems.push(`${entry.path}: sha256 ${sha}, manifest says ${entry.sha256}`);
-    files.set(entry.path, bytes);
-  }
-  if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
-  return files;
+/**
+ * The files whose content the loader needs: the tokenizer and every model without external data
+ * (its session is created from bytes, so the bytes checked are the bytes run). A model with
+ * external data is opened from its path, its weights never pass through JavaScript.
+ */
+function filesKeptInMemory(manifest: Manifest): Set<string> {
+  const models = Object.values(modelSpecs(manifest)).filter((s) => !s.externalData).map((s) => s.file);
+  return new Set([manifest.tokenizer.file, ...models]);
+}
+
+/** What onnxruntime opens for a model: its checked bytes, or its path when it has external data. */
+function sessionSource(spec: ModelSpec, files: CheckedFiles): Uint8Array | string {
+  return spec.externalData ? files.paths.get(spec.file)! : files.contents.get(spec.file)!;
 }
 
 /** One session per requested role, each checked against its spec. */
 async function createSessions(
   manifest: Manifest,
-  files: Map<string, Uint8Array>,
+  files: CheckedFiles,
   options: LoadPackOptions,
   where: string,
 ): Promise<Partial<Record<ModelRole, InferenceSession>>> {
@@ -113,9 +101,11 @@ async function createSessions(
       }
       let session: InferenceSession;
       try {
-        session = await createSession(files.get(spec.file)!, options.session);
+        session = await createSession(sessionSource(spec, files), options.session);
       } catch (err) {
-        problems.push(`${spec.file}: onnxruntime cannot load it: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+        const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+        const hint = !spec.externalData && /external data/i.test(reason ?? "") ? " (list its weights file in the model's externalData)" : "";
+        problems.push(`${spec.file}: onnxruntime cannot load it: ${reason}${hint}`);
         continue;
       }
       sessions[role] = session;

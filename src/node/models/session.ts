@@ -14,16 +14,21 @@ export interface SessionOptions {
   parallelExecution?: boolean;
 }
 
-/** Create an inference session from the model's bytes, graph optimisation "all". */
-export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, {
+/**
+ * Create an inference session, graph optimisation "all", from the model's bytes or from its file
+ * path. A model whose weights sit in ONNX external-data files needs the path: onnxruntime resolves
+ * those files relative to the model file, which bytes alone do not tell it.
+ */
+export async function createSession(model: Uint8Array | string, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: "all",
     executionMode: options.parallelExecution ? "parallel" : "sequential",
     intraOpNumThreads: options.intraOpNumThreads ?? 0,
     interOpNumThreads: options.interOpNumThreads ?? 1,
     enableCpuMemArena: true,
     enableMemPattern: true,
-  });
+  };
+  return typeof model === "string" ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
 }
 
 /**
