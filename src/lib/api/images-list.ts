@@ -6,7 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
-import { ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
+import { countParam, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
 
 const FAILED_EXAMPLE = {
   id: "cat-07.png",
@@ -35,13 +35,7 @@ function route(ctx: ApiContext) {
     request: {
       query: z.object({
         status: ImageStatusSchema.optional().openapi({ description: "Only images in this state; `failed` = the dead letters", example: "failed" }),
-        limit: z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(ctx.limits.maxListLimit)
-          .default(100)
-          .openapi({ description: `Records to return, 1–${ctx.limits.maxListLimit}`, example: 100 }),
+        limit: countParam(ctx.limits.maxListLimit, 100, "Records"),
       }),
     },
     responses: {

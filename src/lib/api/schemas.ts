@@ -194,3 +194,14 @@ export function toRegionJson(p: StoredPoint): z.infer<typeof RegionSchema> | nul
     pack: payload.pack,
   };
 }
+
+/** A `limit`-style query/body integer in 1..max (strings coerced), `defaultValue` when absent. */
+export function countParam(max: number, defaultValue: number, noun: string) {
+  return z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(defaultValue)
+    .openapi({ description: `${noun} to return, 1–${max}`, example: defaultValue });
+}

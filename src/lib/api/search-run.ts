@@ -5,16 +5,10 @@
 import { z } from "@hono/zod-openapi";
 import type { Limits } from "../limits.js";
 import type { SearchFilter, SearchHit } from "../store/types.js";
-import { ImageIdSchema, type SearchResultSchema } from "./schemas.js";
+import { countParam, ImageIdSchema, type SearchResultSchema } from "./schemas.js";
 
 export function limitSchema(limits: Limits) {
-  return z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(limits.maxSearchLimit)
-    .default(limits.defaultSearchLimit)
-    .openapi({ description: `Results to return, 1–${limits.maxSearchLimit}`, example: limits.defaultSearchLimit });
+  return countParam(limits.maxSearchLimit, limits.defaultSearchLimit, "Results");
 }
 
 export function querySchema(limits: Limits) {
