@@ -14,7 +14,7 @@ import { logitsToBoxXyxyRowMajor } from "../masks/boxes.js";
 import { nmsXyxy } from "../masks/nms.js";
 import type { BoxXyxy } from "../masks/types.js";
 import type { AmgParams } from "./params.js";
-import { stabilityScore } from "./stability.js";
+import { stabilityScorePlane } from "./stability.js";
 
 /** A mask that passed the predicted-IoU and stability filters. */
 export interface MaskCandidate {
@@ -22,11 +22,14 @@ export interface MaskCandidate {
   prompt: number;
   /** Which of the decoder's `masksPerPrompt` outputs (e.g. 1..3 for SAM's multimask outputs). */
   maskIndex: number;
-  /** Offset of this mask's `[lowH, lowW]` logits inside the batch's `lowResLogits` array. */
+  /** Offset of this mask's `[lowH, lowW]` plane inside the batch's `lowResLogits` array. */
   logitsOffset: number;
   predictedIou: number;
   stability: number;
-  /** Box of `logits > maskThreshold` in low-res pixels, inclusive max coords (SAM's `batched_mask_to_box`). */
+  /**
+   * Box of `logits > maskThreshold` in low-res pixels, inclusive max coords (SAM's
+   * `batched_mask_to_box`), within the scored part of the plane.
+   */
   boxXyxyLowRes: BoxXyxy;
 }
 
@@ -41,6 +44,12 @@ export interface DecoderBatchLayout {
   lowW: number;
   /** Added to each candidate's `prompt` so indices stay global across batches (default 0). */
   promptOffset?: number;
+  /**
+   * Score only the top-left `[validH, validW]` part of each plane (default: all of it) — the part
+   * that covers the image rather than the encoder's zero padding, as SAM scores only the image.
+   */
+  validH?: number;
+  validW?: number;
 }
 
 /**
@@ -48,6 +57,7 @@ export interface DecoderBatchLayout {
  *
  * `iouPredictions` is `[B, M]`; `lowResLogits` is `[B, M, lowH, lowW]` (all row-major).
  * Only `maskIndices` of each prompt are considered (SAM's multimask mode uses `[1, 2, 3]`).
+ * Only the top-left `[validH, validW]` of each plane is read (in place: nothing is copied).
  * Keeps masks with `predictedIou > predIouThresh` (skipped when the threshold is 0) and
  * `stability >= stabilityScoreThresh` (skipped when 0), both compared in float32 as PyTorch does,
  * then drops empty masks.
@@ -62,7 +72,9 @@ export function filterDecoderBatch(
   maskThreshold: number,
 ): MaskCandidate[] {
   const { batchSize: b, masksPerPrompt: m, lowH, lowW } = layout;
+  const vh = layout.validH ?? lowH, vw = layout.validW ?? lowW;
   const plane = lowH * lowW;
+  if (!(vh >= 1 && vh <= lowH && vw >= 1 && vw <= lowW)) throw new Error(`filterDecoderBatch: valid part ${vh}×${vw} not inside ${lowH}×${lowW}`);
   if (iouPredictions.length !== b * m) throw new Error(`filterDecoderBatch: ${iouPredictions.length} IoU predictions, expected ${b}×${m}`);
   if (lowResLogits.length !== b * m * plane) {
     throw new Error(`filterDecoderBatch: ${lowResLogits.length} logits, expected ${b}×${m}×${lowH}×${lowW}`);
@@ -79,10 +91,10 @@ export function filterDecoderBatch(
       const predictedIou = iouPredictions[p * m + k]!;
       if (params.predIouThresh > 0 && !(predictedIou > iouThresh)) continue;
       const logitsOffset = (p * m + k) * plane;
-      const stability = stabilityScore(lowResLogits, logitsOffset, plane, maskThreshold, params.stabilityScoreOffset);
+      const stability = stabilityScorePlane(lowResLogits, logitsOffset, vh, vw, lowW, maskThreshold, params.stabilityScoreOffset);
       if (params.stabilityScoreThresh > 0 && !(Math.fround(stability) >= stabilityThresh)) continue;
-      if (!anyAbove(lowResLogits, logitsOffset, plane, maskThreshold)) continue;
-      const boxXyxyLowRes = logitsToBoxXyxyRowMajor(lowResLogits, logitsOffset, lowH, lowW, maskThreshold);
+      if (!anyAbove(lowResLogits, logitsOffset, vh, vw, lowW, maskThreshold)) continue;
+      const boxXyxyLowRes = logitsToBoxXyxyRowMajor(lowResLogits, logitsOffset, vh, vw, maskThreshold, lowW);
       out.push({ prompt: p + (layout.promptOffset ?? 0), maskIndex: k, logitsOffset, predictedIou, stability, boxXyxyLowRes });
     }
   }
@@ -106,7 +118,10 @@ export function selectByNms<T extends { predictedIou: number }>(
   return nmsXyxy(boxes, scores, threshold).map((i) => candidates[i]!);
 }
 
-function anyAbove(values: Float32Array, offset: number, length: number, threshold: number): boolean {
-  for (let i = offset, end = offset + length; i < end; i++) if (values[i]! > threshold) return true;
+/** Whether any of the `[height, width]` top-left logits of the plane at `offset` is `> threshold`. */
+function anyAbove(values: Float32Array, offset: number, height: number, width: number, rowStride: number, threshold: number): boolean {
+  for (let y = 0; y < height; y++) {
+    for (let i = offset + y * rowStride, end = i + width; i < end; i++) if (values[i]! > threshold) return true;
+  }
   return false;
 }

@@ -1,6 +1,6 @@
 export { buildAllLayerPointGrids, buildPointGrid } from "./grid.js";
 export { generateCropBoxes, isBoxNearCropEdge, uncropBoxXyxy, uncropMaskRowMajor, uncropPoints } from "./crops.js";
-export { stabilityScore } from "./stability.js";
+export { stabilityScore, stabilityScorePlane } from "./stability.js";
 export { removeSmallRegionsRowMajor } from "./small-regions.js";
 export { amgParamsSchema, resolveAmgParams, SAM_AMG_DEFAULTS } from "./params.js";
 export type { AmgParams, AmgParamsOverrides } from "./params.js";

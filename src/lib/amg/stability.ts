@@ -34,3 +34,35 @@ export function stabilityScore(
   }
   return unions === 0 ? 0 : intersections / unions;
 }
+
+/**
+ * `stabilityScore` of the `[height, width]` top-left part of a row-major plane whose rows are
+ * `rowStride` logits long, starting at `offset` (the part of a low-res mask that covers the image,
+ * read in place instead of copied out).
+ */
+export function stabilityScorePlane(
+  logits: Float32Array,
+  offset: number,
+  height: number,
+  width: number,
+  rowStride: number,
+  maskThreshold: number,
+  thresholdOffset: number,
+): number {
+  const end = offset + (height - 1) * rowStride + width;
+  if (offset < 0 || rowStride < width || (height > 0 && end > logits.length)) {
+    throw new Error(`stabilityScorePlane: window [${offset}, ${end}) outside an array of ${logits.length}`);
+  }
+  const high = Math.fround(maskThreshold + thresholdOffset);
+  const low = Math.fround(maskThreshold - thresholdOffset);
+  let intersections = 0;
+  let unions = 0;
+  for (let y = 0; y < height; y++) {
+    for (let i = offset + y * rowStride, rowEnd = i + width; i < rowEnd; i++) {
+      const v = logits[i]!;
+      if (v > high) intersections++;
+      if (v > low) unions++;
+    }
+  }
+  return unions === 0 ? 0 : intersections / unions;
+}

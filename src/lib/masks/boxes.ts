@@ -42,12 +42,30 @@ export function maskToBoxXyxyRowMajor(mask: Uint8Array, height: number, width: n
   if (mask.length !== height * width) {
     throw new Error(`mask has ${mask.length} values, expected ${height}×${width}`);
   }
-  return boxOfRowMajor(height, width, (i) => mask[i] !== 0);
+  return maskBoxAndArea(mask, width, [0, 0, width - 1, height - 1]).box;
+}
+
+/**
+ * Box (as `maskToBoxXyxyRowMajor`) and foreground pixel count of a row-major `[height, width]` 0/1
+ * mask whose foreground lies inside `window` (inclusive `[x0, y0, x1, y1]`): only the window is
+ * read, so the cost is the window's area, not the image's. Pixels outside it are assumed 0.
+ */
+export function maskBoxAndAreaInWindowRowMajor(
+  mask: Uint8Array,
+  height: number,
+  width: number,
+  window: BoxXyxy,
+): { box: BoxXyxy; area: number } {
+  if (mask.length !== height * width) throw new Error(`mask has ${mask.length} values, expected ${height}×${width}`);
+  const [x0, y0, x1, y1] = window;
+  if (x0 < 0 || y0 < 0 || x1 >= width || y1 >= height) throw new Error(`window [${window.join(", ")}] outside a ${height}×${width} mask`);
+  return maskBoxAndArea(mask, width, window);
 }
 
 /**
  * Same as `maskToBoxXyxyRowMajor` for the mask `logits > threshold`, where the `[height, width]`
  * row-major logits start at `offset` inside a larger batch array (no mask is allocated).
+ * With `rowStride` (default `width`) the `[height, width]` plane is the top-left part of wider rows.
  */
 export function logitsToBoxXyxyRowMajor(
   logits: Float32Array,
@@ -55,20 +73,18 @@ export function logitsToBoxXyxyRowMajor(
   height: number,
   width: number,
   threshold: number,
+  rowStride = width,
 ): BoxXyxy {
-  if (offset < 0 || offset + height * width > logits.length) {
-    throw new Error(`logits window [${offset}, ${offset + height * width}) is outside an array of ${logits.length}`);
+  const end = offset + (height - 1) * rowStride + width;
+  if (offset < 0 || rowStride < width || (height > 0 && end > logits.length)) {
+    throw new Error(`logits window [${offset}, ${end}) is outside an array of ${logits.length}`);
   }
-  return boxOfRowMajor(height, width, (i) => (logits[offset + i] ?? 0) > threshold);
-}
-
-function boxOfRowMajor(height: number, width: number, inside: (index: number) => boolean): BoxXyxy {
   let minX = width, minY = height, maxX = -1, maxY = -1;
   for (let y = 0; y < height; y++) {
-    const row = y * width;
+    const row = offset + y * rowStride;
     let first = -1, last = -1;
     for (let x = 0; x < width; x++) {
-      if (inside(row + x)) {
+      if (logits[row + x]! > threshold) {
         if (first < 0) first = x;
         last = x;
       }
@@ -80,4 +96,25 @@ function boxOfRowMajor(height: number, width: number, inside: (index: number) =>
     if (last > maxX) maxX = last;
   }
   return maxX < 0 ? [0, 0, 0, 0] : [minX, minY, maxX, maxY];
+}
+
+function maskBoxAndArea(mask: Uint8Array, width: number, [x0, y0, x1, y1]: BoxXyxy): { box: BoxXyxy; area: number } {
+  let minX = Infinity, minY = -1, maxX = -1, maxY = -1, area = 0;
+  for (let y = y0; y <= y1; y++) {
+    const row = y * width;
+    let first = -1, last = -1;
+    for (let x = x0; x <= x1; x++) {
+      if (mask[row + x] !== 0) {
+        if (first < 0) first = x;
+        last = x;
+        area++;
+      }
+    }
+    if (first < 0) continue;
+    if (minY < 0) minY = y;
+    maxY = y;
+    if (first < minX) minX = first;
+    if (last > maxX) maxX = last;
+  }
+  return { box: maxX < 0 ? [0, 0, 0, 0] : [minX, minY, maxX, maxY], area };
 }

@@ -15,6 +15,7 @@ export {
   boxXywhToXyxy,
   boxXyxyToXywh,
   logitsToBoxXyxyRowMajor,
+  maskBoxAndAreaInWindowRowMajor,
   maskToBoxXyxyRowMajor,
 } from "./boxes.js";
 export { nmsXyxy } from "./nms.js";

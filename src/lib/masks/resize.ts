@@ -173,10 +173,11 @@ function upsampleRows(
   if (width <= 0 || wy1 < wy0) return;
   const tx = composedTaps(lowW, paddedSize, resizedW, outW);
   const ty = composedTaps(lowH, paddedSize, resizedH, outH);
-  // Horizontal pass: [lowH, lowW] → [lowH, width]; cheap because lowH is small (e.g. 256).
-  const mid = new Float64Array(lowH * width);
-  for (let r = 0; r < lowH; r++) {
-    const src = r * lowW, dst = r * width;
+  // Only the low-res rows that the window's output rows read take the horizontal pass.
+  const [r0, r1] = tapRange(ty, wy0, wy1);
+  const mid = new Float64Array((r1 - r0 + 1) * width);
+  for (let r = r0; r <= r1; r++) {
+    const src = r * lowW, dst = (r - r0) * width;
     for (let x = wx0; x <= wx1; x++) {
       let acc = 0;
       for (let k = 0, n = tx.count[x]!; k < n; k++) {
@@ -188,29 +189,46 @@ function upsampleRows(
   // Vertical pass: each output row is a weighted sum of a few contiguous `mid` rows.
   const row = new Float64Array(width);
   for (let y = wy0; y <= wy1; y++) {
-    weightedRowSum(mid, width, ty, y, row);
+    weightedRowSum(mid, width, ty, y, r0, row);
     emit(y, row);
   }
 }
 
-/** `row = Σ_k w_k · mid[r_k, :]` over the taps of output row `y`, in one pass for the common counts. */
-function weightedRowSum(mid: Float64Array, width: number, taps: AxisTaps, y: number, row: Float64Array): void {
+/** Smallest and largest source index read by the taps of outputs `o0..o1`. */
+function tapRange(taps: AxisTaps, o0: number, o1: number): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let o = o0; o <= o1; o++) {
+    for (let k = 0, n = taps.count[o]!; k < n; k++) {
+      const i = taps.index[o * MAX_TAPS + k]!;
+      if (i < lo) lo = i;
+      if (i > hi) hi = i;
+    }
+  }
+  return [lo, hi];
+}
+
+/**
+ * `row = Σ_k w_k · mid[r_k − firstRow, :]` over the taps of output row `y` (`mid` holds low-res
+ * rows from `firstRow` on), in one pass for the common counts.
+ */
+function weightedRowSum(mid: Float64Array, width: number, taps: AxisTaps, y: number, firstRow: number, row: Float64Array): void {
   const t = y * MAX_TAPS;
   const n = taps.count[y]!;
-  const w0 = taps.weight[t]!, a = taps.index[t]! * width;
+  const at = (k: number): number => (taps.index[t + k]! - firstRow) * width;
+  const w0 = taps.weight[t]!, a = at(0);
   if (n === 1) {
     for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]!;
     return;
   }
-  const w1 = taps.weight[t + 1]!, b = taps.index[t + 1]! * width;
+  const w1 = taps.weight[t + 1]!, b = at(1);
   if (n === 2) {
     for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]!;
     return;
   }
-  const w2 = taps.weight[t + 2]!, c = taps.index[t + 2]! * width;
+  const w2 = taps.weight[t + 2]!, c = at(2);
   for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]! + w2 * mid[c + x]!;
   if (n === 4) {
-    const w3 = taps.weight[t + 3]!, d = taps.index[t + 3]! * width;
+    const w3 = taps.weight[t + 3]!, d = at(3);
     for (let x = 0; x < width; x++) row[x]! += w3 * mid[d + x]!;
   }
 }

@@ -8,7 +8,7 @@
  * bits; each group becomes one char `48 + bits`, with `0x20` set when more groups follow and
  * `0x10` of the last group acting as the sign bit.
  */
-import type { BoxXywh, CocoRle } from "./types.js";
+import type { BoxXywh, BoxXyxy, CocoRle } from "./types.js";
 
 const CHAR_BASE = 48;
 const MORE_BIT = 0x20;
@@ -17,18 +17,36 @@ const PAYLOAD_MASK = 0x1f;
 
 /**
  * Run lengths of a row-major `[height, width]` mask read in column-major order, first run zeros.
- * Any nonzero byte counts as foreground.
+ * Any nonzero byte counts as foreground. With `box` (inclusive `[x0, y0, x1, y1]` containing every
+ * foreground pixel, e.g. the mask's own tight box) only the box is read and the zeros around it are
+ * counted arithmetically: the same counts, at the cost of the box's area instead of the image's.
  */
-export function rleCountsFromRowMajorMask(mask: Uint8Array, height: number, width: number): number[] {
+export function rleCountsFromRowMajorMask(mask: Uint8Array, height: number, width: number, box?: BoxXyxy): number[] {
   assertSize(height, width);
   if (mask.length !== height * width) {
     throw new Error(`mask has ${mask.length} values, expected ${height}×${width} = ${height * width}`);
   }
+  if (height * width === 0) return [0];
+  const [x0, y0, x1, y1] = box ?? [0, 0, width - 1, height - 1];
+  if (x0 < 0 || y0 < 0 || x1 >= width || y1 >= height || x1 < x0 || y1 < y0) {
+    throw new Error(`box [${x0}, ${y0}, ${x1}, ${y1}] is not inside a ${height}×${width} mask`);
+  }
   const counts: number[] = [];
   let current = 0; // value of the run being counted; the first run is zeros by definition
   let run = 0;
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) {
+  const zeros = (n: number): void => {
+    if (n === 0) return;
+    if (current !== 0) {
+      counts.push(run);
+      run = 0;
+      current = 0;
+    }
+    run += n;
+  };
+  zeros(x0 * height);
+  for (let x = x0; x <= x1; x++) {
+    zeros(y0);
+    for (let y = y0; y <= y1; y++) {
       const v = mask[y * width + x] ? 1 : 0;
       if (v !== current) {
         counts.push(run);
@@ -37,14 +55,19 @@ export function rleCountsFromRowMajorMask(mask: Uint8Array, height: number, widt
       }
       run++;
     }
+    zeros(height - 1 - y1);
   }
+  zeros((width - 1 - x1) * height);
   counts.push(run);
   return counts;
 }
 
-/** COCO compressed RLE of a row-major `[height, width]` 0/1 mask, exactly as pycocotools' `encode`. */
-export function rleEncodeRowMajor(mask: Uint8Array, height: number, width: number): CocoRle {
-  const counts = rleCountsFromRowMajorMask(mask, height, width);
+/**
+ * COCO compressed RLE of a row-major `[height, width]` 0/1 mask, exactly as pycocotools' `encode`.
+ * `box` as in `rleCountsFromRowMajorMask` (a speed-up only; the result is the same).
+ */
+export function rleEncodeRowMajor(mask: Uint8Array, height: number, width: number, box?: BoxXyxy): CocoRle {
+  const counts = rleCountsFromRowMajorMask(mask, height, width, box);
   return { size: [height, width], counts: rleCountsToString(counts) };
 }
 

@@ -17,8 +17,8 @@ import {
   type AmgParams,
 } from "../../lib/amg/index.js";
 import {
-  boxAreaXyxy, logitsToBoxXyxyRowMajor, lowResBoxToOriginalXyxy, maskToBoxXyxyRowMajor, nmsXyxy,
-  upsampleLowResLogitsToMask, upsampleWindowXyxy,
+  boxAreaXyxy, logitsToBoxXyxyRowMajor, lowResBoxToOriginalXyxy, maskBoxAndAreaInWindowRowMajor, maskToBoxXyxyRowMajor,
+  nmsXyxy, upsampleLowResLogitsToMask, upsampleWindowXyxy,
 } from "../../lib/masks/index.js";
 import type { BoxXyxy } from "../../lib/masks/types.js";
 import type { RgbImage } from "./preprocess.js";
@@ -135,33 +135,22 @@ function filterBatch(
 ): Survivor[] {
   const { batchSize: b, masksPerPrompt: m, lowH, lowW, lowResLogits } = batch;
   const { resizedH, resizedW } = encoding.geometry;
-  const vh = Math.min(lowH, Math.ceil((resizedH * lowH) / S)), vw = Math.min(lowW, Math.ceil((resizedW * lowW) / S));
-  const valid = cropPlanes(lowResLogits, b * m, lowH, lowW, vh, vw);
-  const layout = { batchSize: b, masksPerPrompt: m, lowH: vh, lowW: vw };
-  const candidates = filterDecoderBatch(batch.iouPredictions, valid, layout, multimaskIndices(m), params, maskThreshold);
+  // The part of the low-res frame that covers the image, scored in place.
+  const validH = Math.min(lowH, Math.ceil((resizedH * lowH) / S)), validW = Math.min(lowW, Math.ceil((resizedW * lowW) / S));
+  const layout = { batchSize: b, masksPerPrompt: m, lowH, lowW, validH, validW };
+  const candidates = filterDecoderBatch(batch.iouPredictions, lowResLogits, layout, multimaskIndices(m), params, maskThreshold);
   const plane = lowH * lowW;
   const out: Survivor[] = [];
   for (const c of candidates) {
     const local = lowResBoxToOriginalXyxy(c.boxXyxyLowRes, lowH, lowW, S, resizedH, resizedW, encoding.height, encoding.width);
     if (isBoxNearCropEdge(local, cropBox, imageBox)) continue;
-    const offset = (c.prompt * m + c.maskIndex) * plane;
     out.push({
-      logits: lowResLogits.slice(offset, offset + plane),
+      logits: lowResLogits.slice(c.logitsOffset, c.logitsOffset + plane),
       lowH, lowW, encoding, cropBox,
       box: [local[0] + cropBox[0], local[1] + cropBox[1], local[2] + cropBox[0], local[3] + cropBox[1]],
       predictedIou: c.predictedIou,
       stability: c.stability,
     });
-  }
-  return out;
-}
-
-/** `[n, h, w]` → top-left `[n, vh, vw]` (a view of the input when nothing is cut). */
-function cropPlanes(src: Float32Array, n: number, h: number, w: number, vh: number, vw: number): Float32Array {
-  if (vh === h && vw === w) return src;
-  const out = new Float32Array(n * vh * vw);
-  for (let p = 0; p < n; p++) {
-    for (let y = 0; y < vh; y++) out.set(src.subarray(p * h * w + y * w, p * h * w + y * w + vw), (p * vh + y) * vw);
   }
   return out;
 }
@@ -181,7 +170,10 @@ function upsample(s: Survivor, S: number, maskThreshold: number, h: number, w: n
   const window = upsampleWindowXyxy(lowBox, s.lowH, s.lowW, S, resizedH, resizedW, height, width);
   const local = upsampleLowResLogitsToMask(s.logits, s.lowH, s.lowW, S, resizedH, resizedW, height, width, maskThreshold, window);
   const mask = uncropMaskRowMajor(local, s.cropBox, h, w);
-  return { mask, boxXyxy: maskToBoxXyxyRowMajor(mask, h, w), area: countOnes(mask), predictedIou: s.predictedIou, stability: s.stability };
+  // Every positive pixel lies in the window, so box and area need only read it, not the image.
+  const [cx, cy] = s.cropBox;
+  const { box, area } = maskBoxAndAreaInWindowRowMajor(mask, h, w, [window[0] + cx, window[1] + cy, window[2] + cx, window[3] + cy]);
+  return { mask, boxXyxy: box, area, predictedIou: s.predictedIou, stability: s.stability };
 }
 
 function countOnes(mask: Uint8Array): number {

@@ -78,7 +78,7 @@ function regionAlpha(alpha: AlphaRasterizer, r: AmgRegion): AlphaWriter {
 function toExtractedRegion(r: AmgRegion, vector: Float32Array, h: number, w: number): ExtractedRegion {
   const [x0, y0, x1, y1] = r.boxXyxy;
   return {
-    mask: rleEncodeRowMajor(r.mask, h, w),
+    mask: rleEncodeRowMajor(r.mask, h, w, r.boxXyxy),
     bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
     area: r.area,
     predictedIou: r.predictedIou,
