@@ -71,7 +71,7 @@ describe("local server (LanceDB)", () => {
 describe("environment", () => {
   it("defaults and parsing", () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 8080, DATA_DIR: "./data", MODEL_PACK: "models/shapes-tiny", INGEST_CONCURRENCY: 1, API_KEYS: {}, LOG_LEVEL: "info" });
+    expect(env).toMatchObject({ PORT: 8080, DATA_DIR: "./data", MODEL_PACK: "models/shapes-tiny", INGEST_CONCURRENCY: 2, API_KEYS: {}, LOG_LEVEL: "info" });
     expect(parseEnv({ PORT: "9000", API_KEYS: "k1:alice, k2:bob" })).toMatchObject({ PORT: 9000, API_KEYS: { k1: "alice", k2: "bob" } });
   });
 

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick] [--images N] [--scale 10000,100000,1000000] [--out DIR]`: speed of the
- * embedded default on this machine — ingest throughput and time per stage, search latency with the
+ * `npm run bench [-- --quick] [--images N] [--sequential-images K] [--scale 10000,100000,1000000] [--out DIR]`: speed of the
+ * embedded default on this machine — ingest time per stage one image at a time (the first K images)
+ * and in bulk (the rest, as the CLI sends them), search latency with the
  * library indexed, batched vs single-prompt decoding, the embedded store at 10k/100k/1M regions
  * (approximate vs exact), peak memory, and model-FLOP utilisation against a measured MatMul peak.
  */
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     images: { type: "string" },
+    "sequential-images": { type: "string" },
     scale: { type: "string" },
     pack: { type: "string", default: "models/shapes-tiny" },
     threads: { type: "string", default: "2" },
@@ -50,7 +52,8 @@ async function main(): Promise<void> {
   // The server as deployed: ingestion's models on their worker thread, text on the main thread.
   const models = await loadModels({ packDir: args.pack, session });
   log(`bench: ingest ${images} images through the local server…`);
-  const { ingest, search } = await benchIngestAndSearch(models, scenes, 200, log);
+  const sequential = Number(args["sequential-images"] ?? (args.quick ? 10 : 100));
+  const { ingest, search } = await benchIngestAndSearch(models, scenes, 200, sequential, log);
   // Peak while serving (models + store + HTTP), before the synthetic scale runs below inflate it.
   const servingPeakRssMiB = process.resourceUsage().maxRSS / 1024;
   const scale: ScaleResult[] = [];

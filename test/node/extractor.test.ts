@@ -42,9 +42,18 @@ describe("createRegionExtractor on the bundled pack", () => {
     expect([result.width, result.height]).toEqual([W, H]);
     expect(result.imageVector).toHaveLength(pack.manifest.embedder.embedDim);
     expect(norm(result.imageVector)).toBeCloseTo(1, 5);
-    for (const stage of ["decode", "preprocess", "encoder", "decoder", "filter", "upsample", "embed", "rle", "total"]) {
+    for (const stage of ["decode", "preprocess", "encoder", "decoder", "filter", "upsample", "alpha", "embed", "rle", "total"]) {
       expect(result.timings[stage], stage).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it("times each stage once: the stages never add up to more than the total", () => {
+    // The alpha maps are rasterised inside the embedder's calls; counting them in both `alpha` and
+    // `embed` would overstate the time (and hide our JS inside "model inference").
+    const { total, ...stages } = result.timings;
+    const sum = Object.values(stages).reduce((a, b) => a + b, 0);
+    expect(sum).toBeLessThanOrEqual(total! + 1e-6);
+    expect(result.timings["alpha"]).toBeGreaterThan(0);
   });
 
   it("returns regions whose RLE masks, boxes and areas agree, with unit vectors", () => {

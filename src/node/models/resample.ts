@@ -102,16 +102,25 @@ export function resizeRgbBilinear(
     for (let y = yFirst; y < yLast; y++) horizontalRow(row(y), ch, kh, temp, (y - yFirst) * outW * 3);
   }
   if (outH === inH) return temp;
-  const out = new Uint8Array(outH * outW * 3);
-  const stride = outW * 3;
+  return verticalPass(temp, cv, kv, yFirst, outW * 3, outH);
+}
+
+/**
+ * Pillow's vertical pass over `temp` (rows from `yFirst` on): each output row accumulates its
+ * input rows one whole row at a time (sequential reads), then rounds like `clip8`.
+ */
+function verticalPass(temp: Uint8Array, cv: Coeffs, kv: Int32Array, yFirst: number, stride: number, outH: number): Uint8Array {
+  const out = new Uint8Array(outH * stride);
+  const acc = new Float64Array(stride);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = cv.bounds[yy * 2]! - yFirst, count = cv.bounds[yy * 2 + 1]!, k = yy * cv.ksize;
-    const dst = yy * stride;
-    for (let i = 0; i < stride; i++) {
-      let ss = HALF;
-      for (let t = 0; t < count; t++) ss += temp[(ymin + t) * stride + i]! * kv[k + t]!;
-      out[dst + i] = clip8(ss);
+    acc.fill(HALF);
+    for (let t = 0; t < count; t++) {
+      const w = kv[k + t]!, base = (ymin + t) * stride;
+      for (let i = 0; i < stride; i++) acc[i]! += temp[base + i]! * w;
     }
+    const dst = yy * stride;
+    for (let i = 0; i < stride; i++) out[dst + i] = clip8(acc[i]!);
   }
   return out;
 }

@@ -20,7 +20,7 @@ function transferables(result: ExtractedImage): ArrayBuffer[] {
   return [result.imageVector, ...result.regions.map((r) => r.vector)].map((v) => v.buffer as ArrayBuffer);
 }
 
-port.on("message", async ({ id, bytes }: WorkerRequest) => {
+async function handle({ id, bytes }: WorkerRequest): Promise<void> {
   try {
     const result = await (await ready).extract(bytes);
     port.postMessage({ id, result } satisfies WorkerReply, transferables(result));
@@ -29,6 +29,14 @@ port.on("message", async ({ id, bytes }: WorkerRequest) => {
     const code = (e as { code?: unknown }).code;
     port.postMessage({ id, error: { name: e.name, message: e.message, ...(typeof code === "string" ? { code } : {}) } } satisfies WorkerReply);
   }
+}
+
+// One extraction at a time, in arrival order. Each await inside `extract` (decode, every model
+// call) would otherwise let the next request start, interleaving two images' stages: no faster
+// (the models already use every core), but twice the memory and each image's latency doubled.
+let queue: Promise<void> = Promise.resolve();
+port.on("message", (request: WorkerRequest) => {
+  queue = queue.then(() => handle(request));
 });
 
 // Start-up failures (bad pack) surface on the first request rather than as an unhandled rejection.

@@ -34,8 +34,12 @@ export const envSchema = z
     /** onnxruntime intra-op threads; 0 = one per physical core. */
     ORT_INTRA_OP_THREADS: int(0, 256).default(0),
     ORT_INTER_OP_THREADS: int(1, 256).default(1),
-    /** Ingest jobs run at once (each already uses every core through onnxruntime). */
-    INGEST_CONCURRENCY: int(1, 64).default(1),
+    /**
+     * Ingest jobs in flight at once. The model worker runs one extraction at a time and already
+     * uses every core; a second job lets one image's store writes and catalog updates (disk and
+     * fsync waits) overlap the next image's inference.
+     */
+    INGEST_CONCURRENCY: int(1, 64).default(2),
     INGEST_MAX_ATTEMPTS: int(1, 100).default(3),
     INGEST_BACKOFF_MS: int(0).default(1000),
     MAX_UPLOAD_BYTES: int(1).default(DEFAULT_LIMITS.maxUploadBytes),

@@ -2,25 +2,33 @@
 import type { BenchResult } from "../bench.js";
 import { barChartSvg, markdownTable } from "../report.js";
 import { scaleTable } from "../store-scale.js";
+import { MODEL_STAGES } from "./ingest-speed.js";
 
-const MODEL_STAGES = ["encoder", "decoder", "embed"];
-
-/** Share of ingest time that is not model inference. */
-export function nonModelShare(stageMs: Record<string, number>): number {
-  const total = (stageMs["total"] ?? 0) + (stageMs["storeWrite"] ?? 0) + (stageMs["other"] ?? 0);
-  const model = MODEL_STAGES.reduce((s, k) => s + (stageMs[k] ?? 0), 0);
-  return total > 0 ? 1 - model / total : Number.NaN;
+/** Stage table of one ingest phase: ms per image and share of the wall time per image. */
+function stageTable(stageMs: Record<string, number>, wallMs: number): string {
+  const stages = Object.entries(stageMs).filter(([k]) => k !== "total");
+  const kind = (k: string): string => ((MODEL_STAGES as readonly string[]).includes(k) ? "model" : "ours");
+  return markdownTable(["stage", "kind", "ms / image", "of wall time"], stages.map(([k, v]) => [k, kind(k), v, `${((v / wallMs) * 100).toFixed(1)} %`]), 1);
 }
 
 export function benchToMarkdown(r: BenchResult): string {
-  const stages = Object.entries(r.ingest.stageMs).filter(([k]) => k !== "total");
-  const totalMs = (r.ingest.stageMs["total"] ?? 0) + (r.ingest.stageMs["storeWrite"] ?? 0) + (r.ingest.stageMs["other"] ?? 0);
+  const { sequential: seq, bulk } = r.ingest;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   return [
     `### Speed: ${r.pack} on ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB (${r.threads} onnxruntime threads)`,
     "",
-    `Ingest: **${r.ingest.imagesPerSecond.toFixed(2)} images/s** (${r.ingest.images} shapes images, ${r.ingest.regions} regions, ${(totalMs).toFixed(0)} ms/image); not model inference: ${(nonModelShare(r.ingest.stageMs) * 100).toFixed(1)} % of ingest time.`,
+    `Bulk ingest (${bulk.clientConcurrency} uploads in flight as \`region-search ingest\` sends them, queue concurrency ${bulk.queueConcurrency}): ` +
+      `**${bulk.imagesPerSecond.toFixed(2)} images/s** (${bulk.images} shapes images, ${bulk.wallMsPerImage.toFixed(0)} ms of wall time per image); ` +
+      `not model inference: **${pct(bulk.nonModelShare)}** of ingest time.`,
     "",
-    markdownTable(["stage", "ms / image", "share"], stages.map(([k, v]) => [k, v, `${((v / totalMs) * 100).toFixed(1)} %`]), 1),
+    stageTable(bulk.stageMs, bulk.wallMsPerImage),
+    "",
+    `One image at a time (${seq.images} images, \`?wait=true\`, nothing overlaps): latency p50 ${seq.latencyMs.p50.toFixed(0)} ms, p99 ${seq.latencyMs.p99.toFixed(0)} ms; ` +
+      `not model inference: ${pct(seq.nonModelShare)}. \`other\` = HTTP, upload verification, blobs, catalog, queue, stale-point delete.`,
+    "",
+    stageTable(seq.stageMs, seq.wallMsPerImage),
+    "",
+    `${r.ingest.regions} regions indexed in all.`,
     "",
     `Search with ${r.search.indexedImages} images (${r.search.indexedRegions} regions) indexed, ${r.search.queries} caption queries:`,
     "",
@@ -46,8 +54,8 @@ export function benchToMarkdown(r: BenchResult): string {
 }
 
 export function stageChart(r: BenchResult): string {
-  const stages = Object.entries(r.ingest.stageMs).filter(([k]) => k !== "total");
+  const stages = Object.entries(r.ingest.bulk.stageMs).filter(([k]) => k !== "total");
   const max = Math.max(...stages.map(([, v]) => v));
   const groups = stages.map(([k, v]) => ({ label: k, values: [{ name: "ms / image", value: v }] }));
-  return barChartSvg(`Ingest time per image by stage — ${r.pack}`, groups, max, false);
+  return barChartSvg(`Bulk ingest: ms per image by stage — ${r.pack}`, groups, max, false);
 }
