@@ -214,21 +214,20 @@ function tapRange(taps: AxisTaps, o0: number, o1: number): [number, number] {
 function weightedRowSum(mid: Float64Array, width: number, taps: AxisTaps, y: number, firstRow: number, row: Float64Array): void {
   const t = y * MAX_TAPS;
   const n = taps.count[y]!;
-  const at = (k: number): number => (taps.index[t + k]! - firstRow) * width;
-  const w0 = taps.weight[t]!, a = at(0);
+  const w0 = taps.weight[t]!, a = (taps.index[t]! - firstRow) * width;
   if (n === 1) {
     for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]!;
     return;
   }
-  const w1 = taps.weight[t + 1]!, b = at(1);
+  const w1 = taps.weight[t + 1]!, b = (taps.index[t + 1]! - firstRow) * width;
   if (n === 2) {
     for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]!;
     return;
   }
-  const w2 = taps.weight[t + 2]!, c = at(2);
+  const w2 = taps.weight[t + 2]!, c = (taps.index[t + 2]! - firstRow) * width;
   for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]! + w2 * mid[c + x]!;
   if (n === 4) {
-    const w3 = taps.weight[t + 3]!, d = at(3);
+    const w3 = taps.weight[t + 3]!, d = (taps.index[t + 3]! - firstRow) * width;
     for (let x = 0; x < width; x++) row[x]! += w3 * mid[d + x]!;
   }
 }
@@ -251,8 +250,24 @@ function linearTaps(inSize: number, outSize: number, count: number): { i0: Int32
   return { i0, i1, w1 };
 }
 
-/** One axis of the two-stage resize (low → padded, crop to `resized`, → out) as merged low-res taps. */
+/** The last few axes' taps: every region of an image shares its two axes' geometry. */
+const recentTaps = new Map<string, AxisTaps>();
+const RECENT_TAPS = 8;
+
+/** `buildComposedTaps`, memoised on its four sizes (the taps are never written after building). */
 function composedTaps(lowSize: number, paddedSize: number, resizedSize: number, outSize: number): AxisTaps {
+  const key = `${lowSize},${paddedSize},${resizedSize},${outSize}`;
+  let taps = recentTaps.get(key);
+  if (!taps) {
+    taps = buildComposedTaps(lowSize, paddedSize, resizedSize, outSize);
+    if (recentTaps.size >= RECENT_TAPS) recentTaps.delete(recentTaps.keys().next().value!);
+    recentTaps.set(key, taps);
+  }
+  return taps;
+}
+
+/** One axis of the two-stage resize (low → padded, crop to `resized`, → out) as merged low-res taps. */
+function buildComposedTaps(lowSize: number, paddedSize: number, resizedSize: number, outSize: number): AxisTaps {
   const first = linearTaps(lowSize, paddedSize, resizedSize); // only the cropped part is ever read
   const second = linearTaps(resizedSize, outSize, outSize);
   const taps: AxisTaps = {
