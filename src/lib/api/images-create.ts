@@ -80,8 +80,8 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
     if (input.id && queryId && input.id !== queryId) throw ApiError.invalid("id: given both as ?id= and in the body, with different values");
     const requestedId = input.id ?? queryId;
     const probe = probeImage(bytes, ctx.limits);
-    await ctx.services.verifier?.verify(bytes);
-    const sha256 = await sha256Hex(bytes);
+    // The full-decode check and the hash are independent (both off the event loop): run together.
+    const [, sha256] = await Promise.all([ctx.services.verifier?.verify(bytes), sha256Hex(bytes)]);
     const id = requestedId ?? sha256;
     const store = tenantStore(c);
 
