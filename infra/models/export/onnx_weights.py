@@ -1,5 +1,7 @@
 """Lower-precision variants of an exported ONNX graph; inputs and outputs stay float32.
 
+    cd infra/models && /usr/bin/python3 -m export.onnx_weights int8 DIR/segmenter-*.onnx   # in place
+
 - ``fp16``: every float32 weight is stored as float16 and cast back to float32 in the graph, so
   the file halves while the arithmetic stays float32 (onnxruntime's CPU kernels are float32;
   the Cast of a constant is folded once at session creation).
@@ -105,3 +107,17 @@ def convert_file(path: str, kind: str) -> None:
     """Rewrite the ONNX file at ``path`` in place as the ``kind`` variant."""
     model = CONVERTERS[kind](onnx.load(path))
     onnx.save(model, path)
+
+
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description="rewrite ONNX files in place as a lower-precision variant")
+    ap.add_argument("kind", choices=sorted(CONVERTERS))
+    ap.add_argument("files", nargs="+")
+    args = ap.parse_args(argv)
+    for path in args.files:
+        convert_file(path, args.kind)
+
+
+if __name__ == "__main__":
+    main()
