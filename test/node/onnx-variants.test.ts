@@ -15,6 +15,7 @@ import { thresholdLogits } from "../../src/lib/masks/resize.js";
 import { createSession, ort } from "../../src/node/models/session.js";
 import { pythonBin } from "../setup/shapes-fixtures.js";
 import { PACK_DIR } from "./pack-helpers.js";
+import { maxAbsDiff } from "./parity-fixtures.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const FIXTURES = path.join(ROOT, "test/fixtures/parity");
@@ -90,12 +91,6 @@ async function runVariant(fixture: string, kind: "fp16" | "int8") {
   } finally {
     await session.release();
   }
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 describe.each([
