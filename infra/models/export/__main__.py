@@ -3,7 +3,7 @@
   /usr/bin/python3 infra/models/export \\
       --alpha-clip ckpt/clip_b16_grit+mim_fultune_4xe.pth --clip ckpt/ViT-B-16.pt --clip-arch ViT-B/16 \\
       --sam ckpt/sam_vit_b_01ec64.pth --sam-arch vit_b \\
-      --bpe ../shared/clip/bpe_simple_vocab_16e6.txt.gz --out models/my-pack [--fp16 | --int8]
+      --bpe ../shared/clip/bpe_simple_vocab_16e6.txt.gz --out models/my-pack [--fp16 | --int8] [--sam-precision P]
 
 --random-weights --seed N builds the same full-size architectures with seeded random weights (tests).
 --segmenter-from DIR reuses the segmenter (section and files) of an existing pack instead of --sam.
@@ -23,6 +23,7 @@ if MODELS not in sys.path:  # run as `python3 infra/models/export`: make `export
 
 import make_pack  # noqa: E402
 from export.clip_model import ARCHS  # noqa: E402
+from export.onnx_weights import PRECISIONS  # noqa: E402
 from export.tokenizer import write_tokenizer  # noqa: E402
 
 SAM_ARCHS = ("vit_b", "vit_l", "vit_h", "mobile_sam")
@@ -41,8 +42,10 @@ def parse_args(argv):
     p.add_argument("--name", help="pack name (default: the folder's name)")
     p.add_argument("--version", default="1.0.0")
     precision = p.add_mutually_exclusive_group()
-    precision.add_argument("--fp16", action="store_true", help="embedder weights stored as float16")
-    precision.add_argument("--int8", action="store_true", help="embedder MatMuls as int8 dynamic quantisation")
+    precision.add_argument("--fp16", action="store_true", help="weights stored as float16 (embedder and SAM)")
+    precision.add_argument("--int8", action="store_true", help="MatMuls as int8 dynamic quantisation (embedder and SAM)")
+    p.add_argument("--sam-precision", choices=PRECISIONS,
+                   help="the segmenter's own precision (default: that of --fp16 / --int8, else fp32)")
     p.add_argument("--with-clip-image", action="store_true", help="also export CLIP's plain image tower (baselines)")
     p.add_argument("--random-weights", action="store_true", help="seeded random weights instead of checkpoints")
     p.add_argument("--seed", type=int, default=0)
@@ -61,6 +64,8 @@ def check_args(p, args):
         p.error("--segmenter-from and --sam/--sam-arch are exclusive")
     if args.sam and not args.sam_arch:
         p.error("--sam needs --sam-arch")
+    if args.sam_precision and not args.sam_arch:
+        p.error("--sam-precision applies to an exported segmenter (--sam-arch)")
     for f in [c for c in ckpts if c] + [args.bpe]:
         if not os.path.isfile(f):
             p.error(f"no such file: {f}")
@@ -89,7 +94,7 @@ def main(argv=None):
     segmenter = None
     if args.sam_arch:
         from export.sam import export_segmenter
-        segmenter = export_segmenter(args.sam, args.sam_arch, out, seed=seed)
+        segmenter = export_segmenter(args.sam, args.sam_arch, out, seed=seed, precision=sam_precision(args))
     elif args.segmenter_from:
         segmenter = copy_segmenter(args.segmenter_from, out)
     from export.clip import export_embedder  # torch is imported only once the arguments are fine
@@ -102,11 +107,20 @@ def main(argv=None):
     make_pack.write_manifest(out, header_for(args, out))
 
 
+def embedder_precision(args) -> str:
+    return "fp16" if args.fp16 else "int8" if args.int8 else "fp32"
+
+
+def sam_precision(args) -> str:
+    return args.sam_precision or embedder_precision(args)
+
+
 def header_for(args, out) -> dict:
     weights = "seeded random weights (seed %d)" % args.seed if args.random_weights else "official checkpoints"
-    precision = "fp16 weights" if args.fp16 else "int8 dynamic" if args.int8 else "fp32"
-    seg = args.sam_arch or (f"segmenter of {os.path.basename(os.path.normpath(args.segmenter_from))}"
-                            if args.segmenter_from else "no segmenter")
+    precision = embedder_precision(args)
+    seg = (f"SAM {args.sam_arch} ({sam_precision(args)})" if args.sam_arch else
+           f"segmenter of {os.path.basename(os.path.normpath(args.segmenter_from))}" if args.segmenter_from
+           else "no segmenter")
     return {"format": "region-search-pack/1", "name": args.name or os.path.basename(out), "version": args.version,
             "description": f"Alpha-CLIP {args.clip_arch} + CLIP text tower ({precision}), {seg}; {weights}."}
 

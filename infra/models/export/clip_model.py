@@ -132,19 +132,31 @@ def check_arch(found: dict, arch: str, keys, what: str) -> None:
         raise ValueError(f"{what} does not match {arch}: {', '.join(diffs)}")
 
 
-def load_alpha_visual(path: str, arch: str) -> nn.Module:
-    sd = alpha_visual_state(read_state_dict(path), path)
+def checked_alpha_visual_state(sd: dict, arch: str, path: str) -> dict:
+    """The vision tower's state dict of a read Alpha-CLIP checkpoint, its shapes checked against ``arch``."""
+    sd = alpha_visual_state(sd, path)
     check_arch(vision_config(sd), arch, VISION_KEYS, f"Alpha-CLIP checkpoint {path}")
+    return sd
+
+
+def checked_clip_state(sd: dict, arch: str, path: str):
+    """(state dict, module config) of a read OpenAI CLIP checkpoint; the text tower must match ``arch``,
+    the image tower is taken as the checkpoint has it (any ViT size loads strictly)."""
+    sd = clip_state(sd, path)
+    check_arch(text_config(sd), arch, TEXT_KEYS, f"CLIP checkpoint {path} (text tower)")
+    return sd, dict(ARCHS[arch], **{k: v for k, v in vision_config(sd, "visual.").items() if k != "embed_dim"})
+
+
+def load_alpha_visual(path: str, arch: str) -> nn.Module:
+    sd = checked_alpha_visual_state(read_state_dict(path), arch, path)
     visual = alpha_visual(ARCHS[arch])
     visual.load_state_dict(sd, strict=True)
     return visual
 
 
 def load_clip(path: str, arch: str) -> nn.Module:
-    sd = clip_state(read_state_dict(path), path)
-    check_arch(text_config(sd), arch, TEXT_KEYS, f"CLIP checkpoint {path} (text tower)")
-    cfg = dict(ARCHS[arch], **{k: v for k, v in vision_config(sd, "visual.").items() if k != "embed_dim"})
-    model = clip_model(cfg)  # the checkpoint's own image tower: any ViT size loads strictly
+    sd, cfg = checked_clip_state(read_state_dict(path), arch, path)
+    model = clip_model(cfg)
     model.load_state_dict(sd, strict=True)
     return model
 

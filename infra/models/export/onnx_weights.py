@@ -1,17 +1,23 @@
 """Lower-precision variants of an exported ONNX graph; inputs and outputs stay float32.
 
+    cd infra/models && /usr/bin/python3 -m export.onnx_weights int8 DIR/segmenter-*.onnx   # in place
+
 - ``fp16``: every float32 weight is stored as float16 and cast back to float32 in the graph, so
   the file halves while the arithmetic stays float32 (onnxruntime's CPU kernels are float32;
   the Cast of a constant is folded once at session creation).
 - ``int8``: every MatMul / Gemm with a constant weight becomes com.microsoft's
   ``DynamicQuantizeMatMul``: weights int8 symmetric per output column, activations quantised to
   uint8 per call by the kernel (onnxruntime's dynamic quantisation, run by its int8 GEMM).
+  Products over fewer than ``MIN_INNER`` rows stay float32: they cost nothing, and one of them is
+  SAM's prompt positional encoding (coordinates [.., 2] @ a [2, 128] Gaussian matrix, then sin/cos),
+  where quantising the coordinates would move every point.
 """
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 MS_DOMAIN = "com.microsoft"
+MIN_INNER = 16
 
 
 def _initializers(graph) -> dict:
@@ -70,7 +76,7 @@ def to_int8_dynamic(model: onnx.ModelProto) -> onnx.ModelProto:
     new_nodes, new_inits, dropped = [], [], set()
     for node in graph.node:
         w = _weight_kn(node, inits)
-        if w is None or w.dtype != np.float32:
+        if w is None or w.dtype != np.float32 or w.shape[0] < MIN_INNER:
             new_nodes.append(node)
             continue
         q, scale = quantise_columns(w)
@@ -94,9 +100,24 @@ def to_int8_dynamic(model: onnx.ModelProto) -> onnx.ModelProto:
 
 
 CONVERTERS = {"fp16": to_fp16_weights, "int8": to_int8_dynamic}
+PRECISIONS = ("fp32", *CONVERTERS)
 
 
 def convert_file(path: str, kind: str) -> None:
     """Rewrite the ONNX file at ``path`` in place as the ``kind`` variant."""
     model = CONVERTERS[kind](onnx.load(path))
     onnx.save(model, path)
+
+
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description="rewrite ONNX files in place as a lower-precision variant")
+    ap.add_argument("kind", choices=sorted(CONVERTERS))
+    ap.add_argument("files", nargs="+")
+    args = ap.parse_args(argv)
+    for path in args.files:
+        convert_file(path, args.kind)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,22 +8,26 @@ The decoders are `segmenter.onnx_wrappers` (segment-anything's `SamOnnxModel` co
 same graph with a leading prompt axis) around `sam_model.Sam`. Runs on Debian torch 1.13 / onnx 1.12.
 """
 import os
-import shutil
 import tempfile
 import warnings
 
+import numpy as np
 import onnx
 import torch
+from onnx import mapping
 
 from external_data import save_with_external_data as write_external_data
-from segmenter.export import contract_io, dynamic_axes, pin_dims, pin_static_dims
+from segmenter.export import contract_io, dynamic_axes, pin_dims
 from segmenter.onnx_wrappers import BatchedDecoder, ImageEncoderOnnx, SamOnnxDecoder
 
+from . import onnx_weights
+from .onnx_weights import PRECISIONS
 from .sam_model import (ARCHS, EMBED_SIZE, IMAGE_SIZE, MASK_SIZE, MASK_THRESHOLD, PIXEL_MEAN,
                         PIXEL_STD, PROMPT_DIM, load_sam)
 
 EMB = [1, PROMPT_DIM, EMBED_SIZE, EMBED_SIZE]
 PROTOBUF_LIMIT = 2 ** 31 - 1     # one ONNX file holds at most 2 GiB; larger weights go to a .data file
+GRAPH_HEADROOM = 64 << 20        # room left in that file for the graph itself (nodes, names)
 
 # segment-anything's SamAutomaticMaskGenerator.__init__ defaults, in src/lib/amg/params.ts's names.
 SAM_AMG_DEFAULTS = {
@@ -56,10 +60,14 @@ def trace_inputs(part):
     return (emb, coords, labels, mask, has)
 
 
-def export_part(sam, part, out_dir, opset=17, external_data_threshold=PROTOBUF_LIMIT):
-    """Trace one wrapper to `out_dir/<file>`; returns its manifest entry. Graphs with at least
-    `external_data_threshold` bytes of weights (default 2 GiB: SAM ViT-H's encoder in fp32) keep
-    their weights in one `<file>.data` beside it, named in the entry's `externalData` list."""
+def export_part(sam, part, out_dir, opset=17, external_data_threshold=PROTOBUF_LIMIT, precision="fp32"):
+    """Trace one wrapper to `out_dir/<file>`; returns its manifest entry. `precision` "fp16" / "int8"
+    rewrites the graph's weights as `onnx_weights` does for the embedder (inputs and outputs stay
+    float32). A graph whose weights (after that rewrite) reach `external_data_threshold` bytes
+    (default: ONNX's 2 GiB single-file limit less room for the graph; SAM ViT-H's fp32 encoder) keeps
+    them in one `<file>.data` beside it, named in the entry's `externalData` list."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
     file, wrapper, io = PARTS[part]
     path = os.path.join(out_dir, file)
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
@@ -71,24 +79,23 @@ def export_part(sam, part, out_dir, opset=17, external_data_threshold=PROTOBUF_L
             torch.onnx.export(wrapper(sam), trace_inputs(part), traced, opset_version=opset,
                               do_constant_folding=True, input_names=[t["name"] for t in io[0]],
                               output_names=[t["name"] for t in io[1]], dynamic_axes=dynamic_axes(io))
-        if weight_bytes(wrapper(sam)) < external_data_threshold:
-            pin_static_dims(traced, io)
-            shutil.move(traced, path)
-            return {"file": file, "inputs": io[0], "outputs": io[1]}
-        external = save_with_external_data(traced, path, io)
-    return {"file": file, "externalData": external, "inputs": io[0], "outputs": io[1]}
-
-
-def weight_bytes(module):
-    return sum(t.numel() * t.element_size() for t in module.state_dict().values())
-
-
-def save_with_external_data(traced, path, io):
-    """Pin the contract's dims (as `pin_static_dims`) and write every weight of 1 KiB or more to
-    one `<file>.data`; returns the external file names (the manifest's `externalData`)."""
-    model = onnx.load(traced)   # loads the scattered external tensors too
+        model = onnx.load(traced)   # loads the scattered external tensors too
     pin_dims(model, io)
-    return write_external_data(model, path, size_threshold=1024)
+    if precision != "fp32":
+        model = onnx_weights.CONVERTERS[precision](model)
+    entry = {"file": file, "inputs": io[0], "outputs": io[1]}
+    if initializer_bytes(model) + GRAPH_HEADROOM < external_data_threshold:
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
+        return entry
+    # every weight of 1 KiB or more goes to the one .data file
+    return {**entry, "externalData": write_external_data(model, path, size_threshold=1024)}
+
+
+def initializer_bytes(model):
+    """Bytes of the graph's constant tensors (what decides whether one ONNX file can hold it)."""
+    return sum(int(np.prod(t.dims)) * np.dtype(mapping.TENSOR_TYPE_TO_NP_TYPE[t.data_type]).itemsize
+               for t in model.graph.initializer)
 
 
 def segmenter_section(parts, amg=None):
@@ -97,20 +104,21 @@ def segmenter_section(parts, amg=None):
             "maskThreshold": MASK_THRESHOLD, **parts, "amg": dict(amg or SAM_AMG_DEFAULTS)}
 
 
-def export_sam_model(sam, out_dir, opset=17, external_data_threshold=PROTOBUF_LIMIT):
+def export_sam_model(sam, out_dir, opset=17, external_data_threshold=PROTOBUF_LIMIT, precision="fp32"):
     """Export an already-built `sam_model.Sam` (eval mode) into `out_dir`; returns the section.
-    `external_data_threshold`: see `export_part` (lower it only to test that branch)."""
+    `external_data_threshold`, `precision`: see `export_part` (lower the threshold only to test
+    that branch)."""
     os.makedirs(out_dir, exist_ok=True)
-    parts = {part: export_part(sam, part, out_dir, opset, external_data_threshold) for part in PARTS}
+    parts = {part: export_part(sam, part, out_dir, opset, external_data_threshold, precision) for part in PARTS}
     return segmenter_section(parts)
 
 
-def export_segmenter(checkpoint, arch, out_dir, *, seed=None, opset=17):
+def export_segmenter(checkpoint, arch, out_dir, *, seed=None, opset=17, precision="fp32"):
     """Write the three segmenter ONNX files of `arch` into `out_dir` and return the manifest's
     `segmenter` section. `checkpoint`: an official state dict (`.pth` / `.pt`), loaded with
-    strict=True; None = seeded random weights (`seed`, default 0)."""
+    strict=True; None = seeded random weights (`seed`, default 0). `precision`: fp32, fp16, int8."""
     if arch not in ARCHS:
         raise ValueError(f"unknown SAM arch {arch!r}; expected one of {', '.join(ARCHS)}")
     if checkpoint is not None and seed is not None:
         raise ValueError("seed only applies to random weights (checkpoint=None)")
-    return export_sam_model(load_sam(arch, checkpoint, seed), out_dir, opset)
+    return export_sam_model(load_sam(arch, checkpoint, seed), out_dir, opset, precision=precision)

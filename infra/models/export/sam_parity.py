@@ -1,7 +1,7 @@
 """Export a SAM segmenter and write PyTorch's outputs for fixed inputs, for the TypeScript parity
 test (test/node/production-sam.test.ts):
 
-    cd infra/models && /usr/bin/python3 -m export.sam_parity --arch vit_b --random-weights --out DIR
+    cd infra/models && /usr/bin/python3 -m export.sam_parity --arch vit_b --random-weights --out DIR [--precision int8]
 
 DIR gets the three ONNX files, `segmenter.json` (the manifest section), `image.rgb` + `image.json`
 (a deterministic 480x640 test image, raw RGB), and `parity/segmenter-*/` fixtures in the format of
@@ -24,7 +24,7 @@ import torch
 
 from segmenter.export import write_fixture
 
-from .sam import PARTS, export_sam_model
+from .sam import PARTS, PRECISIONS, export_sam_model
 from .sam_model import ARCHS, IMAGE_SIZE, MASK_SIZE, load_sam
 from .sam_preprocess import sam_preprocess, synthetic_image
 
@@ -71,6 +71,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reference", choices=["float32", "float64"], default="float32",
                     help="precision PyTorch computes the reference outputs in")
+    ap.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                    help="weights of the exported graphs (the PyTorch reference stays float32/64)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     if args.random_weights == (args.checkpoint is not None):
@@ -78,7 +80,7 @@ def main(argv=None):
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     t0 = time.time()
     sam = load_sam(args.arch, args.checkpoint, args.seed if args.random_weights else None)
-    section = export_sam_model(sam, args.out)
+    section = export_sam_model(sam, args.out, precision=args.precision)
     with open(os.path.join(args.out, "segmenter.json"), "w") as f:
         json.dump(section, f, indent=2)
     t1 = time.time()
@@ -94,7 +96,7 @@ def main(argv=None):
     for part, inputs in [("decoder", decoder_inputs(emb[0], img.shape[:2])),
                          ("batchedDecoder", batched_inputs(emb[0]))]:
         write_fixture(part, inputs, reference(sam, part, inputs, dtype), fixtures)
-    print(json.dumps({"arch": args.arch, "exportSeconds": round(t1 - t0, 1),
+    print(json.dumps({"arch": args.arch, "precision": args.precision, "exportSeconds": round(t1 - t0, 1),
                       "pytorchEncoderSeconds": round(t3 - t2, 1), "reference": args.reference,
                       "imageSize": IMAGE_SIZE}), file=sys.stderr)
 

@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 import numpy as np
 import onnx
@@ -192,6 +193,120 @@ class CheckpointTest(unittest.TestCase):
         self.assertEqual(C.ARCHS["ViT-L/14@336px"]["image_size"], 336)
 
 
+# The official architectures, written out from OpenAI CLIP's / Alpha-CLIP's model code (not from
+# export.clip_model): vision width, layers, patch, image size, embedding size, text width, text layers;
+# and the published parameter counts of CLIP's image tower and of the whole CLIP model.
+OFFICIAL = {
+    "ViT-B/16": ((768, 12, 16, 224, 512, 512, 12), 86_192_640, 149_620_737),
+    "ViT-L/14": ((1024, 24, 14, 224, 768, 768, 12), 303_966_208, 427_616_513),
+    "ViT-L/14@336px": ((1024, 24, 14, 336, 768, 768, 12), 304_293_888, 427_944_193),
+}
+
+
+def block_shapes(prefix, w, linear_attn):
+    """One residual block; Alpha-CLIP's vision blocks use nn.Linear (in_proj.weight), CLIP's MultiheadAttention."""
+    qkv = ("attn.in_proj.weight", "attn.in_proj.bias") if linear_attn else ("attn.in_proj_weight", "attn.in_proj_bias")
+    shapes = {qkv[0]: [3 * w, w], qkv[1]: [3 * w], "attn.out_proj.weight": [w, w], "attn.out_proj.bias": [w],
+              "mlp.c_fc.weight": [4 * w, w], "mlp.c_fc.bias": [4 * w], "mlp.c_proj.weight": [w, 4 * w], "mlp.c_proj.bias": [w]}
+    for ln in ("ln_1", "ln_2"):
+        shapes.update({f"{ln}.weight": [w], f"{ln}.bias": [w]})
+    return {prefix + k: v for k, v in shapes.items()}
+
+
+def official_visual(arch, alpha, prefix=""):
+    (w, layers, p, size, d, _, _), _, _ = OFFICIAL[arch]
+    g = size // p
+    shapes = {"conv1.weight": [w, 3, p, p], "class_embedding": [w], "positional_embedding": [g * g + 1, w],
+              "ln_pre.weight": [w], "ln_pre.bias": [w], "ln_post.weight": [w], "ln_post.bias": [w], "proj": [w, d]}
+    if alpha:
+        shapes["conv1_alpha.weight"] = [w, 1, p, p]
+    for i in range(layers):
+        shapes.update(block_shapes(f"transformer.resblocks.{i}.", w, linear_attn=alpha))
+    return {prefix + k: v for k, v in shapes.items()}
+
+
+def official_clip(arch):
+    (_, _, _, _, d, tw, layers), _, _ = OFFICIAL[arch]
+    shapes = {**official_visual(arch, alpha=False, prefix="visual."), "token_embedding.weight": [49408, tw],
+              "positional_embedding": [77, tw], "ln_final.weight": [tw], "ln_final.bias": [tw],
+              "text_projection": [tw, d], "logit_scale": []}
+    for i in range(layers):
+        shapes.update(block_shapes(f"transformer.resblocks.{i}.", tw, linear_attn=False))
+    return shapes
+
+
+def meta_state(shapes):
+    """A state dict of the given shapes on the meta device: shapes without memory."""
+    return {k: torch.empty(v, device="meta") for k, v in shapes.items()}
+
+
+@contextlib.contextmanager
+def skip_init():
+    """Build modules without initialising their weights (a strict load replaces them all)."""
+    noop = lambda *_a, **_k: None  # noqa: E731
+    nn = torch.nn
+    with contextlib.ExitStack() as stack:
+        for cls, name in ((nn.Linear, "reset_parameters"), (nn.Conv2d, "reset_parameters"),
+                          (nn.LayerNorm, "reset_parameters"), (nn.Embedding, "reset_parameters"),
+                          (nn.MultiheadAttention, "_reset_parameters"), (nn.init, "normal_"), (nn.init, "zeros_")):
+            stack.enter_context(mock.patch.object(cls, name, noop))
+        yield
+
+
+def numel(shapes):
+    return sum(int(np.prod(v)) for v in shapes.values())
+
+
+class OfficialArchitectureTest(unittest.TestCase):
+    """Every --clip-arch against the official key set and shapes, strict loads on the meta device
+    (no weights, no export: milliseconds). The full-size export and its parity run are scripted
+    (docs/production-packs.md, "ViT-L/14@336px")."""
+
+    def test_spec_matches_the_published_parameter_counts(self):
+        for arch, (_, visual, total) in OFFICIAL.items():
+            with self.subTest(arch):
+                self.assertEqual(numel(official_visual(arch, alpha=False)), visual)
+                self.assertEqual(numel(official_clip(arch)), total)
+
+    def test_alpha_clip_checkpoint_of_each_arch_loads_strictly(self):
+        for arch in OFFICIAL:
+            with self.subTest(arch):
+                shapes = official_visual(arch, alpha=True)
+                sd = C.checked_alpha_visual_state(meta_state(shapes), arch, arch)
+                with skip_init():
+                    visual = C.alpha_visual(C.ARCHS[arch]).to("meta")
+                self.assertEqual({k: list(v.shape) for k, v in visual.state_dict().items()}, shapes)
+                visual.load_state_dict(sd, strict=True)
+        shapes = official_visual("ViT-L/14@336px", alpha=True)
+        self.assertEqual(shapes["positional_embedding"], [24 * 24 + 1, 1024])
+        self.assertEqual(shapes["conv1_alpha.weight"], [1024, 1, 14, 14])
+
+    def test_clip_checkpoint_of_each_arch_loads_strictly(self):
+        for arch in OFFICIAL:
+            with self.subTest(arch):
+                shapes = official_clip(arch)
+                archive = {**meta_state(shapes), **{k: torch.tensor(1) for k in C.CLIP_METADATA_KEYS}}
+                sd, cfg = C.checked_clip_state(archive, arch, arch)
+                with skip_init():
+                    clip = C.clip_model(cfg).to("meta")
+                self.assertEqual({k: list(v.shape) for k, v in clip.state_dict().items()}, shapes)
+                clip.load_state_dict(sd, strict=True)
+
+    def test_a_checkpoint_of_the_other_size_is_refused(self):
+        l336 = meta_state(official_visual("ViT-L/14@336px", alpha=True))
+        with self.assertRaisesRegex(ValueError, r"image_size 336 \(expected 224\)"):
+            C.checked_alpha_visual_state(l336, "ViT-L/14", "x.pth")
+        with self.assertRaisesRegex(ValueError, r"vision_width 1024 \(expected 768\)"):
+            C.checked_alpha_visual_state(l336, "ViT-B/16", "x.pth")
+        with self.assertRaisesRegex(ValueError, r"text_width 768 \(expected 512\)"):
+            C.checked_clip_state(meta_state(official_clip("ViT-L/14")), "ViT-B/16", "x.pt")
+        with skip_init():
+            visual = C.alpha_visual(C.ARCHS["ViT-L/14@336px"]).to("meta")
+        del l336["conv1_alpha.weight"]
+        with self.assertRaisesRegex(RuntimeError, "Missing key.*conv1_alpha"):
+            visual.load_state_dict(l336, strict=True)
+
+
 class OnnxWeightsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -249,6 +364,19 @@ class CommandTest(unittest.TestCase):
         self.assertIn("--sam needs --sam-arch", self.run_cli(*base, "--alpha-clip", BPE, "--clip", BPE, "--sam", "x"))
         self.assertIn("no such file", self.run_cli(*base, "--alpha-clip", "/nonexistent.pth", "--clip", BPE))
         self.assertIn("not allowed with", self.run_cli(*base, "--random-weights", "--fp16", "--int8"))
+        self.assertIn("--sam-precision applies to an exported segmenter",
+                      self.run_cli(*base, "--random-weights", "--sam-precision", "int8"))
+        self.assertIn("invalid choice: 'int4'", self.run_cli(*base, "--random-weights", "--sam-arch", "vit_b",
+                                                              "--sam-precision", "int4"))
+
+    def test_precision_flags_reach_both_halves_and_sam_precision_overrides(self):
+        from export.__main__ import embedder_precision, parse_args, sam_precision
+        base = ["--clip-arch", "ViT-B/16", "--bpe", BPE, "--out", "x", "--random-weights", "--sam-arch", "vit_b"]
+        for extra, want in (([], ("fp32", "fp32")), (["--int8"], ("int8", "int8")), (["--fp16"], ("fp16", "fp16")),
+                            (["--int8", "--sam-precision", "fp32"], ("int8", "fp32")),
+                            (["--sam-precision", "fp16"], ("fp32", "fp16"))):
+            args = parse_args(base + extra)
+            self.assertEqual((embedder_precision(args), sam_precision(args)), want, extra)
 
 
 if __name__ == "__main__":

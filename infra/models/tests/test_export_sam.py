@@ -17,7 +17,8 @@ from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from export.sam import SAM_AMG_DEFAULTS, export_segmenter  # noqa: E402
+from export.sam import (GRAPH_HEADROOM, SAM_AMG_DEFAULTS, export_part, export_segmenter,  # noqa: E402
+                        initializer_bytes)
 from export.sam_model import (Sam, build_sam, load_sam, relative_position_table,  # noqa: E402
                               window_partition, window_unpartition)
 from export.sam_preprocess import sam_preprocess, synthetic_image  # noqa: E402
@@ -228,6 +229,77 @@ class ExportTest(unittest.TestCase):
                     self.assertEqual((value.name, dims), (want["name"], want["shape"]))
             self.assertEqual(section["encoder"]["outputs"][0]["shape"], [1, 256, 64, 64])
             self.assertEqual(section["decoder"]["inputs"][3]["shape"], [1, 1, 256, 256])
+
+
+def constant_products(model):
+    """{node name: (inner size K, weight name)} of the MatMul / Gemm nodes whose second input is a weight."""
+    inits = {i.name: list(i.dims) for i in model.graph.initializer}
+    out = {}
+    for n in model.graph.node:
+        dims = inits.get(n.input[1]) if n.op_type in ("MatMul", "Gemm") else None
+        if dims and len(dims) == 2:
+            trans_b = any(a.name == "transB" and a.i for a in n.attribute)
+            out[n.name] = (dims[1] if trans_b else dims[0], n.input[1])
+    return out
+
+
+class PrecisionTest(unittest.TestCase):
+    """--fp16 / --int8 for SAM (export.onnx_weights on each graph), on SAM's decoder (16 MB, the
+    same in every arch); numeric drift on trained weights: test/node/onnx-variants.test.ts."""
+
+    @classmethod
+    def setUpClass(cls):
+        torch.manual_seed(0)
+        cls.sam = Sam(nn.Identity()).eval()
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.models, cls.entries = {}, {}
+        for precision in ("fp32", "fp16", "int8"):
+            out = os.path.join(cls.tmp.name, precision)
+            os.makedirs(out)
+            cls.entries[precision] = export_part(cls.sam, "decoder", out, precision=precision)
+            cls.models[precision] = onnx.load(os.path.join(out, cls.entries[precision]["file"]))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_int8_quantises_every_weight_product_but_the_positional_encoding(self):
+        products = constant_products(self.models["fp32"])
+        ops = [n.op_type for n in self.models["int8"].graph.node]
+        small = {w for k, w in products.values() if k < 16}
+        self.assertGreater(len(products), 40)
+        # the points' and the dense grid's positional encodings: [..., 2] @ the [2, 128] Gaussian matrix
+        self.assertEqual(small, {"batched.sam.prompt_encoder.pe_layer.positional_encoding_gaussian_matrix"})
+        left = constant_products(self.models["int8"])
+        self.assertEqual(ops.count("DynamicQuantizeMatMul"), len(products) - len(left))
+        self.assertEqual({w for _, w in left.values()}, small)
+
+    def test_fp16_stores_the_weights_as_half(self):
+        big = [i for i in self.models["fp16"].graph.initializer if np.prod(i.dims) >= 16]
+        self.assertTrue(big and all(i.data_type == onnx.TensorProto.FLOAT16 for i in big))
+
+    def test_inputs_outputs_and_contract_unchanged(self):
+        want = self.entries["fp32"]
+        for precision in ("fp16", "int8"):
+            model, entry = self.models[precision], self.entries[precision]
+            self.assertEqual(entry, want)
+            for value in list(model.graph.input) + list(model.graph.output):
+                self.assertEqual(value.type.tensor_type.elem_type, onnx.TensorProto.FLOAT, value.name)
+
+    def test_the_file_limit_is_decided_on_the_rewritten_weights(self):
+        """fp32 weights over the limit go to a .data file, the same graph in fp16 under it does not
+        (ViT-H's 2.5 GB fp32 encoder is 1.3 GB in fp16: one file)."""
+        limit = GRAPH_HEADROOM + 12 * 2 ** 20   # decoder: ~16 MB of weights fp32, ~8 MB fp16
+        self.assertLess(initializer_bytes(self.models["fp16"]) + GRAPH_HEADROOM, limit)
+        self.assertGreater(initializer_bytes(self.models["fp32"]) + GRAPH_HEADROOM, limit)
+        with tempfile.TemporaryDirectory() as out:
+            entry = export_part(self.sam, "decoder", out, external_data_threshold=limit, precision="fp16")
+            self.assertNotIn("externalData", entry)
+            self.assertEqual(os.listdir(out), [entry["file"]])
+
+    def test_unknown_precision_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "unknown precision 'int4'"):
+            export_part(self.sam, "decoder", self.tmp.name, precision="int4")
 
 
 if __name__ == "__main__":
