@@ -1,0 +1,74 @@
+/**
+ * WebP integrity without decoding: the RIFF size against the file's length (a truncated or cut file
+ * disagrees), every chunk inside it, and a valid VP8 or VP8L bitstream header for the image (or the
+ * first animation frame). What it cannot see: damage inside the VP8/VP8L data, which carries no
+ * checksum; the ingest job still refuses what does not decode.
+ */
+import { damaged, fourcc, u32le } from "./damaged.js";
+
+const fail = (reason: string) => damaged("WebP", reason);
+
+interface Chunk {
+  type: string;
+  data: Uint8Array;
+}
+
+/** The chunks in `[from, to)`; each must fit (odd sizes are padded to even). */
+function chunks(bytes: Uint8Array, from: number, to: number): Chunk[] {
+  const out: Chunk[] = [];
+  for (let at = from; at + 8 <= to; ) {
+    const size = u32le(bytes, at + 4);
+    if (at + 8 + size > to) throw fail(`chunk ${fourcc(bytes, at)} runs past the end of its container`);
+    out.push({ type: fourcc(bytes, at), data: bytes.subarray(at + 8, at + 8 + size) });
+    at += 8 + size + (size & 1);
+  }
+  return out;
+}
+
+function checkVp8(data: Uint8Array): void {
+  if (data.length < 10) throw fail("the VP8 frame header is cut short");
+  const tag = data[0]! | (data[1]! << 8) | (data[2]! << 16);
+  const [keyFrame, version, shown, firstPartition] = [(tag & 1) === 0, (tag >> 1) & 7, (tag >> 4) & 1, tag >> 5];
+  if (!keyFrame || version > 3 || !shown) throw fail("the VP8 frame is not a displayable key frame");
+  if (data[3] !== 0x9d || data[4] !== 0x01 || data[5] !== 0x2a) throw fail("the VP8 start code is wrong");
+  if ((data[6]! | (data[7]! << 8)) % 16384 === 0 || (data[8]! | (data[9]! << 8)) % 16384 === 0) throw fail("the VP8 frame declares size 0");
+  if (firstPartition > data.length - 10) throw fail("the VP8 first partition runs past its chunk");
+}
+
+function checkVp8l(data: Uint8Array): void {
+  if (data.length < 5 || data[0] !== 0x2f) throw fail("the VP8L signature is wrong");
+  if (data[4]! >> 5 !== 0) throw fail("the VP8L version is unknown");
+}
+
+/** The image bitstream among `list` (VP8 or VP8L), checked; refused when there is none. */
+function checkBitstream(list: Chunk[]): void {
+  const image = list.find((c) => c.type === "VP8 " || c.type === "VP8L");
+  if (!image) throw fail("it has no VP8 or VP8L image data");
+  if (image.type === "VP8 ") checkVp8(image.data);
+  else checkVp8l(image.data);
+}
+
+export function verifyWebp(bytes: Uint8Array): Promise<void> {
+  try {
+    walk(bytes);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return Promise.resolve();
+}
+
+function walk(bytes: Uint8Array): void {
+  if (bytes.length < 20 || fourcc(bytes, 0) !== "RIFF" || fourcc(bytes, 8) !== "WEBP") throw fail("the RIFF header is wrong");
+  const riffEnd = 8 + u32le(bytes, 4);
+  if (riffEnd > bytes.length) throw fail(`the RIFF header declares ${riffEnd} bytes, the file has ${bytes.length} (truncated)`);
+  const list = chunks(bytes, 12, riffEnd);
+  const first = list[0];
+  if (!first || !["VP8 ", "VP8L", "VP8X"].includes(first.type)) throw fail("the first chunk is not VP8, VP8L or VP8X");
+  if (first.type !== "VP8X") return checkBitstream([first]);
+  if (first.data.length < 10) throw fail("the VP8X header is cut short");
+  const animated = (first.data[0]! & 0x02) !== 0;
+  if (!animated) return checkBitstream(list);
+  const frame = list.find((c) => c.type === "ANMF");
+  if (!frame || frame.data.length < 16) throw fail("an animation without a complete first frame");
+  checkBitstream(chunks(frame.data, 16, frame.data.length));
+}
