@@ -8,23 +8,23 @@
 import { sniffFormat } from "../api/upload.js";
 import { ApiError } from "../errors.js";
 import type { ImageVerifier } from "../services.js";
-import { verifyJpeg } from "./jpeg.js";
+import { checkJpeg } from "./jpeg.js";
 import { verifyPng } from "./png.js";
-import { verifyWebp } from "./webp.js";
+import { checkWebp } from "./webp.js";
 
 export { pngRowLayout } from "./png.js";
 
 /** Resolves when the bytes pass; rejects with an ApiError (422 `invalid_image`, 415 for other formats). */
-export function verifyImageIntegrity(bytes: Uint8Array): Promise<void> {
+export async function verifyImageIntegrity(bytes: Uint8Array): Promise<void> {
   switch (sniffFormat(bytes)) {
     case "png":
       return verifyPng(bytes);
     case "jpeg":
-      return verifyJpeg(bytes);
+      return checkJpeg(bytes);
     case "webp":
-      return verifyWebp(bytes);
+      return checkWebp(bytes);
     default:
-      return Promise.reject(new ApiError("unsupported_media_type", "The body is not a PNG, JPEG or WebP image"));
+      throw new ApiError("unsupported_media_type", "The body is not a PNG, JPEG or WebP image");
   }
 }
 

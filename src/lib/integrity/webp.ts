@@ -48,16 +48,8 @@ function checkBitstream(list: Chunk[]): void {
   else checkVp8l(image.data);
 }
 
-export function verifyWebp(bytes: Uint8Array): Promise<void> {
-  try {
-    walk(bytes);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return Promise.resolve();
-}
-
-function walk(bytes: Uint8Array): void {
+/** Throws the 422 when the container or the bitstream header is damaged. */
+export function checkWebp(bytes: Uint8Array): void {
   if (bytes.length < 20 || fourcc(bytes, 0) !== "RIFF" || fourcc(bytes, 8) !== "WEBP") throw fail("the RIFF header is wrong");
   const riffEnd = 8 + u32le(bytes, 4);
   if (riffEnd > bytes.length) throw fail(`the RIFF header declares ${riffEnd} bytes, the file has ${bytes.length} (truncated)`);
