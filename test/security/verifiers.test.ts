@@ -5,12 +5,14 @@
  * fuzzing the integrity check throws nothing but ApiError and never refuses what the decoder accepts
  * (it may accept what the decoder refuses: damage with no checksum to see, docs/gateway-intake.md).
  */
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
+import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../src/lib/errors.js";
 import { pngRowLayout, verifyImageIntegrity } from "../../src/lib/integrity/index.js";
 import { ImageInputError, verifyDecodable } from "../../src/node/imaging/index.js";
-import { damagedImages, intactImages, type Sample } from "../support/bad-images.js";
+import { damagedImages, intactImages, splitIdat, type Sample } from "../support/bad-images.js";
 import { mutatedImage } from "../support/mutations.js";
 import { blackPng } from "../support/png.js";
 
@@ -89,6 +91,52 @@ describe("bounded memory", () => {
     expect(peak - before).toBeLessThan(64 * 1024 * 1024);
     expect(await outcome(verifyImageIntegrity(png.subarray(0, png.length - 5000)))).toBe("invalid_image");
   });
+});
+
+describe("bounded memory with many chunks", () => {
+  it("walks a PNG whose image data is cut into ~1 million 1-byte IDAT chunks with peak RSS growth under 64 MiB", async () => {
+    const noise = randomBytes(600 * 600 * 3); // incompressible: ~1 MB of zlib data
+    const png = new Uint8Array(await sharp(noise, { raw: { width: 600, height: 600, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer());
+    const split = splitIdat(png, 1);
+    expect(split.length).toBeGreaterThan(13 * 800_000);
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 1);
+    try {
+      expect(await outcome(verifyImageIntegrity(split))).toBe("ok");
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+  }, 60_000);
+});
+
+/** Peak RSS growth while `check` runs (sampled every millisecond). */
+async function peakGrowth(check: () => Promise<unknown>): Promise<number> {
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 1);
+  try {
+    await check();
+  } finally {
+    clearInterval(sampler);
+  }
+  return peak - before;
+}
+
+describe("bounded memory with many WebP chunks", () => {
+  it("walks a WebP followed by 2.5 million empty chunks (20 MB, the default upload cap) with peak RSS growth under 64 MiB", async () => {
+    const webp = intact.find((s) => s.name === "lossless WebP")!.bytes;
+    const padding = Buffer.alloc(2_500_000 * 8);
+    for (let at = 0; at < padding.length; at += 8) padding.write("XTRA", at, "latin1");
+    const padded = Buffer.concat([webp, padding]);
+    padded.writeUInt32LE(padded.length - 8, 4);
+    let verdict = "";
+    expect(await peakGrowth(async () => (verdict = await outcome(verifyImageIntegrity(new Uint8Array(padded)))))).toBeLessThan(64 * 1024 * 1024);
+    expect(verdict).toBe("ok");
+  }, 60_000);
 });
 
 describe("pngRowLayout", () => {

@@ -36,6 +36,23 @@ function firstIdat(png: Uint8Array): { data: number; length: number } {
   throw new Error("no IDAT");
 }
 
+/** `png` with its image data re-cut into IDAT chunks of `piece` bytes: valid, and a stress for chunk walkers. */
+export function splitIdat(png: Uint8Array, piece: number): Uint8Array {
+  const view = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  const before: Buffer[] = [];
+  const payload: Buffer[] = [];
+  const after: Buffer[] = [];
+  for (let at = 8; at + 12 <= view.length; at += 12 + view.readUInt32BE(at)) {
+    const chunk = view.subarray(at, at + 12 + view.readUInt32BE(at));
+    if (view.toString("latin1", at + 4, at + 8) === "IDAT") payload.push(chunk.subarray(8, -4));
+    else (payload.length ? after : before).push(chunk);
+  }
+  const data = Buffer.concat(payload);
+  const parts: Buffer[] = [];
+  for (let at = 0; at < data.length; at += piece) parts.push(pngChunk("IDAT", data.subarray(at, at + piece)));
+  return new Uint8Array(Buffer.concat([view.subarray(0, 8), ...before, ...parts, ...after]));
+}
+
 /** A w×h RGB PNG whose zlib stream holds `raw` (filter byte + pixels per row), with valid CRCs. */
 const pngFromScanlines = (w: number, h: number, raw: Buffer) =>
   pngFile([pngChunk("IHDR", ihdrRgb8(w, h)), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", Buffer.alloc(0))]);
@@ -93,7 +110,8 @@ export async function intactImages(): Promise<Sample[]> {
     ["animated WebP", "image/webp", sharp(Buffer.alloc(16 * 24 * 3, 90), { raw: { width: 16, height: 24, channels: 3, pageHeight: 12 } }).webp().toBuffer()],
   ];
   const made = await Promise.all(variants.map(async ([name, type, bytes]) => ({ name, type, bytes: new Uint8Array(await bytes) })));
-  return [...made, ...shapesFixtures()];
+  const split: Sample = { name: "PNG with its image data in 7-byte IDAT chunks", type: "image/png", bytes: splitIdat(made[0]!.bytes, 7) };
+  return [...made, split, ...shapesFixtures()];
 }
 
 function shapesFixtures(): Sample[] {

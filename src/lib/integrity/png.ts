@@ -42,15 +42,19 @@ function readHeader(data: Uint8Array): Header {
 
 const KNOWN_CRITICAL = new Set(["IHDR", "PLTE", "IDAT", "IEND"]);
 
-/** The chunks up to IEND, each checked; returns the header and the IDAT payloads in order. */
-function walkChunks(bytes: Uint8Array): { header: Header; idat: Uint8Array[] } {
+/**
+ * The chunks up to the end of the image data, each checked; returns the header and the offset of the
+ * first IDAT chunk (the payloads are read again from there, so no per-chunk object is kept: a file
+ * of a million tiny chunks costs time, not memory).
+ */
+function walkChunks(bytes: Uint8Array): { header: Header; firstIdat: number } {
   if (!SIGNATURE.every((b, i) => bytes[i] === b)) throw fail("the signature is wrong");
   let header: Header | undefined;
   let palette = false;
-  const idat: Uint8Array[] = [];
+  let firstIdat = -1;
   for (let at = SIGNATURE.length; ; at += 12 + u32be(bytes, at)) {
     // Decoders stop reading after the last IDAT (the first frame's image data): so do we.
-    if (idat.length > 0 && fourcc(bytes, at + 4) !== "IDAT") break;
+    if (firstIdat >= 0 && fourcc(bytes, at + 4) !== "IDAT") break;
     if (at + 12 > bytes.length) throw fail("the file ends before its image data does");
     const length = u32be(bytes, at);
     const type = fourcc(bytes, at + 4);
@@ -66,13 +70,34 @@ function walkChunks(bytes: Uint8Array): { header: Header; idat: Uint8Array[] } {
       if (header) throw fail("IHDR appears twice");
       header = readHeader(data);
     } else if (type === "PLTE") palette = true;
-    else if (type === "IDAT") idat.push(data);
+    else if (type === "IDAT" && firstIdat < 0) firstIdat = at;
     else if (type === "IEND") break;
     else if (critical && !KNOWN_CRITICAL.has(type)) throw fail(`unknown critical chunk ${type}`);
   }
-  if (idat.length === 0) throw fail("it has no IDAT chunk");
+  if (firstIdat < 0) throw fail("it has no IDAT chunk");
   if (header!.colorType === 3 && !palette) throw fail("a palette image without a PLTE chunk");
-  return { header: header!, idat };
+  return { header: header!, firstIdat };
+}
+
+const WRITE_BYTES = 64 * 1024;
+
+/** The payloads of the consecutive IDAT chunks from `at` (already checked), small ones gathered into 64 KiB writes. */
+function* idatPayloads(bytes: Uint8Array, at: number): Generator<Uint8Array> {
+  let pending = new Uint8Array(WRITE_BYTES);
+  let filled = 0;
+  for (; at + 8 <= bytes.length && fourcc(bytes, at + 4) === "IDAT"; at += 12 + u32be(bytes, at)) {
+    const data = bytes.subarray(at + 8, at + 8 + u32be(bytes, at));
+    if (filled + data.length > WRITE_BYTES && filled > 0) {
+      yield pending.subarray(0, filled);
+      [pending, filled] = [new Uint8Array(WRITE_BYTES), 0];
+    }
+    if (data.length >= WRITE_BYTES) yield data;
+    else {
+      pending.set(data, filled);
+      filled += data.length;
+    }
+  }
+  if (filled > 0) yield pending.subarray(0, filled);
 }
 
 /** Adam7 passes as [x0, y0, dx, dy]. */
@@ -119,7 +144,7 @@ class RowCounter {
 }
 
 /** Inflates `parts` as one zlib stream, handing the output to `sink` chunk by chunk (nothing kept). */
-async function inflateInto(parts: Uint8Array[], sink: RowCounter): Promise<void> {
+async function inflateInto(parts: Iterable<Uint8Array>, sink: RowCounter): Promise<void> {
   const stream = new DecompressionStream("deflate");
   const writer = stream.writable.getWriter();
   const writing = (async () => {
@@ -146,8 +171,8 @@ async function inflateInto(parts: Uint8Array[], sink: RowCounter): Promise<void>
 }
 
 export async function verifyPng(bytes: Uint8Array): Promise<void> {
-  const { header, idat } = walkChunks(bytes);
+  const { header, firstIdat } = walkChunks(bytes);
   const rows = new RowCounter(pngRowLayout(header));
-  await inflateInto(idat, rows);
+  await inflateInto(idatPayloads(bytes, firstIdat), rows);
   if (!rows.complete) throw fail("the image data ends before the last row IHDR declares");
 }

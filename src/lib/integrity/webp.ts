@@ -13,16 +13,25 @@ interface Chunk {
   data: Uint8Array;
 }
 
-/** The chunks in `[from, to)`; each must fit (odd sizes are padded to even). */
-function chunks(bytes: Uint8Array, from: number, to: number): Chunk[] {
-  const out: Chunk[] = [];
+/** The chunks in `[from, to)`, one at a time (nothing kept per chunk); each must fit (odd sizes are padded to even). */
+function* chunks(bytes: Uint8Array, from: number, to: number): Generator<Chunk> {
   for (let at = from; at + 8 <= to; ) {
     const size = u32le(bytes, at + 4);
     if (at + 8 + size > to) throw fail(`chunk ${fourcc(bytes, at)} runs past the end of its container`);
-    out.push({ type: fourcc(bytes, at), data: bytes.subarray(at + 8, at + 8 + size) });
+    yield { type: fourcc(bytes, at), data: bytes.subarray(at + 8, at + 8 + size) };
     at += 8 + size + (size & 1);
   }
-  return out;
+}
+
+/** The first chunk, and the first of each type in `wanted`, after checking every chunk's size. */
+function survey(bytes: Uint8Array, from: number, to: number, wanted: string[]): { first?: Chunk; found: Map<string, Chunk> } {
+  let first: Chunk | undefined;
+  const found = new Map<string, Chunk>();
+  for (const chunk of chunks(bytes, from, to)) {
+    first ??= chunk;
+    if (wanted.includes(chunk.type) && !found.has(chunk.type)) found.set(chunk.type, chunk);
+  }
+  return { first, found };
 }
 
 function checkVp8(data: Uint8Array): void {
@@ -40,9 +49,11 @@ function checkVp8l(data: Uint8Array): void {
   if (data[4]! >> 5 !== 0) throw fail("the VP8L version is unknown");
 }
 
-/** The image bitstream among `list` (VP8 or VP8L), checked; refused when there is none. */
-function checkBitstream(list: Chunk[]): void {
-  const image = list.find((c) => c.type === "VP8 " || c.type === "VP8L");
+const BITSTREAMS = ["VP8 ", "VP8L"];
+
+/** The image bitstream (VP8 or VP8L) among `found`, checked; refused when there is none. */
+function checkBitstream(found: Map<string, Chunk>): void {
+  const image = found.get("VP8 ") ?? found.get("VP8L");
   if (!image) throw fail("it has no VP8 or VP8L image data");
   if (image.type === "VP8 ") checkVp8(image.data);
   else checkVp8l(image.data);
@@ -53,14 +64,13 @@ export function checkWebp(bytes: Uint8Array): void {
   if (bytes.length < 20 || fourcc(bytes, 0) !== "RIFF" || fourcc(bytes, 8) !== "WEBP") throw fail("the RIFF header is wrong");
   const riffEnd = 8 + u32le(bytes, 4);
   if (riffEnd > bytes.length) throw fail(`the RIFF header declares ${riffEnd} bytes, the file has ${bytes.length} (truncated)`);
-  const list = chunks(bytes, 12, riffEnd);
-  const first = list[0];
+  const { first, found } = survey(bytes, 12, riffEnd, [...BITSTREAMS, "ANMF"]);
   if (!first || !["VP8 ", "VP8L", "VP8X"].includes(first.type)) throw fail("the first chunk is not VP8, VP8L or VP8X");
-  if (first.type !== "VP8X") return checkBitstream([first]);
+  if (first.type !== "VP8X") return checkBitstream(new Map([[first.type, first]]));
   if (first.data.length < 10) throw fail("the VP8X header is cut short");
   const animated = (first.data[0]! & 0x02) !== 0;
-  if (!animated) return checkBitstream(list);
-  const frame = list.find((c) => c.type === "ANMF");
+  if (!animated) return checkBitstream(found);
+  const frame = found.get("ANMF");
   if (!frame || frame.data.length < 16) throw fail("an animation without a complete first frame");
-  checkBitstream(chunks(frame.data, 16, frame.data.length));
+  checkBitstream(survey(frame.data, 16, frame.data.length, BITSTREAMS).found);
 }
