@@ -42,7 +42,7 @@ const varsSchema = z.object({
   INGEST_DLQ_NAME: z.string().min(1).default("region-search-ingest-dlq"),
   STORAGE_EVENTS_QUEUE_NAME: z.string().min(1).default("region-search-storage-events"),
   FUNCTION_TIMEOUT_MS: int(1).default(60_000),
-  /** `POST /v1/images {url}`: off by default here (Workers cannot pin resolved addresses; see src/edge/url-fetcher.ts). */
+  /** `POST /v1/images {url}`: off by default here (checked, not pinned: see src/edge/url-fetcher.ts, docs/gateway-intake.md). */
   ...urlFetchEnvFields(false),
 });
 

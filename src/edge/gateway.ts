@@ -19,6 +19,7 @@ import type { GatewayConfig } from "./env.js";
 import { QueueJobQueue } from "./queue-jobs.js";
 import { R2ObjectStore } from "./r2-objects.js";
 import { createEdgeUrlFetcher } from "./url-fetcher.js";
+import { integrityVerifier } from "../lib/integrity/index.js";
 import { urlFetchSettings } from "../lib/url-fetch/env.js";
 
 export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
@@ -32,6 +33,8 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
     vectors: new RemoteVectorStore(query),
     text: new RemoteTextEmbedder(query, vars.MODEL_PACK_ID),
     renderer: new RemoteRenderer(query),
+    // Truncated or corrupt uploads → 422 before anything is stored (no decoder here: a structural check).
+    verifier: integrityVerifier,
     ...urlFetcher(vars),
   };
   const app = createApp(services, {

@@ -98,9 +98,9 @@ export interface Renderer {
 }
 
 /**
- * A full-decode check of uploaded bytes, where a decoder is at hand (Node: sharp). With one, the
- * upload route refuses undecodable bytes (truncated, corrupt) with 4xx before storing anything;
- * without one (the Worker gateway) they are refused by the ingest job, which marks the image failed.
+ * A check of uploaded bytes before anything is stored: the local server's full decode (Node: sharp),
+ * the gateway's structural integrity check (src/lib/integrity). Bytes it lets through that still do
+ * not decode are refused by the ingest job, which marks the image failed.
  */
 export interface ImageVerifier {
   /** Throws an image input error (code `invalid_image`, …) when the bytes would not decode. */

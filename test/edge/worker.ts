@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { serve } from "@hono/node-server";
-import { Miniflare } from "miniflare";
+import { Miniflare, type Request as MfRequest, type Response as MfResponse } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { apiKeyKvKey, hashApiKey, mintApiKey } from "../../src/edge/api-keys.js";
 import type { FunctionApp } from "../../src/node/functions/app.js";
@@ -42,6 +42,10 @@ function loopback(handler: () => FunctionApp | undefined) {
 export interface StackOptions {
   maxUploadBytes: number;
   rateLimit: number;
+  /** Extra variables over wrangler.toml's (e.g. URL_FETCH_ENABLED). */
+  vars?: Record<string, string>;
+  /** Answers every fetch() the Worker makes (the Internet, as far as it can tell); loopback calls must be forwarded. */
+  outbound?: (request: MfRequest) => Promise<MfResponse>;
 }
 
 export async function startStack(options: StackOptions) {
@@ -69,7 +73,9 @@ export async function startStack(options: StackOptions) {
       MODEL_PACK_ID: FAKE_PACK,
       WEBHOOK_SECRET: SECRET,
       MAX_UPLOAD_BYTES: String(options.maxUploadBytes),
+      ...options.vars,
     },
+    ...(options.outbound ? { outboundService: options.outbound } : {}),
     ratelimits: { RATE_LIMITER: { simple: { limit: options.rateLimit, period: 60 } } },
     // The Worker's JSON request logs would drown the test output; its errors still show.
     handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {

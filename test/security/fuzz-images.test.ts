@@ -10,6 +10,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectError } from "../api/harness.js";
 import { DecodingExtractor } from "../support/decoding-extractor.js";
+import { mutate, mutation } from "../support/mutations.js";
 import { startLocal, type Local } from "./local.js";
 
 let local: Local;
@@ -25,50 +26,11 @@ beforeAll(async () => {
 });
 afterAll(() => local?.close());
 
-type Mutation =
-  | { kind: "flip"; at: number; bit: number }
-  | { kind: "truncate"; at: number }
-  | { kind: "splice"; at: number; insert: Uint8Array }
-  | { kind: "cut"; at: number; length: number }
-  | { kind: "cross"; other: number; at: number };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("splice" as const), at: fc.nat(), insert: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
-  fc.record({ kind: fc.constant("cut" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
-  fc.record({ kind: fc.constant("cross" as const), other: fc.nat(), at: fc.nat() }),
-);
-
-function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
-  const at = bytes.length === 0 ? 0 : m.at % bytes.length;
-  switch (m.kind) {
-    case "flip": {
-      const out = bytes.slice();
-      if (out.length > 0) out[at]! ^= 1 << m.bit;
-      return out;
-    }
-    case "truncate":
-      return bytes.subarray(0, at);
-    case "splice":
-      return concat(bytes.subarray(0, at), m.insert, bytes.subarray(at));
-    case "cut":
-      return concat(bytes.subarray(0, at), bytes.subarray(at + m.length));
-    case "cross": {
-      // The head of this file, the tail of another: a valid header over foreign data.
-      const other = seeds[m.other % seeds.length]!;
-      return concat(bytes.subarray(0, at), other.subarray(Math.min(at, other.length)));
-    }
-  }
-}
-
-const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
-
 const input: fc.Arbitrary<{ bytes: () => Uint8Array; type: string }> = fc.oneof(
   fc.record({ raw: fc.uint8Array({ maxLength: 4096 }), type: fc.constantFrom("image/png", "image/jpeg", "image/webp") }).map(({ raw, type }) => ({ bytes: () => raw, type })),
   fc
     .record({ seed: fc.nat(), mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }), type: fc.constantFrom("image/png", "image/jpeg", "image/webp") })
-    .map(({ seed, mutations, type }) => ({ bytes: () => mutations.reduce(mutate, seeds[seed % seeds.length]!), type })),
+    .map(({ seed, mutations, type }) => ({ bytes: () => mutations.reduce((b, m) => mutate(seeds, b, m), seeds[seed % seeds.length]!), type })),
 );
 
 let n = 0;
