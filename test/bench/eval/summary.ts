@@ -7,6 +7,7 @@ import { METHODS, type Method, type QueryOutcome, type SceneOutcome } from "./sc
 
 export interface EvalRun {
   pack: string;
+  split: "test" | "validation";
   scenes: number;
   seeds: string;
   quick: boolean;
@@ -63,7 +64,7 @@ export function toMarkdown(s: EvalSummary): string {
     s.methods.map((m) => [METHOD_LABEL[m], ...KINDS.map((k) => s.referring[k]![m]!)]),
   );
   return [
-    `### Quality: ${s.run.pack}, ${s.run.scenes} test scenes (seeds ${s.run.seeds})${s.run.quick ? ", quick mode" : ""}`,
+    `### Quality: ${s.run.pack}, ${s.run.scenes} ${s.run.split} scenes (seeds ${s.run.seeds})${s.run.quick ? ", quick mode" : ""}`,
     "",
     `Segmentation (AMG): recall of ground-truth objects at IoU ≥ 0.5 **${seg.recallAtIou50.toFixed(3)}**, mean best IoU ${seg.meanBestIou.toFixed(3)}, ${seg.regionsPerImage.toFixed(1)} regions/image (${seg.objects} objects).`,
     "",
