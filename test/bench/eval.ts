@@ -1,5 +1,5 @@
 /**
- * `npm run eval [-- --quick] [--scenes N] [--split test|validation] [--amg JSON] [--out DIR]`: quality of the full
+ * `npm run eval [-- --quick] [--scenes N] [--split test|validation] [--amg JSON] [--skip-baselines] [--out DIR]`: quality of the full
  * TypeScript pipeline on a shapes-world split (test by default; tune on `validation`, never on test)
  * — regions from automatic mask generation, not ground truth.
  * Segmentation recall, within-image referring top-1 (attribute captions and context expressions),
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     threads: { type: "string", default: "2" },
     /** AMG overrides as JSON over the pack's (for tuning on validation), e.g. '{"maskNmsThresh":0.5}'. */
     amg: { type: "string" },
+    /** Skip the plain-CLIP baselines (alpha only; about half the time per scene). */
+    "skip-baselines": { type: "boolean", default: false },
   },
 });
 
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     session: { intraOpNumThreads: Number(args.threads), interOpNumThreads: 1 },
     roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"],
   });
-  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: JSON.parse(args.amg) as AmgParamsOverrides } : {}), text: createTextEncoder(pack), baselines: Boolean(pack.manifest.embedder.clipImage) };
+  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: JSON.parse(args.amg) as AmgParamsOverrides } : {}), text: createTextEncoder(pack), baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"] };
   console.log(`eval: ${scenes.length} scenes of the ${split} split, pack ${pack.id}`);
 
   const outcomes: SceneOutcome[] = [];
