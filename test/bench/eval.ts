@@ -1,11 +1,13 @@
 /**
- * `npm run eval [-- --quick] [--scenes N] [--out DIR]`: quality of the full TypeScript pipeline on
- * the shapes-world test split — regions from automatic mask generation, not ground truth.
+ * `npm run eval [-- --quick] [--scenes N] [--split test|validation] [--amg JSON] [--skip-baselines] [--out DIR]`: quality of the full
+ * TypeScript pipeline on a shapes-world split (test by default; tune on `validation`, never on test)
+ * — regions from automatic mask generation, not ground truth.
  * Segmentation recall, within-image referring top-1 (attribute captions and context expressions),
  * library retrieval, and the paper's alpha-vs-crop/mask/red-circle/whole-image comparison.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import type { AmgParamsOverrides } from "../../src/lib/amg/index.js";
 import { createTextEncoder } from "../../src/node/models/embedder.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { createRegionExtractor } from "../../src/node/pipeline/extractor.js";
@@ -20,24 +22,31 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     scenes: { type: "string" },
+    split: { type: "string", default: "test" },
     pack: { type: "string", default: "models/shapes-tiny" },
     out: { type: "string", default: "results/eval" },
     threads: { type: "string", default: "2" },
+    /** AMG overrides as JSON over the pack's (for tuning on validation), e.g. '{"maskNmsThresh":0.5}'. */
+    amg: { type: "string" },
+    /** Skip the plain-CLIP baselines (alpha only; about half the time per scene). */
+    "skip-baselines": { type: "boolean", default: false },
   },
 });
 
 async function main(): Promise<void> {
   const count = Number(args.scenes ?? (args.quick ? 30 : 500));
-  const splitDir = path.resolve("test/fixtures/generated", `eval-test-${count}`);
+  const split = args.split;
+  if (split !== "test" && split !== "validation") throw new Error(`--split: expected test or validation, got ${split}`);
+  const splitDir = path.resolve("test/fixtures/generated", `eval-${split}-${count}`);
   const t0 = performance.now();
-  writeShapesSplit(splitDir, count);
+  writeShapesSplit(splitDir, count, split);
   const scenes = readShapesSplit(splitDir, count);
   const pack = await loadModelPack(args.pack, {
     session: { intraOpNumThreads: Number(args.threads), interOpNumThreads: 1 },
     roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"],
   });
-  const deps = { pack, extractor: createRegionExtractor(pack), text: createTextEncoder(pack), baselines: Boolean(pack.manifest.embedder.clipImage) };
-  console.log(`eval: ${scenes.length} scenes of the test split, pack ${pack.id}`);
+  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: JSON.parse(args.amg) as AmgParamsOverrides } : {}), text: createTextEncoder(pack), baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"] };
+  console.log(`eval: ${scenes.length} scenes of the ${split} split, pack ${pack.id}`);
 
   const outcomes: SceneOutcome[] = [];
   for (const [i, scene] of scenes.entries()) {
@@ -49,7 +58,7 @@ async function main(): Promise<void> {
   }
   const library = await evaluateLibrary(scenes, outcomes, deps.text, pack.id);
   const summary = summarise(outcomes, library, {
-    pack: pack.id, scenes: scenes.length, seeds: `${scenes[0]?.seed}..${scenes.at(-1)?.seed}`, quick: args.quick,
+    pack: pack.id, split, scenes: scenes.length, seeds: `${scenes[0]?.seed}..${scenes.at(-1)?.seed}`, quick: args.quick,
     machine: machineInfo(), seconds: (performance.now() - t0) / 1000,
   });
   const files = await writeResults(args.out, "eval", summary, toMarkdown(summary), toChart(summary));

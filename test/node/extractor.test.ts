@@ -81,6 +81,27 @@ describe("createRegionExtractor on the bundled pack", () => {
     single.regions.forEach((r, i) => expect(r.predictedIou).toBeCloseTo(result.regions[i]!.predictedIou, 4));
   });
 
+  it("applies the pack's mask-level dedupe: a subset of the regions without it, none left duplicated", async () => {
+    const { maskNmsThresh, containedThresh } = pack.amg;
+    expect(maskNmsThresh).toBeLessThan(1); // the bundled pack turns it on (docs/quality-tuning.md)
+    const all = await createRegionExtractor(pack, { amg: { ...AMG, maskNmsThresh: 1, containedThresh: 1 }, embedBatchSize: 4 }).extract(png);
+    expect(result.regions.length).toBeLessThanOrEqual(all.regions.length);
+    const key = (r: { bbox: number[]; predictedIou: number }) => `${r.bbox.join(",")}@${r.predictedIou}`;
+    const allKeys = new Set(all.regions.map(key));
+    for (const r of result.regions) expect(allKeys.has(key(r))).toBe(true);
+    const masks = result.regions.map((r) => rleDecodeToRowMajor(r.mask));
+    for (let i = 0; i < masks.length; i++) {
+      for (let j = 0; j < masks.length; j++) {
+        if (i === j) continue;
+        let inter = 0;
+        for (let k = 0; k < masks[i]!.length; k++) inter += masks[i]![k]! & masks[j]![k]!;
+        const [a, b] = [result.regions[i]!, result.regions[j]!];
+        expect(inter / (a.area + b.area - inter)).toBeLessThanOrEqual(maskNmsThresh);
+        if (b.predictedIou > a.predictedIou) expect(inter / a.area).toBeLessThanOrEqual(containedThresh);
+      }
+    }
+  });
+
   it("runs with crop layers", async () => {
     const cropped = await createRegionExtractor(pack, { amg: { ...AMG, pointsPerSide: 4, cropNLayers: 1 }, maxRegions: 5 }).extract(png);
     expect(cropped.regions.length).toBeGreaterThan(0);

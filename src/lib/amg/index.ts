@@ -6,3 +6,5 @@ export { amgParamsSchema, resolveAmgParams, SAM_AMG_DEFAULTS } from "./params.js
 export type { AmgParams, AmgParamsOverrides } from "./params.js";
 export { filterDecoderBatch, selectByNms } from "./filter.js";
 export type { DecoderBatchLayout, MaskCandidate } from "./filter.js";
+export { intersectionRowMajor, suppressDuplicateMasks } from "./dedupe.js";
+export type { DedupeRegion, DedupeThresholds } from "./dedupe.js";

@@ -28,9 +28,20 @@ export interface AmgParams {
   cropNPointsDownscaleFactor: number;
   /** Fill holes / drop islands smaller than this many pixels (0 disables the post-processing). */
   minMaskRegionArea: number;
+  /**
+   * NOT SAM: final duplicate removal on the MASKS (not boxes, see dedupe.ts). A region whose mask
+   * IoU with a better-predicted kept region is `> maskNmsThresh` is dropped (1 disables).
+   */
+  maskNmsThresh: number;
+  /**
+   * NOT SAM: a region with more than this fraction of its pixels inside a better-predicted kept
+   * region is dropped (1 disables). Removes sub-parts; also removes genuinely nested objects, so a
+   * pack enables it only where its validation split shows it pays (see docs/quality-tuning.md).
+   */
+  containedThresh: number;
 }
 
-/** The defaults of segment-anything's `SamAutomaticMaskGenerator.__init__`. */
+/** The defaults of segment-anything's `SamAutomaticMaskGenerator.__init__` (our two extra steps off). */
 export const SAM_AMG_DEFAULTS: Readonly<AmgParams> = Object.freeze({
   pointsPerSide: 32,
   pointsPerBatch: 64,
@@ -43,6 +54,8 @@ export const SAM_AMG_DEFAULTS: Readonly<AmgParams> = Object.freeze({
   cropOverlapRatio: 512 / 1500,
   cropNPointsDownscaleFactor: 1,
   minMaskRegionArea: 0,
+  maskNmsThresh: 1,
+  containedThresh: 1,
 });
 
 const fraction = z.number().min(0).max(1);
@@ -64,6 +77,8 @@ export const amgParamsSchema = z
     cropOverlapRatio: z.number().min(0).lt(1),
     cropNPointsDownscaleFactor: z.int().min(1).max(16),
     minMaskRegionArea: z.int().min(0),
+    maskNmsThresh: fraction,
+    containedThresh: fraction,
   })
   .partial();
 

@@ -1,9 +1,10 @@
 /**
  * The Node model pipeline behind `RegionExtractor` and `TextEmbedder` (src/lib/services.ts):
- * bytes → decode (limits first) → AMG regions → Alpha-CLIP vectors (one whole-image pass with
+ * bytes → decode (limits first) → AMG regions → mask-level duplicate removal (the pack's
+ * `maskNmsThresh` / `containedThresh`; off by default) → Alpha-CLIP vectors (one whole-image pass with
  * alpha = 1, then one pass per region, batched) → COCO RLE masks.
  */
-import { resolveAmgParams, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/index.js";
+import { resolveAmgParams, suppressDuplicateMasks, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/index.js";
 import { rleEncodeRowMajor } from "../../lib/masks/index.js";
 import type { ExtractedImage, ExtractedRegion, RegionExtractor, TextEmbedder } from "../../lib/services.js";
 import { decodeImage, type DecodeLimits } from "../imaging/index.js";
@@ -32,8 +33,8 @@ export interface RegionExtractorOptions {
  * mask, a bbox `[x, y, w, h]` with pycocotools' exclusive extent (`w = maxX − minX + 1`, as
  * `rleToBoxXywh` gives), area, predicted IoU, stability and a unit vector; plus the whole-image
  * unit vector and per-stage `timings` in ms: decode, preprocess, encoder, decoder, filter,
- * upsample, postprocess (only with small-region clean-up), alpha (rasterising the alpha maps), embed
- * (Alpha-CLIP inference), rle, total.
+ * upsample, postprocess (only with small-region clean-up), dedupe, alpha (rasterising the alpha
+ * maps), embed (Alpha-CLIP inference), rle, total.
  * Throws `ImageInputError` for bad input (see src/node/imaging).
  */
 export function createRegionExtractor(pack: ModelPack, options: RegionExtractorOptions = {}): RegionExtractor {
@@ -51,6 +52,9 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
       const image = await decodeImage(bytes, options.limits ?? {});
       addTime(timings, "decode", start);
       let regions = await generateMasks(segmenter, image, params, maskThreshold, timings);
+      const td = performance.now();
+      regions = suppressDuplicateMasks(regions, image.width, params);
+      addTime(timings, "dedupe", td);
       if (options.maxRegions !== undefined) regions = regions.slice(0, options.maxRegions);
 
       let t = performance.now();

@@ -5,13 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import { rleDecodeToRowMajor, rleIou } from "../../../src/lib/masks/rle.js";
-import type { CocoRle } from "../../../src/lib/masks/types.js";
 import type { ExtractedImage, RegionExtractor } from "../../../src/lib/services.js";
 import type { TextEncoder } from "../../../src/node/models/embedder.js";
 import type { ModelPack } from "../../../src/node/models/pack.js";
 import { decodeImage } from "../../../src/node/imaging/index.js";
 import type { ShapesScene } from "../../support/shapes.js";
 import { BASELINES, baselineImages, clipImageVectors, type Baseline } from "./baselines.js";
+import { classifyTopRegion, counted, type QueryVerdict } from "./failures.js";
 import { IOU_HIT, argmax, dot } from "./metrics.js";
 
 export type Method = "alpha" | Baseline;
@@ -22,6 +22,8 @@ export interface QueryOutcome {
   /** Some region overlaps the target at IoU ≥ 0.5 (the ceiling segmentation leaves). */
   reachable: boolean;
   correct: Record<Method, boolean>;
+  /** Why Alpha-CLIP's top-1 region hit or missed (see failures.ts). */
+  verdict: QueryVerdict;
 }
 
 export interface SceneOutcome {
@@ -43,9 +45,8 @@ async function baselineVectors(pack: ModelPack, bytes: Uint8Array, extracted: Ex
   }
 }
 
-function topRegionHits(text: Float32Array, vectors: Float32Array[], regionMasks: CocoRle[], target: CocoRle): boolean {
-  const best = argmax(vectors.map((v) => dot(text, v)));
-  return best >= 0 && rleIou(regionMasks[best]!, target) >= IOU_HIT;
+function topRegion(text: Float32Array, vectors: Float32Array[]): number {
+  return argmax(vectors.map((v) => dot(text, v)));
 }
 
 export async function evaluateScene(
@@ -65,11 +66,20 @@ export async function evaluateScene(
   ];
   const textVectors = await deps.text.embed(asks.map((a) => a.text));
   const methods = deps.baselines ? METHODS : (["alpha"] as const);
+  const objectMasks = scene.objects.map((o) => counted(rleDecodeToRowMajor(o.mask)));
+  const decoded = new Map<number, ReturnType<typeof counted>>();
+  const decodedRegion = (i: number) => decoded.get(i) ?? decoded.set(i, counted(rleDecodeToRowMajor(regionMasks[i]!))).get(i)!;
   const queries = asks.map((ask, i): QueryOutcome => {
     const target = scene.objects[ask.target]!.mask;
+    const reachable = bestIous[ask.target]! >= IOU_HIT;
     const correct = {} as Record<Method, boolean>;
-    for (const m of methods) correct[m] = topRegionHits(textVectors[i]!, vectors[m], regionMasks, target);
-    return { kind: ask.kind, reachable: bestIous[ask.target]! >= IOU_HIT, correct };
+    for (const m of methods) {
+      const best = topRegion(textVectors[i]!, vectors[m]);
+      correct[m] = best >= 0 && rleIou(regionMasks[best]!, target) >= IOU_HIT;
+    }
+    const top = topRegion(textVectors[i]!, vectors.alpha);
+    const verdict = classifyTopRegion(top >= 0 ? decodedRegion(top) : null, ask.target, objectMasks, reachable);
+    return { kind: ask.kind, reachable, correct, verdict };
   });
   return { seed: scene.seed, bestIous, regionCount: extracted.regions.length, timings: extracted.timings, queries, extracted };
 }

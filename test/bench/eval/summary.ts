@@ -2,11 +2,13 @@
 import { mean } from "../stats.js";
 import { barChartSvg, markdownTable, type MachineInfo } from "../report.js";
 import type { LibraryResult } from "./library.js";
+import { MISS_KINDS, type MissKind } from "./failures.js";
 import { IOU_HIT, rate } from "./metrics.js";
 import { METHODS, type Method, type QueryOutcome, type SceneOutcome } from "./scene-eval.js";
 
 export interface EvalRun {
   pack: string;
+  split: "test" | "validation";
   scenes: number;
   seeds: string;
   quick: boolean;
@@ -29,6 +31,11 @@ export function summarise(outcomes: SceneOutcome[], library: LibraryResult, run:
     for (const m of methods) row[m] = rate(qs.map((q) => q.correct[m]));
     referring[k] = row;
   }
+  const misses: Record<string, Record<MissKind, number>> = {};
+  for (const k of ["attribute", "context"] as const) {
+    const qs = queries.filter((q) => isKind(q, k));
+    misses[k] = Object.fromEntries(MISS_KINDS.map((m) => [m, rate(qs.map((q) => q.verdict === m))])) as Record<MissKind, number>;
+  }
   const stages: Record<string, number> = {};
   for (const key of Object.keys(outcomes[0]?.timings ?? {})) stages[key] = mean(outcomes.map((o) => o.timings[key] ?? 0));
   return {
@@ -40,6 +47,7 @@ export function summarise(outcomes: SceneOutcome[], library: LibraryResult, run:
       regionsPerImage: mean(outcomes.map((o) => o.regionCount)),
     },
     referring,
+    misses,
     methods,
     library,
     msPerImage: stages,
@@ -63,7 +71,7 @@ export function toMarkdown(s: EvalSummary): string {
     s.methods.map((m) => [METHOD_LABEL[m], ...KINDS.map((k) => s.referring[k]![m]!)]),
   );
   return [
-    `### Quality: ${s.run.pack}, ${s.run.scenes} test scenes (seeds ${s.run.seeds})${s.run.quick ? ", quick mode" : ""}`,
+    `### Quality: ${s.run.pack}, ${s.run.scenes} ${s.run.split} scenes (seeds ${s.run.seeds})${s.run.quick ? ", quick mode" : ""}`,
     "",
     `Segmentation (AMG): recall of ground-truth objects at IoU ≥ 0.5 **${seg.recallAtIou50.toFixed(3)}**, mean best IoU ${seg.meanBestIou.toFixed(3)}, ${seg.regionsPerImage.toFixed(1)} regions/image (${seg.objects} objects).`,
     "",
@@ -72,6 +80,10 @@ export function toMarkdown(s: EvalSummary): string {
     ref,
     "",
     `Ceiling left by segmentation (some region overlaps the target): attribute ${s.referring["attribute"]!.reachable.toFixed(3)}, context ${s.referring["context"]!.reachable.toFixed(3)}.`,
+    "",
+    "Alpha-CLIP misses by kind, as a fraction of all queries of the row (test/bench/eval/failures.ts):",
+    "",
+    markdownTable(["queries", ...MISS_KINDS], (["attribute", "context"] as const).map((k) => [k, ...MISS_KINDS.map((m) => s.misses[k]![m])])),
     "",
     `Library retrieval over ${s.library.images} images / ${s.library.regions} regions, ${s.library.queries} attribute queries: recall@1 **${s.library.recallAt1.toFixed(3)}**, recall@10 **${s.library.recallAt10.toFixed(3)}**, mAP@100 ${s.library.mAP.toFixed(3)}.`,
     "",

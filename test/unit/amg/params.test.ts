@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { amgParamsSchema, resolveAmgParams, SAM_AMG_DEFAULTS } from "../../../src/lib/amg/params.js";
 
 describe("SAM_AMG_DEFAULTS", () => {
-  it("are segment-anything's SamAutomaticMaskGenerator defaults", () => {
+  it("are segment-anything's SamAutomaticMaskGenerator defaults, with our mask-level dedupe off", () => {
     expect(SAM_AMG_DEFAULTS).toEqual({
       pointsPerSide: 32,
       pointsPerBatch: 64,
@@ -15,6 +15,8 @@ describe("SAM_AMG_DEFAULTS", () => {
       cropOverlapRatio: 512 / 1500,
       cropNPointsDownscaleFactor: 1,
       minMaskRegionArea: 0,
+      maskNmsThresh: 1,
+      containedThresh: 1,
     });
     expect(Object.isFrozen(SAM_AMG_DEFAULTS)).toBe(true);
   });
@@ -38,6 +40,8 @@ describe("resolveAmgParams", () => {
     [{ pointsPerSide: "32" }, "pointsPerSide"],
     [{ predIouThresh: 1.5 }, "predIouThresh"],
     [{ stabilityScoreThresh: -0.1 }, "stabilityScoreThresh"],
+    [{ maskNmsThresh: 1.5 }, "maskNmsThresh"],
+    [{ containedThresh: -0.5 }, "containedThresh"],
     [{ stabilityScoreOffset: Number.NaN }, "stabilityScoreOffset"],
     [{ boxNmsThresh: Infinity }, "boxNmsThresh"],
     [{ cropOverlapRatio: 1 }, "cropOverlapRatio"],
