@@ -165,7 +165,9 @@ function crossCropNms(survivors: Survivor[], threshold: number): Survivor[] {
 function upsample(s: Survivor, S: number, maskThreshold: number, h: number, w: number): AmgRegion {
   const { resizedH, resizedW } = s.encoding.geometry;
   const { height, width } = s.encoding;
-  // Only the neighbourhood of the mask's low-res box can come out positive: skip the rest.
+  // Only the neighbourhood of the mask's low-res box can come out positive: skip the rest. The box
+  // is taken over the whole plane, not the filter's valid part: the upsampler's edge taps can read
+  // one low-res row/column past it.
   const lowBox = logitsToBoxXyxyRowMajor(s.logits, 0, s.lowH, s.lowW, maskThreshold);
   const window = upsampleWindowXyxy(lowBox, s.lowH, s.lowW, S, resizedH, resizedW, height, width);
   const local = upsampleLowResLogitsToMask(s.logits, s.lowH, s.lowW, S, resizedH, resizedW, height, width, maskThreshold, window);
