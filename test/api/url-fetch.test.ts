@@ -5,29 +5,13 @@
  * in code — that admits 127.0.0.1 only; the refusals then prove the *default* rule refuses the very
  * same server by its real address and by a name resolving to it. No refusal stores anything.
  */
-import type { LookupAddress } from "node:dns";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
-import { isPublicAddress } from "../../src/lib/url-fetch/policy.js";
 import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
 import { parseEnv } from "../../src/node/server/env.js";
 import { sha256 } from "../support/fakes.js";
-import { imageRoutes, startImageServer, type ImageServer } from "../support/image-server.js";
+import { admitLoopbackServer, imageRoutes, resolveTestName, startImageServer, type ImageServer } from "../support/image-server.js";
 import { expectError, makeHarness, pngBytes, postJson, type Harness } from "./harness.js";
-
-const NAMES: Record<string, string[]> = {
-  "images.example.test": ["127.0.0.1"],
-  "internal.example.test": ["10.0.0.5"],
-  // One public and one loopback answer: the name is refused as a whole.
-  "rebind.example.test": ["93.184.216.34", "127.0.0.1"],
-  "v6-loopback.example.test": ["::1"],
-};
-
-async function resolve(hostname: string): Promise<LookupAddress[]> {
-  const ips = NAMES[hostname];
-  if (!ips) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
-  return ips.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-}
 
 const MAX_UPLOAD = 300_000;
 let png: Uint8Array;
@@ -49,8 +33,8 @@ async function harness(opts: { testRule: boolean; fetch?: Partial<NodeUrlFetcher
     ...DEFAULT_URL_FETCH,
     allowedPorts: [80, 443, server.port],
     timeoutMs: 1_500,
-    resolve,
-    ...(opts.testRule ? { isAllowedAddress: (ip: string) => ip === "127.0.0.1" || isPublicAddress(ip) } : {}),
+    resolve: resolveTestName,
+    ...(opts.testRule ? { isAllowedAddress: admitLoopbackServer } : {}),
     ...opts.fetch,
   });
   const h = await makeHarness({ urlFetcher: fetcher, limits: { maxUploadBytes: MAX_UPLOAD } });

@@ -4,8 +4,29 @@
  * an endless chunked body, a lying Content-Length, errors and non-images. It records which paths were
  * requested and whether the client hung up on a response.
  */
+import type { LookupAddress } from "node:dns";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isPublicAddress } from "../../src/lib/url-fetch/policy.js";
+
+/** The test names the Node fetcher's injected resolver knows (there is no DNS in CI). */
+const TEST_NAMES: Record<string, string[]> = {
+  "images.example.test": ["127.0.0.1"],
+  "internal.example.test": ["10.0.0.5"],
+  // One public and one loopback answer: the name is refused as a whole.
+  "rebind.example.test": ["93.184.216.34", "127.0.0.1"],
+  "v6-loopback.example.test": ["::1"],
+};
+
+/** A `Resolver` for the Node fetcher over TEST_NAMES; anything else is ENOTFOUND. */
+export async function resolveTestName(hostname: string): Promise<LookupAddress[]> {
+  const ips = TEST_NAMES[hostname];
+  if (!ips) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+  return ips.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+}
+
+/** The default address rule plus 127.0.0.1, so that a test name can reach the loopback image server. */
+export const admitLoopbackServer = (ip: string): boolean => ip === "127.0.0.1" || isPublicAddress(ip);
 
 export interface ImageServer {
   port: number;
