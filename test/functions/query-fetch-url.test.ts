@@ -4,10 +4,9 @@
  * test/api/url-fetch.test.ts), and the gateway's client of it (`RemoteUrlFetcher`), which must pass
  * the fetcher's verdicts on unchanged and turn every other answer into our own 5xx.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseGatewayEnv, type GatewayBindings } from "../../src/edge/env.js";
 import { ApiError } from "../../src/lib/errors.js";
-import { DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
 import { RemoteUrlFetcher, URL_FETCH_RPC_PATH } from "../../src/lib/remote/url-fetch.js";
 import { DEFAULT_URL_POLICY } from "../../src/lib/url-fetch/policy.js";
 import { generateSecret } from "../../src/lib/webhooks/index.js";
@@ -15,44 +14,25 @@ import { SignedClient } from "../../src/lib/webhooks/client.js";
 import { parseFunctionEnv } from "../../src/node/functions/env.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
-import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
+import type { NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
 import { pngBytes } from "../api/harness.js";
 import { MemoryVectorStore } from "../store/memory-store.js";
 import { FakeTextEmbedder } from "../support/fakes.js";
-import { admitLoopbackServer, imageRoutes, resolveTestName, startImageServer, type ImageServer } from "../support/image-server.js";
+import { useImageServer } from "../support/image-server.js";
 import { SECRET, signedRequest } from "./helpers.js";
 
 const MAX_FETCH = 300_000;
-let png: Uint8Array;
-let server: ImageServer;
-const open: Array<{ close(): Promise<void> }> = [];
-
-beforeAll(async () => {
-  png = await pngBytes(48, 32, [10, 120, 200]);
-  server = await startImageServer(imageRoutes(png, "internal.example.test"));
-});
-afterAll(() => server.close());
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((x) => x.close()));
-});
+const fx = useImageServer(() => pngBytes(48, 32, [10, 120, 200]));
 
 /** The query function with a pinned fetcher; `testRule` admits 127.0.0.1 on top of the default rule. */
 function queryFunction(opts: { testRule: boolean; fetch?: Partial<NodeUrlFetcherOptions>; noFetcher?: boolean }) {
-  const fetcher = createNodeUrlFetcher({
-    ...DEFAULT_URL_FETCH,
-    allowedPorts: [80, 443, server.port],
-    timeoutMs: 1_500,
-    resolve: resolveTestName,
-    ...(opts.testRule ? { isAllowedAddress: admitLoopbackServer } : {}),
-    ...opts.fetch,
-  });
-  open.push(fetcher);
+  const fetcher = fx.fetcher(opts);
   const deps = { text: new FakeTextEmbedder(), vectors: new MemoryVectorStore(), renderer: new SharpRenderer(), ...(opts.noFetcher ? {} : { urlFetcher: fetcher }) };
   return createQueryFunction(deps, { secrets: [SECRET], maxBodyBytes: 1 << 20, maxFetchBytes: MAX_FETCH });
 }
 
 type QueryApp = ReturnType<typeof queryFunction>;
-const at = (path: string, host = "images.example.test") => `http://${host}:${server.port}${path}`;
+const at = (path: string, host = "images.example.test") => `http://${host}:${fx.server.port}${path}`;
 
 async function rpc(app: QueryApp, url: string, maxBytes = 10_000_000, options?: { secret?: string }): Promise<Response> {
   return app.fetch(await signedRequest(`http://query${URL_FETCH_RPC_PATH}`, { url, maxBytes }, options));
@@ -71,25 +51,25 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
       const res = await rpc(app, at(path));
       expect(res.status, path).toBe(200);
       expect(res.headers.get("content-type")).toBe("application/octet-stream");
-      expect(new Uint8Array(await res.arrayBuffer())).toEqual(png);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(fx.png);
     }
   });
 
   it("refuses loopback, private, metadata, decimal, octal and hex literals without a request", async () => {
     const app = queryFunction({ testRule: false });
-    const before = server.hits.length;
+    const before = fx.server.hits.length;
     for (const host of ["127.0.0.1", "10.0.0.1", "169.254.169.254", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "[::1]", "[::ffff:127.0.0.1]"]) {
       expect(await expectError(await rpc(app, at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/private, loopback, link-local or reserved/);
     }
-    expect(server.hits.length).toBe(before);
+    expect(fx.server.hits.length).toBe(before);
   });
 
   it("refuses a name resolving to a private address (pinned: the test server is never reached)", async () => {
     const app = queryFunction({ testRule: false });
     for (const host of ["images.example.test", "internal.example.test", "rebind.example.test", "v6-loopback.example.test"]) {
-      const before = server.hits.length;
+      const before = fx.server.hits.length;
       expect(await expectError(await rpc(app, at("/cat.png", host)), 400, "url_not_allowed"), host).toBe("The image URL is not allowed: its host name resolves to a private or reserved address");
-      expect(server.hits.length, host).toBe(before);
+      expect(fx.server.hits.length, host).toBe(before);
     }
   });
 
@@ -103,8 +83,8 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
   it("caps a streamed body at the smaller of the caller's and its own limit (413), dropping the connection", async () => {
     const app = queryFunction({ testRule: true, fetch: { timeoutMs: 10_000 } });
     expect(await expectError(await rpc(app, at("/endless")), 413, "payload_too_large")).toMatch(`exceeds ${MAX_FETCH} bytes`);
-    await expect.poll(() => server.abandoned.has("/endless")).toBe(true);
-    expect(await expectError(await rpc(app, at("/cat.png"), png.length - 1), 413, "payload_too_large")).toMatch(`exceeds ${png.length - 1} bytes`);
+    await expect.poll(() => fx.server.abandoned.has("/endless")).toBe(true);
+    expect(await expectError(await rpc(app, at("/cat.png"), fx.png.length - 1), 413, "payload_too_large")).toMatch(`exceeds ${fx.png.length - 1} bytes`);
   });
 
   it("a body that trickles past the deadline → 504", async () => {
@@ -114,14 +94,14 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
 
   it("answers only signed calls: unsigned, badly signed or tampered → 401, nothing fetched", async () => {
     const app = queryFunction({ testRule: true });
-    const before = server.hits.length;
+    const before = fx.server.hits.length;
     const unsigned = new Request(`http://query${URL_FETCH_RPC_PATH}`, { method: "POST", body: JSON.stringify({ url: at("/cat.png"), maxBytes: 1000 }), headers: { "content-type": "application/json" } });
     await expectError(await app.fetch(unsigned), 401, "unauthorized");
     await expectError(await rpc(app, at("/cat.png"), 1000, { secret: generateSecret() }), 401, "unauthorized");
     const signed = await signedRequest(`http://query${URL_FETCH_RPC_PATH}`, { url: at("/cat.png"), maxBytes: 1000 });
     const tampered = new Request(signed.url, { method: "POST", headers: signed.headers, body: JSON.stringify({ url: at("/hop/1"), maxBytes: 1000 }) });
     await expectError(await app.fetch(tampered), 401, "unauthorized");
-    expect(server.hits.length).toBe(before);
+    expect(fx.server.hits.length).toBe(before);
   });
 
   it("refuses a malformed call (400) and answers 501 with URL fetching off", async () => {
@@ -145,14 +125,14 @@ describe("RemoteUrlFetcher: the gateway's side of the call", () => {
         return app.fetch(new Request(input, init));
       },
     });
-    return { calls, fetcher: new RemoteUrlFetcher(signed, { ...DEFAULT_URL_POLICY, allowedPorts: [80, 443, server.port] }) };
+    return { calls, fetcher: new RemoteUrlFetcher(signed, { ...DEFAULT_URL_POLICY, allowedPorts: [80, 443, fx.server.port] }) };
   }
 
   const refusal = (p: Promise<unknown>) => p.then(() => expect.unreachable("resolved"), (err: unknown) => (expect(err).toBeInstanceOf(ApiError), err as ApiError));
 
   it("returns the fetched bytes", async () => {
     const { fetcher, calls } = client(queryFunction({ testRule: true }));
-    expect(await fetcher.fetchBytes(at("/cat.png"), { maxBytes: 100_000 })).toEqual(png);
+    expect(await fetcher.fetchBytes(at("/cat.png"), { maxBytes: 100_000 })).toEqual(fx.png);
     expect(calls).toEqual([`http://query${URL_FETCH_RPC_PATH}`]);
   });
 
