@@ -14,6 +14,8 @@ import { SignedClient } from "../../src/lib/webhooks/client.js";
 import { parseFunctionEnv } from "../../src/node/functions/env.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
+import type { UrlFetcher } from "../../src/lib/services.js";
+import type { Logger } from "../../src/node/logging.js";
 import type { NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
 import { pngBytes } from "../api/harness.js";
 import { MemoryVectorStore } from "../store/memory-store.js";
@@ -25,10 +27,10 @@ const MAX_FETCH = 300_000;
 const fx = useImageServer(() => pngBytes(48, 32, [10, 120, 200]));
 
 /** The query function with a pinned fetcher; `testRule` admits 127.0.0.1 on top of the default rule. */
-function queryFunction(opts: { testRule: boolean; fetch?: Partial<NodeUrlFetcherOptions>; noFetcher?: boolean }) {
-  const fetcher = fx.fetcher(opts);
+function queryFunction(opts: { testRule: boolean; fetch?: Partial<NodeUrlFetcherOptions>; noFetcher?: boolean; urlFetcher?: UrlFetcher; log?: Logger }) {
+  const fetcher = opts.urlFetcher ?? fx.fetcher(opts);
   const deps = { text: new FakeTextEmbedder(), vectors: new MemoryVectorStore(), renderer: new SharpRenderer(), ...(opts.noFetcher ? {} : { urlFetcher: fetcher }) };
-  return createQueryFunction(deps, { secrets: [SECRET], maxBodyBytes: 1 << 20, maxFetchBytes: MAX_FETCH });
+  return createQueryFunction(deps, { secrets: [SECRET], maxBodyBytes: 1 << 20, maxFetchBytes: MAX_FETCH, ...(opts.log ? { log: opts.log } : {}) });
 }
 
 type QueryApp = ReturnType<typeof queryFunction>;
@@ -87,9 +89,15 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
     expect(await expectError(await rpc(app, at("/cat.png"), fx.png.length - 1), 413, "payload_too_large")).toMatch(`exceeds ${fx.png.length - 1} bytes`);
   });
 
-  it("a body that trickles past the deadline → 504", async () => {
-    const app = queryFunction({ testRule: true, fetch: { timeoutMs: 700 } });
+  it("a body that trickles past the deadline → 504, not logged as our error (a crash is)", async () => {
+    const errors: unknown[] = [];
+    const log = { info: () => undefined, error: (o: unknown) => errors.push(o) } as unknown as Logger;
+    const app = queryFunction({ testRule: true, fetch: { timeoutMs: 700 }, log });
     expect(await expectError(await rpc(app, at("/trickle")), 504, "url_fetch_timeout")).toMatch(/within 700 ms/);
+    expect(errors).toEqual([]);
+    const crashing = queryFunction({ testRule: true, log, urlFetcher: { fetchBytes: () => Promise.reject(new Error("bug")) } });
+    expect(await expectError(await rpc(crashing, at("/cat.png")), 500, "internal_error")).toBe("Internal server error");
+    expect(errors).toHaveLength(1);
   });
 
   it("answers only signed calls: unsigned, badly signed or tampered → 401, nothing fetched", async () => {
