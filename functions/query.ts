@@ -1,7 +1,7 @@
 /**
  * The query function: text embedding, vector-store operations, PNG rendering and fetching images by
- * URL (addresses pinned) for the gateway's public API, over signed requests. A container runs it as an HTTP server
- * (`node --import tsx functions/query.ts`); AWS Lambda calls the exported `handler`.
+ * URL (addresses pinned) for the gateway's public API, over signed requests. A container runs it as
+ * an HTTP server (`node --import tsx functions/query.ts`); AWS Lambda calls the exported `handler`.
  * The environment is parsed here, once (src/node/functions/env.ts documents every variable).
  */
 import { buildFunctionBackends, loadFunctionModels } from "../src/node/functions/entry.js";
