@@ -5,7 +5,7 @@
 import type { KVNamespace, Queue, R2Bucket, RateLimit } from "@cloudflare/workers-types";
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "../lib/limits.js";
-import { urlFetchEnvFields } from "../lib/url-fetch/env.js";
+import { urlFetchSwitchFields } from "../lib/url-fetch/env.js";
 
 /** An ingest job on the queue. `type` tells it apart from R2 event notifications. */
 export interface IngestMessage {
@@ -42,8 +42,11 @@ const varsSchema = z.object({
   INGEST_DLQ_NAME: z.string().min(1).default("region-search-ingest-dlq"),
   STORAGE_EVENTS_QUEUE_NAME: z.string().min(1).default("region-search-storage-events"),
   FUNCTION_TIMEOUT_MS: int(1).default(60_000),
-  /** `POST /v1/images {url}`: off by default here (checked, not pinned: see src/edge/url-fetcher.ts, docs/gateway-intake.md). */
-  ...urlFetchEnvFields(false),
+  /**
+   * `POST /v1/images {url}`: on by default, fetched by the query function (pinned there; the fetch's
+   * own limits are its variables). Here: the off switch and the ports of the literal pre-check.
+   */
+  ...urlFetchSwitchFields(),
 });
 
 export type GatewayVars = z.infer<typeof varsSchema>;

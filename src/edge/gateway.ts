@@ -3,7 +3,8 @@
  * with its services bound to Workers:
  * - catalog and blobs: R2 (one bucket, `catalog/` and `images/` prefixes);
  * - jobs: a Queue producer (the consumer in consumer.ts calls the ingest function);
- * - text embedding, vector store, PNG rendering: signed HTTP clients of the query function;
+ * - text embedding, vector store, PNG rendering, fetching images by URL: signed HTTP clients of the
+ *   query function (a Worker cannot pin a fetch to a checked address; the query function does);
  * - tenants: hashed API keys in KV, rate-limited per key.
  * Plus `/internal/objects`, the signed object endpoint the Node functions may use instead of S3.
  */
@@ -11,16 +12,15 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createApp } from "../lib/api/app.js";
 import type { AppEnv } from "../lib/api/context.js";
 import { INTERNAL_PREFIX, ObjectBlobStore, ObjectCatalog, objectRpcApp } from "../lib/objects/index.js";
-import { RemoteRenderer, RemoteTextEmbedder, RemoteVectorStore } from "../lib/remote/index.js";
+import { RemoteRenderer, RemoteTextEmbedder, RemoteUrlFetcher, RemoteVectorStore } from "../lib/remote/index.js";
 import type { Services } from "../lib/services.js";
 import { SignedClient } from "../lib/webhooks/client.js";
 import { kvApiKeyResolver } from "./api-keys.js";
 import type { GatewayConfig } from "./env.js";
 import { QueueJobQueue } from "./queue-jobs.js";
 import { R2ObjectStore } from "./r2-objects.js";
-import { createEdgeUrlFetcher } from "./url-fetcher.js";
 import { integrityVerifier } from "../lib/integrity/index.js";
-import { urlFetchSettings } from "../lib/url-fetch/env.js";
+import { DEFAULT_URL_POLICY } from "../lib/url-fetch/policy.js";
 
 export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
   const { bindings, vars } = config;
@@ -35,7 +35,7 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
     renderer: new RemoteRenderer(query),
     // Truncated or corrupt uploads → 422 before anything is stored (no decoder here: a structural check).
     verifier: integrityVerifier,
-    ...urlFetcher(vars),
+    ...urlFetcher(vars, query),
   };
   const app = createApp(services, {
     limits: { maxUploadBytes: vars.MAX_UPLOAD_BYTES, maxPixels: vars.MAX_PIXELS, maxSide: vars.MAX_SIDE },
@@ -49,8 +49,8 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
   return app;
 }
 
-/** `{urlFetcher}` when URL_FETCH_ENABLED=true; without it `POST /v1/images {url}` answers 501. */
-function urlFetcher(vars: GatewayConfig["vars"]): Pick<Services, "urlFetcher"> {
-  const settings = urlFetchSettings(vars);
-  return settings.enabled ? { urlFetcher: createEdgeUrlFetcher(settings) } : {};
+/** `{urlFetcher}` unless URL_FETCH_ENABLED=false, which makes `POST /v1/images {url}` answer 501. */
+function urlFetcher(vars: GatewayConfig["vars"], query: SignedClient): Pick<Services, "urlFetcher"> {
+  if (!vars.URL_FETCH_ENABLED) return {};
+  return { urlFetcher: new RemoteUrlFetcher(query, { ...DEFAULT_URL_POLICY, allowedPorts: vars.URL_FETCH_ALLOWED_PORTS }) };
 }

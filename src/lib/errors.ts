@@ -40,6 +40,9 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
+/** 5xx answers that are no fault of ours (a feature switched off, a caller's image URL too slow): not logged as errors. */
+export const EXPECTED_5XX: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["not_implemented", "url_fetch_timeout"]);
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string };
 }

@@ -110,7 +110,8 @@ export interface ImageVerifier {
 /**
  * Fetches an image's bytes from a caller-given URL without reaching private targets (SSRF-safe):
  * throws ApiError `url_not_allowed` (400), `url_fetch_failed` (422), `payload_too_large` (413) or
- * `url_fetch_timeout` (504). Node: src/node/url-fetch.ts; Workers: src/edge/url-fetcher.ts.
+ * `url_fetch_timeout` (504). Node: src/node/url-fetch.ts (pinned); the Worker gateway delegates to
+ * it through the query function (src/lib/remote/url-fetch.ts).
  */
 export interface UrlFetcher {
   fetchBytes(url: string, options: { maxBytes: number }): Promise<Uint8Array>;

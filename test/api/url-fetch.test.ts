@@ -5,60 +5,25 @@
  * in code — that admits 127.0.0.1 only; the refusals then prove the *default* rule refuses the very
  * same server by its real address and by a name resolving to it. No refusal stores anything.
  */
-import type { LookupAddress } from "node:dns";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
-import { isPublicAddress } from "../../src/lib/url-fetch/policy.js";
-import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
+import { describe, expect, it } from "vitest";
+import type { NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
 import { parseEnv } from "../../src/node/server/env.js";
 import { sha256 } from "../support/fakes.js";
-import { imageRoutes, startImageServer, type ImageServer } from "../support/image-server.js";
+import { useImageServer } from "../support/image-server.js";
 import { expectError, makeHarness, pngBytes, postJson, type Harness } from "./harness.js";
 
-const NAMES: Record<string, string[]> = {
-  "images.example.test": ["127.0.0.1"],
-  "internal.example.test": ["10.0.0.5"],
-  // One public and one loopback answer: the name is refused as a whole.
-  "rebind.example.test": ["93.184.216.34", "127.0.0.1"],
-  "v6-loopback.example.test": ["::1"],
-};
-
-async function resolve(hostname: string): Promise<LookupAddress[]> {
-  const ips = NAMES[hostname];
-  if (!ips) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
-  return ips.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-}
-
 const MAX_UPLOAD = 300_000;
-let png: Uint8Array;
-let server: ImageServer;
-const open: Array<{ close(): Promise<void> }> = [];
-
-beforeAll(async () => {
-  png = await pngBytes(48, 32, [10, 120, 200]);
-  server = await startImageServer(imageRoutes(png, "internal.example.test"));
-});
-afterAll(() => server.close());
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((x) => x.close()));
-});
+const fx = useImageServer(() => pngBytes(48, 32, [10, 120, 200]));
 
 /** A harness whose fetcher resolves the test names; `testRule` admits 127.0.0.1 on top of the default rule. */
 async function harness(opts: { testRule: boolean; fetch?: Partial<NodeUrlFetcherOptions> }): Promise<Harness> {
-  const fetcher = createNodeUrlFetcher({
-    ...DEFAULT_URL_FETCH,
-    allowedPorts: [80, 443, server.port],
-    timeoutMs: 1_500,
-    resolve,
-    ...(opts.testRule ? { isAllowedAddress: (ip: string) => ip === "127.0.0.1" || isPublicAddress(ip) } : {}),
-    ...opts.fetch,
-  });
+  const fetcher = fx.fetcher(opts);
   const h = await makeHarness({ urlFetcher: fetcher, limits: { maxUploadBytes: MAX_UPLOAD } });
-  open.push(h, fetcher);
+  fx.open.push(h);
   return h;
 }
 
-const at = (path: string, host = "images.example.test") => `http://${host}:${server.port}${path}`;
+const at = (path: string, host = "images.example.test") => `http://${host}:${fx.server.port}${path}`;
 
 /** Nothing of a refused request was kept: no record, no blob, no job, no point. */
 async function expectNothingStored(h: Harness): Promise<void> {
@@ -74,9 +39,9 @@ describe("POST /v1/images {url}: fetching an allowed URL", () => {
     const res = await postJson(h, "/v1/images?wait=true", { url: at("/cat.png") });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { id: string; status: string; width: number; height: number; bytes: number };
-    expect(body).toMatchObject({ id: sha256(png), status: "indexed", width: 48, height: 32, bytes: png.length });
+    expect(body).toMatchObject({ id: sha256(fx.png), status: "indexed", width: 48, height: 32, bytes: fx.png.length });
     const file = await h.app.request(`/v1/images/${body.id}/file`);
-    expect(new Uint8Array(await file.arrayBuffer())).toEqual(png);
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(fx.png);
   });
 
   it("takes the id from the body or from ?id=, and refuses two different ones", async () => {
@@ -91,7 +56,7 @@ describe("POST /v1/images {url}: fetching an allowed URL", () => {
     expect((await postJson(h, "/v1/images", { url: at("/hop/1") })).status).toBe(202);
     const err = await expectError(await postJson(h, "/v1/images", { url: at("/loop") }), 422, "url_fetch_failed");
     expect(err.message).toMatch(/more than 3 redirects/);
-    expect(server.hits.filter((p) => p === "/loop")).toHaveLength(4);
+    expect(fx.server.hits.filter((p) => p === "/loop")).toHaveLength(4);
   });
 
   it("sniffs the format from the bytes, whatever Content-Type the server claims", async () => {
@@ -104,22 +69,22 @@ describe("POST /v1/images {url}: fetching an allowed URL", () => {
 describe("POST /v1/images {url}: the default policy refuses the same server", () => {
   it("by its real address, in every spelling", async () => {
     const h = await harness({ testRule: false });
-    const before = server.hits.length;
+    const before = fx.server.hits.length;
     for (const host of ["127.0.0.1", "127.1", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "[::ffff:127.0.0.1]"]) {
       const err = await expectError(await postJson(h, "/v1/images", { url: at("/cat.png", host) }), 400, "url_not_allowed");
       expect(err.message).toMatch(/private, loopback, link-local or reserved/);
     }
-    expect(server.hits.length).toBe(before);
+    expect(fx.server.hits.length).toBe(before);
     await expectNothingStored(h);
   });
 
   it("by a name that resolves to it, with nothing revealed beyond 'resolves to a private address'", async () => {
     const h = await harness({ testRule: false });
     for (const host of ["images.example.test", "rebind.example.test", "internal.example.test", "v6-loopback.example.test"]) {
-      const before = server.hits.length;
+      const before = fx.server.hits.length;
       const err = await expectError(await postJson(h, "/v1/images", { url: at("/cat.png", host) }), 400, "url_not_allowed");
       expect(err.message).toBe("The image URL is not allowed: its host name resolves to a private or reserved address");
-      expect(server.hits.length, host).toBe(before);
+      expect(fx.server.hits.length, host).toBe(before);
     }
     await expectNothingStored(h);
   });
@@ -137,8 +102,8 @@ describe("POST /v1/images {url}: the default policy refuses the same server", ()
 
   it("refuses ports off the allowlist, credentials, other schemes and unknown names", async () => {
     const h = await harness({ testRule: true, fetch: { allowedPorts: [80, 443] } });
-    expect((await expectError(await postJson(h, "/v1/images", { url: at("/cat.png") }), 400, "url_not_allowed")).message).toMatch(`port ${server.port} is not allowed`);
-    const creds = `http://user:pw@images.example.test:${server.port}/cat.png`;
+    expect((await expectError(await postJson(h, "/v1/images", { url: at("/cat.png") }), 400, "url_not_allowed")).message).toMatch(`port ${fx.server.port} is not allowed`);
+    const creds = `http://user:pw@images.example.test:${fx.server.port}/cat.png`;
     expect((await expectError(await postJson(h, "/v1/images", { url: creds }), 400, "url_not_allowed")).message).toMatch(/credentials/);
     await expectError(await postJson(h, "/v1/images", { url: "ftp://images.example.test/cat.png" }), 400, "url_not_allowed");
     const unknown = await expectError(await postJson(h, "/v1/images", { url: "http://nowhere.example.test/cat.png" }), 422, "url_fetch_failed");
@@ -168,7 +133,7 @@ describe("POST /v1/images {url}: limits while fetching", () => {
     const h = await harness({ testRule: true, fetch: { timeoutMs: 10_000 } });
     const err = await expectError(await postJson(h, "/v1/images", { url: at("/endless") }), 413, "payload_too_large");
     expect(err.message).toMatch(`exceeds ${MAX_UPLOAD} bytes`);
-    await expect.poll(() => server.abandoned.has("/endless")).toBe(true);
+    await expect.poll(() => fx.server.abandoned.has("/endless")).toBe(true);
     await expectNothingStored(h);
   });
 
@@ -201,7 +166,7 @@ describe("POST /v1/images {url}: the request itself", () => {
 
   it("answers 501 where no fetcher is configured (URL_FETCH_ENABLED=false)", async () => {
     const h = await makeHarness();
-    open.push(h);
+    fx.open.push(h);
     const err = await expectError(await postJson(h, "/v1/images", { url: "https://example.com/a.png" }), 501, "not_implemented");
     expect(err.message).toMatch(/not enabled/);
   });

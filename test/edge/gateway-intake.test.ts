@@ -1,21 +1,24 @@
 /**
  * The gateway's intake on workerd (docs/gateway-intake.md): uploads pass the integrity check
- * (src/lib/integrity) before anything reaches R2, and — with URL_FETCH_ENABLED=true — images by URL
- * pass the literal checks and a DNS-over-HTTPS resolution check on every hop. The Worker's outbound
- * fetches all land in `internet` below: a fake 1.1.1.1 JSON resolver and a fake image host; calls to
- * the loopback Node functions are forwarded.
+ * (src/lib/integrity) before anything reaches R2, and images by URL (on by default) pass the literal
+ * checks in the Worker and are then fetched by the query function's pinned Node fetcher, on loopback
+ * here with a test resolver (test/support/image-server.ts), before the bytes take the upload path.
+ * The Worker's own outbound fetches land in `internet` below: loopback function calls are forwarded,
+ * anything else is recorded (and must not happen).
  */
 import fc from "fast-check";
 import { fetch as mfFetch, Response as MfResponse, type Request as MfRequest } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DOH_URL } from "../../src/edge/doh-resolver.js";
 import { probeImage } from "../../src/lib/api/upload.js";
 import { ApiError } from "../../src/lib/errors.js";
-import { DEFAULT_LIMITS } from "../../src/lib/limits.js";
+import { DEFAULT_LIMITS, DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
 import { verifyImageIntegrity } from "../../src/lib/integrity/index.js";
+import type { UrlFetcher } from "../../src/lib/services.js";
+import { createNodeUrlFetcher } from "../../src/node/url-fetch.js";
 import { pngBytes } from "../api/harness.js";
 import { damagedImages, intactImages, type Sample } from "../support/bad-images.js";
 import { mutatedImage } from "../support/mutations.js";
+import { admitLoopbackServer, imageRoutes, resolveTestName, startImageServer, type ImageServer } from "../support/image-server.js";
 import { blackPng } from "../support/png.js";
 import { startStack, type Stack } from "./worker.js";
 
@@ -25,67 +28,37 @@ let key: string;
 let damaged: Sample[];
 let intact: Sample[];
 let catPng: Uint8Array;
+let images: ImageServer;
+let closeFetcher: (() => Promise<void>) | undefined;
 
-/** name → [A answers, AAAA answers], or a DNS status (3 = NXDOMAIN), or "fail" (the resolver answers 500). */
-const DNS: Record<string, [string[], string[]] | number | "fail"> = {
-  "images.example.test": [["93.184.215.14"], ["2606:2800:21f:cb07:6820:80da:af6b:8b2c"]],
-  "private.example.test": [["10.0.0.7"], []],
-  "mixed.example.test": [["93.184.215.14"], ["fd00::1"]],
-  "metadata.example.test": [["169.254.169.254"], []],
-  "nowhere.example.test": 3,
-  "broken-dns.example.test": "fail",
-};
-const dohQueries: string[] = [];
-/** Every URL the Worker fetched that was neither the resolver nor a loopback function. */
-const fetched: string[] = [];
-
-function resolver(url: URL): MfResponse {
-  const [name, type] = [url.searchParams.get("name")!, Number(url.searchParams.get("type"))];
-  dohQueries.push(`${name}/${type}`);
-  const entry = DNS[name] ?? 3;
-  if (entry === "fail") return new MfResponse("resolver down", { status: 500 });
-  if (typeof entry === "number") return MfResponse.json({ Status: entry });
-  const answers = type === 1 ? entry[0] : entry[1];
-  return MfResponse.json({ Status: 0, Answer: answers.map((data) => ({ name: `${name}.`, type, TTL: 60, data })) });
-}
-
-/** `total` zero bytes in 64 KiB chunks, without a Content-Length (finite, so nothing runs on after the test). */
-function chunked(total: number): ReadableStream<Uint8Array> {
-  let sent = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (sent >= total) return controller.close();
-      sent += 65_536;
-      controller.enqueue(new Uint8Array(65_536));
-    },
-  });
-}
-
-function imageHost(url: URL): MfResponse {
-  const routes: Record<string, () => MfResponse> = {
-    "/cat.png": () => new MfResponse(catPng),
-    "/cut.jpg": () => new MfResponse(damaged.find((s) => s.name === "JPEG cut at 90 %")!.bytes),
-    "/to-private": () => new MfResponse(null, { status: 302, headers: { location: "http://private.example.test/x.png" } }),
-    "/to-metadata": () => new MfResponse(null, { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } }),
-    "/unbounded": () => new MfResponse(chunked(2 * MAX_UPLOAD)),
-  };
-  return routes[url.pathname]?.() ?? new MfResponse("not found", { status: 404 });
-}
+/** The query function's pinned fetcher, its calls counted (the gateway's own checks must spare it some). */
+const queryCalls: string[] = [];
+/** Every URL the Worker fetched that was not a loopback function: it must fetch no image itself. */
+const workerFetched: string[] = [];
 
 async function internet(request: MfRequest): Promise<MfResponse> {
   const url = new URL(request.url);
   if (url.hostname === "127.0.0.1") return mfFetch(request);
-  if (url.href.startsWith(DOH_URL)) return resolver(url);
-  fetched.push(url.href);
-  return url.hostname === "images.example.test" ? imageHost(url) : new MfResponse("unreachable", { status: 502 });
+  workerFetched.push(url.href);
+  return new MfResponse("unreachable", { status: 502 });
 }
 
 beforeAll(async () => {
   [damaged, intact, catPng] = await Promise.all([damagedImages(), intactImages(), pngBytes(32, 24, [200, 30, 30])]);
-  stack = await startStack({ maxUploadBytes: MAX_UPLOAD, rateLimit: 1000, vars: { URL_FETCH_ENABLED: "true" }, outbound: internet });
+  const cutJpeg = damaged.find((s) => s.name === "JPEG cut at 90 %")!.bytes;
+  images = await startImageServer({ ...imageRoutes(catPng, "internal.example.test"), "/cut.jpg": (_q, res) => res.writeHead(200).end(cutJpeg) });
+  const pinned = createNodeUrlFetcher({ ...DEFAULT_URL_FETCH, allowedPorts: [80, 443, images.port], timeoutMs: 1_500, resolve: resolveTestName, isAllowedAddress: admitLoopbackServer });
+  closeFetcher = () => pinned.close();
+  const queryUrlFetcher: UrlFetcher = { fetchBytes: (url, o) => (queryCalls.push(url), pinned.fetchBytes(url, o)) };
+  // URL fetching is left at its default (on); only the test server's port is added to the pre-check's.
+  stack = await startStack({ maxUploadBytes: MAX_UPLOAD, rateLimit: 1000, vars: { URL_FETCH_ALLOWED_PORTS: `80,443,${images.port}` }, outbound: internet, queryUrlFetcher });
   key = await stack.addKey("acme");
 }, 120_000);
-afterAll(() => stack?.close());
+afterAll(async () => {
+  await stack?.close();
+  await closeFetcher?.();
+  await images?.close();
+});
 
 const post = (query: string, body: BodyInit, type: string) =>
   stack.mf.dispatchFetch(`http://gateway/v1/images${query}`, { method: "POST", body, headers: { "content-type": type, authorization: `Bearer ${key}` } } as never) as unknown as Promise<Response>;
@@ -173,39 +146,60 @@ describe("uploads on the gateway: the integrity check before R2", () => {
   });
 });
 
-describe("images by URL on the gateway (URL_FETCH_ENABLED=true)", () => {
-  it("fetches a public name after resolving it over DNS-over-HTTPS, stores its bytes and indexes it", async () => {
-    const res = await postUrl("https://images.example.test/cat.png", "?id=cat.png");
-    expect(res.status, await res.clone().text()).toBe(202);
-    expect(dohQueries).toEqual(expect.arrayContaining(["images.example.test/1", "images.example.test/28"]));
-    expect(fetched).toContain("https://images.example.test/cat.png");
-    const blob = await (await stack.mf.getR2Bucket("IMAGES")).get("images/acme/cat.png");
-    expect(new Uint8Array(await blob!.arrayBuffer())).toEqual(catPng);
-    expect(await settled("cat.png")).toBe("indexed");
+const at = (path: string, host = "images.example.test") => `http://${host}:${images.port}${path}`;
+
+/** The record without what differs between two stores of the same bytes (id, times). */
+async function recordOf(id: string): Promise<Record<string, unknown>> {
+  const obj = await (await stack.mf.getR2Bucket("IMAGES")).get(`catalog/acme/${id}.json`);
+  const { id: _id, createdAt: _c, updatedAt: _u, ...rest } = (await obj!.json()) as Record<string, unknown>;
+  return rest;
+}
+
+describe("images by URL on the gateway: fetched by the query function (on by default)", () => {
+  it("ends in the same state as an upload of the same bytes: stored object, queued and indexed job", async () => {
+    const res = await postUrl(at("/hop/1"), "?id=cat-url.png");
+    expect([res.status, await res.json()]).toEqual([202, { id: "cat-url.png", status: "queued" }]);
+    expect(queryCalls).toEqual([at("/hop/1")]);
+    expect((await post("?id=cat-upload.png", catPng as Uint8Array<ArrayBuffer>, "image/png")).status).toBe(202);
+    const bucket = await stack.mf.getR2Bucket("IMAGES");
+    for (const id of ["cat-url.png", "cat-upload.png"]) {
+      expect(new Uint8Array(await (await bucket.get(`images/acme/${id}`))!.arrayBuffer()), id).toEqual(catPng);
+      expect(await settled(id), id).toBe("indexed");
+    }
+    expect(await recordOf("cat-url.png")).toEqual(await recordOf("cat-upload.png"));
+    expect(await recordOf("cat-url.png")).toMatchObject({ status: "indexed", bytes: catPng.length, width: 32, height: 24 });
+    const regions = await stack.vectors.count("acme", { imageIds: ["cat-url.png"] });
+    expect(regions).toBeGreaterThan(0);
+    expect(regions).toBe(await stack.vectors.count("acme", { imageIds: ["cat-upload.png"] }));
+    expect(workerFetched).toEqual([]);
   });
 
-  it("refuses names with a private answer, redirects to them and private literals — before fetching them; nothing stored", async () => {
+  it("refuses private literals in the Worker without calling out, and names and redirects into private space in the query function; nothing stored", async () => {
     const before = await settledSnapshot();
-    for (const host of ["private.example.test", "mixed.example.test", "metadata.example.test"]) {
-      expect(await expectError(await postUrl(`https://${host}/x.png`), 400, "url_not_allowed")).toMatch(/resolves to a private/);
+    const [calls, hits] = [queryCalls.length, images.hits.length];
+    for (const host of ["127.0.0.1", "[::ffff:127.0.0.1]", "0x7f.1", "2130706433", "0177.0.0.1", "169.254.169.254", "10.0.0.1"]) {
+      expect(await expectError(await postUrl(at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/private, loopback/);
     }
-    await expectError(await postUrl("https://images.example.test/to-private"), 400, "url_not_allowed");
-    await expectError(await postUrl("https://images.example.test/to-metadata"), 400, "url_not_allowed");
-    const queries = dohQueries.length;
-    await expectError(await postUrl("http://[::ffff:127.0.0.1]/"), 400, "url_not_allowed");
-    await expectError(await postUrl("http://0x7f.1/"), 400, "url_not_allowed");
-    expect(dohQueries.length).toBe(queries); // literals are judged without a lookup
-    expect(fetched.filter((u) => !u.startsWith("https://images.example.test/"))).toEqual([]);
+    expect(queryCalls.length).toBe(calls); // literals are judged without a call
+    // (The test rule admits 127.0.0.1 only, so these are refused by the default rule's verdict on 10.0.0.5 and ::1.)
+    for (const host of ["internal.example.test", "v6-loopback.example.test"]) {
+      expect(await expectError(await postUrl(at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/resolves to a private/);
+    }
+    expect(images.hits.length).toBe(hits); // the pinned fetcher connected to none of them
+    for (const path of ["/to-metadata", "/to-private-name", "/to-loopback-v6"]) {
+      expect(await expectError(await postUrl(at(path)), 400, "url_not_allowed"), path).toMatch(/private/);
+    }
+    expect(workerFetched).toEqual([]);
     expect(await r2Snapshot()).toEqual(before);
   });
 
-  it("fails closed when the name does not resolve or the resolver fails (422), caps a body without Content-Length (413), and checks fetched bytes (422)", async () => {
+  it("caps an endless body (413), times out a trickling one (504), and checks fetched bytes like an upload (422); nothing stored", async () => {
     const before = await settledSnapshot();
-    expect(await expectError(await postUrl("https://nowhere.example.test/a.png"), 422, "url_fetch_failed")).toMatch(/does not resolve/);
-    expect(await expectError(await postUrl("https://broken-dns.example.test/a.png"), 422, "url_fetch_failed")).toMatch(/could not be resolved/);
-    expect(fetched.some((u) => /nowhere|broken-dns/.test(u))).toBe(false);
-    await expectError(await postUrl("https://images.example.test/unbounded"), 413, "payload_too_large");
-    await expectError(await postUrl("https://images.example.test/cut.jpg"), 422, "invalid_image");
+    expect(await expectError(await postUrl(at("/endless")), 413, "payload_too_large")).toMatch(`exceeds ${MAX_UPLOAD} bytes`);
+    expect(await expectError(await postUrl(at("/trickle")), 504, "url_fetch_timeout")).toMatch(/within 1500 ms/);
+    expect(await expectError(await postUrl(at("/missing.png")), 422, "url_fetch_failed")).toMatch(/HTTP 404/);
+    await expectError(await postUrl(at("/cut.jpg")), 422, "invalid_image");
+    await expectError(await postUrl(at("/text")), 415, "unsupported_media_type");
     expect(await r2Snapshot()).toEqual(before);
   });
 });

@@ -11,7 +11,8 @@ let acme: string;
 let other: string;
 
 beforeAll(async () => {
-  stack = await startStack({ maxUploadBytes: MAX_UPLOAD, rateLimit: RATE_LIMIT });
+  // URL fetching switched off: the off switch is tested here (gateway-intake.test.ts runs the default, on).
+  stack = await startStack({ maxUploadBytes: MAX_UPLOAD, rateLimit: RATE_LIMIT, vars: { URL_FETCH_ENABLED: "false" } });
   acme = await stack.addKey("acme");
   other = await stack.addKey("other");
 }, 120_000);
@@ -119,7 +120,7 @@ describe("gateway on workerd: upload → queue → signed ingest → search", ()
     await expectError(await call("/v1/images/doomed.png/retry", { method: "POST", key: acme }), 409, "conflict");
   }, 90_000);
 
-  it("answers POST /v1/images {url} with 501 while URL_FETCH_ENABLED is off (the wrangler.toml default)", async () => {
+  it("answers POST /v1/images {url} with 501 when URL_FETCH_ENABLED=false (the off switch)", async () => {
     const res = await call("/v1/images", { method: "POST", body: JSON.stringify({ url: "https://images.example.com/cat.png" }), headers: { "content-type": "application/json" }, key: acme });
     await expectError(res, 501, "not_implemented");
   });

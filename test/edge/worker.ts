@@ -2,7 +2,8 @@
  * Runs the gateway Worker in the local Workers runtime (workerd, through Miniflare, which ships
  * with wrangler): the bundle is the one `wrangler deploy --dry-run` produces from wrangler.toml, and
  * the bindings are wrangler.toml's (local R2, KV, Queues, rate limiter) with test overrides. The
- * Node functions run in this process on loopback, with fake models and the embedded store.
+ * Node functions run in this process on loopback, with fake models, the embedded store and, if a
+ * test gives one, the query function's URL fetcher.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,6 +15,7 @@ import { serve } from "@hono/node-server";
 import { Miniflare, type Request as MfRequest, type Response as MfResponse } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { apiKeyKvKey, hashApiKey, mintApiKey } from "../../src/edge/api-keys.js";
+import type { UrlFetcher } from "../../src/lib/services.js";
 import type { FunctionApp } from "../../src/node/functions/app.js";
 import { buildObjectBackends } from "../../src/node/functions/backends.js";
 import { createIngestFunction } from "../../src/node/functions/ingest/app.js";
@@ -46,6 +48,8 @@ export interface StackOptions {
   vars?: Record<string, string>;
   /** Answers every fetch() the Worker makes (the Internet, as far as it can tell); loopback calls must be forwarded. */
   outbound?: (request: MfRequest) => Promise<MfResponse>;
+  /** The query function's fetcher behind `/rpc/fetch-url` (none: it answers 501). */
+  queryUrlFetcher?: UrlFetcher;
 }
 
 export async function startStack(options: StackOptions) {
@@ -56,7 +60,8 @@ export async function startStack(options: StackOptions) {
   // The ingest function needs the gateway's URL (its object store), known only once workerd runs.
   const ingest: { app?: FunctionApp } = {};
   const ingestHttp = loopback(() => ingest.app);
-  const queryApp = createQueryFunction({ text: new FakeTextEmbedder(), vectors, renderer: new SharpRenderer() }, { secrets: [SECRET], maxBodyBytes: 1 << 22 });
+  const queryDeps = { text: new FakeTextEmbedder(), vectors, renderer: new SharpRenderer(), ...(options.queryUrlFetcher ? { urlFetcher: options.queryUrlFetcher } : {}) };
+  const queryApp = createQueryFunction(queryDeps, { secrets: [SECRET], maxBodyBytes: 1 << 22, maxFetchBytes: options.maxUploadBytes });
   const queryHttp = loopback(() => queryApp);
   await new Promise((r) => setTimeout(r, 50));
 

@@ -4,8 +4,32 @@
  * an endless chunked body, a lying Content-Length, errors and non-images. It records which paths were
  * requested and whether the client hung up on a response.
  */
+import type { LookupAddress } from "node:dns";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
+import { isPublicAddress } from "../../src/lib/url-fetch/policy.js";
+import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
+
+/** The test names the Node fetcher's injected resolver knows (there is no DNS in CI). */
+const TEST_NAMES: Record<string, string[]> = {
+  "images.example.test": ["127.0.0.1"],
+  "internal.example.test": ["10.0.0.5"],
+  // One public and one loopback answer: the name is refused as a whole.
+  "rebind.example.test": ["93.184.216.34", "127.0.0.1"],
+  "v6-loopback.example.test": ["::1"],
+};
+
+/** A `Resolver` for the Node fetcher over TEST_NAMES; anything else is ENOTFOUND. */
+export async function resolveTestName(hostname: string): Promise<LookupAddress[]> {
+  const ips = TEST_NAMES[hostname];
+  if (!ips) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+  return ips.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+}
+
+/** The default address rule plus 127.0.0.1, so that a test name can reach the loopback image server. */
+export const admitLoopbackServer = (ip: string): boolean => ip === "127.0.0.1" || isPublicAddress(ip);
 
 export interface ImageServer {
   port: number;
@@ -90,4 +114,39 @@ export async function startImageServer(routes: Record<string, Route>): Promise<I
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A test file's image server, serving `makePng()`'s image under `imageRoutes` (private name:
+ * internal.example.test), started before the file's tests and closed after them; whatever a test
+ * pushes onto `open` (fetchers, harnesses) is closed after that test. `fetcher` is a pinned Node
+ * fetcher that knows the test names; `testRule` admits 127.0.0.1 on top of the default rule.
+ */
+export function useImageServer(makePng: () => Promise<Uint8Array>) {
+  const fx = {
+    png: new Uint8Array(0) as Uint8Array,
+    server: undefined as unknown as ImageServer,
+    open: [] as Array<{ close(): Promise<void> }>,
+    fetcher(opts: { testRule: boolean; fetch?: Partial<NodeUrlFetcherOptions> }) {
+      const fetcher = createNodeUrlFetcher({
+        ...DEFAULT_URL_FETCH,
+        allowedPorts: [80, 443, fx.server.port],
+        timeoutMs: 1_500,
+        resolve: resolveTestName,
+        ...(opts.testRule ? { isAllowedAddress: admitLoopbackServer } : {}),
+        ...opts.fetch,
+      });
+      fx.open.push(fetcher);
+      return fetcher;
+    },
+  };
+  beforeAll(async () => {
+    fx.png = await makePng();
+    fx.server = await startImageServer(imageRoutes(fx.png, "internal.example.test"));
+  });
+  afterAll(() => fx.server.close());
+  afterEach(async () => {
+    await Promise.all(fx.open.splice(0).map((x) => x.close()));
+  });
+  return fx;
 }

@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { errorResponse, notFoundHandler, toApiError, type ErrorCode } from "../errors.js";
+import { errorResponse, EXPECTED_5XX, notFoundHandler, toApiError } from "../errors.js";
 import { resolveLimits, type Limits } from "../limits.js";
 import type { Services } from "../services.js";
 import { guardVectorStore } from "../store/guard.js";
@@ -128,9 +128,6 @@ function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   registerRegionsPreview(app, ctx);
   registerHealth(app, ctx);
 }
-
-/** 5xx answers that are no fault of ours: a feature switched off, a caller's image URL too slow. */
-const EXPECTED_5XX = new Set<ErrorCode>(["not_implemented", "url_fetch_timeout"]);
 
 function handleError(err: unknown, c: Context<AppEnv>, logger?: ApiLogger): Response {
   const apiError = toApiError(err);

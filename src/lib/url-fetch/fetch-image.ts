@@ -3,7 +3,8 @@
  * of the URL and of every redirect target (followed by hand, at most `maxRedirects`), one deadline
  * over everything, and a byte cap enforced while the body streams (a missing or lying Content-Length
  * changes nothing). How one request is made — and whether the connected address is pinned to the
- * checked one — is the runtime's `FetchHop` (src/node/url-fetch.ts, src/edge/url-fetcher.ts).
+ * checked one — is the runtime's `FetchHop` (src/node/url-fetch.ts pins; the Worker gateway has no
+ * hop of its own and delegates to that fetcher through the query function).
  */
 import { readCappedBody } from "../capped-body.js";
 import { ApiError } from "../errors.js";

@@ -1,7 +1,8 @@
 /**
  * Which URLs and addresses an image may be fetched from (SSRF policy). Pure and runtime-neutral: the
  * Node fetcher applies `isAllowedAddress` again to every address a name resolves to and to the peer
- * of every connection; Workers can only apply the literal checks here.
+ * of every connection; the Worker gateway applies only the literal checks, before delegating the
+ * fetch to the query function, which runs the Node fetcher.
  *
  * IP classification is ipaddr.js's (maintained range tables), not hand-written CIDR math. The rule is
  * an allowlist: only global unicast addresses pass; every special range (loopback, private, link-local,

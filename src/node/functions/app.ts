@@ -4,7 +4,7 @@
  * route except `GET /healthz`.
  */
 import { Hono } from "hono";
-import { errorResponse, notFoundHandler, toApiError } from "../../lib/errors.js";
+import { errorResponse, EXPECTED_5XX, notFoundHandler, toApiError } from "../../lib/errors.js";
 import { verifySignature, type SignedEnv } from "../../lib/webhooks/middleware.js";
 import type { Logger } from "../logging.js";
 
@@ -32,7 +32,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
   app.use("*", verifySignature(options.secrets, { maxBytes: options.maxBodyBytes }));
   app.onError((err, c) => {
     const apiError = toApiError(err);
-    if (apiError.status >= 500) options.log?.error({ event: "unhandled_error", fn: options.name, err, path: c.req.path }, "unhandled error");
+    if (apiError.status >= 500 && !EXPECTED_5XX.has(apiError.code)) options.log?.error({ event: "unhandled_error", fn: options.name, err, path: c.req.path }, "unhandled error");
     return errorResponse(c, apiError);
   });
   app.notFound(notFoundHandler);

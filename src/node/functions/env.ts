@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
+import { urlFetchEnvFields } from "../../lib/url-fetch/env.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -43,6 +44,8 @@ export const functionEnvSchema = z
     MAX_UPLOAD_BYTES: int(1).default(DEFAULT_LIMITS.maxUploadBytes),
     MAX_PIXELS: int(1).default(DEFAULT_LIMITS.maxPixels),
     MAX_SIDE: int(1).default(DEFAULT_LIMITS.maxSide),
+    /** Query function: `/rpc/fetch-url`, the gateway's `POST /v1/images {url}` (pinned; src/node/url-fetch.ts). */
+    ...urlFetchEnvFields(),
   })
   .refine((e) => e.OBJECT_STORE !== "gateway" || e.GATEWAY_URL, { message: "GATEWAY_URL is required with OBJECT_STORE=gateway", path: ["GATEWAY_URL"] })
   .superRefine(requireS3Settings);

@@ -57,7 +57,7 @@ export const envSchema = z
     /** `embedded` (LanceDB under DATA_DIR/vectors) or `qdrant` (the QDRANT_* variables). */
     VECTOR_STORE: z.enum(["embedded", "qdrant"]).default("embedded"),
     /** `POST /v1/images {url}`: on by default (addresses pinned; src/node/url-fetch.ts). */
-    ...urlFetchEnvFields(true),
+    ...urlFetchEnvFields(),
     ...qdrantEnvFields,
     // Required only with VECTOR_STORE=qdrant (checked below); still validated whenever it is set.
     QDRANT_URL: qdrantEnvFields.QDRANT_URL.optional(),

@@ -1,13 +1,16 @@
 /**
  * The query function: the model- and store-backed services the gateway's public API calls over
- * signed HTTP — text embedding, vector-store operations, PNG rendering. The public routes
+ * signed HTTP — text embedding, vector-store operations, PNG rendering, and fetching images by URL
+ * (pinned here; a Worker cannot pin). The public routes
  * themselves stay in src/lib/api and run in the gateway (written once).
  */
-import type { Renderer, TextEmbedder } from "../../../lib/services.js";
+import { DEFAULT_LIMITS } from "../../../lib/limits.js";
+import type { Renderer, TextEmbedder, UrlFetcher } from "../../../lib/services.js";
 import type { VectorStore } from "../../../lib/store/types.js";
 import type { Logger } from "../../logging.js";
 import { createFunctionApp, type FunctionApp } from "../app.js";
 import { registerEmbed } from "./embed.js";
+import { registerFetchUrl } from "./fetch-url.js";
 import { registerRender } from "./render.js";
 import { registerVectors } from "./vectors.js";
 
@@ -15,12 +18,16 @@ export interface QueryFunctionDeps {
   text: TextEmbedder;
   vectors: VectorStore;
   renderer: Renderer;
+  /** The pinned Node fetcher; without it (URL_FETCH_ENABLED=false) `/rpc/fetch-url` answers 501. */
+  urlFetcher?: UrlFetcher;
 }
 
 export interface QueryFunctionOptions {
   secrets: readonly string[];
   /** Largest signed request (preview renders carry the image, base64). */
   maxBodyBytes: number;
+  /** Largest image fetched by URL (MAX_UPLOAD_BYTES), whatever the gateway asks for. */
+  maxFetchBytes?: number;
   log?: Logger;
 }
 
@@ -29,5 +36,6 @@ export function createQueryFunction(deps: QueryFunctionDeps, options: QueryFunct
   registerEmbed(app, deps);
   registerVectors(app, deps);
   registerRender(app, deps);
+  registerFetchUrl(app, deps, options.maxFetchBytes ?? DEFAULT_LIMITS.maxUploadBytes);
   return app;
 }
