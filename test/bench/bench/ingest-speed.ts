@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { RegionExtractor, TextEmbedder } from "../../../src/lib/services.js";
 import { createLogger } from "../../../src/node/logging.js";
+import { canVerifyUploads } from "../../../src/node/pipeline/worker-extractor.js";
 import { buildLocalServer } from "../../../src/node/server/build.js";
 import type { ShapesScene } from "../../support/shapes.js";
 import { mean, percentile } from "../stats.js";
@@ -72,13 +73,16 @@ export async function benchIngestAndSearch(
 ): Promise<{ ingest: IngestSpeed; search: SearchSpeed }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-bench-"));
   const stageRuns: Record<string, number>[] = [];
+  const inner = models.extractor;
   const extractor: RegionExtractor = {
-    pack: models.extractor.pack,
+    pack: inner.pack,
     extract: async (bytes) => {
-      const r = await models.extractor.extract(bytes);
+      const r = await inner.extract(bytes);
       stageRuns.push(r.timings);
       return r;
     },
+    // The server's upload verifier comes from the extractor when it has one (one decode per upload).
+    ...(canVerifyUploads(inner) ? { verifyUpload: inner.verifyUpload.bind(inner) } : {}),
   };
   const textMs: number[] = [], storeMs: number[] = [], writeMs: number[] = [], httpMs: number[] = [];
   const text: TextEmbedder = { pack: models.text.pack, embedText: timed(models.text.embedText.bind(models.text), textMs) };
