@@ -106,24 +106,23 @@ export function resizeRgbBilinear(
 }
 
 /**
- * Pillow's vertical pass over `temp` (rows from `yFirst` on): each output row accumulates its
- * input rows one whole row at a time (sequential reads), then rounds like `clip8`.
+ * Pillow's vertical pass over `temp` (rows from `yFirst` on): each output value sums its column's
+ * `count` input rows (rows stride apart) in one sweep, then rounds like `clip8`.
  * Accumulators are int32 (`Math.imul`, `| 0`), as Pillow's are: the weights are non-negative and sum
  * to about 2^22, so a sum stays below 256 · 2^22 + HALF < 2^31 and the integer arithmetic is exact,
- * and V8 keeps it in integer registers (≈ 10–30 % faster than float64 sums, measured).
+ * and V8 keeps it in integer registers (with the single sweep ≈ 10–20 % faster than float64
+ * row-at-a-time sums, measured on the shapes images).
  */
 function verticalPass(temp: Uint8Array, cv: Coeffs, kv: Int32Array, yFirst: number, stride: number, outH: number): Uint8Array {
   const out = new Uint8Array(outH * stride);
-  const acc = new Int32Array(stride);
   for (let yy = 0; yy < outH; yy++) {
-    const ymin = cv.bounds[yy * 2]! - yFirst, count = cv.bounds[yy * 2 + 1]!, k = yy * cv.ksize;
-    acc.fill(HALF);
-    for (let t = 0; t < count; t++) {
-      const w = kv[k + t]!, base = (ymin + t) * stride;
-      for (let i = 0; i < stride; i++) acc[i] = (acc[i]! + Math.imul(temp[base + i]!, w)) | 0;
-    }
+    const base = (cv.bounds[yy * 2]! - yFirst) * stride, count = cv.bounds[yy * 2 + 1]!, k = yy * cv.ksize;
     const dst = yy * stride;
-    for (let i = 0; i < stride; i++) out[dst + i] = clip8(acc[i]!);
+    for (let i = 0; i < stride; i++) {
+      let s = HALF;
+      for (let t = 0, p = base + i; t < count; t++, p += stride) s = (s + Math.imul(temp[p]!, kv[k + t]!)) | 0;
+      out[dst + i] = clip8(s);
+    }
   }
   return out;
 }
