@@ -86,7 +86,7 @@ describe("the local server with the worker extractor", () => {
       createLogger("silent"),
     );
     const post = (body: Uint8Array, type: string, id: string) =>
-      server.app.request(`/v1/images?id=${id}&wait=true`, { method: "POST", headers: { "content-type": type }, body });
+      server.app.request(`/v1/images?id=${id}&wait=true`, { method: "POST", headers: { "content-type": type }, body: body as Uint8Array<ArrayBuffer> });
     try {
       for (const [i, s] of damaged.entries()) {
         const res = await post(s.bytes, s.type, `bad-${i}`);
