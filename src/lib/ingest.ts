@@ -47,17 +47,26 @@ export async function processIngestJob(
   const store = scopeTenant(deps, job.tenant);
   const record = await store.getImage(job.imageId);
   if (!record) return { status: "skipped", reason: "image record not found" };
-  await store.putImage({ ...record, status: "processing", attempts: attempt.attempt, updatedAt: now().toISOString() });
+  // The `processing` mark is bookkeeping (recovery re-enqueues `queued` and `processing` alike), so it
+  // is written while the blob is read and the models run, and awaited before any later write of the
+  // record or the points: it can never land after them, and its failure still fails the job.
+  const marked = store.putImage({ ...record, status: "processing", attempts: attempt.attempt, updatedAt: now().toISOString() });
+  marked.catch(() => undefined); // awaited below on every path; this only stops an early rejection counting as unhandled
 
   try {
     const blob = await store.getBlob(job.imageId);
-    if (!blob) return await finishMissingBlob(store, job.imageId, now);
+    if (!blob) {
+      await marked;
+      return await finishMissingBlob(store, job.imageId, now);
+    }
     const extracted = await deps.extractor.extract(blob.bytes);
+    await marked;
     const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString());
     await store.upsertPoints(points);
     await store.deleteImagePoints(job.imageId, points.map((p) => p.id));
     return await markIndexed(store, job.imageId, extracted, deps.extractor.pack, now);
   } catch (err) {
+    await marked; // a failed mark rejects the job here, as it did before the models ran
     return await markFailure(store, job.imageId, err, attempt, now);
   }
 }

@@ -55,9 +55,7 @@ function resolveDecodeLimits(limits: Partial<DecodeLimits>): DecodeLimits {
  */
 export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<ImageProbe> {
   const lim = resolveDecodeLimits(limits);
-  if (bytes.length > lim.maxBytes) {
-    throw new ImageInputError("payload_too_large", `image is ${bytes.length} bytes, the limit is ${lim.maxBytes}`);
-  }
+  assertByteLimit(bytes.length, lim);
   const format = sniffImageFormat(bytes);
   if (format === null) throw new ImageInputError("unsupported_media_type", "the bytes are not a PNG, JPEG or WebP image");
   if (!isAllowedFormat(format)) {
@@ -71,15 +69,34 @@ export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits
   }
   const { width, height } = meta;
   if (!(width > 0 && height > 0)) throw new ImageInputError("invalid_image", "the image declares no dimensions");
+  assertPixelLimits(width, height, lim);
+  // Orientations 5–8 rotate by 90°: the upright image has width and height swapped.
+  const swap = (meta.orientation ?? 1) >= 5;
+  return { format, width: swap ? height : width, height: swap ? width : height };
+}
+
+function assertByteLimit(length: number, lim: DecodeLimits): void {
+  if (length > lim.maxBytes) throw new ImageInputError("payload_too_large", `image is ${length} bytes, the limit is ${lim.maxBytes}`);
+}
+
+/** Side and pixel limits; symmetric in width and height, so stored or upright sizes give the same answer. */
+function assertPixelLimits(width: number, height: number, lim: DecodeLimits): void {
   if (width > lim.maxSide || height > lim.maxSide || width * height > lim.maxPixels) {
     throw new ImageInputError(
       "image_too_large",
       `image is ${width}×${height} pixels; the limits are ${lim.maxPixels} pixels and ${lim.maxSide} per side`,
     );
   }
-  // Orientations 5–8 rotate by 90°: the upright image has width and height swapped.
-  const swap = (meta.orientation ?? 1) >= 5;
-  return { format, width: swap ? height : width, height: swap ? width : height };
+}
+
+/**
+ * The limit checks of `probeImage` for an image decoded elsewhere from `byteLength` bytes (the
+ * upload verifier's pixels handed to the extractor): the same refusals, without reading the bytes.
+ */
+export function assertWithinLimits(byteLength: number, image: Pick<DecodedImage, "width" | "height">, limits: Partial<DecodeLimits> = {}): void {
+  const lim = resolveDecodeLimits(limits);
+  assertByteLimit(byteLength, lim);
+  assertPixelLimits(image.width, image.height, lim);
 }
 
 /**
@@ -88,10 +105,13 @@ export async function probeImage(bytes: Uint8Array, limits: Partial<DecodeLimits
  * or corrupt data (libvips warnings are fatal: `failOn: "warning"`).
  */
 export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<DecodedImage> {
-  const probe = await probeImage(bytes, limits);
-  const lim = resolveDecodeLimits(limits);
+  return decodeProbedImage(bytes, await probeImage(bytes, limits), limits);
+}
+
+/** `decodeImage` for bytes that `probeImage` has already accepted under the same `limits`. */
+export async function decodeProbedImage(bytes: Uint8Array, probe: ImageProbe, limits: Partial<DecodeLimits> = {}): Promise<DecodedImage> {
   try {
-    const { data, info } = await sharp(bytes, strictOptions(lim))
+    const { data, info } = await sharp(bytes, strictOptions(resolveDecodeLimits(limits)))
       .rotate()
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .toColourspace("srgb")

@@ -1,8 +1,9 @@
 /**
  * Worker-thread entry of the region extractor. onnxruntime-node's `session.run` blocks the thread
  * that calls it for the whole inference, so the local server runs ingestion here and keeps its
- * event loop free for searches. Protocol: `workerData` = init options; messages `{id, bytes}` in,
- * `{id, result}` or `{id, error}` out (vectors' buffers transferred, not copied).
+ * event loop free for searches. Protocol: `workerData` = init options; messages `{id, bytes}` (or
+ * `{id, decoded, byteLength}`: pixels the upload verifier decoded) in, `{id, result}` or
+ * `{id, error}` out (vectors' buffers transferred, not copied).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ExtractedImage } from "../../lib/services.js";
@@ -20,9 +21,11 @@ function transferables(result: ExtractedImage): ArrayBuffer[] {
   return [result.imageVector, ...result.regions.map((r) => r.vector)].map((v) => v.buffer as ArrayBuffer);
 }
 
-async function handle({ id, bytes }: WorkerRequest): Promise<void> {
+async function handle(request: WorkerRequest): Promise<void> {
+  const { id } = request;
   try {
-    const result = await (await ready).extract(bytes);
+    const extractor = await ready;
+    const result = "decoded" in request ? await extractor.extractDecoded(request.decoded, request.byteLength) : await extractor.extract(request.bytes);
     port.postMessage({ id, result } satisfies WorkerReply, transferables(result));
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

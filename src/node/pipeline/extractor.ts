@@ -7,7 +7,7 @@
 import { resolveAmgParams, suppressDuplicateMasks, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/index.js";
 import { rleEncodeRowMajor } from "../../lib/masks/index.js";
 import type { ExtractedImage, ExtractedRegion, RegionExtractor, TextEmbedder } from "../../lib/services.js";
-import { decodeImage, type DecodeLimits } from "../imaging/index.js";
+import { assertWithinLimits, decodeImage, type DecodedImage, type DecodeLimits } from "../imaging/index.js";
 import { AlphaRasterizer } from "../models/alpha.js";
 import { generateMasks, type AmgRegion } from "../models/amg.js";
 import { createImageEmbedder, createTextEncoder, type AlphaWriter } from "../models/embedder.js";
@@ -28,6 +28,16 @@ export interface RegionExtractorOptions {
   segmenter?: SegmenterOptions;
 }
 
+/** A `RegionExtractor` that also takes pixels already decoded from the bytes (see `extractDecoded`). */
+export interface PixelRegionExtractor extends RegionExtractor {
+  /**
+   * `extract(bytes)` for an image already decoded from `byteLength` bytes by `decodeImage` (the
+   * upload verifier's pixels): the decoder's limits are checked on the sizes, then the same
+   * pipeline runs, so the result equals `extract(bytes)`. `timings.decode` is the limit check.
+   */
+  extractDecoded(image: DecodedImage, byteLength: number): Promise<ExtractedImage>;
+}
+
 /**
  * `extract(bytes)` returns regions in AMG's order (best predicted IoU first), each with a COCO RLE
  * mask, a bbox `[x, y, w, h]` with pycocotools' exclusive extent (`w = maxX − minX + 1`, as
@@ -37,12 +47,36 @@ export interface RegionExtractorOptions {
  * maps), embed (Alpha-CLIP inference), rle, total.
  * Throws `ImageInputError` for bad input (see src/node/imaging).
  */
-export function createRegionExtractor(pack: ModelPack, options: RegionExtractorOptions = {}): RegionExtractor {
+export function createRegionExtractor(pack: ModelPack, options: RegionExtractorOptions = {}): PixelRegionExtractor {
   const params: AmgParams = options.amg ? resolveAmgParams({ ...pack.manifest.segmenter.amg, ...options.amg }) : pack.amg;
   const segmenter = createSegmenter(pack, options.segmenter);
   const embedder = createImageEmbedder(pack, { batchSize: options.embedBatchSize ?? 8 });
   const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd } = pack.manifest.embedder;
   const maskThreshold = pack.manifest.segmenter.maskThreshold;
+
+  async function run(image: DecodedImage, timings: StageTimings, start: number): Promise<ExtractedImage> {
+    let regions = await generateMasks(segmenter, image, params, maskThreshold, timings);
+    const td = performance.now();
+    regions = suppressDuplicateMasks(regions, image.width, params);
+    addTime(timings, "dedupe", td);
+    if (options.maxRegions !== undefined) regions = regions.slice(0, options.maxRegions);
+
+    let t = performance.now();
+    const { data: pixels } = embedderImage(image, E, imageMean, imageStd);
+    addTime(timings, "preprocess", t);
+    t = performance.now();
+    const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
+    // Rasterising the alpha maps is our JS, not inference: timed as its own stage.
+    const writers = timedWriters([(out, offset) => alpha.full(out, offset), ...regions.map((r) => regionAlpha(alpha, r))], timings);
+    const [imageVector, ...vectors] = await embedder.embed(pixels, writers);
+    timings["embed"] = (timings["embed"] ?? 0) + performance.now() - t - (timings["alpha"] ?? 0);
+
+    t = performance.now();
+    const extracted = regions.map((r, i) => toExtractedRegion(r, vectors[i]!, image.height, image.width));
+    addTime(timings, "rle", t);
+    timings["total"] = performance.now() - start;
+    return { width: image.width, height: image.height, imageVector: imageVector!, regions: extracted, timings } satisfies ExtractedImage;
+  }
 
   return {
     pack: pack.id,
@@ -51,27 +85,14 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
       const start = performance.now();
       const image = await decodeImage(bytes, options.limits ?? {});
       addTime(timings, "decode", start);
-      let regions = await generateMasks(segmenter, image, params, maskThreshold, timings);
-      const td = performance.now();
-      regions = suppressDuplicateMasks(regions, image.width, params);
-      addTime(timings, "dedupe", td);
-      if (options.maxRegions !== undefined) regions = regions.slice(0, options.maxRegions);
-
-      let t = performance.now();
-      const { data: pixels } = embedderImage(image, E, imageMean, imageStd);
-      addTime(timings, "preprocess", t);
-      t = performance.now();
-      const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
-      // Rasterising the alpha maps is our JS, not inference: timed as its own stage.
-      const writers = timedWriters([(out, offset) => alpha.full(out, offset), ...regions.map((r) => regionAlpha(alpha, r))], timings);
-      const [imageVector, ...vectors] = await embedder.embed(pixels, writers);
-      timings["embed"] = (timings["embed"] ?? 0) + performance.now() - t - (timings["alpha"] ?? 0);
-
-      t = performance.now();
-      const extracted = regions.map((r, i) => toExtractedRegion(r, vectors[i]!, image.height, image.width));
-      addTime(timings, "rle", t);
-      timings["total"] = performance.now() - start;
-      return { width: image.width, height: image.height, imageVector: imageVector!, regions: extracted, timings } satisfies ExtractedImage;
+      return run(image, timings, start);
+    },
+    async extractDecoded(image, byteLength) {
+      const timings: StageTimings = {};
+      const start = performance.now();
+      assertWithinLimits(byteLength, image, options.limits ?? {});
+      addTime(timings, "decode", start);
+      return run(image, timings, start);
     },
   };
 }

@@ -18,6 +18,7 @@ import { FileCatalog } from "../catalog/file-catalog.js";
 import { InProcessJobQueue } from "../jobs/in-process-queue.js";
 import { apiLogger, logJobEvent, type Logger } from "../logging.js";
 import { verifyDecodable } from "../imaging/decode.js";
+import { canVerifyUploads } from "../pipeline/worker-extractor.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import { LanceVectorStore } from "../store/lance.js";
 import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../url-fetch.js";
@@ -80,7 +81,12 @@ export async function buildLocalServer(
     onEvent: (e) => logJobEvent(log, e),
   });
   const { maxUploadBytes: maxBytes, maxPixels, maxSide } = settings.limits;
-  const verifier = { verify: (bytes: Uint8Array) => verifyDecodable(bytes, { maxBytes, maxPixels, maxSide }) };
+  const decodeLimits = { maxBytes, maxPixels, maxSide };
+  // An extractor that verifies uploads itself keeps their pixels, so the job does not decode them again.
+  const { extractor } = models;
+  const verifier = canVerifyUploads(extractor)
+    ? { verify: (bytes: Uint8Array) => extractor.verifyUpload(bytes, decodeLimits) }
+    : { verify: (bytes: Uint8Array) => verifyDecodable(bytes, decodeLimits) };
   const urlFetcher = settings.urlFetch?.enabled ? createNodeUrlFetcher(settings.urlFetch) : undefined;
   const services: Services = {
     catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), verifier, ...(urlFetcher ? { urlFetcher } : {}),

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { RegionExtractor, TextEmbedder } from "../../../src/lib/services.js";
 import { createLogger } from "../../../src/node/logging.js";
+import { canVerifyUploads } from "../../../src/node/pipeline/worker-extractor.js";
 import { buildLocalServer } from "../../../src/node/server/build.js";
 import type { ShapesScene } from "../../support/shapes.js";
 import { mean, percentile } from "../stats.js";
@@ -72,13 +73,16 @@ export async function benchIngestAndSearch(
 ): Promise<{ ingest: IngestSpeed; search: SearchSpeed }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-bench-"));
   const stageRuns: Record<string, number>[] = [];
+  const inner = models.extractor;
   const extractor: RegionExtractor = {
-    pack: models.extractor.pack,
+    pack: inner.pack,
     extract: async (bytes) => {
-      const r = await models.extractor.extract(bytes);
+      const r = await inner.extract(bytes);
       stageRuns.push(r.timings);
       return r;
     },
+    // The server's upload verifier comes from the extractor when it has one (one decode per upload).
+    ...(canVerifyUploads(inner) ? { verifyUpload: inner.verifyUpload.bind(inner) } : {}),
   };
   const textMs: number[] = [], storeMs: number[] = [], writeMs: number[] = [], httpMs: number[] = [];
   const text: TextEmbedder = { pack: models.text.pack, embedText: timed(models.text.embedText.bind(models.text), textMs) };
@@ -89,6 +93,7 @@ export async function benchIngestAndSearch(
   );
   server.vectors.upsert = timed(server.vectors.upsert.bind(server.vectors), writeMs);
   server.vectors.search = timed(server.vectors.search.bind(server.vectors), storeMs);
+  const pathMs = timeRequestPath(server);
   const ingestOne = async (scene: ShapesScene): Promise<number> => {
     const t = performance.now();
     const res = await server.app.request(`/v1/images?id=scene-${scene.seed}&wait=true`, {
@@ -102,6 +107,8 @@ export async function benchIngestAndSearch(
 
   const nSeq = Math.min(sequentialCount, scenes.length);
   const sequential = await timePhase(scenes.slice(0, nSeq), 1, ingestOne, stageRuns, writeMs, log);
+  // Nothing overlaps one at a time: each step's summed ms per image is a slice of the latency.
+  const pathPerImage = Object.fromEntries(Object.entries(pathMs).map(([k, xs]) => [k, xs.reduce((a, b) => a + b, 0) / Math.max(1, nSeq)]));
   const latencies = sequential.perImage;
   const bulk = await timePhase(scenes.slice(nSeq), CLIENT_CONCURRENCY, ingestOne, stageRuns, writeMs, log);
   const regions = await server.vectors.count("default", { kind: "region" });
@@ -120,7 +127,9 @@ export async function benchIngestAndSearch(
   await rm(dataDir, { recursive: true, force: true });
   const pct = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
   // One at a time, the request path outside extraction and store writes is measurable as `other`.
-  const seqStages = { ...sequential.phase.stageMs, other: mean(latencies) - (sequential.phase.stageMs["total"] ?? 0) - (sequential.phase.stageMs["storeWrite"] ?? 0) };
+  const outsideExtraction = mean(latencies) - (sequential.phase.stageMs["total"] ?? 0) - (sequential.phase.stageMs["storeWrite"] ?? 0);
+  const pathSum = Object.values(pathPerImage).reduce((a, b) => a + b, 0);
+  const seqStages = { ...sequential.phase.stageMs, ...pathPerImage, other: outsideExtraction - pathSum };
   return {
     ingest: {
       regions,
@@ -129,6 +138,21 @@ export async function benchIngestAndSearch(
     },
     search: { queries: captions.length, indexedImages: scenes.length, indexedRegions: regions, httpMs: pct(httpMs), textMs: pct(textMs), storeMs: pct(storeMs) },
   };
+}
+
+/** Steps of the request path outside extraction and upserts (upload check, catalog, blobs, stale-point delete), timed per call. */
+const PATH_STEPS = ["verify", "catalog", "blobs", "staleDelete"] as const;
+
+function timeRequestPath(server: Awaited<ReturnType<typeof buildLocalServer>>): Record<(typeof PATH_STEPS)[number], number[]> {
+  const ms = Object.fromEntries(PATH_STEPS.map((k) => [k, [] as number[]])) as Record<(typeof PATH_STEPS)[number], number[]>;
+  const { catalog, blobs, verifier } = server.services;
+  if (verifier) verifier.verify = timed(verifier.verify.bind(verifier), ms.verify);
+  catalog.get = timed(catalog.get.bind(catalog), ms.catalog);
+  catalog.put = timed(catalog.put.bind(catalog), ms.catalog);
+  blobs.get = timed(blobs.get.bind(blobs), ms.blobs);
+  blobs.put = timed(blobs.put.bind(blobs), ms.blobs);
+  server.vectors.deleteImage = timed(server.vectors.deleteImage.bind(server.vectors), ms.staleDelete);
+  return ms;
 }
 
 /** Ingest `scenes` with `concurrency` uploads in flight; stage means over exactly these images. */
