@@ -102,10 +102,15 @@ def summarise(rows, amg, n_images):
     return out
 
 
+# Chosen on the validation split through the full TypeScript pipeline (docs/quality-tuning.md), not by
+# this report's sweep: mask-level duplicate removal and one crop layer with 8x8 points per crop.
+PIPELINE_AMG = {"maskNmsThresh": 0.5, "containedThresh": 0.9, "cropNLayers": 1, "cropNPointsDownscaleFactor": 2}
+
+
 def apply_choice(rep):
     pick = rep["chosen"] = choose(rep["amgSweep"])
     rep["amg"] = {"pointsPerSide": 16, "predIouThresh": pick["predIouThresh"],
-                  "stabilityScoreThresh": pick["stabilityScoreThresh"]}
+                  "stabilityScoreThresh": pick["stabilityScoreThresh"], **PIPELINE_AMG}
 
 
 def choose(sweep, min_recall=0.90):

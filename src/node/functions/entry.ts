@@ -12,7 +12,10 @@ export async function loadFunctionModels(env: FunctionEnv): Promise<Models> {
   return loadModels({
     packDir: env.MODEL_PACK,
     session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
-    extractor: { limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE } },
+    extractor: {
+      limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
+      ...(env.AMG_OVERRIDES ? { amg: env.AMG_OVERRIDES } : {}),
+    },
   });
 }
 

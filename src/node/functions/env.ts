@@ -3,6 +3,7 @@
  * the entry reads `process.env`.
  */
 import { z } from "zod";
+import { amgOverridesEnvField } from "../../lib/amg/params.js";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { urlFetchEnvFields } from "../../lib/url-fetch/env.js";
 
@@ -22,6 +23,8 @@ export const functionEnvSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     WEBHOOK_SECRET: secrets,
     MODEL_PACK: z.string().min(1).default("models/shapes-tiny"),
+    /** JSON AMG keys over the pack's `segmenter.amg` (src/lib/amg/params.ts); unset = the pack's. */
+    AMG_OVERRIDES: amgOverridesEnvField,
     ORT_INTRA_OP_THREADS: int(0, 256).default(0),
     ORT_INTER_OP_THREADS: int(1, 256).default(1),
     /**

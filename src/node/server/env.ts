@@ -3,6 +3,7 @@
  * deeper reads `process.env`: everything below gets these values as arguments.
  */
 import { z } from "zod";
+import { amgOverridesEnvField } from "../../lib/amg/params.js";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
 import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
@@ -31,6 +32,8 @@ export const envSchema = z
     HOST: z.string().default("0.0.0.0"),
     DATA_DIR: z.string().min(1).default("./data"),
     MODEL_PACK: z.string().min(1).default("models/shapes-tiny"),
+    /** JSON AMG keys over the pack's `segmenter.amg` (src/lib/amg/params.ts); unset = the pack's. */
+    AMG_OVERRIDES: amgOverridesEnvField,
     /** onnxruntime intra-op threads; 0 = one per physical core. */
     ORT_INTRA_OP_THREADS: int(0, 256).default(0),
     ORT_INTER_OP_THREADS: int(1, 256).default(1),
@@ -89,7 +92,10 @@ export function modelOptions(env: Env): ModelOptions {
   return {
     packDir: env.MODEL_PACK,
     session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
-    extractor: { limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE } },
+    extractor: {
+      limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
+      ...(env.AMG_OVERRIDES ? { amg: env.AMG_OVERRIDES } : {}),
+    },
   };
 }
 
