@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--images N] [--sequential-images K] [--scale 10000,100000,1000000] [--out DIR]`: speed of the
+ * `npm run bench [-- --quick] [--images N] [--sequential-images K] [--scale 10000,100000,1000000] [--amg JSON] [--out DIR]`: speed of the
  * embedded default on this machine — ingest time per stage one image at a time (the first K images)
  * and in bulk (the rest, as the CLI sends them), search latency with the
  * library indexed, batched vs single-prompt decoding, the embedded store at 10k/100k/1M regions
@@ -7,6 +7,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { amgOverridesEnvField, type AmgParamsOverrides } from "../../src/lib/amg/params.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { loadModels } from "../../src/node/server/models.js";
 import { writeShapesSplit } from "../setup/shapes-fixtures.js";
@@ -27,6 +28,8 @@ const { values: args } = parseArgs({
     pack: { type: "string", default: "models/shapes-tiny" },
     threads: { type: "string", default: "2" },
     out: { type: "string", default: "results/bench" },
+    /** AMG overrides over the pack's, as `AMG_OVERRIDES` gives the server, e.g. '{"cropNLayers":0}'. */
+    amg: { type: "string" },
   },
 });
 
@@ -50,7 +53,8 @@ async function main(): Promise<void> {
   const decoders = await batchedVsSingle(pack, scenes[0]!.png);
   await pack.release();
   // The server as deployed: ingestion's models on their worker thread, text on the main thread.
-  const models = await loadModels({ packDir: args.pack, session });
+  const amg = args.amg === undefined ? undefined : amgOverridesEnvField.parse(args.amg);
+  const models = await loadModels({ packDir: args.pack, session, ...(amg ? { extractor: { amg } } : {}) });
   log(`bench: ingest ${images} images through the local server…`);
   const sequential = Number(args["sequential-images"] ?? (args.quick ? 10 : 100));
   const { ingest, search } = await benchIngestAndSearch(models, scenes, 200, sequential, log);
@@ -62,7 +66,7 @@ async function main(): Promise<void> {
     scale.push(await benchStoreScale(n, models.pack.manifest.embedder.embedDim, 200, log));
   }
   const result = {
-    machine: machineInfo(), pack: models.pack.id, threads, matmulPeak: peak, modelSpeeds, decoders, ingest, search, scale,
+    machine: machineInfo(), pack: models.pack.id, amgOverrides: amg ?? null, threads, matmulPeak: peak, modelSpeeds, decoders, ingest, search, scale,
     servingPeakRssMiB, peakRssMiB: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - t0) / 1000,
   };
   await models.release();
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
 }
 
 export type BenchResult = {
-  machine: ReturnType<typeof machineInfo>; pack: string; threads: number;
+  machine: ReturnType<typeof machineInfo>; pack: string; amgOverrides: AmgParamsOverrides | null; threads: number;
   matmulPeak: Awaited<ReturnType<typeof measureMatmulPeak>>;
   modelSpeeds: Awaited<ReturnType<typeof measureModelSpeeds>>;
   decoders: Awaited<ReturnType<typeof batchedVsSingle>>;

@@ -102,10 +102,15 @@ describe("createRegionExtractor on the bundled pack", () => {
     }
   });
 
-  it("runs with crop layers", async () => {
-    const cropped = await createRegionExtractor(pack, { amg: { ...AMG, pointsPerSide: 4, cropNLayers: 1 }, maxRegions: 5 }).extract(png);
-    expect(cropped.regions.length).toBeGreaterThan(0);
-    expect(cropped.regions.length).toBeLessThanOrEqual(5);
+  it("runs with crop layers, best predicted IoU first, and maxRegions keeps the best", async () => {
+    const amg = { ...AMG, pointsPerSide: 4, cropNLayers: 1 };
+    const all = await createRegionExtractor(pack, { amg }).extract(png);
+    const cropped = await createRegionExtractor(pack, { amg, maxRegions: 5 }).extract(png);
+    expect(all.regions.length).toBeGreaterThan(5);
+    // Cross-crop NMS orders by crop size; the result must still be sorted by predicted IoU.
+    const ious = all.regions.map((r) => r.predictedIou);
+    expect(ious).toEqual([...ious].sort((a, b) => b - a));
+    expect(cropped.regions.map((r) => r.bbox)).toEqual(all.regions.slice(0, 5).map((r) => r.bbox));
     for (const r of cropped.regions) expect(r.mask.size).toEqual([H, W]);
   });
 

@@ -103,8 +103,8 @@ def summarise(rows, amg, n_images):
 
 
 # Chosen on the validation split through the full TypeScript pipeline (docs/quality-tuning.md), not by
-# this report's sweep: mask-level duplicate removal and one crop layer with 8x8 points per crop.
-PIPELINE_AMG = {"maskNmsThresh": 0.5, "containedThresh": 0.9, "cropNLayers": 1, "cropNPointsDownscaleFactor": 2}
+# this report's sweep: mask-level duplicate removal.
+PIPELINE_AMG = {"maskNmsThresh": 0.5, "containedThresh": 0.9}
 
 
 def apply_choice(rep):

@@ -67,7 +67,9 @@ export async function generateMasks(
   }
   if (cropBoxes.length > 1) {
     const t0 = performance.now();
-    survivors = crossCropNms(survivors, params.cropNmsThresh);
+    // Cross-crop NMS leaves smaller crops' masks first; callers (maxRegions, result order) rely on
+    // best predicted IoU first, as a single crop's box NMS leaves them.
+    survivors = crossCropNms(survivors, params.cropNmsThresh).sort((a, b) => b.predictedIou - a.predictedIou);
     addTime(timings, "filter", t0);
   }
   const t1 = performance.now();

@@ -15,7 +15,7 @@ export function benchToMarkdown(r: BenchResult): string {
   const { sequential: seq, bulk } = r.ingest;
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   return [
-    `### Speed: ${r.pack} on ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB (${r.threads} onnxruntime threads)`,
+    `### Speed: ${r.pack}${r.amgOverrides ? ` with AMG overrides ${JSON.stringify(r.amgOverrides)}` : ""} on ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB (${r.threads} onnxruntime threads)`,
     "",
     `Bulk ingest (${bulk.clientConcurrency} uploads in flight as \`region-search ingest\` sends them, queue concurrency ${bulk.queueConcurrency}): ` +
       `**${bulk.imagesPerSecond.toFixed(2)} images/s** (${bulk.images} shapes images, ${bulk.wallMsPerImage.toFixed(0)} ms of wall time per image); ` +
