@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { AmgParamsOverrides } from "../../src/lib/amg/index.js";
+import { amgOverridesEnvField } from "../../src/lib/amg/index.js";
 import { createTextEncoder } from "../../src/node/models/embedder.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { createRegionExtractor } from "../../src/node/pipeline/extractor.js";
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     session: { intraOpNumThreads: Number(args.threads), interOpNumThreads: 1 },
     roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"],
   });
-  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: JSON.parse(args.amg) as AmgParamsOverrides } : {}), text: createTextEncoder(pack), baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"] };
+  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: amgOverridesEnvField.parse(args.amg) ?? {} } : {}), text: createTextEncoder(pack), baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"] };
   console.log(`eval: ${scenes.length} scenes of the ${split} split, pack ${pack.id}`);
 
   const outcomes: SceneOutcome[] = [];

@@ -4,7 +4,7 @@
  */
 import { qdrantOptionsFromEnv } from "../../lib/store/qdrant/index.js";
 import type { Limits } from "../../lib/limits.js";
-import { loadModels, type Models } from "../server/models.js";
+import { extractorOptionsFromEnv, loadModels, type Models } from "../server/models.js";
 import { buildObjectBackends, buildVectorStore, embeddedVectorDir, type Backends, type ObjectSettings } from "./backends.js";
 import type { FunctionEnv } from "./env.js";
 
@@ -12,10 +12,7 @@ export async function loadFunctionModels(env: FunctionEnv): Promise<Models> {
   return loadModels({
     packDir: env.MODEL_PACK,
     session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
-    extractor: {
-      limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
-      ...(env.AMG_OVERRIDES ? { amg: env.AMG_OVERRIDES } : {}),
-    },
+    extractor: extractorOptionsFromEnv(env),
   });
 }
 

@@ -3,7 +3,7 @@
  * the entry reads `process.env`.
  */
 import { z } from "zod";
-import { amgOverridesEnvField } from "../../lib/amg/params.js";
+import { amgOverridesEnvField } from "../../lib/amg/index.js";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { urlFetchEnvFields } from "../../lib/url-fetch/env.js";
 

@@ -3,12 +3,12 @@
  * deeper reads `process.env`: everything below gets these values as arguments.
  */
 import { z } from "zod";
-import { amgOverridesEnvField } from "../../lib/amg/params.js";
+import { amgOverridesEnvField } from "../../lib/amg/index.js";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
 import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
 import type { LocalServerSettings, VectorStoreSettings } from "./build.js";
-import type { ModelOptions } from "./models.js";
+import { extractorOptionsFromEnv, type ModelOptions } from "./models.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -92,10 +92,7 @@ export function modelOptions(env: Env): ModelOptions {
   return {
     packDir: env.MODEL_PACK,
     session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
-    extractor: {
-      limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
-      ...(env.AMG_OVERRIDES ? { amg: env.AMG_OVERRIDES } : {}),
-    },
+    extractor: extractorOptionsFromEnv(env),
   };
 }
 

@@ -1,4 +1,5 @@
 /** Model wiring of the local server: pack folder → RegionExtractor + TextEmbedder. */
+import type { AmgParamsOverrides } from "../../lib/amg/index.js";
 import type { RegionExtractor, TextEmbedder } from "../../lib/services.js";
 import { loadModelPack, type ModelPack } from "../models/pack.js";
 import type { SessionOptions } from "../models/session.js";
@@ -24,6 +25,22 @@ export interface ModelOptions {
    * while it ingests; benchmarks of the models alone may turn this off.
    */
   extractorThread?: boolean;
+}
+
+/** The env keys both entries (local server, Node functions) turn into extractor options. */
+export interface ExtractorEnv {
+  MAX_UPLOAD_BYTES: number;
+  MAX_PIXELS: number;
+  MAX_SIDE: number;
+  AMG_OVERRIDES?: AmgParamsOverrides | undefined;
+}
+
+/** Extractor options from the parsed environment: decode limits, and AMG overrides when set. */
+export function extractorOptionsFromEnv(env: ExtractorEnv): RegionExtractorOptions {
+  return {
+    limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
+    ...(env.AMG_OVERRIDES ? { amg: env.AMG_OVERRIDES } : {}),
+  };
 }
 
 export async function loadModels(options: ModelOptions): Promise<Models> {
