@@ -19,20 +19,8 @@ export function stabilityScore(
   maskThreshold: number,
   thresholdOffset: number,
 ): number {
-  if (offset < 0 || length < 0 || offset + length > logits.length) {
-    throw new Error(`stabilityScore: window [${offset}, ${offset + length}) outside an array of ${logits.length}`);
-  }
-  // PyTorch compares float32 logits with a Python float after casting it to float32.
-  const high = Math.fround(maskThreshold + thresholdOffset);
-  const low = Math.fround(maskThreshold - thresholdOffset);
-  let intersections = 0;
-  let unions = 0;
-  for (let i = offset, end = offset + length; i < end; i++) {
-    const v = logits[i]!;
-    if (v > high) intersections++;
-    if (v > low) unions++;
-  }
-  return unions === 0 ? 0 : intersections / unions;
+  // One row of `length` logits: the plane form's window check and loop, unchanged.
+  return stabilityScorePlane(logits, offset, 1, length, length, maskThreshold, thresholdOffset);
 }
 
 /**
@@ -50,9 +38,10 @@ export function stabilityScorePlane(
   thresholdOffset: number,
 ): number {
   const end = offset + (height - 1) * rowStride + width;
-  if (offset < 0 || rowStride < width || (height > 0 && end > logits.length)) {
+  if (offset < 0 || width < 0 || rowStride < width || (height > 0 && end > logits.length)) {
     throw new Error(`stabilityScorePlane: window [${offset}, ${end}) outside an array of ${logits.length}`);
   }
+  // PyTorch compares float32 logits with a Python float after casting it to float32.
   const high = Math.fround(maskThreshold + thresholdOffset);
   const low = Math.fround(maskThreshold - thresholdOffset);
   let intersections = 0;

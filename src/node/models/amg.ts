@@ -4,7 +4,7 @@
  * through the decoder; predicted-IoU and stability filters on the LOW-RES logits (see
  * src/lib/amg/filter.ts for that deliberate deviation); crop-edge filter; box NMS. Across crops:
  * NMS preferring smaller crops. Only survivors are upsampled to original pixels; then SAM's
- * optional small-region clean-up.
+ * optional small-region clean-up. Regions come back best predicted IoU first.
  */
 import {
   buildAllLayerPointGrids,
@@ -67,9 +67,7 @@ export async function generateMasks(
   }
   if (cropBoxes.length > 1) {
     const t0 = performance.now();
-    // Cross-crop NMS leaves smaller crops' masks first; callers (maxRegions, result order) rely on
-    // best predicted IoU first, as a single crop's box NMS leaves them.
-    survivors = crossCropNms(survivors, params.cropNmsThresh).sort((a, b) => b.predictedIou - a.predictedIou);
+    survivors = crossCropNms(survivors, params.cropNmsThresh);
     addTime(timings, "filter", t0);
   }
   const t1 = performance.now();
@@ -80,7 +78,9 @@ export async function generateMasks(
     regions = removeSmallRegions(regions, params.minMaskRegionArea, params.boxNmsThresh, h, w);
     addTime(timings, "postprocess", t2);
   }
-  return regions;
+  // Cross-crop NMS (smaller crops first) and the clean-up's NMS (unchanged masks first) reorder;
+  // callers (maxRegions, the result order) rely on best predicted IoU first. Stable: ties keep order.
+  return regions.sort((a, b) => b.predictedIou - a.predictedIou);
 }
 
 /** SAM's `_process_crop`: encode the crop, run every grid point, filter, NMS within the crop. */
@@ -127,9 +127,9 @@ function multimaskIndices(m: number): number[] {
 }
 
 /**
- * Filters of SAM's `_process_batch` on one decoder batch. The logits are first cut to the part of
- * the low-res frame that covers the image (SAM scores upsampled masks of the image only, never the
- * zero padding), then predicted-IoU / stability filters, then the crop-edge filter.
+ * Filters of SAM's `_process_batch` on one decoder batch: predicted-IoU / stability filters scored
+ * in place on the part of the low-res frame that covers the image (SAM scores upsampled masks of
+ * the image only, never the zero padding), then the crop-edge filter.
  */
 function filterBatch(
   batch: DecodedBatch, encoding: ImageEncoding, cropBox: BoxXyxy, imageBox: BoxXyxy,
