@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DEFAULT_LIMITS } from "../../src/lib/limits.js";
 import { generateSecret, signedHeaders } from "../../src/lib/webhooks/index.js";
 import { buildObjectBackends, type ObjectSettings } from "../../src/node/functions/backends.js";
 import { createIngestFunction } from "../../src/node/functions/ingest/app.js";
@@ -30,7 +31,7 @@ export async function makeFunctions(objectSettings?: ObjectSettings, secrets: re
   const extractor = new FakeExtractor();
   const text = new FakeTextEmbedder();
   const ingest = createIngestFunction({ ...objects, vectors }, extractor, { secrets });
-  const query = createQueryFunction({ text, vectors, renderer: new SharpRenderer() }, { secrets, maxBodyBytes: 1 << 20 });
+  const query = createQueryFunction({ text, vectors, renderer: new SharpRenderer() }, { secrets, maxBodyBytes: 1 << 20, maxFetchBytes: DEFAULT_LIMITS.maxUploadBytes });
   const close = () => rm(dataDir, { recursive: true, force: true });
   return { ...objects, vectors, extractor, text, ingest: ingest.app, query, close };
 }

@@ -4,7 +4,6 @@
  * (pinned here; a Worker cannot pin). The public routes
  * themselves stay in src/lib/api and run in the gateway (written once).
  */
-import { DEFAULT_LIMITS } from "../../../lib/limits.js";
 import type { Renderer, TextEmbedder, UrlFetcher } from "../../../lib/services.js";
 import type { VectorStore } from "../../../lib/store/types.js";
 import type { Logger } from "../../logging.js";
@@ -27,7 +26,7 @@ export interface QueryFunctionOptions {
   /** Largest signed request (preview renders carry the image, base64). */
   maxBodyBytes: number;
   /** Largest image fetched by URL (MAX_UPLOAD_BYTES), whatever the gateway asks for. */
-  maxFetchBytes?: number;
+  maxFetchBytes: number;
   log?: Logger;
 }
 
@@ -36,6 +35,6 @@ export function createQueryFunction(deps: QueryFunctionDeps, options: QueryFunct
   registerEmbed(app, deps);
   registerVectors(app, deps);
   registerRender(app, deps);
-  registerFetchUrl(app, deps, options.maxFetchBytes ?? DEFAULT_LIMITS.maxUploadBytes);
+  registerFetchUrl(app, deps, options.maxFetchBytes);
   return app;
 }
