@@ -7,6 +7,7 @@ import sharp from "sharp";
 import { verifyImageIntegrity } from "../../src/lib/integrity/index.js";
 import { verifyDecodable } from "../../src/node/imaging/index.js";
 import { blackPng } from "../support/png.js";
+import { peakRssGrowth } from "../support/rss.js";
 
 const [W, H] = [6400, 6250]; // 40 MP, the default MAX_PIXELS
 
@@ -18,13 +19,9 @@ async function noise(format: "jpeg" | "webp" | "png"): Promise<Uint8Array> {
 }
 
 async function measure(check: () => Promise<void>): Promise<{ ms: number; peakMiB: number }> {
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 1);
   const start = performance.now();
-  await check();
-  clearInterval(sampler);
-  return { ms: performance.now() - start, peakMiB: (peak - before) / 2 ** 20 };
+  const growth = await peakRssGrowth(check);
+  return { ms: performance.now() - start, peakMiB: growth / 2 ** 20 };
 }
 
 const inputs: Array<[string, () => Promise<Uint8Array>]> = [

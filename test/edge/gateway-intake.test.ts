@@ -15,7 +15,7 @@ import { DEFAULT_LIMITS, DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
 import { verifyImageIntegrity } from "../../src/lib/integrity/index.js";
 import type { UrlFetcher } from "../../src/lib/services.js";
 import { createNodeUrlFetcher } from "../../src/node/url-fetch.js";
-import { pngBytes } from "../api/harness.js";
+import { expectError, pngBytes } from "../api/harness.js";
 import { damagedImages, intactImages, type Sample } from "../support/bad-images.js";
 import { mutatedImage } from "../support/mutations.js";
 import { admitLoopbackServer, imageRoutes, resolveTestName, startImageServer, type ImageServer } from "../support/image-server.js";
@@ -64,12 +64,8 @@ const post = (query: string, body: BodyInit, type: string) =>
   stack.mf.dispatchFetch(`http://gateway/v1/images${query}`, { method: "POST", body, headers: { "content-type": type, authorization: `Bearer ${key}` } } as never) as unknown as Promise<Response>;
 const postUrl = (url: string, query = "") => post(query, JSON.stringify({ url }), "application/json");
 
-async function expectError(res: Response, status: number, code: string): Promise<string> {
-  const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
-  expect({ status: res.status, keys: Object.keys(body), code: body.error.code }, body.error.message).toEqual({ status, keys: ["error"], code });
-  expect(body.error.requestId).toBe(res.headers.get("x-request-id"));
-  return body.error.message;
-}
+/** The one error body (test/api/harness.ts checks its shape), its message. */
+const errorMessage = async (res: Response, status: number, code: string): Promise<string> => (await expectError(res, status, code)).message;
 
 /** Waits for the record's ingest to settle (read from R2, so polling costs no rate-limit tokens). */
 async function settled(id: string): Promise<string | undefined> {
@@ -104,7 +100,7 @@ describe("uploads on the gateway: the integrity check before R2", () => {
     const before = await settledSnapshot();
     for (const s of damaged) {
       for (const query of ["", "?id=keep.png"]) {
-        const message = await expectError(await post(query, s.bytes as Uint8Array<ArrayBuffer>, s.type), 422, "invalid_image");
+        const message = await errorMessage(await post(query, s.bytes as Uint8Array<ArrayBuffer>, s.type), 422, "invalid_image");
         expect(message, s.name).toMatch(/damaged|header could not be read/);
       }
     }
@@ -119,7 +115,7 @@ describe("uploads on the gateway: the integrity check before R2", () => {
     const png = new Uint8Array(await blackPng(6400, 6250));
     expect(png.length).toBeLessThan(MAX_UPLOAD);
     expect((await post("?id=big.png", png, "image/png")).status).toBe(202);
-    await expectError(await post("?id=big-cut.png", png.subarray(0, png.length - 5000), "image/png"), 422, "invalid_image");
+    await errorMessage(await post("?id=big-cut.png", png.subarray(0, png.length - 5000), "image/png"), 422, "invalid_image");
   });
 
   it("agrees with the same check run in Node on mutated images (workerd's DecompressionStream behaves alike)", async () => {
@@ -178,16 +174,16 @@ describe("images by URL on the gateway: fetched by the query function (on by def
     const before = await settledSnapshot();
     const [calls, hits] = [queryCalls.length, images.hits.length];
     for (const host of ["127.0.0.1", "[::ffff:127.0.0.1]", "0x7f.1", "2130706433", "0177.0.0.1", "169.254.169.254", "10.0.0.1"]) {
-      expect(await expectError(await postUrl(at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/private, loopback/);
+      expect(await errorMessage(await postUrl(at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/private, loopback/);
     }
     expect(queryCalls.length).toBe(calls); // literals are judged without a call
     // (The test rule admits 127.0.0.1 only, so these are refused by the default rule's verdict on 10.0.0.5 and ::1.)
     for (const host of ["internal.example.test", "v6-loopback.example.test"]) {
-      expect(await expectError(await postUrl(at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/resolves to a private/);
+      expect(await errorMessage(await postUrl(at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/resolves to a private/);
     }
     expect(images.hits.length).toBe(hits); // the pinned fetcher connected to none of them
     for (const path of ["/to-metadata", "/to-private-name", "/to-loopback-v6"]) {
-      expect(await expectError(await postUrl(at(path)), 400, "url_not_allowed"), path).toMatch(/private/);
+      expect(await errorMessage(await postUrl(at(path)), 400, "url_not_allowed"), path).toMatch(/private/);
     }
     expect(workerFetched).toEqual([]);
     expect(await r2Snapshot()).toEqual(before);
@@ -195,11 +191,11 @@ describe("images by URL on the gateway: fetched by the query function (on by def
 
   it("caps an endless body (413), times out a trickling one (504), and checks fetched bytes like an upload (422); nothing stored", async () => {
     const before = await settledSnapshot();
-    expect(await expectError(await postUrl(at("/endless")), 413, "payload_too_large")).toMatch(`exceeds ${MAX_UPLOAD} bytes`);
-    expect(await expectError(await postUrl(at("/trickle")), 504, "url_fetch_timeout")).toMatch(/within 1500 ms/);
-    expect(await expectError(await postUrl(at("/missing.png")), 422, "url_fetch_failed")).toMatch(/HTTP 404/);
-    await expectError(await postUrl(at("/cut.jpg")), 422, "invalid_image");
-    await expectError(await postUrl(at("/text")), 415, "unsupported_media_type");
+    expect(await errorMessage(await postUrl(at("/endless")), 413, "payload_too_large")).toMatch(`exceeds ${MAX_UPLOAD} bytes`);
+    expect(await errorMessage(await postUrl(at("/trickle")), 504, "url_fetch_timeout")).toMatch(/within 1500 ms/);
+    expect(await errorMessage(await postUrl(at("/missing.png")), 422, "url_fetch_failed")).toMatch(/HTTP 404/);
+    await errorMessage(await postUrl(at("/cut.jpg")), 422, "invalid_image");
+    await errorMessage(await postUrl(at("/text")), 415, "unsupported_media_type");
     expect(await r2Snapshot()).toEqual(before);
   });
 });

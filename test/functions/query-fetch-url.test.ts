@@ -17,7 +17,7 @@ import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
 import type { UrlFetcher } from "../../src/lib/services.js";
 import type { Logger } from "../../src/node/logging.js";
 import type { NodeUrlFetcherOptions } from "../../src/node/url-fetch.js";
-import { pngBytes } from "../api/harness.js";
+import { expectError, pngBytes } from "../api/harness.js";
 import { MemoryVectorStore } from "../store/memory-store.js";
 import { FakeTextEmbedder } from "../support/fakes.js";
 import { useImageServer } from "../support/image-server.js";
@@ -40,11 +40,8 @@ async function rpc(app: QueryApp, url: string, maxBytes = 10_000_000, options?: 
   return app.fetch(await signedRequest(`http://query${URL_FETCH_RPC_PATH}`, { url, maxBytes }, options));
 }
 
-async function expectError(res: Response, status: number, code: string): Promise<string> {
-  const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
-  expect({ status: res.status, keys: Object.keys(body), code: body.error.code }, body.error.message).toEqual({ status, keys: ["error"], code });
-  return body.error.message;
-}
+/** The one error body (test/api/harness.ts checks its shape), its message. */
+const errorMessage = async (res: Response, status: number, code: string): Promise<string> => (await expectError(res, status, code)).message;
 
 describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => {
   it("returns the bytes of an allowed image, redirects followed", async () => {
@@ -61,7 +58,7 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
     const app = queryFunction({ testRule: false });
     const before = fx.server.hits.length;
     for (const host of ["127.0.0.1", "10.0.0.1", "169.254.169.254", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "[::1]", "[::ffff:127.0.0.1]"]) {
-      expect(await expectError(await rpc(app, at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/private, loopback, link-local or reserved/);
+      expect(await errorMessage(await rpc(app, at("/cat.png", host)), 400, "url_not_allowed"), host).toMatch(/private, loopback, link-local or reserved/);
     }
     expect(fx.server.hits.length).toBe(before);
   });
@@ -70,7 +67,7 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
     const app = queryFunction({ testRule: false });
     for (const host of ["images.example.test", "internal.example.test", "rebind.example.test", "v6-loopback.example.test"]) {
       const before = fx.server.hits.length;
-      expect(await expectError(await rpc(app, at("/cat.png", host)), 400, "url_not_allowed"), host).toBe("The image URL is not allowed: its host name resolves to a private or reserved address");
+      expect(await errorMessage(await rpc(app, at("/cat.png", host)), 400, "url_not_allowed"), host).toBe("The image URL is not allowed: its host name resolves to a private or reserved address");
       expect(fx.server.hits.length, host).toBe(before);
     }
   });
@@ -78,25 +75,25 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
   it("refuses a redirect to a private target, each hop re-checked", async () => {
     const app = queryFunction({ testRule: true });
     for (const path of ["/to-metadata", "/to-loopback-v6", "/to-private-name"]) {
-      expect(await expectError(await rpc(app, at(path)), 400, "url_not_allowed"), path).toMatch(/private/);
+      expect(await errorMessage(await rpc(app, at(path)), 400, "url_not_allowed"), path).toMatch(/private/);
     }
   });
 
   it("caps a streamed body at the smaller of the caller's and its own limit (413), dropping the connection", async () => {
     const app = queryFunction({ testRule: true, fetch: { timeoutMs: 10_000 } });
-    expect(await expectError(await rpc(app, at("/endless")), 413, "payload_too_large")).toMatch(`exceeds ${MAX_FETCH} bytes`);
+    expect(await errorMessage(await rpc(app, at("/endless")), 413, "payload_too_large")).toMatch(`exceeds ${MAX_FETCH} bytes`);
     await expect.poll(() => fx.server.abandoned.has("/endless")).toBe(true);
-    expect(await expectError(await rpc(app, at("/cat.png"), fx.png.length - 1), 413, "payload_too_large")).toMatch(`exceeds ${fx.png.length - 1} bytes`);
+    expect(await errorMessage(await rpc(app, at("/cat.png"), fx.png.length - 1), 413, "payload_too_large")).toMatch(`exceeds ${fx.png.length - 1} bytes`);
   });
 
   it("a body that trickles past the deadline → 504, not logged as our error (a crash is)", async () => {
     const errors: unknown[] = [];
     const log = { info: () => undefined, error: (o: unknown) => errors.push(o) } as unknown as Logger;
     const app = queryFunction({ testRule: true, fetch: { timeoutMs: 700 }, log });
-    expect(await expectError(await rpc(app, at("/trickle")), 504, "url_fetch_timeout")).toMatch(/within 700 ms/);
+    expect(await errorMessage(await rpc(app, at("/trickle")), 504, "url_fetch_timeout")).toMatch(/within 700 ms/);
     expect(errors).toEqual([]);
     const crashing = queryFunction({ testRule: true, log, urlFetcher: { fetchBytes: () => Promise.reject(new Error("bug")) } });
-    expect(await expectError(await rpc(crashing, at("/cat.png")), 500, "internal_error")).toBe("Internal server error");
+    expect(await errorMessage(await rpc(crashing, at("/cat.png")), 500, "internal_error")).toBe("Internal server error");
     expect(errors).toHaveLength(1);
   });
 
@@ -104,19 +101,19 @@ describe("POST /rpc/fetch-url: the pinned fetch on the gateway's behalf", () => 
     const app = queryFunction({ testRule: true });
     const before = fx.server.hits.length;
     const unsigned = new Request(`http://query${URL_FETCH_RPC_PATH}`, { method: "POST", body: JSON.stringify({ url: at("/cat.png"), maxBytes: 1000 }), headers: { "content-type": "application/json" } });
-    await expectError(await app.fetch(unsigned), 401, "unauthorized");
-    await expectError(await rpc(app, at("/cat.png"), 1000, { secret: generateSecret() }), 401, "unauthorized");
+    await errorMessage(await app.fetch(unsigned), 401, "unauthorized");
+    await errorMessage(await rpc(app, at("/cat.png"), 1000, { secret: generateSecret() }), 401, "unauthorized");
     const signed = await signedRequest(`http://query${URL_FETCH_RPC_PATH}`, { url: at("/cat.png"), maxBytes: 1000 });
     const tampered = new Request(signed.url, { method: "POST", headers: signed.headers, body: JSON.stringify({ url: at("/hop/1"), maxBytes: 1000 }) });
-    await expectError(await app.fetch(tampered), 401, "unauthorized");
+    await errorMessage(await app.fetch(tampered), 401, "unauthorized");
     expect(fx.server.hits.length).toBe(before);
   });
 
   it("refuses a malformed call (400) and answers 501 with URL fetching off", async () => {
     const app = queryFunction({ testRule: true });
-    await expectError(await app.fetch(await signedRequest(`http://query${URL_FETCH_RPC_PATH}`, { url: at("/cat.png") })), 400, "invalid_request");
+    await errorMessage(await app.fetch(await signedRequest(`http://query${URL_FETCH_RPC_PATH}`, { url: at("/cat.png") })), 400, "invalid_request");
     const off = queryFunction({ testRule: true, noFetcher: true });
-    expect(await expectError(await rpc(off, at("/cat.png")), 501, "not_implemented")).toMatch(/not enabled/);
+    expect(await errorMessage(await rpc(off, at("/cat.png")), 501, "not_implemented")).toMatch(/not enabled/);
   });
 });
 

@@ -15,6 +15,7 @@ import { ImageInputError, verifyDecodable } from "../../src/node/imaging/index.j
 import { damagedImages, intactImages, splitIdat, type Sample } from "../support/bad-images.js";
 import { mutatedImage } from "../support/mutations.js";
 import { blackPng } from "../support/png.js";
+import { peakRssGrowth } from "../support/rss.js";
 
 let damaged: Sample[];
 let intact: Sample[];
@@ -79,16 +80,7 @@ describe("fuzzing the integrity check against the full decode", () => {
 describe("bounded memory", () => {
   it("checks a 40-megapixel PNG (120 MB of pixel data) with peak RSS growth under 64 MiB, and refuses it cut short", async () => {
     const png = new Uint8Array(await blackPng(6400, 6250));
-    globalThis.gc?.();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 1);
-    try {
-      await verifyImageIntegrity(png);
-    } finally {
-      clearInterval(sampler);
-    }
-    expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+    expect(await peakRssGrowth(() => verifyImageIntegrity(png))).toBeLessThan(64 * 1024 * 1024);
     expect(await outcome(verifyImageIntegrity(png.subarray(0, png.length - 5000)))).toBe("invalid_image");
   });
 });
@@ -99,32 +91,11 @@ describe("bounded memory with many chunks", () => {
     const png = new Uint8Array(await sharp(noise, { raw: { width: 600, height: 600, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer());
     const split = splitIdat(png, 1);
     expect(split.length).toBeGreaterThan(13 * 800_000);
-    globalThis.gc?.();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 1);
-    try {
-      expect(await outcome(verifyImageIntegrity(split))).toBe("ok");
-    } finally {
-      clearInterval(sampler);
-    }
-    expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+    let verdict = "";
+    expect(await peakRssGrowth(async () => (verdict = await outcome(verifyImageIntegrity(split))))).toBeLessThan(64 * 1024 * 1024);
+    expect(verdict).toBe("ok");
   }, 60_000);
 });
-
-/** Peak RSS growth while `check` runs (sampled every millisecond). */
-async function peakGrowth(check: () => Promise<unknown>): Promise<number> {
-  globalThis.gc?.();
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 1);
-  try {
-    await check();
-  } finally {
-    clearInterval(sampler);
-  }
-  return peak - before;
-}
 
 describe("bounded memory with many WebP chunks", () => {
   it("walks a WebP followed by 2.5 million empty chunks (20 MB, the default upload cap) with peak RSS growth under 64 MiB", async () => {
@@ -134,7 +105,7 @@ describe("bounded memory with many WebP chunks", () => {
     const padded = Buffer.concat([webp, padding]);
     padded.writeUInt32LE(padded.length - 8, 4);
     let verdict = "";
-    expect(await peakGrowth(async () => (verdict = await outcome(verifyImageIntegrity(new Uint8Array(padded)))))).toBeLessThan(64 * 1024 * 1024);
+    expect(await peakRssGrowth(async () => (verdict = await outcome(verifyImageIntegrity(new Uint8Array(padded)))))).toBeLessThan(64 * 1024 * 1024);
     expect(verdict).toBe("ok");
   }, 60_000);
 });
