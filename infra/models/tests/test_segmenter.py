@@ -2,6 +2,7 @@
 
     cd infra/models && /usr/bin/python3 -m unittest discover -s tests
 """
+import copy
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import onnx
 import torch
 
 from segmenter import amg, export
+from segmenter.fast_decoder import FastBatchedDecoder
 from segmenter.model import MASK_SIZE, TinySam
 from segmenter.onnx_wrappers import BatchedDecoder, SamOnnxDecoder, resize_longest_image_size
 
@@ -64,6 +66,29 @@ class SegmenterTest(unittest.TestCase):
                                              mask=mask_input[i:i + 1], has=has[i:i + 1])
             torch.testing.assert_close(iou_b[i], iou[0], atol=1e-5, rtol=1e-5)
             torch.testing.assert_close(low_b[i], low[0], atol=1e-4, rtol=1e-5)
+
+    def test_fast_batched_decoder_equals_the_defining_module(self):
+        """The exported batched graph is FastBatchedDecoder; it must compute BatchedDecoder's
+        function. float64 and perturbed weights (LayerNorm affine, biases non-trivial), so any
+        layout slip shows far above rounding."""
+        sam = copy.deepcopy(self.sam).double()
+        g = torch.Generator().manual_seed(5)
+        with torch.no_grad():
+            for p in sam.parameters():
+                p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.05)
+            emb = torch.randn(1, 64, 32, 32, generator=g, dtype=torch.float64)
+            for b, labels in [(9, [[1.0, -1.0], [0.0, 1.0], [1.0, 1.0], [2.0, 3.0], [-1.0, 1.0]] * 2),
+                              (3, [[1.0, 0.0, -1.0]] * 3)]:
+                labels = torch.tensor(labels[:b], dtype=torch.float64)
+                coords = torch.rand(b, labels.shape[1], 2, generator=g, dtype=torch.float64) * 256
+                mask = torch.randn(b, 1, MASK_SIZE, MASK_SIZE, generator=g, dtype=torch.float64) * 4
+                has = (torch.arange(b) % 2).double()
+                want_iou, want_low = BatchedDecoder(sam)(emb, coords, labels, mask, has)
+                got_iou, got_low = FastBatchedDecoder(sam)(emb, coords, labels, mask, has)
+                self.assertEqual(got_low.shape, want_low.shape)
+                self.assertGreater(want_low.abs().max().item(), 0.1)
+                torch.testing.assert_close(got_low, want_low, atol=1e-9, rtol=1e-9)
+                torch.testing.assert_close(got_iou, want_iou, atol=1e-9, rtol=1e-9)
 
     def test_padding_points_change_nothing(self):
         ref = self.decode_single([[50.0, 60.0]], [1.0])
@@ -118,7 +143,7 @@ class SegmenterTest(unittest.TestCase):
             if part == "decoder":
                 inputs = inputs[:5] + (torch.tensor([333.0, 517.0]),)
             with torch.no_grad():
-                outputs = export.PARTS[part][1](self.sam)(*inputs)
+                outputs = export.reference(part)(self.sam)(*inputs)
             outputs = outputs if isinstance(outputs, tuple) else (outputs,)
             emb = outputs[0] if part == "encoder" else emb
             desc = export.export_part(self.sam, part, export.example_inputs(part, emb), pack)
