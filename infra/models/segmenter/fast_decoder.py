@@ -123,7 +123,9 @@ class FastBatchedDecoder(nn.Module):
         b, t, _ = q_tok.shape
         q = _head_rows(attn.q_proj(q_tok) * self.scale, self.head_mask)      # [B, hT, Ci]
         p = (q @ _proj_with_pe(attn.k_proj, img, img_pe).transpose(1, 2)).softmax(dim=-1)  # [B, hT, HW]
-        r = (p @ attn.v_proj(img)).reshape(b, self.heads, t, -1)            # [B, h, T, Ci]
+        # p @ v_proj(img) = (p @ img) @ Wv' + bv, as each row of p sums to 1: the value
+        # projection then runs on hT rows instead of HW.
+        r = ((p @ img) @ attn.v_proj.weight.t() + attn.v_proj.bias).reshape(b, self.heads, t, -1)
         return attn.out_proj((r * self.head_mask).sum(dim=1))               # each token's own head
 
     def _image_to_token(self, attn, img, img_pe, k_tok, v_tok, bias_t):
@@ -135,7 +137,10 @@ class FastBatchedDecoder(nn.Module):
         e = (logits - logits.amax(dim=2, keepdim=True)).exp()
         p = (e / e.sum(dim=2, keepdim=True)).reshape(b, self.heads * t, -1)  # [B, hT, HW]
         v = _head_rows(attn.v_proj(v_tok), self.head_mask)                   # [B, hT, Ci]
-        return attn.out_proj(p.transpose(1, 2) @ v)                          # [B, HW, Ci]
+        # out_proj(p' v) = p' (v Wo' + bo / heads), as each head's weights over T sum to 1: the
+        # output projection then runs on hT rows instead of HW.
+        vo = v @ attn.out_proj.weight.t() + attn.out_proj.bias / self.heads  # [B, hT, C]
+        return p.transpose(1, 2) @ vo                                        # [B, HW, C]
 
     def _upscaled_masks(self, src, hyper_in, b, h, w):
         """Both ConvTranspose2d as MatMuls to sub-pixel channel groups, each followed by one
