@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--images N] [--sequential-images K] [--scale 10000,100000,1000000] [--amg JSON] [--out DIR]`: speed of the
+ * `npm run bench [-- --quick] [--images N] [--sequential-images K] [--scale 10000,100000,1000000] [--amg JSON] [--allow-spinning] [--out DIR]`: speed of the
  * embedded default on this machine — ingest time per stage one image at a time (the first K images)
  * and in bulk (the rest, as the CLI sends them), search latency with the
  * library indexed, batched vs single-prompt decoding, the embedded store at 10k/100k/1M regions
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     out: { type: "string", default: "results/bench" },
     /** AMG overrides over the pack's, as `AMG_OVERRIDES` gives the server, e.g. '{"cropNLayers":0}'. */
     amg: { type: "string" },
+    /** onnxruntime's busy-waiting pool threads, as `ORT_ALLOW_SPINNING=true` gives the server. */
+    "allow-spinning": { type: "boolean", default: false },
   },
 });
 
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
 
   log(`bench: MatMul peak (onnxruntime, ${threads} threads)…`);
   const peak = await measureMatmulPeak(threads);
-  const session = { intraOpNumThreads: threads, interOpNumThreads: 1 };
+  const session = { intraOpNumThreads: threads, interOpNumThreads: 1, allowSpinning: args["allow-spinning"] };
   const splitDir = path.resolve("test/fixtures/generated", `bench-test-${images}`);
   writeShapesSplit(splitDir, images);
   const scenes = readShapesSplit(splitDir, images);

@@ -4,14 +4,14 @@
  */
 import { qdrantOptionsFromEnv } from "../../lib/store/qdrant/index.js";
 import type { Limits } from "../../lib/limits.js";
-import { extractorOptionsFromEnv, loadModels, type Models } from "../server/models.js";
+import { extractorOptionsFromEnv, loadModels, sessionOptionsFromEnv, type Models } from "../server/models.js";
 import { buildObjectBackends, buildVectorStore, embeddedVectorDir, type Backends, type ObjectSettings } from "./backends.js";
 import type { FunctionEnv } from "./env.js";
 
 export async function loadFunctionModels(env: FunctionEnv): Promise<Models> {
   return loadModels({
     packDir: env.MODEL_PACK,
-    session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
+    session: sessionOptionsFromEnv(env),
     extractor: extractorOptionsFromEnv(env),
   });
 }

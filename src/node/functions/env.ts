@@ -27,6 +27,8 @@ export const functionEnvSchema = z
     AMG_OVERRIDES: amgOverridesEnvField,
     ORT_INTRA_OP_THREADS: int(0, 256).default(0),
     ORT_INTER_OP_THREADS: int(1, 256).default(1),
+    /** Let onnxruntime's idle threads busy-wait between ops; off by default (see session.ts). */
+    ORT_ALLOW_SPINNING: z.stringbool().default(false),
     /**
      * Where images and records live: `disk` (DATA_DIR), `gateway` (the Worker's signed R2 endpoint),
      * `s3` (the bucket itself over the S3 API: R2 or AWS S3, `S3_*` variables).

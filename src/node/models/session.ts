@@ -12,6 +12,8 @@ export interface SessionOptions {
   interOpNumThreads?: number;
   /** Run independent graph branches in parallel (default false: sequential wins on few cores). */
   parallelExecution?: boolean;
+  /** Let idle intra-op threads busy-wait for the next op (onnxruntime's default; ours is false). */
+  allowSpinning?: boolean;
 }
 
 /**
@@ -27,6 +29,10 @@ export async function createSession(model: Uint8Array | string, options: Session
     interOpNumThreads: options.interOpNumThreads ?? 1,
     enableCpuMemArena: true,
     enableMemPattern: true,
+    // Each session has its own intra-op pool, whose threads busy-wait after a run by default. On
+    // a machine with few cores that spinning takes the cores from our mask code and from the next
+    // session's run (docs/decoder-speed.md: off, both got faster).
+    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? "1" : "0" } } },
   };
   return typeof model === "string" ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
 }

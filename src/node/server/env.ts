@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
 import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
 import type { LocalServerSettings, VectorStoreSettings } from "./build.js";
-import { extractorOptionsFromEnv, type ModelOptions } from "./models.js";
+import { extractorOptionsFromEnv, sessionOptionsFromEnv, type ModelOptions } from "./models.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -37,6 +37,8 @@ export const envSchema = z
     /** onnxruntime intra-op threads; 0 = one per physical core. */
     ORT_INTRA_OP_THREADS: int(0, 256).default(0),
     ORT_INTER_OP_THREADS: int(1, 256).default(1),
+    /** Let onnxruntime's idle threads busy-wait between ops; off by default (see session.ts). */
+    ORT_ALLOW_SPINNING: z.stringbool().default(false),
     /**
      * Ingest jobs in flight at once. The model worker runs one extraction at a time and already
      * uses every core; a second job lets one image's store writes and catalog updates (disk and
@@ -91,7 +93,7 @@ export function vectorStoreSettings(env: Env, dim: number): VectorStoreSettings 
 export function modelOptions(env: Env): ModelOptions {
   return {
     packDir: env.MODEL_PACK,
-    session: { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS },
+    session: sessionOptionsFromEnv(env),
     extractor: extractorOptionsFromEnv(env),
   };
 }

@@ -43,6 +43,17 @@ export function extractorOptionsFromEnv(env: ExtractorEnv): RegionExtractorOptio
   };
 }
 
+/** The env keys both entries turn into onnxruntime session options. */
+export interface SessionEnv {
+  ORT_INTRA_OP_THREADS: number;
+  ORT_INTER_OP_THREADS: number;
+  ORT_ALLOW_SPINNING: boolean;
+}
+
+export function sessionOptionsFromEnv(env: SessionEnv): SessionOptions {
+  return { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS, allowSpinning: env.ORT_ALLOW_SPINNING };
+}
+
 export async function loadModels(options: ModelOptions): Promise<Models> {
   const threaded = options.extractorThread ?? true;
   // With the worker, this thread needs only the text tower; the worker loads the rest itself.
