@@ -22,6 +22,7 @@ tests/test_segmenter.py compares the two):
   where it is 16 channels wide instead of 64.
 """
 import math
+from typing import List
 
 import torch
 import torch.nn.functional as F
@@ -51,6 +52,39 @@ def _as_matmul(conv_t):
     return w.permute(0, 2, 3, 1).reshape(w.shape[0], -1), conv_t.bias.repeat(4)
 
 
+def _layer_norm_2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """model.LayerNorm2d as a function (over the channels of NCHW)."""
+    u = x.mean(1, keepdim=True)
+    v = (x - u).pow(2).mean(1, keepdim=True)
+    return weight[:, None, None] * ((x - u) / torch.sqrt(v + eps)) + bias[:, None, None]
+
+
+@torch.jit.script
+def _dense_tokens(mask_input: torch.Tensor, has_mask_input: torch.Tensor, w: List[torch.Tensor],
+                  eps: float, hw: int) -> torch.Tensor:
+    """`embed_masks` in token layout [B, HW, C], with the mask branch's weights `w` (conv0 w/b,
+    norm0 w/b, conv1 w/b, norm1 w/b, the closing 1x1 conv as a [16, C] matrix and bias,
+    no_mask_embed [1, 1, C]). Scripted, so the export keeps the branch as an ONNX If: when no row
+    has a mask prompt (AMG never sends one), every row is `no_mask_embed`, which is exactly what
+    the blend gives with has = 0, and the branch is skipped."""
+    no_mask = w[10]
+    if bool((has_mask_input != 0).any()):
+        x = F.gelu(_layer_norm_2d(F.conv2d(mask_input, w[0], w[1], stride=2), w[2], w[3], eps))
+        x = F.gelu(_layer_norm_2d(F.conv2d(x, w[4], w[5], stride=2), w[6], w[7], eps))
+        x = x.flatten(2).transpose(1, 2) @ w[8] + w[9]                        # 1x1 conv, 16 wide
+        has = has_mask_input.reshape(-1, 1, 1)
+        return has * x + (1 - has) * no_mask
+    return no_mask.expand(mask_input.shape[0], hw, no_mask.shape[2])
+
+
+def _mask_branch_weights(prompt):
+    md = prompt.mask_downscaling
+    assert md[1].eps == md[4].eps
+    return [md[0].weight, md[0].bias, md[1].weight, md[1].bias, md[3].weight, md[3].bias,
+            md[4].weight, md[4].bias, md[6].weight.flatten(1).t(), md[6].bias,
+            prompt.no_mask_embed.weight.reshape(1, 1, -1)], md[1].eps
+
+
 class FastBatchedDecoder(nn.Module):
     """Drop-in for `BatchedDecoder`: (iou_predictions [B, 4], low_res_masks [B, 4, 4h, 4w])."""
 
@@ -72,7 +106,9 @@ class FastBatchedDecoder(nn.Module):
         b = point_coords.shape[0]
         h, w = image_embeddings.shape[2:]
         tokens, bias_t = self._tokens(point_coords, point_labels)
-        src = image_embeddings.flatten(2).transpose(1, 2) + self._dense_tokens(mask_input, has_mask_input)
+        weights, eps = _mask_branch_weights(self.prompt)
+        dense = _dense_tokens(mask_input, has_mask_input, weights, eps, h * w)
+        src = image_embeddings.flatten(2).transpose(1, 2) + dense
         key_pe = self.prompt.get_dense_pe().flatten(2).transpose(1, 2)
         hs, src = self._transformer(src, key_pe, tokens, bias_t)
         hyper_in = torch.stack([mlp(hs[:, 1 + i, :]) for i, mlp in enumerate(self.dec.output_hypernetworks_mlps)], dim=1)
@@ -88,14 +124,6 @@ class FastBatchedDecoder(nn.Module):
                          (labels == -1).to(sparse.dtype)], dim=1)
         return tokens, (pad * NEG_INF)[:, None, :, None]
 
-    def _dense_tokens(self, mask_input, has_mask_input):
-        """`embed_masks` in token layout [B, HW, C]; the closing 1x1 conv as a MatMul."""
-        md = self.prompt.mask_downscaling
-        x = md[:-1](mask_input).flatten(2).transpose(1, 2)          # [B, HW, 16]
-        last = md[-1]
-        x = x @ last.weight.flatten(1).t() + last.bias
-        has = has_mask_input.reshape(-1, 1, 1)
-        return has * x + (1 - has) * self.prompt.no_mask_embed.weight.reshape(1, 1, -1)
 
     def _transformer(self, keys, key_pe, point_embedding, bias_t):
         tr = self.dec.transformer

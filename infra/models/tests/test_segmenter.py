@@ -82,13 +82,14 @@ class SegmenterTest(unittest.TestCase):
                 labels = torch.tensor(labels[:b], dtype=torch.float64)
                 coords = torch.rand(b, labels.shape[1], 2, generator=g, dtype=torch.float64) * 256
                 mask = torch.randn(b, 1, MASK_SIZE, MASK_SIZE, generator=g, dtype=torch.float64) * 4
-                has = (torch.arange(b) % 2).double()
-                want_iou, want_low = BatchedDecoder(sam)(emb, coords, labels, mask, has)
-                got_iou, got_low = FastBatchedDecoder(sam)(emb, coords, labels, mask, has)
-                self.assertEqual(got_low.shape, want_low.shape)
-                self.assertGreater(want_low.abs().max().item(), 0.1)
-                torch.testing.assert_close(got_low, want_low, atol=1e-9, rtol=1e-9)
-                torch.testing.assert_close(got_iou, want_iou, atol=1e-9, rtol=1e-9)
+                # Mask prompts on every other row, then on none (the skipped branch AMG takes).
+                for has in [(torch.arange(b) % 2).double(), torch.zeros(b, dtype=torch.float64)]:
+                    want_iou, want_low = BatchedDecoder(sam)(emb, coords, labels, mask, has)
+                    got_iou, got_low = FastBatchedDecoder(sam)(emb, coords, labels, mask, has)
+                    self.assertEqual(got_low.shape, want_low.shape)
+                    self.assertGreater(want_low.abs().max().item(), 0.1)
+                    torch.testing.assert_close(got_low, want_low, atol=1e-9, rtol=1e-9)
+                    torch.testing.assert_close(got_iou, want_iou, atol=1e-9, rtol=1e-9)
 
     def test_padding_points_change_nothing(self):
         ref = self.decode_single([[50.0, 60.0]], [1.0])
