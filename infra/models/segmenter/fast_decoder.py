@@ -7,19 +7,21 @@ head split/merge Transposes of every [B, 1024, 32] image-side tensor, and two st
 ConvTranspose2d (col2im). The multiplies themselves are a small share.
 
 What this form does instead, each step an exact rewrite of `model.py` (equal up to float rounding;
-tests/test_segmenter.py compares the two):
+tests/test_segmenter.py compares the two; docs/decoder-speed.md has the profiles):
 - Image-side tensors stay in token layout [B, HW, C] end to end. Heads are never split out of
   them: the few prompt tokens are expanded to one row per (head, token) with the other heads'
   channels zeroed ("head rows", [B, heads*T, C]), so every attention product is one plain MatMul
   against the untouched image tensor (onnxruntime folds the transposes into the MatMul).
 - Image-to-token attention computes its logits as [B, heads, T, HW] and normalises over the T axis
   with ReduceMax/Exp/ReduceSum, which run along contiguous HW rows, instead of a Softmax over 7.
+- Softmax rows sum to 1, so the value projection of token-to-image attention and the output
+  projection of image-to-token attention move to the token side (hT rows instead of HW).
+- Constant positional encodings fold into the projections' biases.
 - A stride-2, kernel-2 ConvTranspose2d touches each output pixel once, so it is a MatMul to
-  [B, HW, 4*C'] (one output channel group per sub-pixel); both upscaling steps and the
-  hypernetwork product run in that sub-pixel layout, and one Transpose at the end puts the 128x128
-  masks in raster order.
-- The mask prompt branch ends in a 1x1 conv; it runs as a MatMul after the move to token layout,
-  where it is 16 channels wide instead of 64.
+  [B, HW, 4*C'] (one output channel group per sub-pixel); the LayerNorm2d between the two folds
+  its centring into the first; a Transpose of whole channel groups after each puts the rows in
+  raster order, and the hypernetwork product then writes the masks directly.
+- The mask-prompt branch is an ONNX If that is skipped when no row has a mask prompt.
 """
 import math
 from typing import List
