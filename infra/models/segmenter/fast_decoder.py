@@ -126,18 +126,12 @@ class FastBatchedDecoder(nn.Module):
                          (labels == -1).to(sparse.dtype)], dim=1)
         return tokens, (pad * NEG_INF)[:, None, :, None]
 
-
     def _transformer(self, keys, key_pe, point_embedding, bias_t):
         tr = self.dec.transformer
         queries = point_embedding
         token_bias = bias_t.transpose(2, 3)                          # [B, 1, 1, T] for self-attention
         for layer in tr.layers:
-            if layer.skip_first_layer_pe:
-                queries = layer.self_attn(queries, queries, queries, token_bias)
-            else:
-                q = queries + point_embedding
-                queries = queries + layer.self_attn(q, q, queries, token_bias)
-            queries = layer.norm1(queries)
+            queries = layer.token_self_attention(queries, point_embedding, token_bias)
             q = queries + point_embedding
             queries = layer.norm2(queries + self._token_to_image(layer.cross_attn_token_to_image, q, keys, key_pe))
             queries = layer.norm3(queries + layer.mlp(queries))

@@ -221,13 +221,15 @@ class TwoWayAttentionBlock(nn.Module):
         self.cross_attn_image_to_token = Attention(dim, heads, downsample_rate=2)
         self.skip_first_layer_pe = skip_first_layer_pe
 
-    def forward(self, queries, keys, query_pe, key_pe, token_bias):
+    def token_self_attention(self, queries, query_pe, token_bias):
+        """The block's first step (tokens only), shared with fast_decoder."""
         if self.skip_first_layer_pe:
-            queries = self.self_attn(queries, queries, queries, token_bias)
-        else:
-            q = queries + query_pe
-            queries = queries + self.self_attn(q, q, queries, token_bias)
-        queries = self.norm1(queries)
+            return self.norm1(self.self_attn(queries, queries, queries, token_bias))
+        q = queries + query_pe
+        return self.norm1(queries + self.self_attn(q, q, queries, token_bias))
+
+    def forward(self, queries, keys, query_pe, key_pe, token_bias):
+        queries = self.token_self_attention(queries, query_pe, token_bias)
         q, k = queries + query_pe, keys + key_pe
         queries = self.norm2(queries + self.cross_attn_token_to_image(q, k, keys))
         queries = self.norm3(queries + self.mlp(queries))
