@@ -87,7 +87,7 @@ export type AmgParamsOverrides = z.infer<typeof amgParamsSchema>;
 /**
  * The `AMG_OVERRIDES` environment variable: a JSON object of the keys above, put over the model
  * pack's `segmenter.amg` at the entry (e.g. `{"cropNLayers":1,"cropNPointsDownscaleFactor":2}`
- * trades about 2.3× the segmentation time for small-object recall with shapes-tiny). Unset → the
+ * trades about 2× the segmentation time for small-object recall with shapes-tiny). Unset → the
  * pack's own settings.
  */
 export const amgOverridesEnvField = z
