@@ -5,10 +5,11 @@
  * function behind a remote queue). The retry *policy* lives here (what is worth retrying, what the
  * record says meanwhile); the *schedule* (backoff, attempt counting) belongs to the queue.
  *
- * Order matters for "nothing acknowledged is lost": new points are upserted (durably) first, then the
- * image's stale points — ids not in the new set — are deleted, and only then is the record `indexed`.
- * A crash at any point leaves either the old regions, old + new, or new: never none, never duplicates
- * (ids are deterministic, so re-upserting replaces).
+ * Order matters for "nothing acknowledged is lost": the image's points are replaced durably
+ * (`VectorStore.replaceImage`: the new ones upserted first, then its stale ones — ids not in the new
+ * set — deleted) before the record says `indexed`. A crash at any point leaves either the old
+ * regions, old + new, or new: never none, never duplicates (ids are deterministic, so re-upserting
+ * replaces).
  */
 import { isImageInputError } from "./errors.js";
 import type { BlobStore, ExtractedImage, ImageCatalog, IngestJob, RegionExtractor } from "./services.js";
@@ -62,8 +63,7 @@ export async function processIngestJob(
     const extracted = await deps.extractor.extract(blob.bytes);
     await marked;
     const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString());
-    await store.upsertPoints(points);
-    await store.deleteImagePoints(job.imageId, points.map((p) => p.id));
+    await store.replaceImagePoints(job.imageId, points);
     return await markIndexed(store, job.imageId, extracted, deps.extractor.pack, now);
   } catch (err) {
     await marked; // a failed mark rejects the job here, as it did before the models ran

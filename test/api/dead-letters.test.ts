@@ -13,21 +13,25 @@ import type { StoredPoint, VectorStore } from "../../src/lib/store/types.js";
 import { LanceVectorStore } from "../../src/node/store/lance.js";
 import { expectError, makeHarness, pngBytes, upload, type Harness } from "./harness.js";
 
-/** The real store, except that its next `failures` upserts write only the first half of their points and then throw. */
+/**
+ * The real store, except that its next `failures` image replacements write only the first half of
+ * their points and then throw (as a store without one-commit replacement can fail midway).
+ */
 class HalfWritingStore implements VectorStore {
   failures = 0;
   partialWrites = 0;
   constructor(private readonly inner: LanceVectorStore) {}
 
-  async upsert(tenant: string, points: StoredPoint[]): Promise<void> {
+  async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
       this.partialWrites++;
       await this.inner.upsert(tenant, points.slice(0, Math.ceil(points.length / 2)));
       throw new Error("lance error: commit conflict (injected after a partial write)");
     }
-    await this.inner.upsert(tenant, points);
+    await this.inner.replaceImage(tenant, imageId, points);
   }
+  upsert: VectorStore["upsert"] = (...a) => this.inner.upsert(...a);
   deleteImage: VectorStore["deleteImage"] = (...a) => this.inner.deleteImage(...a);
   search: VectorStore["search"] = (...a) => this.inner.search(...a);
   get: VectorStore["get"] = (...a) => this.inner.get(...a);

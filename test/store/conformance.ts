@@ -112,6 +112,32 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
       expect(await store.count("t")).toBe(1);
     });
 
+    it("replaceImage makes the given points the image's only ones, touching no other image or tenant", async () => {
+      await store.upsert("t", [-1, 0, 1, 2, 3].map((i) => point("t", "img", i, unit(1, i))));
+      await store.upsert("t", [point("t", "other", 0, unit(1))]);
+      await store.upsert("u", [point("u", "img", 0, unit(1)), point("u", "img", 5, unit(1))]);
+      // Fewer regions than before, one of them new (index 7), one re-embedded (index 0).
+      const next = [point("t", "img", -1, unit(0, 1)), point("t", "img", 0, unit(0, 0, 1), { area: 9 }), point("t", "img", 7, unit(1, 1))];
+      await store.replaceImage("t", "img", next);
+      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([-1, 0, 7]);
+      expect((await store.get("t", next[1]!.id, true))?.payload.area).toBe(9);
+      expect(await store.count("t", { imageIds: ["other"] })).toBe(1);
+      expect(await store.count("u")).toBe(2);
+      // Idempotent (a retried job), and an empty set deletes the image's points.
+      await store.replaceImage("t", "img", next);
+      expect(await store.count("t")).toBe(4);
+      await store.replaceImage("t", "img", []);
+      expect(await store.listImage("t", "img")).toEqual([]);
+      expect(await store.count("t")).toBe(1);
+      // The first write of an image, and refusals that write nothing.
+      await store.replaceImage("t", "new", [point("t", "new", 0, unit(1))]);
+      expect(await store.count("t", { imageIds: ["new"] })).toBe(1);
+      await expect(store.replaceImage("t", "new", [point("u", "new", 1, unit(1))])).rejects.toThrow();
+      await expect(store.replaceImage("t", "new", [point("t", "img", 1, unit(1))])).rejects.toThrow();
+      expect(await store.count("t")).toBe(2);
+      expect(await store.count("u")).toBe(2);
+    });
+
     it("search orders by cosine similarity and reports it as the score", async () => {
       await store.upsert("t", [
         point("t", "a", 0, unit(1, 0)),

@@ -83,7 +83,7 @@ describe("copyIndex", () => {
     const from = await source();
     const to = new MemoryVectorStore();
     const { scan: _scan, ...rest } = Object.fromEntries(
-      (["upsert", "deleteImage", "search", "get", "listImage", "count", "scan"] as const).map((k) => [k, from[k].bind(from)]),
+      (["upsert", "deleteImage", "replaceImage", "search", "get", "listImage", "count", "scan"] as const).map((k) => [k, from[k].bind(from)]),
     ) as unknown as Required<VectorStore>;
     await expect(copyIndex(rest as VectorStore, to, { tenants: ["a"] })).rejects.toThrow(/cannot be scanned/);
     await expect(copyIndex(from, to, { tenants: ["a"], resume: { tenant: "zz" } })).rejects.toThrow(/tenant "zz"/);

@@ -40,6 +40,12 @@ export class MemoryVectorStore implements VectorStore {
     }
   }
 
+  async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
+    if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("image mismatch");
+    await this.upsert(tenant, points);
+    await this.deleteImage(tenant, imageId, points.map((p) => p.id));
+  }
+
   async search(tenant: string, vector: Float32Array, o: SearchOptions): Promise<SearchHit[]> {
     const hits = [...this.points.values()]
       .filter((p) => matches(p, tenant, o.filter))

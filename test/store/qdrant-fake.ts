@@ -191,6 +191,17 @@ export class FakeQdrant {
       case "delete_points":
         e.deletePoints(c(), b);
         return ok({ operation_id: 0, status: "completed" });
+      case "batch_update": {
+        // Applied in order, as Qdrant does; this fake supports the operations the adapter sends.
+        const col = c();
+        const results = (b.operations as Json[]).map((operation) => {
+          if (operation.upsert) e.upsert(col, (operation.upsert as Json).points as Json[], (operation.upsert as Json).update_filter as Json | undefined);
+          else if (operation.delete) e.deletePoints(col, operation.delete as Json);
+          else throw new FakeError(501, `fake qdrant: batch operation ${Object.keys(operation).join(",")} is not implemented`);
+          return { operation_id: 0, status: "completed" };
+        });
+        return ok(results);
+      }
       case "get_points": {
         const col = c();
         const found = (b.ids as Array<string | number>).map((id) => col.points.get(idKey(id))).filter((p): p is FakePoint => Boolean(p));

@@ -41,6 +41,7 @@ const ADAPTER_OPERATIONS = [
   "create_field_index",
   "upsert_points",
   "delete_points",
+  "batch_update", // replaceImage: upserts + stale-point delete in one request
   "scroll_points", // get (filtered by has_id) and listImage
   "count_points",
   "query_points",
@@ -79,8 +80,19 @@ describe("Qdrant contract checks (requests recorded during the conformance run a
     }
   });
 
+  it("every operation of a batch update carried the tenant condition, first in `must`", () => {
+    type Op = { upsert?: { update_filter?: Filter }; delete?: { filter?: Filter } };
+    type Filter = { must?: Array<{ key?: string; match?: { value?: unknown } }> };
+    const ops = fake.requests.filter((r) => r.operationId === "batch_update").flatMap((r) => (r.body as { operations: Op[] }).operations);
+    expect(ops.some((o) => o.upsert) && ops.some((o) => o.delete)).toBe(true);
+    for (const o of ops) {
+      const filter = o.upsert ? o.upsert.update_filter : o.delete?.filter;
+      expect(filter?.must?.[0], JSON.stringify(o).slice(0, 200)).toMatchObject({ key: "tenant", match: { value: expect.any(String) } });
+    }
+  });
+
   it("writes wait for the write to be applied (wait=true)", () => {
-    const writes = fake.requests.filter((r) => ["upsert_points", "delete_points", "create_field_index"].includes(r.operationId!));
+    const writes = fake.requests.filter((r) => ["upsert_points", "delete_points", "batch_update", "create_field_index"].includes(r.operationId!));
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.filter((r) => new URLSearchParams(r.query).get("wait") !== "true")).toEqual([]);
   });

@@ -19,6 +19,7 @@ const PointWire = z.object({ id: z.string(), vector: Vector, payload: z.custom<P
 export const VectorOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("upsert"), tenant: Tenant, points: z.array(PointWire).max(10_000) }),
   z.object({ op: z.literal("deleteImage"), tenant: Tenant, imageId: z.string(), keepIds: z.array(z.string()).optional() }),
+  z.object({ op: z.literal("replaceImage"), tenant: Tenant, imageId: z.string(), points: z.array(PointWire).max(10_000) }),
   z.object({
     op: z.literal("search"),
     tenant: Tenant,
@@ -44,6 +45,9 @@ export async function runVectorOp(store: VectorStore, op: VectorOp): Promise<{ r
       return { result: null };
     case "deleteImage":
       await store.deleteImage(op.tenant, op.imageId, op.keepIds);
+      return { result: null };
+    case "replaceImage":
+      await store.replaceImage(op.tenant, op.imageId, op.points.map(fromWire));
       return { result: null };
     case "search":
       return { result: await store.search(op.tenant, Float32Array.from(op.vector), op.options) };
@@ -72,6 +76,10 @@ export class RemoteVectorStore implements VectorStore {
 
   async deleteImage(tenant: string, imageId: string, keepIds?: readonly string[]): Promise<void> {
     await this.call({ op: "deleteImage", tenant, imageId, ...(keepIds ? { keepIds: [...keepIds] } : {}) });
+  }
+
+  async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
+    await this.call({ op: "replaceImage", tenant, imageId, points: points.map(toWire) });
   }
 
   async search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]> {

@@ -18,6 +18,7 @@ export function guardVectorStore(store: VectorStore): VectorStore {
   return {
     upsert: guarded((tenant, points) => store.upsert(tenant, points)),
     deleteImage: guarded((tenant, imageId, keepIds) => store.deleteImage(tenant, imageId, keepIds)),
+    replaceImage: guarded((tenant, imageId, points) => store.replaceImage(tenant, imageId, points)),
     search: guarded((tenant, vector, options) => store.search(tenant, vector, options)),
     get: guarded((tenant, id, withVector) => store.get(tenant, id, withVector)),
     listImage: guarded((tenant, imageId, withVector) => store.listImage(tenant, imageId, withVector)),

@@ -29,6 +29,8 @@ export interface TenantStore {
   deleteBlob(id: string): Promise<void>;
   upsertPoints(points: ScopedPoint[]): Promise<void>;
   deleteImagePoints(imageId: string, keepIds?: readonly string[]): Promise<void>;
+  /** The image's points become exactly `points` (VectorStore.replaceImage). */
+  replaceImagePoints(imageId: string, points: ScopedPoint[]): Promise<void>;
   search(vector: Float32Array, options: SearchOptions): Promise<SearchHit[]>;
   getPoint(id: string, withVector?: boolean): Promise<StoredPoint | null>;
   listImagePoints(imageId: string, withVector?: boolean): Promise<StoredPoint[]>;
@@ -44,6 +46,7 @@ export function scopeTenant(backends: TenantBackends, tenant: string): TenantSto
   const mine = <T extends { tenant: string }>(x: T | null): T | null => (x && x.tenant === tenant ? x : null);
   const minePoint = (p: StoredPoint | null): StoredPoint | null => (p && p.payload.tenant === tenant ? p : null);
   const job = (imageId: string): IngestJob => ({ tenant, imageId: assertSafeId(imageId, "image id") });
+  const withTenant = (p: ScopedPoint): StoredPoint => ({ ...p, payload: { ...p.payload, tenant } });
 
   return {
     tenant,
@@ -58,9 +61,13 @@ export function scopeTenant(backends: TenantBackends, tenant: string): TenantSto
     putBlob: (id, bytes, contentType) => blobs.put(tenant, assertSafeId(id, "image id"), bytes, contentType),
     getBlob: (id) => blobs.get(tenant, id),
     deleteBlob: (id) => blobs.delete(tenant, id),
-    upsertPoints: (points) =>
-      vectors.upsert(tenant, points.map((p) => ({ ...p, payload: { ...p.payload, tenant } }))),
+    upsertPoints: (points) => vectors.upsert(tenant, points.map(withTenant)),
     deleteImagePoints: (imageId, keepIds) => vectors.deleteImage(tenant, imageId, keepIds),
+    replaceImagePoints: (imageId, points) => {
+      assertSafeId(imageId, "image id");
+      if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("a point of another image was passed to replaceImagePoints");
+      return vectors.replaceImage(tenant, imageId, points.map(withTenant));
+    },
     search: async (vector, options) =>
       (await vectors.search(tenant, vector, options)).filter((h) => h.payload.tenant === tenant),
     getPoint: async (id, withVector) => minePoint(await vectors.get(tenant, id, withVector)),

@@ -74,6 +74,12 @@ export interface VectorStore {
   upsert(tenant: string, points: StoredPoint[]): Promise<void>;
   /** Delete all points of an image, except those whose ids are in `keepIds` (stale-region clean-up). */
   deleteImage(tenant: string, imageId: string, keepIds?: readonly string[]): Promise<void>;
+  /**
+   * Make `points` (all of `imageId`, all of `tenant`) the image's only points: upsert them, then
+   * delete the image's other points (Qdrant: both in one batch request). Idempotent, so a failed
+   * call is retried whole. Resolves once durable.
+   */
+  replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void>;
   search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]>;
   get(tenant: string, id: string, withVector?: boolean): Promise<StoredPoint | null>;
   /** All points of one image, ordered by regionIndex (the whole-image point first). */

@@ -24,7 +24,7 @@ export function benchToMarkdown(r: BenchResult): string {
     stageTable(bulk.stageMs, bulk.wallMsPerImage),
     "",
     `One image at a time (${seq.images} images, \`?wait=true\`, nothing overlaps): latency p50 ${seq.latencyMs.p50.toFixed(0)} ms, p99 ${seq.latencyMs.p99.toFixed(0)} ms; ` +
-      `not model inference: ${pct(seq.nonModelShare)}. \`verify\` = the upload's full decode check, \`catalog\` / \`blobs\` = record and image-byte reads and fsynced writes, \`staleDelete\` = the stale-point delete, \`other\` = the rest (HTTP, hashing, queue, worker hand-off).`,
+      `not model inference: ${pct(seq.nonModelShare)}. \`verify\` = the upload's full decode check, \`catalog\` / \`blobs\` = record and image-byte reads and fsynced writes, \`other\` = the rest (HTTP, hashing, queue, worker hand-off).`,
     "",
     stageTable(seq.stageMs, seq.wallMsPerImage),
     "",

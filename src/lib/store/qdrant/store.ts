@@ -49,16 +49,39 @@ export class QdrantVectorStore implements VectorStore {
    */
   async upsert(tenant: string, points: StoredPoint[]): Promise<void> {
     const filter = tenantFilter(tenant);
-    for (const p of points) {
-      if (p.payload.tenant !== tenant) throw ApiError.invalid(`point ${p.id} belongs to another tenant`);
-      if (!isPointId(p.id)) throw ApiError.invalid(`point id ${JSON.stringify(p.id)} is not a UUID`);
-      this.checkVector(p.vector);
-    }
+    this.checkPoints(tenant, points);
     for (let i = 0; i < points.length; i += this.options.batchSize) {
       const batch = points.slice(i, i + this.options.batchSize).map(toPointStruct);
       await this.call(() =>
         this.client.upsert(this.name, { wait: true, ordering: this.options.writeOrdering, points: batch, update_filter: filter }),
       );
+    }
+  }
+
+  /**
+   * One `batch_update` request (`wait=true`): the upserts (tenant-guarded as in `upsert`), then a
+   * delete of the image's points outside the new id set. Qdrant applies the operations in order
+   * (not as one transaction), so a failure in between leaves old + new, which a retry of the whole
+   * request (idempotent) repairs.
+   */
+  async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
+    this.checkPoints(tenant, points);
+    if (points.some((p) => p.payload.imageId !== imageId)) throw ApiError.invalid("a point of another image was passed to replaceImage");
+    const update_filter = tenantFilter(tenant);
+    const operations: Schemas["UpdateOperation"][] = [];
+    for (let i = 0; i < points.length; i += this.options.batchSize) {
+      operations.push({ upsert: { points: points.slice(i, i + this.options.batchSize).map(toPointStruct), update_filter } });
+    }
+    const keep = points.length ? [{ has_id: points.map((p) => p.id) }] : [];
+    operations.push({ delete: { filter: tenantFilter(tenant, [imageCondition(imageId)], keep) } });
+    await this.call(() => this.client.batchUpdate(this.name, { wait: true, ordering: this.options.writeOrdering, operations }));
+  }
+
+  private checkPoints(tenant: string, points: readonly StoredPoint[]): void {
+    for (const p of points) {
+      if (p.payload.tenant !== tenant) throw ApiError.invalid(`point ${p.id} belongs to another tenant`);
+      if (!isPointId(p.id)) throw ApiError.invalid(`point id ${JSON.stringify(p.id)} is not a UUID`);
+      this.checkVector(p.vector);
     }
   }
 
