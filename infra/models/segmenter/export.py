@@ -66,11 +66,11 @@ def reference(part):
     return REFERENCE.get(part, PARTS[part][1])
 
 
-def load_model(random_init=False, seed=0):
+def load_model(random_init=False, seed=0, checkpoint=CHECKPOINT):
     torch.manual_seed(seed)
     sam = TinySam()
     if not random_init:
-        sam.load_state_dict(torch.load(CHECKPOINT, map_location="cpu"))
+        sam.load_state_dict(torch.load(checkpoint, map_location="cpu"))
     return sam.eval()
 
 
@@ -170,9 +170,11 @@ def main():
     ap.add_argument("--reference", choices=["float64", "float32"], default="float64",
                     help="precision of the PyTorch reference outputs in the fixtures")
     ap.add_argument("--amg", default=None, help="JSON file with AMG overrides (default: report's choice)")
+    ap.add_argument("--checkpoint", default=CHECKPOINT, help="segmenter state dict to export")
+    ap.add_argument("--pack", default=PACK, help="pack folder the ONNX files and segmenter.json go to")
     args = ap.parse_args()
-    sam = load_model(random_init=args.random)
-    os.makedirs(PACK, exist_ok=True)
+    sam = load_model(random_init=args.random, checkpoint=args.checkpoint)
+    os.makedirs(args.pack, exist_ok=True)
     amg_file = args.amg or os.path.join(REPO, "infra", "models", "reports", "segmenter.json")
     amg = DEFAULT_AMG
     if os.path.exists(amg_file) and not args.random:
@@ -190,11 +192,11 @@ def main():
             outputs = tuple(o.float() for o in (outputs if isinstance(outputs, tuple) else (outputs,)))
             if part == "encoder":
                 emb = outputs[0]
-            parts[part] = export_part(sam, part, inputs, PACK)
+            parts[part] = export_part(sam, part, inputs, args.pack)
             write_fixture(part, inputs, outputs, args.fixtures)
-    with open(os.path.join(PACK, "segmenter.json"), "w") as f:
+    with open(os.path.join(args.pack, "segmenter.json"), "w") as f:
         json.dump(manifest_fragment(parts, amg), f, indent=2)
-    print("wrote", PACK, "and", args.fixtures)
+    print("wrote", args.pack, "and", args.fixtures)
 
 
 if __name__ == "__main__":

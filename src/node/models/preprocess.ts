@@ -99,7 +99,7 @@ export function embedderImage(
     rowBuf.set(data.subarray(iy * w * 3, (iy + 1) * w * 3), pad.offsetX * 3);
     return rowBuf;
   };
-  const resized = resizeRgbBilinear(row, L, L, size, size);
+  const resized = resizeRgbBilinear(row, L, L, size, size, (y) => y < pad.offsetY || y >= pad.offsetY + h);
   const out = new Float32Array(3 * size * size);
   toChw(resized, size, size, normLut(imageMean, imageStd, 255), out, size);
   return { data: out, pad };

@@ -79,7 +79,9 @@ function clip8(v: number): number {
 /**
  * PIL BILINEAR resize of an RGB uint8 image given row by row: `row(y)` returns input row `y` as
  * `[inW, 3]` interleaved uint8 (it may reuse one buffer). Returns `[outH, outW, 3]` uint8 (HWC).
- * A pass whose size does not change is skipped, as Pillow does.
+ * A pass whose size does not change is skipped, as Pillow does. `isPaddingRow(y)` true promises
+ * that row `y` equals every other such row (a padded canvas's constant rows): their horizontal
+ * pass is computed once and copied.
  */
 export function resizeRgbBilinear(
   row: (y: number) => Uint8Array,
@@ -87,6 +89,7 @@ export function resizeRgbBilinear(
   inH: number,
   outW: number,
   outH: number,
+  isPaddingRow: (y: number) => boolean = () => false,
 ): Uint8Array {
   const cv = precomputeCoeffs(inH, outH, "bilinear");
   const kv = fixedPointWeights(cv);
@@ -99,7 +102,14 @@ export function resizeRgbBilinear(
   } else {
     const ch = precomputeCoeffs(inW, outW, "bilinear");
     const kh = fixedPointWeights(ch);
-    for (let y = yFirst; y < yLast; y++) horizontalRow(row(y), ch, kh, temp, (y - yFirst) * outW * 3);
+    const rowBytes = outW * 3;
+    let padding = -1; // offset in `temp` of the padding row's horizontal pass, once computed
+    for (let y = yFirst; y < yLast; y++) {
+      const at = (y - yFirst) * rowBytes;
+      if (!isPaddingRow(y)) horizontalRow(row(y), ch, kh, temp, at);
+      else if (padding >= 0) temp.copyWithin(at, padding, padding + rowBytes);
+      else horizontalRow(row(y), ch, kh, temp, (padding = at));
+    }
   }
   if (outH === inH) return temp;
   return verticalPass(temp, cv, kv, yFirst, outW * 3, outH);
