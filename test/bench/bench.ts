@@ -15,7 +15,7 @@ import { readShapesSplit } from "../support/shapes.js";
 import { benchIngestAndSearch } from "./bench/ingest-speed.js";
 import { batchedVsSingle, measureModelSpeeds } from "./bench/model-speed.js";
 import { benchToMarkdown, stageChart } from "./bench/summary.js";
-import { measureMatmulPeak } from "./matmul-peak.js";
+import { measureMatmulPeak, openMatmulProbe } from "./matmul-peak.js";
 import { machineInfo, writeResults } from "./report.js";
 import { benchStoreScale, type ScaleResult } from "./store-scale.js";
 
@@ -51,7 +51,9 @@ async function main(): Promise<void> {
 
   log("bench: model speed and FLOP utilisation…");
   const pack = await loadModelPack(args.pack, { session });
-  const modelSpeeds = await measureModelSpeeds(pack, peak.gflops, 8, pack.amg.pointsPerBatch);
+  const probe = await openMatmulProbe(threads, peak.bestSize);
+  const modelSpeeds = await measureModelSpeeds(pack, probe, 8, pack.amg.pointsPerBatch);
+  await probe.release();
   const decoders = await batchedVsSingle(pack, scenes[0]!.png);
   await pack.release();
   // The server as deployed: ingestion's models on their worker thread, text on the main thread.

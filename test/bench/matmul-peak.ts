@@ -36,17 +36,40 @@ async function timeSize(session: ort.InferenceSession, n: number, minMs: number)
   return (2 * n ** 3 * runs) / seconds / 1e9;
 }
 
+async function matmulSession(dir: string, n: number, intraOpThreads: number): Promise<ort.InferenceSession> {
+  const file = path.join(dir, `matmul-${n}.onnx`);
+  execFileSync(pythonBin(), ["-m", "bench.matmul_model", file, String(n)], { cwd: path.resolve("infra/models") });
+  return ort.InferenceSession.create(file, { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+}
+
 export async function measureMatmulPeak(intraOpThreads: number, sizes = [256, 512, 1024, 2048], minMs = 1500): Promise<MatmulPeak> {
   const dir = mkdtempSync(path.join(tmpdir(), "matmul-"));
   const bySize: Record<string, number> = {};
   for (const n of sizes) {
-    const file = path.join(dir, `matmul-${n}.onnx`);
-    execFileSync(pythonBin(), ["-m", "bench.matmul_model", file, String(n)], { cwd: path.resolve("infra/models") });
-    const session = await ort.InferenceSession.create(file, { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+    const session = await matmulSession(dir, n, intraOpThreads);
     bySize[String(n)] = await timeSize(session, n, minMs);
     await session.release();
   }
   rmSync(dir, { recursive: true, force: true });
   const [bestSize, gflops] = Object.entries(bySize).reduce((a, b) => (b[1] > a[1] ? b : a));
   return { gflops, bestSize: Number(bestSize), bySize };
+}
+
+/** The MatMul micro-benchmark at one size, kept open so it can be re-measured next to each model. */
+export interface MatmulProbe {
+  /** GFLOP/s over at least `minMs`. */
+  measure(minMs: number): Promise<number>;
+  release(): Promise<void>;
+}
+
+export async function openMatmulProbe(intraOpThreads: number, size: number): Promise<MatmulProbe> {
+  const dir = mkdtempSync(path.join(tmpdir(), "matmul-"));
+  const session = await matmulSession(dir, size, intraOpThreads);
+  return {
+    measure: (minMs) => timeSize(session, size, minMs),
+    release: async () => {
+      await session.release();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Model-FLOP utilisation: each ONNX graph's FLOPs (counted from the graph, flops.ts) divided by its
- * measured time per call, against the machine's MatMul peak measured in the same run; plus the
- * batched decoder against one call per point.
+ * measured time per call, against the machine's MatMul peak measured right before and right after
+ * that model (the higher of the two: this VM's speed drifts by up to 1.6× within one run, so a peak
+ * taken minutes earlier makes the ratio noise); plus the batched decoder against one call per point.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -10,6 +11,7 @@ import { createSegmenter } from "../../../src/node/models/segmenter.js";
 import { decodeImage } from "../../../src/node/imaging/index.js";
 import { ort } from "../../../src/node/models/session.js";
 import { countModelFlops } from "../flops.js";
+import type { MatmulProbe } from "../matmul-peak.js";
 
 export interface ModelSpeed {
   model: string;
@@ -17,6 +19,8 @@ export interface ModelSpeed {
   msPerCall: number;
   gflopPerCall: number;
   gflops: number;
+  /** The MatMul peak measured next to this model (GFLOP/s), the denominator of `utilisation`. */
+  peakGflops: number;
   utilisation: number;
 }
 
@@ -42,6 +46,9 @@ function feedsFor(pack: ModelPack, role: "encoder" | "batchedDecoder" | "image" 
   }
 }
 
+/** How long each adjacent peak measurement runs. */
+const PEAK_MS = 1000;
+
 async function timeCalls(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, minMs = 1500): Promise<number> {
   await session.run(feeds);
   let n = 0;
@@ -53,7 +60,7 @@ async function timeCalls(session: ort.InferenceSession, feeds: Record<string, or
   return (performance.now() - t0) / n;
 }
 
-export async function measureModelSpeeds(pack: ModelPack, peakGflops: number, embedBatch: number, decoderBatch: number): Promise<ModelSpeed[]> {
+export async function measureModelSpeeds(pack: ModelPack, peak: MatmulProbe, embedBatch: number, decoderBatch: number): Promise<ModelSpeed[]> {
   const plan = [
     ["encoder", 1], ["batchedDecoder", decoderBatch], ["image", embedBatch], ["text", 1],
   ] as const;
@@ -64,9 +71,11 @@ export async function measureModelSpeeds(pack: ModelPack, peakGflops: number, em
     if (!session || !spec) continue;
     const feeds = feedsFor(pack, role, batch);
     const flops = await countModelFlops(path.join(pack.dir, spec.file), feeds);
+    const before = await peak.measure(PEAK_MS);
     const ms = await timeCalls(session, feeds);
+    const peakGflops = Math.max(before, await peak.measure(PEAK_MS));
     const gflops = flops / 1e9 / (ms / 1000);
-    out.push({ model: spec.file, batch, msPerCall: ms, gflopPerCall: flops / 1e9, gflops, utilisation: gflops / peakGflops });
+    out.push({ model: spec.file, batch, msPerCall: ms, gflopPerCall: flops / 1e9, gflops, peakGflops, utilisation: gflops / peakGflops });
   }
   return out;
 }
