@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { processIngestJob } from "../../src/lib/ingest.js";
 import { pointId } from "../../src/lib/store/ids.js";
 import { InProcessJobQueue } from "../../src/node/jobs/in-process-queue.js";
@@ -87,10 +87,13 @@ describe("ingest jobs", () => {
     let release!: () => void;
     h.extractor.gate = new Promise((r) => (release = r));
     await upload(h, await pngBytes(), { query: "?id=gone" });
-    await new Promise((r) => setTimeout(r, 20));
-    expect((await (await h.app.request("/v1/images/gone")).json()).status).toBe("processing");
-    expect((await h.app.request("/v1/images/gone", { method: "DELETE" })).status).toBe(204);
-    release();
+    try {
+      // The `processing` mark lands while the (gated) extraction runs: wait for it, however loaded the machine.
+      await vi.waitFor(async () => expect((await (await h.app.request("/v1/images/gone")).json()).status).toBe("processing"), { timeout: 10_000, interval: 10 });
+      expect((await h.app.request("/v1/images/gone", { method: "DELETE" })).status).toBe(204);
+    } finally {
+      release(); // even when an expectation failed, so the job (and afterEach's close) can finish
+    }
     await h.jobs.idle();
     expect(await h.vectors.count("default")).toBe(0);
     expect(h.events.at(-1)?.outcome.status).toBe("skipped");
