@@ -9,7 +9,7 @@
  * per Cloudflare location and approximate, which is what an abuse limit needs (not billing).
  */
 import type { KVNamespace, RateLimit } from "@cloudflare/workers-types";
-import type { TenantResolver } from "../lib/api/auth.js";
+import { sha256Hex, type TenantResolver } from "../lib/api/auth.js";
 import { ApiError } from "../lib/errors.js";
 import { isSafeId } from "../lib/store/ids.js";
 
@@ -18,10 +18,8 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 export const apiKeyKvKey = (hashHex: string): string => `apikey:${hashHex}`;
 
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** The stored form of a key: its SHA-256, lower-case hex. */
+export const hashApiKey = (key: string): Promise<string> => sha256Hex(key);
 
 /** A new random key (rejection sampling keeps base62 unbiased). */
 export function mintApiKey(mode: "live" | "test" = "live"): string {

@@ -73,11 +73,16 @@ describe("environment", () => {
     const env = parseEnv({});
     expect(env).toMatchObject({ PORT: 8080, DATA_DIR: "./data", MODEL_PACK: "models/shapes-tiny", INGEST_CONCURRENCY: 2, API_KEYS: {}, LOG_LEVEL: "info" });
     expect(parseEnv({ PORT: "9000", API_KEYS: "k1:alice, k2:bob" })).toMatchObject({ PORT: 9000, API_KEYS: { k1: "alice", k2: "bob" } });
+    const hex = "ab".repeat(32);
+    expect(parseEnv({ API_KEYS: `sha256:${hex}:carol,k1:alice` }).API_KEYS).toEqual({ [`sha256:${hex}`]: "carol", k1: "alice" });
   });
 
   it("invalid values are refused with the variable named", () => {
     expect(() => parseEnv({ PORT: "http" })).toThrow(/PORT/);
     expect(() => parseEnv({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
     expect(() => parseEnv({ API_KEYS: "nokey" })).toThrow(/API_KEYS/);
+    expect(() => parseEnv({ API_KEYS: "sha256:abc:carol" })).toThrow(/API_KEYS.*sha256/s);
+    expect(() => parseEnv({ API_KEYS: `sha256:${"AB".repeat(32)}:carol` })).toThrow(/API_KEYS/);
+    expect(() => parseEnv({ API_KEYS: "a:b:carol" })).toThrow(/API_KEYS/);
   });
 });

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestLogEvent } from "../../src/lib/api/app.js";
+import { apiKeyTenantResolver } from "../../src/lib/api/auth.js";
 import { expectError, makeHarness, pngBytes, postJson, upload, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -73,6 +75,16 @@ describe("meta routes and cross-cutting behaviour", () => {
     expect(err.message).toBe("Internal server error");
     expect(String(logged[0])).toMatch(/secret/);
     expect(events.at(-1)).toMatchObject({ status: 500, tenant: "default", errorCode: "internal_error", path: "/v1/search" });
+  });
+
+  it("a configured key may be its SHA-256 (sha256:<hex>): the key works, its hash presented as a key does not", async () => {
+    const digest = createHash("sha256").update("rs_live_only-the-caller-knows-this").digest("hex");
+    h = await makeHarness({ apiKeys: { [`sha256:${digest}`]: "tenant-h", "plain-key": "tenant-p" } });
+    const status = async (key: string) => (await h.app.request("/v1/images", { headers: { authorization: `Bearer ${key}` } })).status;
+    expect(await status("rs_live_only-the-caller-knows-this")).toBe(200);
+    expect(await status("plain-key")).toBe(200);
+    for (const wrong of [digest, `sha256:${digest}`, "rs_live_only-the-caller-knows-thiS", ""]) expect(await status(wrong)).toBe(401);
+    expect(() => apiKeyTenantResolver({ "sha256:abc": "t" })).toThrow(/sha256/);
   });
 
   it("with API keys: no/unknown key → 401; tenants are isolated (foreign ids are 404)", async () => {

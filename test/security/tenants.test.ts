@@ -1,11 +1,11 @@
 /**
  * Tenant isolation (issue 8 item 5), property-based: thousands of random operations by random
- * tenants against the local server as `npm start` builds it (API_KEYS parsed from the environment,
+ * tenants against the local server as `npm start` builds it (API_KEYS parsed from the environment, one key given as its hash,
  * disk catalog and blobs, LanceDB), with a fast fake extractor. A model of who owns what is kept
  * alongside; every answer must agree with it: nothing of another tenant is ever returned, and
  * another tenant's ids are always 404, never 403. Then the data directory is searched for the keys.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import fc from "fast-check";
@@ -29,7 +29,9 @@ let colour = 0;
 let operations = 0;
 
 beforeAll(async () => {
-  local = await startLocal(extractor, { API_KEYS: TENANTS.map((t) => `${KEYS[t]}:${t}`).join(",") });
+  // Bob's key is configured as its SHA-256 only, the others in plain text: both forms resolve.
+  const configured = (t: Tenant) => (t === "bob" ? `sha256:${createHash("sha256").update(KEYS[t]).digest("hex")}` : KEYS[t]);
+  local = await startLocal(extractor, { API_KEYS: TENANTS.map((t) => `${configured(t)}:${t}`).join(",") });
 });
 afterAll(() => local?.close());
 

@@ -10,17 +10,40 @@ export const DEFAULT_TENANT = "default";
 /** Tenant of a request, or null to refuse it with 401. */
 export type TenantResolver = (request: Request) => string | null | Promise<string | null>;
 
-/** `Authorization: Bearer <key>` or `x-api-key: <key>`, looked up in `keys` (key → tenant). */
+/** A configured key given as its SHA-256 instead of itself: `sha256:<64 hex digits>`. */
+export const HASHED_KEY_PREFIX = "sha256:";
+const HASHED_KEY = /^sha256:[0-9a-f]{64}$/;
+
+export const isHashedKey = (key: string): boolean => HASHED_KEY.test(key);
+
+/** SHA-256 of the key's UTF-8 bytes, lower-case hex (what `printf %s KEY | sha256sum` prints). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * `Authorization: Bearer <key>` or `x-api-key: <key>`, looked up in `keys` (configured key →
+ * tenant). A configured key is the key itself or `sha256:<hex>` of it, so the configuration need
+ * hold no usable key; the presented key is hashed only when some configured key is a hash.
+ */
 export function apiKeyTenantResolver(keys: Readonly<Record<string, string>>): TenantResolver {
   const entries = Object.entries(keys);
   for (const [, tenant] of entries) assertSafeId(tenant, "tenant");
   if (entries.length === 0) return () => DEFAULT_TENANT;
-  return (request) => {
+  const plain = entries.filter(([key]) => !key.startsWith(HASHED_KEY_PREFIX));
+  const hashed = entries.filter(([key]) => key.startsWith(HASHED_KEY_PREFIX));
+  for (const [key] of hashed) if (!isHashedKey(key)) throw new Error(`API key ${key.slice(0, 12)}… is not sha256:<64 lower-case hex digits>`);
+  return async (request) => {
     const presented = presentedKey(request);
     if (!presented) return null;
     // Compare against every key in constant time so timing does not reveal a matching prefix.
     let found: string | null = null;
-    for (const [key, tenant] of entries) if (constantTimeEqual(key, presented)) found = tenant;
+    for (const [key, tenant] of plain) if (constantTimeEqual(key, presented)) found = tenant;
+    if (hashed.length > 0) {
+      const digest = HASHED_KEY_PREFIX + (await sha256Hex(presented));
+      for (const [key, tenant] of hashed) if (constantTimeEqual(key, digest)) found = tenant;
+    }
     return found;
   };
 }

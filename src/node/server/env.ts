@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { amgOverridesEnvField } from "../../lib/amg/index.js";
+import { HASHED_KEY_PREFIX, isHashedKey } from "../../lib/api/auth.js";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
 import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
@@ -12,16 +13,25 @@ import { extractorOptionsFromEnv, sessionOptionsFromEnv, type ModelOptions } fro
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
-/** `"key1:tenantA,key2:tenantB"` → `{ key1: "tenantA", key2: "tenantB" }`. */
+/**
+ * `"key1:tenantA,sha256:<hex of key2>:tenantB"` → `{ key1: "tenantA", "sha256:<hex>": "tenantB" }`:
+ * each key in plain text or as its SHA-256 (src/lib/api/auth.ts), so the environment need hold no
+ * usable key.
+ */
 const apiKeys = z
   .string()
   .default("")
   .transform((s, ctx) => {
     const out: Record<string, string> = {};
     for (const pair of s.split(",").map((p) => p.trim()).filter(Boolean)) {
-      const [key, tenant] = pair.split(":");
-      if (!key || !tenant) ctx.addIssue({ code: "custom", message: "expected key:tenant pairs separated by commas" });
-      else out[key] = tenant;
+      const at = pair.lastIndexOf(":");
+      const key = pair.slice(0, Math.max(0, at)), tenant = pair.slice(at + 1);
+      if (at <= 0 || !tenant) ctx.addIssue({ code: "custom", message: "expected key:tenant pairs separated by commas" });
+      else if (key.startsWith(HASHED_KEY_PREFIX) && !isHashedKey(key)) {
+        ctx.addIssue({ code: "custom", message: "a hashed key is sha256:<64 lower-case hex digits>:tenant (printf %s KEY | sha256sum)" });
+      } else if (key.includes(":") && !key.startsWith(HASHED_KEY_PREFIX)) {
+        ctx.addIssue({ code: "custom", message: "a key cannot contain ':' (only a sha256:<hex> key does)" });
+      } else out[key] = tenant;
     }
     return out;
   });
