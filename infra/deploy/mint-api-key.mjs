@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Mints a gateway API key for a tenant: prints the key (shown once, give it to the client) and the
-// wrangler command that stores only its SHA-256 in the API_KEYS KV namespace.
+// wrangler command that stores only its SHA-256 in the API_KEYS KV namespace (and the local server's
+// API_KEYS entry holding only that hash).
 //   node infra/deploy/mint-api-key.mjs <tenant> [live|test]
 import { createHash, randomInt } from "node:crypto";
 
@@ -14,3 +15,4 @@ const key = `rs_${mode}_${Array.from({ length: 32 }, () => alphabet[randomInt(62
 const hash = createHash("sha256").update(key).digest("hex");
 console.log(`key (shown once): ${key}`);
 console.log(`store it:         npx wrangler kv key put --binding API_KEYS --remote 'apikey:${hash}' '${JSON.stringify({ tenant })}'`);
+console.log(`or, local server: API_KEYS='sha256:${hash}:${tenant}'   (the hash only; append more pairs with commas)`);
