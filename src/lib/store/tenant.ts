@@ -27,8 +27,8 @@ export interface TenantStore {
   putBlob(id: string, bytes: Uint8Array, contentType: string): Promise<void>;
   getBlob(id: string): Promise<{ bytes: Uint8Array; contentType: string } | null>;
   deleteBlob(id: string): Promise<void>;
-  upsertPoints(points: ScopedPoint[]): Promise<void>;
-  deleteImagePoints(imageId: string, keepIds?: readonly string[]): Promise<void>;
+  /** Every point of the image. */
+  deleteImagePoints(imageId: string): Promise<void>;
   /** The image's points become exactly `points` (VectorStore.replaceImage). */
   replaceImagePoints(imageId: string, points: ScopedPoint[]): Promise<void>;
   search(vector: Float32Array, options: SearchOptions): Promise<SearchHit[]>;
@@ -61,12 +61,11 @@ export function scopeTenant(backends: TenantBackends, tenant: string): TenantSto
     putBlob: (id, bytes, contentType) => blobs.put(tenant, assertSafeId(id, "image id"), bytes, contentType),
     getBlob: (id) => blobs.get(tenant, id),
     deleteBlob: (id) => blobs.delete(tenant, id),
-    upsertPoints: (points) => vectors.upsert(tenant, points.map(withTenant)),
-    deleteImagePoints: (imageId, keepIds) => vectors.deleteImage(tenant, imageId, keepIds),
-    replaceImagePoints: (imageId, points) => {
+    deleteImagePoints: (imageId) => vectors.deleteImage(tenant, imageId),
+    replaceImagePoints: async (imageId, points) => {
       assertSafeId(imageId, "image id");
       if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("a point of another image was passed to replaceImagePoints");
-      return vectors.replaceImage(tenant, imageId, points.map(withTenant));
+      await vectors.replaceImage(tenant, imageId, points.map(withTenant));
     },
     search: async (vector, options) =>
       (await vectors.search(tenant, vector, options)).filter((h) => h.payload.tenant === tenant),
