@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .model import NEG_INF, TinySam
+from .model import NEG_INF, TinySam, layer_norm_2d
 
 
 def _head_rows(x, head_mask):
@@ -54,13 +54,6 @@ def _as_matmul(conv_t):
     return w.permute(0, 2, 3, 1).reshape(w.shape[0], -1), conv_t.bias.repeat(4)
 
 
-def _layer_norm_2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
-    """model.LayerNorm2d as a function (over the channels of NCHW)."""
-    u = x.mean(1, keepdim=True)
-    v = (x - u).pow(2).mean(1, keepdim=True)
-    return weight[:, None, None] * ((x - u) / torch.sqrt(v + eps)) + bias[:, None, None]
-
-
 @torch.jit.script
 def _dense_tokens(mask_input: torch.Tensor, has_mask_input: torch.Tensor, w: List[torch.Tensor],
                   eps: float, hw: int) -> torch.Tensor:
@@ -71,8 +64,8 @@ def _dense_tokens(mask_input: torch.Tensor, has_mask_input: torch.Tensor, w: Lis
     the blend gives with has = 0, and the branch is skipped."""
     no_mask = w[10]
     if bool((has_mask_input != 0).any()):
-        x = F.gelu(_layer_norm_2d(F.conv2d(mask_input, w[0], w[1], stride=2), w[2], w[3], eps))
-        x = F.gelu(_layer_norm_2d(F.conv2d(x, w[4], w[5], stride=2), w[6], w[7], eps))
+        x = F.gelu(layer_norm_2d(F.conv2d(mask_input, w[0], w[1], stride=2), w[2], w[3], eps))
+        x = F.gelu(layer_norm_2d(F.conv2d(x, w[4], w[5], stride=2), w[6], w[7], eps))
         x = x.flatten(2).transpose(1, 2) @ w[8] + w[9]                        # 1x1 conv, 16 wide
         has = has_mask_input.reshape(-1, 1, 1)
         return has * x + (1 - has) * no_mask

@@ -25,6 +25,15 @@ MASK_THRESHOLD = 0.0
 NEG_INF = -1e9             # additive attention bias for padding keys; exp() underflows to exactly 0
 
 
+def layer_norm_2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """LayerNorm over the channel axis of an NCHW tensor, as a function (TorchScript-able: the fast
+    decoder's scripted mask branch calls it too)."""
+    u = x.mean(1, keepdim=True)
+    s = (x - u).pow(2).mean(1, keepdim=True)
+    x = (x - u) / torch.sqrt(s + eps)
+    return weight[:, None, None] * x + bias[:, None, None]
+
+
 class LayerNorm2d(nn.Module):
     """LayerNorm over the channel axis of an NCHW tensor (SAM's neck / mask branch)."""
 
@@ -35,10 +44,7 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x):
-        u = x.mean(1, keepdim=True)
-        s = (x - u).pow(2).mean(1, keepdim=True)
-        x = (x - u) / torch.sqrt(s + self.eps)
-        return self.weight[:, None, None] * x + self.bias[:, None, None]
+        return layer_norm_2d(x, self.weight, self.bias, self.eps)
 
 
 class MLP(nn.Module):
