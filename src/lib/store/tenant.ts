@@ -62,11 +62,8 @@ export function scopeTenant(backends: TenantBackends, tenant: string): TenantSto
     getBlob: (id) => blobs.get(tenant, id),
     deleteBlob: (id) => blobs.delete(tenant, id),
     deleteImagePoints: (imageId) => vectors.deleteImage(tenant, imageId),
-    replaceImagePoints: async (imageId, points) => {
-      assertSafeId(imageId, "image id");
-      if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("a point of another image was passed to replaceImagePoints");
-      await vectors.replaceImage(tenant, imageId, points.map(withTenant));
-    },
+    // The store refuses points of another image (VectorStore.replaceImage).
+    replaceImagePoints: (imageId, points) => vectors.replaceImage(tenant, imageId, points.map(withTenant)),
     search: async (vector, options) =>
       (await vectors.search(tenant, vector, options)).filter((h) => h.payload.tenant === tenant),
     getPoint: async (id, withVector) => minePoint(await vectors.get(tenant, id, withVector)),

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { amgOverridesEnvField } from "../../lib/amg/index.js";
-import { HASHED_KEY_PREFIX, isHashedKey } from "../../lib/api/auth.js";
+import { isHashedKey } from "../../lib/api/auth.js";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { qdrantEnvFields, qdrantOptions } from "../../lib/store/qdrant/index.js";
 import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
@@ -27,10 +27,8 @@ const apiKeys = z
       const at = pair.lastIndexOf(":");
       const key = pair.slice(0, Math.max(0, at)), tenant = pair.slice(at + 1);
       if (at <= 0 || !tenant) ctx.addIssue({ code: "custom", message: "expected key:tenant pairs separated by commas" });
-      else if (key.startsWith(HASHED_KEY_PREFIX) && !isHashedKey(key)) {
-        ctx.addIssue({ code: "custom", message: "a hashed key is sha256:<64 lower-case hex digits>:tenant (printf %s KEY | sha256sum)" });
-      } else if (key.includes(":") && !key.startsWith(HASHED_KEY_PREFIX)) {
-        ctx.addIssue({ code: "custom", message: "a key cannot contain ':' (only a sha256:<hex> key does)" });
+      else if (key.includes(":") && !isHashedKey(key)) {
+        ctx.addIssue({ code: "custom", message: "a key contains no ':' unless it is sha256:<64 lower-case hex digits> (printf %s KEY | sha256sum)" });
       } else out[key] = tenant;
     }
     return out;
