@@ -234,6 +234,19 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
       expect(await store.scan!("nobody", { limit: 10 })).toEqual([]);
     });
 
+    if (factory.persistent) it("replaceImage after a reopen still removes the points an earlier open wrote", async () => {
+      await store.replaceImage("t", "img", [-1, 0, 1, 2].map((i) => point("t", "img", i, unit(1, i))));
+      await store.replaceImage("t", "gone", [point("t", "gone", 0, unit(1))]);
+      await store.deleteImage("t", "gone");
+      await store.close?.();
+      store = await factory.open(dir);
+      await store.replaceImage("t", "img", [-1, 5].map((i) => point("t", "img", i, unit(0, 1, i))));
+      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([-1, 5]);
+      await store.replaceImage("t", "gone", [point("t", "gone", 3, unit(1))]);
+      expect((await store.listImage("t", "gone")).map((p) => p.payload.regionIndex)).toEqual([3]);
+      expect(await store.count("t")).toBe(3);
+    });
+
     // Only stores that keep data on disk have a restart to survive; in-memory ones don't register it.
     if (factory.persistent) it("writes survive closing and reopening the same directory", async () => {
       await store.upsert("t", [point("t", "img", -1, unit(1)), point("t", "img", 0, unit(0, 1))]);

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import * as lancedb from "@lancedb/lancedb";
 import { describe, expect, it } from "vitest";
 import { LanceVectorStore } from "../../src/node/store/lance.js";
 import { DIM, point, unit, vectorStoreConformance } from "./conformance.js";
@@ -41,6 +42,45 @@ describe("LanceDB vector index", () => {
       expect((await reopened.scan("a", { limit: 50, after: first.at(-1)!.id })).map((p) => p.id)).toEqual(aIds.slice(50, 100));
       await reopened.close();
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("LanceDB commits per image write", () => {
+  /** The table's latest version, read through a connection of its own. */
+  const version = async (dir: string) => (await (await lancedb.connect(dir)).openTable("points")).version();
+
+  it("writes an image that has no rows with one append, and replaces one that has with upsert + delete", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "rs-lance-"));
+    let store = await LanceVectorStore.open({ dir });
+    try {
+      await store.replaceImage("t", "first", [point("t", "first", 0, unit(1))]); // creates the table
+      const commits = async (write: () => Promise<void>) => {
+        const before = await version(dir);
+        await write();
+        return (await version(dir)) - before;
+      };
+      expect(await commits(() => store.replaceImage("t", "a", [0, 1, 2].map((i) => point("t", "a", i, unit(1, i)))))).toBe(1);
+      expect(await commits(() => store.replaceImage("t", "a", [0, 1].map((i) => point("t", "a", i, unit(0, 1, i)))))).toBe(2);
+      expect((await store.listImage("t", "a")).map((p) => p.payload.regionIndex)).toEqual([0, 1]);
+      // Another tenant's image of the same id is another image.
+      expect(await commits(() => store.replaceImage("u", "a", [point("u", "a", 0, unit(1))]))).toBe(1);
+      await store.deleteImage("t", "a");
+      expect(await commits(() => store.replaceImage("t", "a", [point("t", "a", 4, unit(1))]))).toBe(1);
+      // Keeping some rows leaves the image present: the next write takes both commits again.
+      await store.deleteImage("t", "a", [point("t", "a", 4, unit(1)).id]);
+      expect(await commits(() => store.replaceImage("t", "a", [point("t", "a", 4, unit(1))]))).toBe(2);
+      // After a reopen, what is on disk counts as present (the load) and a new image is one append.
+      await store.close();
+      store = await LanceVectorStore.open({ dir });
+      expect(await commits(() => store.replaceImage("t", "a", [point("t", "a", 6, unit(1))]))).toBe(2);
+      expect((await store.listImage("t", "a")).map((p) => p.payload.regionIndex)).toEqual([6]);
+      expect(await commits(() => store.replaceImage("t", "b", [point("t", "b", 0, unit(1))]))).toBe(1);
+      expect(await store.count("t")).toBe(3);
+      expect(await store.count("u")).toBe(1);
+    } finally {
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -29,6 +29,7 @@ import {
   toRow,
   type PointRow,
 } from "./lance-rows.js";
+import { ImagePresence } from "./lance-presence.js";
 
 export interface LanceStoreOptions {
   /** Directory of the database. */
@@ -54,6 +55,7 @@ export class LanceVectorStore implements VectorStore {
   private writesSinceCompact = 0;
   private approxRows = 0;
   private indexed = false;
+  private presence = ImagePresence.empty();
 
   private constructor(
     private readonly db: lancedb.Connection,
@@ -67,6 +69,10 @@ export class LanceVectorStore implements VectorStore {
       store.table = await store.db.openTable(opts.table);
       store.indexed = (await store.table.listIndices()).some((i) => i.columns.includes("vector"));
       store.approxRows = await store.table.countRows();
+      const presence = new ImagePresence();
+      store.presence = presence;
+      // In the write queue, not awaited: opening stays fast, and the first write waits for it.
+      void store.write(() => presence.load(store.table!)).catch(() => undefined); // unloaded = always two commits
     }
     return store;
   }
@@ -74,33 +80,33 @@ export class LanceVectorStore implements VectorStore {
   async upsert(tenant: string, points: StoredPoint[]): Promise<void> {
     if (points.length === 0) return;
     assertOwnPoints(tenant, points);
-    return this.write(async () => {
-      const table = await this.tableFor(points[0]!.vector.length);
-      // Keyed on (tenant, id): even a colliding id can never overwrite another tenant's point.
-      await table.mergeInsert(["tenant", "id"]).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(points.map(toRow));
-      await this.maintain(table, points.length);
-    });
+    return this.write(() => this.mergePoints(tenant, points));
   }
 
   /**
-   * Two commits, upsert then delete of the image's other ids: LanceDB can do both in one merge-insert
+   * The first write of an image (no row of it exists, see ImagePresence) is one append. Otherwise two
+   * commits, upsert then delete of the image's other ids: LanceDB can do both in one merge-insert
    * (`whenNotMatchedBySourceDelete`), but that scans the whole table, measured 112 ms against
    * 37 ms for the pair at 108k rows (docs/ingest-overhead.md). A crash in between leaves old + new.
    */
   async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
     if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("a point of another image was passed to replaceImage");
-    await this.upsert(tenant, points);
-    await this.deleteImage(tenant, imageId, points.map((p) => p.id));
+    assertOwnPoints(tenant, points);
+    return this.write(async () => {
+      if (points.length > 0 && this.presence.hasNoRows(tenant, imageId)) {
+        this.presence.markPresent(tenant, imageId);
+        const table = await this.tableFor(points[0]!.vector.length);
+        await table.add(points.map(toRow));
+        await this.maintain(table, points.length);
+        return;
+      }
+      if (points.length > 0) await this.mergePoints(tenant, points);
+      await this.deleteRows(tenant, imageId, points.map((p) => p.id));
+    });
   }
 
   async deleteImage(tenant: string, imageId: string, keepIds: readonly string[] = []): Promise<void> {
-    const where = [tenantClause(tenant), imageClause(imageId)];
-    if (keepIds.length > 0) where.push(`NOT (${idListClause("id", keepIds)})`);
-    return this.write(async () => {
-      if (!this.table) return;
-      await this.table.delete(where.join(" AND "));
-      await this.compactNowAndThen(this.table);
-    });
+    return this.write(() => this.deleteRows(tenant, imageId, keepIds));
   }
 
   async search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
@@ -185,6 +191,24 @@ export class LanceVectorStore implements VectorStore {
     if (!withVector) query = query.select(COLUMNS_NO_VECTOR);
     if (limit !== undefined) query = query.limit(limit);
     return ((await query.toArray()) as PointRow[]).map(fromRow);
+  }
+
+  /** In the write queue. Keyed on (tenant, id): even a colliding id can never overwrite another tenant's point. */
+  private async mergePoints(tenant: string, points: StoredPoint[]): Promise<void> {
+    for (const p of points) this.presence.markPresent(tenant, p.payload.imageId);
+    const table = await this.tableFor(points[0]!.vector.length);
+    await table.mergeInsert(["tenant", "id"]).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(points.map(toRow));
+    await this.maintain(table, points.length);
+  }
+
+  /** In the write queue: the image's rows but `keepIds`. */
+  private async deleteRows(tenant: string, imageId: string, keepIds: readonly string[]): Promise<void> {
+    if (!this.table) return;
+    const where = [tenantClause(tenant), imageClause(imageId)];
+    if (keepIds.length > 0) where.push(`NOT (${idListClause("id", keepIds)})`);
+    await this.table.delete(where.join(" AND "));
+    if (keepIds.length === 0) this.presence.markAbsent(tenant, imageId);
+    await this.compactNowAndThen(this.table);
   }
 
   /** Runs `fn` after every earlier write; a failed write does not block later ones. */
