@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractedImage } from "../../src/lib/services.js";
 import { ImageInputError } from "../../src/node/imaging/index.js";
 import { createLogger } from "../../src/node/logging.js";
-import { createWorkerExtractor, type WorkerExtractor } from "../../src/node/pipeline/worker-extractor.js";
+import { createWorkerExtractor, EMBEDDER_INPUT_STAGE, type WorkerExtractor } from "../../src/node/pipeline/worker-extractor.js";
 import { buildLocalServer } from "../../src/node/server/build.js";
 import { SHAPES_FIXTURE_DIR } from "../setup/shapes-fixtures.js";
 import { damagedImages, type Sample } from "../support/bad-images.js";
@@ -29,7 +29,8 @@ const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e i
 const withoutTimings = ({ timings: _t, ...rest }: ExtractedImage) => rest;
 
 beforeAll(async () => {
-  extractor = createWorkerExtractor("shapes-tiny", init);
+  // Early starts off: these tests look at the pixels kept between the check and the extraction.
+  extractor = createWorkerExtractor("shapes-tiny", init, { startEarly: false });
   damaged = await damagedImages();
 }, 120_000);
 
@@ -65,7 +66,7 @@ describe("worker extractor as the upload verifier", () => {
   }, 120_000);
 
   it("streams the check instead of keeping pixels that exceed the budget", async () => {
-    const small = createWorkerExtractor("shapes-tiny", init, 1024);
+    const small = createWorkerExtractor("shapes-tiny", init, { budgetBytes: 1024 });
     try {
       await small.verifyUpload(png, {});
       expect(small.verifiedPixels).toEqual({ entries: 0, bytes: 0 });
@@ -73,6 +74,83 @@ describe("worker extractor as the upload verifier", () => {
       expect((await small.extract(png)).regions.length).toBeGreaterThan(0);
     } finally {
       await small.close();
+    }
+  }, 120_000);
+});
+
+describe("extractions started at upload time", () => {
+  const other = readFileSync(readShapesSplit(SHAPES_FIXTURE_DIR, 3)[2]!.png);
+
+  it("start when the worker is idle, and the job's extract of equal bytes claims the result", async () => {
+    const eager = createWorkerExtractor("shapes-tiny", init);
+    try {
+      const fromBytes = await eager.extract(png);
+      await eager.verifyUpload(png, {});
+      // Already handed to the worker: no pixels wait, one extraction does.
+      expect(eager.verifiedPixels).toEqual({ entries: 0, bytes: 0 });
+      expect(eager.earlyExtractions).toBe(1);
+      const claimed = await eager.extract(copy(png));
+      expect(eager.earlyExtractions).toBe(0);
+      expect(withoutTimings(claimed)).toEqual(withoutTimings(fromBytes));
+    } finally {
+      await eager.close();
+    }
+  }, 120_000);
+
+  it("do not start while the worker is busy, and unclaimed ones are bounded", async () => {
+    const eager = createWorkerExtractor("shapes-tiny", init);
+    try {
+      const busy = eager.extract(other);
+      await eager.verifyUpload(png, {});
+      expect(eager.earlyExtractions).toBe(0);
+      expect(eager.verifiedPixels.entries).toBe(1);
+      await busy;
+      // Three idle-time uploads whose jobs never come: the oldest is dropped, and its bytes decode again.
+      for (const bytes of [other, png, copy(other)]) {
+        await eager.verifyUpload(bytes, {});
+        await eager.extract(new Uint8Array([1, 2, 3])).catch(() => undefined); // waits for the worker, claims nothing
+      }
+      expect(eager.earlyExtractions).toBe(2);
+      expect(eager.verifiedPixels.entries).toBe(1); // png's pixels, kept when the worker was busy
+      expect((await eager.extract(copy(other))).regions.length).toBeGreaterThan(0);
+      expect(eager.earlyExtractions).toBe(1);
+    } finally {
+      await eager.close();
+    }
+  }, 120_000);
+});
+
+describe("the Alpha-CLIP input computed on the server thread", () => {
+  const manifest = JSON.parse(readFileSync("models/shapes-tiny/manifest.json", "utf8")) as {
+    embedder: { imageSize: number; imageMean: number[]; imageStd: number[] };
+  };
+  const spec = { imageSize: manifest.embedder.imageSize, imageMean: manifest.embedder.imageMean, imageStd: manifest.embedder.imageStd };
+
+  it("gives the result of an extraction that computes it in the worker, early start or not", async () => {
+    const expected = withoutTimings(await extractor.extract(png));
+    for (const startEarly of [false, true]) {
+      const split = createWorkerExtractor("shapes-tiny", init, { startEarly, embedder: spec });
+      try {
+        await split.verifyUpload(png, {});
+        const got = await split.extract(copy(png));
+        expect(got.timings[EMBEDDER_INPUT_STAGE]).toBeGreaterThan(0);
+        expect(withoutTimings(got)).toEqual(expected);
+      } finally {
+        await split.close();
+      }
+    }
+  }, 120_000);
+
+  it("is the input the worker embeds (another normalisation changes every vector)", async () => {
+    const expected = await extractor.extract(png);
+    const skewed = createWorkerExtractor("shapes-tiny", init, { embedder: { ...spec, imageMean: spec.imageMean.map((m) => m + 0.2) } });
+    try {
+      await skewed.verifyUpload(png, {});
+      const got = await skewed.extract(copy(png));
+      expect(got.regions.map((r) => r.mask)).toEqual(expected.regions.map((r) => r.mask));
+      expect(Array.from(got.imageVector)).not.toEqual(Array.from(expected.imageVector));
+    } finally {
+      await skewed.close();
     }
   }, 120_000);
 });
@@ -102,6 +180,34 @@ describe("the local server with the worker extractor", () => {
       expect(extractor.verifiedPixels).toEqual({ entries: 0, bytes: 0 });
     } finally {
       await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("indexes an upload whose extraction started at upload time, the same as one extracted in its job", async () => {
+    const eager = createWorkerExtractor("shapes-tiny", init);
+    const dataDir = await mkdtemp(path.join(tmpdir(), "rs-early-"));
+    const server = await buildLocalServer(
+      { dataDir, limits: {}, apiKeys: {}, ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 }, vectorIndexThreshold: 50_000 },
+      // The text tower's pack is the extractor's, or a second upload would re-ingest under a new pack.
+      { extractor: eager, text: Object.assign(new FakeTextEmbedder(), { pack: eager.pack }) },
+      createLogger("silent"),
+    );
+    const post = (id: string) =>
+      server.app.request(`/v1/images?id=${id}&wait=true`, { method: "POST", headers: { "content-type": "image/png" }, body: png as Uint8Array<ArrayBuffer> });
+    try {
+      const expected = await extractor.extract(png);
+      const res = await post("early");
+      expect(res.status).toBe(201);
+      expect(eager.earlyExtractions).toBe(0);
+      const regions = await server.vectors.listImage("default", "early");
+      expect(regions.filter((p) => p.payload.kind === "region").map((p) => p.payload.mask)).toEqual(expected.regions.map((r) => r.mask));
+      // The same bytes again need no ingest: the early extraction is left unclaimed (bounded, see EarlyExtractions).
+      expect((await post("early")).status).toBe(201);
+      expect(eager.earlyExtractions).toBe(1);
+    } finally {
+      await server.close();
+      await eager.close();
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 120_000);

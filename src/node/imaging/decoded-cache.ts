@@ -19,6 +19,11 @@ interface Entry {
   size: number;
 }
 
+/** Byte-for-byte equality (length first): how every cache of verified uploads matches bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
 export class DecodedImageCache {
   private entries: Entry[] = [];
   /** Bytes of the entries plus the decodes in flight. */
@@ -45,7 +50,7 @@ export class DecodedImageCache {
 
   /** The pixels decoded from bytes equal to `bytes`, removed from the cache; undefined when absent. */
   take(bytes: Uint8Array): DecodedImage | undefined {
-    const i = this.entries.findIndex((e) => e.bytes.byteLength === bytes.byteLength && Buffer.compare(e.bytes, bytes) === 0);
+    const i = this.entries.findIndex((e) => sameBytes(e.bytes, bytes));
     if (i < 0) return undefined;
     const [entry] = this.entries.splice(i, 1);
     this.used -= entry!.size;

@@ -34,8 +34,17 @@ export interface PixelRegionExtractor extends RegionExtractor {
    * `extract(bytes)` for an image already decoded from `byteLength` bytes by `decodeImage` (the
    * upload verifier's pixels): the decoder's limits are checked on the sizes, then the same
    * pipeline runs, so the result equals `extract(bytes)`. `timings.decode` is the limit check.
+   * `embedderInput`, asked once the regions are found, may return the Alpha-CLIP input computed
+   * elsewhere from the same pixels (`embedderImage` with the pack's embedder parameters).
    */
-  extractDecoded(image: DecodedImage, byteLength: number): Promise<ExtractedImage>;
+  extractDecoded(image: DecodedImage, byteLength: number, embedderInput?: () => Float32Array | undefined): Promise<ExtractedImage>;
+}
+
+/** The Alpha-CLIP image input's parameters (`embedderImage`), for computing it off the model thread. */
+export interface EmbedderInputSpec {
+  imageSize: number;
+  imageMean: readonly number[];
+  imageStd: readonly number[];
 }
 
 /**
@@ -54,7 +63,7 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
   const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd } = pack.manifest.embedder;
   const maskThreshold = pack.manifest.segmenter.maskThreshold;
 
-  async function run(image: DecodedImage, timings: StageTimings, start: number): Promise<ExtractedImage> {
+  async function run(image: DecodedImage, timings: StageTimings, start: number, given?: () => Float32Array | undefined): Promise<ExtractedImage> {
     let regions = await generateMasks(segmenter, image, params, maskThreshold, timings);
     const td = performance.now();
     regions = suppressDuplicateMasks(regions, image.width, params);
@@ -62,7 +71,7 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
     if (options.maxRegions !== undefined) regions = regions.slice(0, options.maxRegions);
 
     let t = performance.now();
-    const { data: pixels } = embedderImage(image, E, imageMean, imageStd);
+    const pixels = given?.() ?? embedderImage(image, E, imageMean, imageStd).data;
     addTime(timings, "preprocess", t);
     t = performance.now();
     const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
@@ -87,12 +96,12 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
       addTime(timings, "decode", start);
       return run(image, timings, start);
     },
-    async extractDecoded(image, byteLength) {
+    async extractDecoded(image, byteLength, embedderInput) {
       const timings: StageTimings = {};
       const start = performance.now();
       assertWithinLimits(byteLength, image, options.limits ?? {});
       addTime(timings, "decode", start);
-      return run(image, timings, start);
+      return run(image, timings, start, embedderInput);
     },
   };
 }

@@ -7,11 +7,21 @@
  * It also verifies uploads (`verifyUpload`): the full decode that refuses bad bytes before anything
  * is stored keeps its pixels (DecodedImageCache), and the `extract` of the same bytes that follows
  * posts those pixels to the worker instead of the bytes, so each upload is decoded once, not twice.
+ * When the worker is idle, the verified pixels go to it at once (EarlyExtractions): the upload's
+ * writes and the job's hand-off then overlap the models. With handed-over pixels, this thread also
+ * computes the Alpha-CLIP input while the worker computes the segmenter's, so the two resizes run on
+ * two cores instead of one after the other.
  */
 import { Worker } from "node:worker_threads";
 import type { ExtractedImage, RegionExtractor } from "../../lib/services.js";
-import { DecodedImageCache, decodeProbedImage, probeImage, verifyDecodable, type DecodeLimits } from "../imaging/index.js";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./worker-protocol.js";
+import { DecodedImageCache, decodeProbedImage, probeImage, verifyDecodable, type DecodedImage, type DecodeLimits } from "../imaging/index.js";
+import { embedderImage } from "../models/preprocess.js";
+import type { EmbedderInputSpec } from "./extractor.js";
+import { EarlyExtractions } from "./early-extractions.js";
+import type { WorkerEmbedderInput, WorkerInit, WorkerReply, WorkerRequest, WorkerRequestBody } from "./worker-protocol.js";
+
+/** The timings key of the Alpha-CLIP input computed on this thread, alongside the worker's segmenter preprocessing. */
+export const EMBEDDER_INPUT_STAGE = "preprocess (overlapped)";
 
 /** Encoded bytes + pixels of verified uploads kept for their extraction (beyond it: decoded again). */
 export const VERIFIED_PIXELS_BUDGET_BYTES = 64 * 1024 * 1024;
@@ -29,9 +39,20 @@ export function canVerifyUploads(extractor: RegionExtractor): extractor is Uploa
   return typeof (extractor as Partial<UploadVerifyingExtractor>).verifyUpload === "function";
 }
 
+export interface WorkerExtractorOptions {
+  /** Bound of the verified pixels kept (default VERIFIED_PIXELS_BUDGET_BYTES). */
+  budgetBytes?: number;
+  /** Start a verified upload's extraction at once when the worker is idle (default true). */
+  startEarly?: boolean;
+  /** The pack's Alpha-CLIP input parameters: given, that input is computed on this thread. */
+  embedder?: EmbedderInputSpec;
+}
+
 export interface WorkerExtractor extends UploadVerifyingExtractor {
   /** Verified uploads whose pixels wait for their extraction, and the bytes they hold. */
   readonly verifiedPixels: { entries: number; bytes: number };
+  /** Extractions started at upload time and not yet claimed by a job. */
+  readonly earlyExtractions: number;
   close(): Promise<void>;
 }
 
@@ -43,8 +64,9 @@ function reviveError(e: { name: string; message: string; code?: string }): Error
   return err;
 }
 
-export function createWorkerExtractor(pack: string, init: WorkerInit, budgetBytes = VERIFIED_PIXELS_BUDGET_BYTES): WorkerExtractor {
-  const verified = new DecodedImageCache(budgetBytes);
+export function createWorkerExtractor(pack: string, init: WorkerInit, options: WorkerExtractorOptions = {}): WorkerExtractor {
+  const verified = new DecodedImageCache(options.budgetBytes ?? VERIFIED_PIXELS_BUDGET_BYTES);
+  const early = new EarlyExtractions();
   const worker = new Worker(new URL("./extract-worker-boot.mjs", import.meta.url), { workerData: init });
   const pending = new Map<number, { resolve: (r: ExtractedImage) => void; reject: (e: Error) => void }>();
   let nextId = 0;
@@ -62,26 +84,48 @@ export function createWorkerExtractor(pack: string, init: WorkerInit, budgetByte
   worker.on("error", (err) => failAll(err));
   worker.on("exit", (code) => failAll(new Error(`extractor worker exited with code ${code}`)));
 
+  const post = (body: WorkerRequestBody): Promise<ExtractedImage> => {
+    const id = nextId++;
+    const result = new Promise<ExtractedImage>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      // A copy is posted: the caller keeps its buffer (it may be the stored blob).
+      worker.postMessage({ id, ...body } satisfies WorkerRequest);
+    });
+    if (!("decoded" in body && options.embedder)) return result;
+    const ms = postEmbedderInput(id, body.decoded, options.embedder);
+    return result.then((r) => ({ ...r, timings: { ...r.timings, [EMBEDDER_INPUT_STAGE]: ms } }));
+  };
+  /** After the request, so the worker computes the segmenter's input meanwhile; returns its ms. */
+  const postEmbedderInput = (id: number, image: DecodedImage, spec: EmbedderInputSpec): number => {
+    const t = performance.now();
+    const { data } = embedderImage(image, spec.imageSize, spec.imageMean, spec.imageStd);
+    if (pending.has(id)) worker.postMessage({ id, embedderInput: data } satisfies WorkerEmbedderInput, [data.buffer as ArrayBuffer]);
+    return performance.now() - t;
+  };
+
   return {
     pack,
     extract(bytes) {
-      const id = nextId++;
+      const started = early.take(bytes);
+      if (started) return started;
       const decoded = verified.take(bytes);
-      const request: WorkerRequest = decoded ? { id, decoded, byteLength: bytes.byteLength } : { id, bytes };
-      return new Promise<ExtractedImage>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        // A copy is posted: the caller keeps its buffer (it may be the stored blob).
-        worker.postMessage(request);
-      });
+      return post(decoded ? { decoded, byteLength: bytes.byteLength } : { bytes });
     },
     async verifyUpload(bytes, limits) {
       const probe = await probeImage(bytes, limits);
       const kept = await verified.keep(bytes, probe.width, probe.height, () => decodeProbedImage(bytes, probe, limits));
       // Too large to keep: the streaming check, whose memory stays flat whatever the size.
-      if (!kept) await verifyDecodable(bytes, limits);
+      if (!kept) return verifyDecodable(bytes, limits);
+      // Only into an idle worker: in bulk, starting early would just reorder the queue's jobs.
+      if ((options.startEarly ?? true) && pending.size === 0) {
+        early.add(bytes, post({ decoded: verified.take(bytes)!, byteLength: bytes.byteLength }));
+      }
     },
     get verifiedPixels() {
       return verified.stats;
+    },
+    get earlyExtractions() {
+      return early.size;
     },
     async close() {
       await worker.terminate();

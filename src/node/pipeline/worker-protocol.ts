@@ -11,9 +11,20 @@ export interface WorkerInit {
 }
 
 /** The encoded bytes, or the pixels the upload verifier already decoded from `byteLength` bytes. */
-export type WorkerRequest =
-  | { id: number; bytes: Uint8Array }
-  | { id: number; decoded: DecodedImage; byteLength: number };
+export type WorkerRequestBody = { bytes: Uint8Array } | { decoded: DecodedImage; byteLength: number };
+
+export type WorkerRequest = { id: number } & WorkerRequestBody;
+
+/**
+ * The Alpha-CLIP image input (`embedderImage(...).data`) of request `id`, computed on the server
+ * thread while the worker runs the segmenter; the worker computes it itself when none has arrived.
+ */
+export interface WorkerEmbedderInput {
+  id: number;
+  embedderInput: Float32Array;
+}
+
+export type WorkerMessage = WorkerRequest | WorkerEmbedderInput;
 
 export type WorkerReply =
   | { id: number; result: ExtractedImage }

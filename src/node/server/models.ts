@@ -62,7 +62,12 @@ export async function loadModels(options: ModelOptions): Promise<Models> {
   if (!threaded) {
     return { pack, text, extractor: createRegionExtractor(pack, options.extractor ?? {}), release: () => pack.release() };
   }
-  const extractor = createWorkerExtractor(pack.id, { packDir: options.packDir, session: options.session, extractor: options.extractor ?? {} });
+  const { imageSize, imageMean, imageStd } = pack.manifest.embedder;
+  const extractor = createWorkerExtractor(
+    pack.id,
+    { packDir: options.packDir, session: options.session, extractor: options.extractor ?? {} },
+    { embedder: { imageSize, imageMean, imageStd } },
+  );
   return {
     pack, text, extractor,
     release: async () => {
