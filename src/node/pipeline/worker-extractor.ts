@@ -8,9 +8,10 @@
  * is stored keeps its pixels (DecodedImageCache), and the `extract` of the same bytes that follows
  * posts those pixels to the worker instead of the bytes, so each upload is decoded once, not twice.
  * When the worker is idle, the verified pixels go to it at once (EarlyExtractions): the upload's
- * writes and the job's hand-off then overlap the models. With handed-over pixels, this thread also
- * computes the Alpha-CLIP input while the worker computes the segmenter's, so the two resizes run on
- * two cores instead of one after the other.
+ * writes and the job's hand-off then overlap the models. This thread then also computes the
+ * Alpha-CLIP input while the worker computes the segmenter's, so the two resizes run on two cores
+ * instead of one after the other. Not when the worker is busy: there this thread's work would only
+ * take a core from the models of the image before.
  */
 import { Worker } from "node:worker_threads";
 import type { ExtractedImage, RegionExtractor } from "../../lib/services.js";
@@ -84,14 +85,15 @@ export function createWorkerExtractor(pack: string, init: WorkerInit, options: W
   worker.on("error", (err) => failAll(err));
   worker.on("exit", (code) => failAll(new Error(`extractor worker exited with code ${code}`)));
 
-  const post = (body: WorkerRequestBody): Promise<ExtractedImage> => {
+  /** `splitPreprocess`: compute the Alpha-CLIP input here, for an idle worker only (see the file comment). */
+  const post = (body: WorkerRequestBody, splitPreprocess = false): Promise<ExtractedImage> => {
     const id = nextId++;
     const result = new Promise<ExtractedImage>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       // A copy is posted: the caller keeps its buffer (it may be the stored blob).
       worker.postMessage({ id, ...body } satisfies WorkerRequest);
     });
-    if (!("decoded" in body && options.embedder)) return result;
+    if (!(splitPreprocess && "decoded" in body && options.embedder)) return result;
     const ms = postEmbedderInput(id, body.decoded, options.embedder);
     return result.then((r) => ({ ...r, timings: { ...r.timings, [EMBEDDER_INPUT_STAGE]: ms } }));
   };
@@ -118,7 +120,7 @@ export function createWorkerExtractor(pack: string, init: WorkerInit, options: W
       if (!kept) return verifyDecodable(bytes, limits);
       // Only into an idle worker: in bulk, starting early would just reorder the queue's jobs.
       if ((options.startEarly ?? true) && pending.size === 0) {
-        early.add(bytes, post({ decoded: verified.take(bytes)!, byteLength: bytes.byteLength }));
+        early.add(bytes, post({ decoded: verified.take(bytes)!, byteLength: bytes.byteLength }, true));
       }
     },
     get verifiedPixels() {
