@@ -93,8 +93,11 @@ export function createWorkerExtractor(pack: string, init: WorkerInit, options: W
       // A copy is posted: the caller keeps its buffer (it may be the stored blob).
       worker.postMessage({ id, ...body } satisfies WorkerRequest);
     });
-    if (!(splitPreprocess && "decoded" in body && options.embedder)) return result;
-    const ms = postEmbedderInput(id, body.decoded, options.embedder);
+    const { embedder } = options;
+    if (!(splitPreprocess && "decoded" in body && embedder)) return result;
+    // On the next turn: the caller (the upload's check) returns first and its writes start.
+    let ms = 0;
+    setImmediate(() => (ms = postEmbedderInput(id, body.decoded, embedder)));
     return result.then((r) => ({ ...r, timings: { ...r.timings, [EMBEDDER_INPUT_STAGE]: ms } }));
   };
   /** After the request, so the worker computes the segmenter's input meanwhile; returns its ms. */
