@@ -76,8 +76,8 @@ export interface VectorStore {
   deleteImage(tenant: string, imageId: string, keepIds?: readonly string[]): Promise<void>;
   /**
    * Make `points` (all of `imageId`, all of `tenant`) the image's only points: upsert them, then
-   * delete the image's other points (Qdrant: both in one batch request). Idempotent, so a failed
-   * call is retried whole. Resolves once durable.
+   * delete the image's other points (Qdrant: both in one batch request; LanceDB: one append when
+   * the image has no point yet). Idempotent, so a failed call is retried whole. Resolves once durable.
    */
   replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void>;
   search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]>;

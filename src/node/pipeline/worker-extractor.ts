@@ -122,9 +122,8 @@ export function createWorkerExtractor(pack: string, init: WorkerInit, options: W
       // Too large to keep: the streaming check, whose memory stays flat whatever the size.
       if (!kept) return verifyDecodable(bytes, limits);
       // Only into an idle worker: in bulk, starting early would just reorder the queue's jobs.
-      if ((options.startEarly ?? true) && pending.size === 0) {
-        early.add(bytes, post({ decoded: verified.take(bytes)!, byteLength: bytes.byteLength }, true));
-      }
+      const decoded = (options.startEarly ?? true) && pending.size === 0 ? verified.take(bytes) : undefined;
+      if (decoded) early.add(bytes, post({ decoded, byteLength: bytes.byteLength }, true));
     },
     get verifiedPixels() {
       return verified.stats;
