@@ -6,6 +6,11 @@
       --bpe ../shared/clip/bpe_simple_vocab_16e6.txt.gz --out models/my-pack [--fp16 | --int8] [--sam-precision P]
 
 --random-weights --seed N builds the same full-size architectures with seeded random weights (tests).
+CLIP's plain image tower (clip-image.onnx, the same OpenAI CLIP checkpoint as the text tower) is
+exported by default, with the embedder's dual-view "views" (context = Alpha-CLIP on the whole image
+and the mask, weight 1 - w; detail = CLIP on the region's crop, weight w = --detail-weight 0.5,
+the box grown by --crop-margin 0.1 of its width / height on each side). --no-clip-image writes an
+alpha-only pack (no clipImage, no views). --with-clip-image is a deprecated no-op kept for old scripts.
 --segmenter-from DIR reuses the segmenter (section and files) of an existing pack instead of --sam.
 Without a segmenter the pack has no "segmenter" section and the server refuses it. See
 docs/production-packs.md.
@@ -27,6 +32,7 @@ from export.onnx_weights import PRECISIONS  # noqa: E402
 from export.tokenizer import write_tokenizer  # noqa: E402
 
 SAM_ARCHS = ("vit_b", "vit_l", "vit_h", "mobile_sam")
+DEFAULT_DETAIL_WEIGHT, DEFAULT_CROP_MARGIN = 0.5, 0.1
 
 
 def parse_args(argv):
@@ -46,7 +52,17 @@ def parse_args(argv):
     precision.add_argument("--int8", action="store_true", help="MatMuls as int8 dynamic quantisation (embedder and SAM)")
     p.add_argument("--sam-precision", choices=PRECISIONS,
                    help="the segmenter's own precision (default: that of --fp16 / --int8, else fp32)")
-    p.add_argument("--with-clip-image", action="store_true", help="also export CLIP's plain image tower (baselines)")
+    clip_image = p.add_mutually_exclusive_group()
+    clip_image.add_argument("--no-clip-image", action="store_true",
+                            help="skip CLIP's plain image tower: an alpha-only pack without views")
+    clip_image.add_argument("--with-clip-image", action="store_true",
+                            help="deprecated no-op: CLIP's plain image tower is exported by default")
+    p.add_argument("--detail-weight", type=float, metavar="W",
+                   help=f"weight of the detail view (CLIP on the crop) in the stored vector; the context view "
+                        f"gets 1 - W (default {DEFAULT_DETAIL_WEIGHT})")
+    p.add_argument("--crop-margin", type=float, metavar="M",
+                   help=f"detail crop: the region's box grown by M of its width / height on each side "
+                        f"(default {DEFAULT_CROP_MARGIN})")
     p.add_argument("--random-weights", action="store_true", help="seeded random weights instead of checkpoints")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -69,6 +85,25 @@ def check_args(p, args):
     for f in [c for c in ckpts if c] + [args.bpe]:
         if not os.path.isfile(f):
             p.error(f"no such file: {f}")
+    if args.no_clip_image and (args.detail_weight is not None or args.crop_margin is not None):
+        p.error("--detail-weight / --crop-margin set the detail view, which needs the clip image tower "
+                "(drop --no-clip-image)")
+    try:
+        views_for(args)
+    except ValueError as e:
+        p.error(str(e))
+
+
+def views_for(args):
+    """The embedder's "views" (None with --no-clip-image); ValueError when out of range."""
+    if args.no_clip_image:
+        return None
+    w = DEFAULT_DETAIL_WEIGHT if args.detail_weight is None else args.detail_weight
+    m = DEFAULT_CROP_MARGIN if args.crop_margin is None else args.crop_margin
+    for flag, value in (("--detail-weight", w), ("--crop-margin", m)):
+        if not 0 <= value <= 1:
+            raise ValueError(f"{flag} must be in [0, 1], not {value}")
+    return make_pack.check_views({"context": {"weight": 1 - w}, "detail": {"weight": w, "cropMargin": m}})
 
 
 def copy_segmenter(src: str, out: str) -> dict:
@@ -99,7 +134,7 @@ def main(argv=None):
         segmenter = copy_segmenter(args.segmenter_from, out)
     from export.clip import export_embedder  # torch is imported only once the arguments are fine
     embedder = export_embedder(args.alpha_clip, args.clip, args.clip_arch, out, seed=seed, fp16=args.fp16,
-                               int8=args.int8, clip_image=args.with_clip_image)
+                               int8=args.int8, clip_image=not args.no_clip_image, views=views_for(args))
     tokenizer = write_tokenizer(args.bpe, os.path.join(out, "tokenizer.json"))
     if segmenter is not None:
         write_json(os.path.join(out, "segmenter.json"), segmenter)
@@ -121,8 +156,12 @@ def header_for(args, out) -> dict:
     seg = (f"SAM {args.sam_arch} ({sam_precision(args)})" if args.sam_arch else
            f"segmenter of {os.path.basename(os.path.normpath(args.segmenter_from))}" if args.segmenter_from
            else "no segmenter")
+    views = views_for(args)
+    towers = ("CLIP text tower" if views is None else
+              f"CLIP text and image towers (detail view weight {views['detail']['weight']:g}, "
+              f"crop margin {views['detail']['cropMargin']:g})")
     return {"format": "region-search-pack/1", "name": args.name or os.path.basename(out), "version": args.version,
-            "description": f"Alpha-CLIP {args.clip_arch} + CLIP text tower ({precision}), {seg}; {weights}."}
+            "description": f"Alpha-CLIP {args.clip_arch} + {towers} ({precision}), {seg}; {weights}."}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Export the embedder half of a production pack: Alpha-CLIP image tower + CLIP text tower → ONNX.
 
 Entry point: ``export_embedder(alpha_ckpt, clip_ckpt, arch, out_dir, *, seed=None, fp16=False,
-int8=False)`` writes the ONNX files into ``out_dir`` and returns the manifest's ``embedder`` section.
+int8=False, clip_image=True, views=None)`` writes the ONNX files into ``out_dir`` and returns the
+manifest's ``embedder`` section. CLIP's plain image tower (``clipImage``, ``image`` [B,3,S,S] →
+``embedding`` [B,D]) comes from the same OpenAI CLIP checkpoint as the text tower.
 Graph contract (as shapes-tiny's): ``image`` [B,3,S,S] + ``alpha`` [B,1,S,S] → ``embedding`` [B,D];
 ``input_ids`` [B,77] int64 → ``embedding`` [B,D], pooled at the end-of-text token. Nothing is
 normalised inside the graphs: the caller applies imageMean/Std, alphaMean/Std and L2-normalises.
@@ -41,7 +43,7 @@ def sample_inputs(cfg: dict, batch: int = 2):
     return torch.randn(batch, 3, s, s), torch.randn(batch, 1, s, s), ids
 
 
-def embedder_section(cfg: dict, clip_image: bool) -> dict:
+def embedder_section(cfg: dict, clip_image: bool, views: dict = None) -> dict:
     s, d = cfg["image_size"], cfg["embed_dim"]
     img = tensor("image", "float32", ["B", 3, s, s])
     out = [tensor("embedding", "float32", ["B", d])]
@@ -56,6 +58,10 @@ def embedder_section(cfg: dict, clip_image: bool) -> dict:
     }
     if clip_image:
         section["clipImage"] = {"file": FILES["clipImage"], "inputs": [img], "outputs": out}
+    if views is not None:
+        if not clip_image:
+            raise ValueError("views need the clip image tower (the detail view runs CLIP on the crop)")
+        section["views"] = views
     return section
 
 
@@ -70,15 +76,19 @@ class AlphaImageOnnx(torch.nn.Module):
 
 @torch.no_grad()
 def export_embedder(alpha_ckpt, clip_ckpt, arch, out_dir, *, seed=None, fp16=False, int8=False,
-                    clip_image=False) -> dict:
+                    clip_image=True, views=None) -> dict:
     """Write the embedder's ONNX files into ``out_dir``; returns the manifest's ``embedder`` section.
 
     ``seed`` (with no checkpoints) builds the same architecture with seeded random weights.
     ``fp16`` / ``int8`` store the weights at that precision (inputs and outputs stay float32).
-    ``clip_image`` also exports CLIP's plain image tower (the paper's crop / mask baselines).
+    ``clip_image`` (default) also exports CLIP's plain image tower: the detail view of dual-view packs
+    and the paper's crop / mask baselines. ``views`` (needs ``clip_image``) is written as the
+    section's "views" (see make_pack.check_views).
     """
     if fp16 and int8:
         raise ValueError("fp16 and int8 are exclusive")
+    if views is not None and not clip_image:
+        raise ValueError("views need the clip image tower (the detail view runs CLIP on the crop)")
     visual, clip = load_towers(alpha_ckpt, clip_ckpt, arch, seed)
     cfg = C.ARCHS[arch]
     os.makedirs(out_dir, exist_ok=True)
@@ -91,4 +101,4 @@ def export_embedder(alpha_ckpt, clip_ckpt, arch, out_dir, *, seed=None, fp16=Fal
     if fp16 or int8:
         for role in ["image", "text"] + (["clipImage"] if clip_image else []):
             onnx_weights.convert_file(paths[role], "fp16" if fp16 else "int8")
-    return embedder_section(cfg, clip_image)
+    return embedder_section(cfg, clip_image, views)

@@ -5,6 +5,7 @@
 
 Writes DIR/meta.json and raw little-endian tensors:
   image-tensors / alpha-tensors / image-embedding: preprocessed inputs and the tower's raw output;
+  clip-image-embedding: CLIP's plain image tower (the pack's clipImage, the detail view) on image-tensors;
   input-ids / text-embedding: token ids (first row "a photo of a cat") and the text tower's output;
   scene-rgb / scene-mask: a non-square scene (uint8 HWC) and one object's mask (uint8 0/1), with
   reference-embedding: PyTorch/PIL reference preprocessing (export.preprocess) of that scene with
@@ -82,6 +83,7 @@ def main(argv=None):
     write("image-tensors", images.numpy())
     write("alpha-tensors", alphas.numpy())
     write("image-embedding", visual(images, alphas).numpy())
+    write("clip-image-embedding", clip.encode_image(images).numpy())
     ids = text_ids(ctx, rng)
     write("input-ids", ids)
     write("text-embedding", clip.encode_text(torch.from_numpy(ids)).numpy())

@@ -1,12 +1,14 @@
 """Production-pack exporter (infra/models/export): CLIP tokenizer.json against an implementation of
 CLIP's SimpleTokenizer and hand-verified ids, official checkpoint formats and key names (strict
 loads), architecture checks, Alpha-CLIP attention = MultiheadAttention maths, fp16 / int8 graph
-rewrites, and the command's argument checks. Full-size numeric parity against onnxruntime-node is in
-test/node/production-pack.test.ts."""
+rewrites, and the command's argument checks; the default export (CLIP's image tower + views) on a tiny
+architecture, with ONNX-vs-PyTorch parity of its image towers through onnxruntime-node. Full-size
+numeric parity against onnxruntime-node is in test/node/production-pack.test.ts."""
 import contextlib
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import unittest
@@ -377,6 +379,116 @@ class CommandTest(unittest.TestCase):
                             (["--sam-precision", "fp16"], ("fp32", "fp16"))):
             args = parse_args(base + extra)
             self.assertEqual((embedder_precision(args), sam_precision(args)), want, extra)
+
+
+    def test_clip_image_flags(self):
+        from export.__main__ import parse_args, views_for
+        base = ["--clip-arch", "ViT-B/16", "--bpe", BPE, "--out", "x", "--random-weights"]
+        default = {"context": {"weight": 0.5}, "detail": {"weight": 0.5, "cropMargin": 0.1}}
+        self.assertEqual(views_for(parse_args(base)), default)
+        self.assertEqual(views_for(parse_args(base + ["--with-clip-image"])), default)  # deprecated no-op
+        self.assertIsNone(views_for(parse_args(base + ["--no-clip-image"])))
+        self.assertEqual(views_for(parse_args(base + ["--detail-weight", "0.25", "--crop-margin", "0"])),
+                         {"context": {"weight": 0.75}, "detail": {"weight": 0.25, "cropMargin": 0.0}})
+        self.assertIn("not allowed with", self.run_cli(*base, "--no-clip-image", "--with-clip-image"))
+        self.assertIn("needs the clip image tower", self.run_cli(*base, "--no-clip-image", "--detail-weight", "0.3"))
+        self.assertIn("needs the clip image tower", self.run_cli(*base, "--no-clip-image", "--crop-margin", "0.3"))
+        self.assertIn("--detail-weight must be in [0, 1], not 1.5", self.run_cli(*base, "--detail-weight", "1.5"))
+        self.assertIn("--detail-weight must be in [0, 1], not nan", self.run_cli(*base, "--detail-weight", "nan"))
+        self.assertIn("--crop-margin must be in [0, 1], not -0.1", self.run_cli(*base, "--crop-margin", "-0.1"))
+
+
+class DefaultExportTest(unittest.TestCase):
+    """The export command's default path on a tiny architecture with seeded random weights: the pack
+    has CLIP's plain image tower (clipImage) and the dual-view "views", and the exported ONNX towers
+    reproduce the PyTorch modules (onnxruntime-node through infra/models/parity_check.cjs: max |diff|
+    <= 1e-4, at another batch size than the export's). --no-clip-image gives an alpha-only pack."""
+    SEED = 3
+    ARCH = "test-tiny-clip-vocab"  # TINY with CLIP's vocabulary: the export traces the text tower on CLIP's ids
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isfile(BPE):
+            raise AssertionError(f"CLIP's BPE file is needed at {BPE} (../shared/clip, never committed)")
+        C.ARCHS[cls.ARCH] = dict(TINY, vocab_size=49408)
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.pack = os.path.join(cls.tmp.name, "pack")
+        cls.manifest = cls.export(cls.pack)
+
+    @classmethod
+    def tearDownClass(cls):
+        C.ARCHS.pop(cls.ARCH, None)
+        cls.tmp.cleanup()
+
+    @classmethod
+    def export(cls, out, *extra):
+        from export.__main__ import main
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(["--clip-arch", cls.ARCH, "--random-weights", "--seed", str(cls.SEED), "--bpe", BPE,
+                  "--out", out, *extra])
+        with open(os.path.join(out, "manifest.json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_default_pack_has_the_clip_image_tower_and_views(self):
+        emb = self.manifest["embedder"]
+        self.assertEqual(emb["views"], {"context": {"weight": 0.5}, "detail": {"weight": 0.5, "cropMargin": 0.1}})
+        self.assertEqual(emb["clipImage"], {
+            "file": "clip-image.onnx", "inputs": [{"name": "image", "dtype": "float32", "shape": ["B", 3, 32, 32]}],
+            "outputs": [{"name": "embedding", "dtype": "float32", "shape": ["B", 16]}]})
+        self.assertIn("clip-image.onnx", [f["path"] for f in self.manifest["files"]])
+        self.assertIn("CLIP text and image towers (detail view weight 0.5, crop margin 0.1)", self.manifest["description"])
+        with open(os.path.join(self.pack, "embedder.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["embedder"]["views"], emb["views"])  # make_pack keeps the fragment's
+        model = onnx.load(os.path.join(self.pack, "clip-image.onnx"))
+        onnx.checker.check_model(model)
+        self.assertEqual([i.name for i in model.graph.input], ["image"])
+        self.assertEqual([o.name for o in model.graph.output], ["embedding"])
+        self.assertEqual(model.graph.input[0].type.tensor_type.shape.dim[0].dim_param, "B")
+
+    def test_onnx_towers_match_pytorch(self):
+        import shutil
+        import subprocess
+        if shutil.which("node") is None or not os.path.isdir(os.path.join(REPO, "node_modules", "onnxruntime-node")):
+            self.skipTest("node / onnxruntime-node not available")
+        visual, clip = C.random_towers(self.ARCH, self.SEED)  # the exported weights, rebuilt from the seed
+        g = torch.Generator().manual_seed(11)
+        image, alpha = torch.randn(3, 3, 32, 32, generator=g), torch.randn(3, 1, 32, 32, generator=g)
+        with torch.no_grad():
+            clip_out, alpha_out = clip.encode_image(image), visual(image, alpha)
+        self.assertGreater(float((clip_out - visual(image, torch.zeros_like(alpha))).abs().max()), 1e-3)  # two models
+        fixtures = os.path.join(self.tmp.name, "fixtures")
+        write_parity_fixture(os.path.join(fixtures, "clip-image"), "clip-image.onnx", {"image": image}, clip_out)
+        write_parity_fixture(os.path.join(fixtures, "image"), "alpha-clip-image.onnx", {"image": image, "alpha": alpha},
+                             alpha_out)
+        run = subprocess.run(["node", os.path.join(REPO, "infra", "models", "parity_check.cjs"), self.pack, fixtures],
+                             cwd=REPO, capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        diffs = dict(re.findall(r"^(\S+) embedding \[[\d,]+\] max\|diff\| = (\S+)$", run.stdout, re.M))
+        self.assertEqual(sorted(diffs), ["clip-image", "image"], run.stdout)
+        for name, diff in diffs.items():
+            self.assertLessEqual(float(diff), 1e-4, name)
+
+    def test_no_clip_image_is_an_alpha_only_pack(self):
+        out = os.path.join(self.tmp.name, "alpha-only")
+        man = self.export(out, "--no-clip-image")
+        self.assertNotIn("clipImage", man["embedder"])
+        self.assertNotIn("views", man["embedder"])
+        self.assertFalse(os.path.exists(os.path.join(out, "clip-image.onnx")))
+        self.assertIn("+ CLIP text tower (fp32)", man["description"])
+        self.assertEqual(man["embedder"]["image"], self.manifest["embedder"]["image"])
+
+
+def write_parity_fixture(folder, model_file, inputs, output):
+    """A parity_check.cjs fixture: meta.json + little-endian raw tensors."""
+    os.makedirs(folder)
+    meta = {"model": model_file, "inputs": [], "outputs": []}
+    for kind, items in (("inputs", inputs.items()), ("outputs", [("embedding", output)])):
+        for name, t in items:
+            arr = np.ascontiguousarray(t.numpy(), dtype="<f4")
+            arr.tofile(os.path.join(folder, f"{kind}-{name}.bin"))
+            meta[kind].append({"name": name, "dtype": "float32", "shape": list(arr.shape), "file": f"{kind}-{name}.bin"})
+    with open(os.path.join(folder, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f)
 
 
 if __name__ == "__main__":
