@@ -1,6 +1,6 @@
 /**
  * CLIP's tokenizer as the pack carries it: tokenizer.json built by infra/models/export/tokenizer.py
- * from CLIP's BPE file (../shared, never committed), run by @huggingface/tokenizers through the
+ * from CLIP's BPE file (vendored in third_party/clip), run by @huggingface/tokenizers through the
  * pack tokenizer, against hand-verified ids (test/fixtures/clip-tokenizer-cases.json, which the
  * Python tests also check against an implementation of CLIP's SimpleTokenizer).
  */
@@ -13,7 +13,7 @@ import { createPackTokenizer, type TokenizerSettings } from "../../src/node/mode
 import { pythonBin } from "../setup/shapes-fixtures.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const BPE = path.resolve(ROOT, "../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+const BPE = path.resolve(ROOT, "third_party/clip/bpe_simple_vocab_16e6.txt.gz");
 const tmp = mkdtempSync(path.join(tmpdir(), "clip-tokenizer-"));
 const file = path.join(tmp, "tokenizer.json");
 const script = "import json, sys; from export.tokenizer import write_tokenizer; print(json.dumps(write_tokenizer(sys.argv[1], sys.argv[2])))";

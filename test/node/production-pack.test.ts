@@ -18,7 +18,7 @@ import { imageTowerParity, preprocessingParity, readReference, textTowerParity, 
 import { PACK_DIR } from "./pack-helpers.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const CLIP_BPE = path.resolve(ROOT, "../shared/clip/bpe_simple_vocab_16e6.txt.gz");
+const CLIP_BPE = path.resolve(ROOT, "third_party/clip/bpe_simple_vocab_16e6.txt.gz");
 const SEED = 7;
 const run = promisify(execFile);
 

@@ -1,6 +1,7 @@
 /**
  * Contract checks against Qdrant's published OpenAPI document (DESIGN.md §4). The spec is read from
- * `../shared/qdrant/openapi-1.19.0.json` at test time — never copied into this repository.
+ * `third_party/qdrant/openapi-1.19.0.json` at test time (vendored byte-for-byte, with its licence and
+ * provenance: third_party/qdrant/PROVENANCE.md).
  *
  * OpenAPI 3.0 schemas are not quite JSON Schema, so they are translated before Ajv compiles them:
  * - `nullable: true` → `null` added to the type (a bare `{nullable: true}` branch of an `anyOf`
@@ -16,7 +17,7 @@ import { Ajv, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SPEC_PATH = path.resolve(REPO_ROOT, "../shared/qdrant/openapi-1.19.0.json");
+export const SPEC_PATH = path.resolve(REPO_ROOT, "third_party/qdrant/openapi-1.19.0.json");
 
 type Json = Record<string, unknown>;
 const METHODS = ["get", "put", "post", "delete", "patch"] as const;

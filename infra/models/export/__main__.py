@@ -3,7 +3,7 @@
   /usr/bin/python3 infra/models/export \\
       --alpha-clip ckpt/clip_b16_grit+mim_fultune_4xe.pth --clip ckpt/ViT-B-16.pt --clip-arch ViT-B/16 \\
       --sam ckpt/sam_vit_b_01ec64.pth --sam-arch vit_b \\
-      --bpe ../shared/clip/bpe_simple_vocab_16e6.txt.gz --out models/my-pack [--fp16 | --int8] [--sam-precision P]
+      --bpe third_party/clip/bpe_simple_vocab_16e6.txt.gz --out models/my-pack [--fp16 | --int8] [--sam-precision P]
 
 --random-weights --seed N builds the same full-size architectures with seeded random weights (tests).
 CLIP's plain image tower (clip-image.onnx, the same OpenAI CLIP checkpoint as the text tower) is

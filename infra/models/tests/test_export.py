@@ -27,7 +27,7 @@ from export import onnx_weights  # noqa: E402
 from export import tokenizer as T  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-BPE = os.path.abspath(os.path.join(REPO, "..", "shared", "clip", "bpe_simple_vocab_16e6.txt.gz"))
+BPE = os.path.abspath(os.path.join(REPO, "third_party", "clip", "bpe_simple_vocab_16e6.txt.gz"))
 CASES = os.path.join(REPO, "test", "fixtures", "clip-tokenizer-cases.json")
 TINY_ARCH = "test-tiny"
 TINY = dict(embed_dim=16, image_size=32, patch_size=8, vision_width=64, vision_layers=2, vision_heads=1,
@@ -38,7 +38,7 @@ class TokenizerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if not os.path.isfile(BPE):
-            raise AssertionError(f"CLIP's BPE file is needed at {BPE} (../shared/clip, never committed)")
+            raise AssertionError(f"CLIP's BPE file is needed at {BPE} (third_party/clip)")
         cls.oracle = ClipTokenizer(BPE)
         cls.tj = T.tokenizer_json(BPE)
 
@@ -409,7 +409,7 @@ class DefaultExportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if not os.path.isfile(BPE):
-            raise AssertionError(f"CLIP's BPE file is needed at {BPE} (../shared/clip, never committed)")
+            raise AssertionError(f"CLIP's BPE file is needed at {BPE} (third_party/clip)")
         C.ARCHS[cls.ARCH] = dict(TINY, vocab_size=49408)
         cls.tmp = tempfile.TemporaryDirectory()
         cls.pack = os.path.join(cls.tmp.name, "pack")
