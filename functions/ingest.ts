@@ -15,7 +15,7 @@ const log = createLogger(env.LOG_LEVEL);
 
 const build: AppFactory = async () => {
   const models = await loadFunctionModels(env);
-  const backends = await buildFunctionBackends(env, process.env, models.pack.manifest.embedder.embedDim);
+  const backends = await buildFunctionBackends(env, process.env, models.pack.vectorDim);
   const { app } = createIngestFunction(backends, models.extractor, { secrets: env.WEBHOOK_SECRET, limits: limitsFromEnv(env), log });
   return { app, close: async () => { await backends.vectors.close?.(); await models.pack.release(); } };
 };

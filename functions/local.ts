@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   log.info({ event: "pack_loaded", pack: models.pack.id, dir: env.MODEL_PACK }, "model pack loaded");
 
   const server = await buildLocalServer(
-    localServerSettings(env, models.pack.manifest.embedder.embedDim),
+    localServerSettings(env, models.pack.vectorDim),
     models,
     log,
   );

@@ -18,7 +18,7 @@ const log = createLogger(env.LOG_LEVEL);
 
 const build: AppFactory = async () => {
   const models = await loadFunctionModels(env);
-  const { vectors } = await buildFunctionBackends(env, process.env, models.pack.manifest.embedder.embedDim);
+  const { vectors } = await buildFunctionBackends(env, process.env, models.pack.vectorDim);
   const urlFetch = urlFetchSettings(env);
   const urlFetcher = urlFetch.enabled ? createNodeUrlFetcher(urlFetch) : undefined;
   const app = createQueryFunction(

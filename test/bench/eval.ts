@@ -1,19 +1,22 @@
 /**
- * `npm run eval [-- --quick] [--scenes N] [--split test|validation] [--amg JSON] [--skip-baselines] [--out DIR]`: quality of the full
- * TypeScript pipeline on a shapes-world split (test by default; tune on `validation`, never on test)
- * — regions from automatic mask generation, not ground truth.
- * Segmentation recall, within-image referring top-1 (attribute captions and context expressions),
- * library retrieval, and the paper's alpha-vs-crop/mask/red-circle/whole-image comparison.
+ * `npm run eval [-- --quick] [--scenes N] [--split test|validation] [--robust] [--amg JSON] [--skip-baselines] [--out DIR]`:
+ * quality of the full TypeScript pipeline on a shapes-world split (test by default; tune on
+ * `validation`, never on test) — regions from automatic mask generation, not ground truth.
+ * `--robust`: the robustness subset (the same seeds with objects turned and partly hidden).
+ * Segmentation recall, within-image referring top-1 (attribute captions and context expressions)
+ * and library retrieval for the stored dual-view vector and each view alone, broken down by object
+ * size and pattern, and the paper's alpha-vs-crop/mask/red-circle/whole-image comparison.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { amgOverridesEnvField } from "../../src/lib/amg/index.js";
 import { createTextEncoder } from "../../src/node/models/embedder.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
-import { createRegionExtractor } from "../../src/node/pipeline/extractor.js";
+import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";
 import { writeShapesSplit } from "../setup/shapes-fixtures.js";
 import { readShapesSplit } from "../support/shapes.js";
 import { evaluateLibrary } from "./eval/library.js";
+import { libraryByMethod } from "./eval/library-methods.js";
 import { summarise, toMarkdown, toChart } from "./eval/summary.js";
 import { evaluateScene, type SceneOutcome } from "./eval/scene-eval.js";
 import { machineInfo, writeResults } from "./report.js";
@@ -30,6 +33,7 @@ const { values: args } = parseArgs({
     amg: { type: "string" },
     /** Skip the plain-CLIP baselines (alpha only; about half the time per scene). */
     "skip-baselines": { type: "boolean", default: false },
+    robust: { type: "boolean", default: false },
   },
 });
 
@@ -37,9 +41,10 @@ async function main(): Promise<void> {
   const count = Number(args.scenes ?? (args.quick ? 30 : 500));
   const split = args.split;
   if (split !== "test" && split !== "validation") throw new Error(`--split: expected test or validation, got ${split}`);
-  const splitDir = path.resolve("test/fixtures/generated", `eval-${split}-${count}`);
+  const robust = args.robust;
+  const splitDir = path.resolve("test/fixtures/generated", `eval-${split}${robust ? "-robust" : ""}-${count}`);
   const t0 = performance.now();
-  writeShapesSplit(splitDir, count, split);
+  writeShapesSplit(splitDir, count, split, { robust });
   const scenes = readShapesSplit(splitDir, count);
   const pack = await loadModelPack(args.pack, {
     session: { intraOpNumThreads: Number(args.threads), interOpNumThreads: 1 },
@@ -56,12 +61,13 @@ async function main(): Promise<void> {
       console.log(`  ${i + 1}/${scenes.length} scenes, ${s.toFixed(0)} s, ETA ${((s / (i + 1)) * (scenes.length - i - 1)).toFixed(0)} s`);
     }
   }
-  const library = await evaluateLibrary(scenes, outcomes, deps.text, pack.id);
-  const summary = summarise(outcomes, library, {
-    pack: pack.id, split, scenes: scenes.length, seeds: `${scenes[0]?.seed}..${scenes.at(-1)?.seed}`, quick: args.quick,
+  const library = await evaluateLibrary(scenes, outcomes, createTextEmbedder(pack), pack.id);
+  const methods = await libraryByMethod(scenes, outcomes, deps.text, pack.manifest.embedder.views);
+  const summary = summarise(outcomes, library, methods, {
+    pack: pack.id, split, robust, scenes: scenes.length, seeds: `${scenes[0]?.seed}..${scenes.at(-1)?.seed}`, quick: args.quick,
     machine: machineInfo(), seconds: (performance.now() - t0) / 1000,
   });
-  const files = await writeResults(args.out, "eval", summary, toMarkdown(summary), toChart(summary));
+  const files = await writeResults(args.out, robust ? "eval-robust" : "eval", summary, toMarkdown(summary), toChart(summary));
   console.log(toMarkdown(summary));
   console.log(`\nwrote ${files.join(", ")}`);
   await pack.release();

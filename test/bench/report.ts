@@ -39,7 +39,7 @@ export interface BarGroup {
 
 const PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#64748b"];
 
-/** Grouped bar chart as SVG (values in 0..max); `percent` labels values ×100, else as they are. */
+/** Grouped bar chart as SVG (values in 0..max, NaN: no bar); `percent` labels values ×100, else as they are. */
 export function barChartSvg(title: string, groups: readonly BarGroup[], max = 1, percent = true): string {
   const show = (v: number) => (percent ? (v * 100).toFixed(0) : v.toFixed(v < 10 ? 1 : 0));
   const names = groups[0]?.values.map((v) => v.name) ?? [];
@@ -48,6 +48,7 @@ export function barChartSvg(title: string, groups: readonly BarGroup[], max = 1,
   const width = Math.max(left + groups.length * gw + 240, 60 + title.length * 9.5);
   const bars = groups.flatMap((g, gi) =>
     g.values.map((v, vi) => {
+      if (Number.isNaN(v.value)) return "";
       const h = Math.max(0, Math.min(1, v.value / max)) * height;
       const x = left + gi * gw + vi * bw;
       return `<rect x="${x}" y="${top + height - h}" width="${bw - 4}" height="${h}" fill="${PALETTE[vi % PALETTE.length]}"/>` +

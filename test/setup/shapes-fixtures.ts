@@ -17,10 +17,11 @@ export function pythonBin(): string {
   return process.env.PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 }
 
-export function writeShapesSplit(outDir: string, count: number, split = "test"): void {
+/** `robust`: the robustness subset (same seeds, objects turned and partly hidden). */
+export function writeShapesSplit(outDir: string, count: number, split = "test", options: { robust?: boolean } = {}): void {
   execFileSync(
     pythonBin(),
-    ["-m", "shapesworld", "write-split", "--split", split, "--count", String(count), "--out", outDir],
+    ["-m", "shapesworld", "write-split", "--split", split, "--count", String(count), "--out", outDir, ...(options.robust ? ["--robust"] : [])],
     { cwd: path.join(root, "infra/models"), stdio: ["ignore", "ignore", "inherit"] },
   );
 }

@@ -16,7 +16,7 @@ export async function openEmbedded(env: Env): Promise<{ fetch: FetchLike; close(
   const log = createLogger(env.LOG_LEVEL === "info" ? "error" : env.LOG_LEVEL, process.stderr);
   const models = await loadModels(modelOptions(env));
   const server = await buildLocalServer(
-    localServerSettings(env, models.pack.manifest.embedder.embedDim),
+    localServerSettings(env, models.pack.vectorDim),
     models,
     log,
   );

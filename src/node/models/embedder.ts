@@ -80,6 +80,36 @@ function splitRows(data: Float32Array, rows: number, dim: number): Float32Array[
   return Array.from({ length: rows }, (_, r) => l2Normalise(data.slice(r * dim, (r + 1) * dim)));
 }
 
+/** Fill one preprocessed image `[3, E, E]` (embedderImage) into `out` starting at `offset`. */
+export type ImageWriter = (out: Float32Array, offset: number) => void;
+
+export interface ClipImageEmbedder {
+  /** One plain-CLIP pass per image, `batchSize` rows per call. Returns one unit vector per image. */
+  embed(images: readonly ImageWriter[]): Promise<Float32Array[]>;
+}
+
+/** The pack's plain CLIP image tower (`clipImage`): the detail view's crops, the eval's baselines. */
+export function createClipImageEmbedder(pack: ModelPack, options: ImageEmbedderOptions = {}): ClipImageEmbedder {
+  const [session, spec] = requireSession(pack, "clipImage");
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
+  const e = pack.manifest.embedder.imageSize, dim = pack.manifest.embedder.embedDim;
+  const imgLen = 3 * e * e;
+  const input = spec.inputs[0]!.name, output = spec.outputs[0]!.name;
+  return {
+    async embed(images) {
+      const vectors: Float32Array[] = [];
+      for (let start = 0; start < images.length; start += batchSize) {
+        const b = Math.min(batchSize, images.length - start);
+        const buf = new Float32Array(b * imgLen);
+        for (let r = 0; r < b; r++) images[start + r]!(buf, r * imgLen);
+        const out = await runFloat(session, { [input]: new ort.Tensor("float32", buf, [b, 3, e, e]) }, [output]);
+        vectors.push(...splitRows(out[output]!.data, b, dim));
+      }
+      return vectors;
+    },
+  };
+}
+
 export interface TextEncoder {
   /** Unit vectors, one per text, in one batched call. */
   embed(texts: readonly string[]): Promise<Float32Array[]>;

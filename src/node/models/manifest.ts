@@ -37,6 +37,20 @@ export const modelSpecSchema = z.object({
   outputs: z.array(tensorSpecSchema).min(1),
 });
 
+/**
+ * The views a region's stored vector is made of (docs/model-pack.md "Views"): `context` is the
+ * Alpha-CLIP tower (whole image, alpha = region), `detail` the plain CLIP image tower on a crop of
+ * the region's box grown by `cropMargin` × its width / height on each side. Weights sum to 1; a pack
+ * without `views` stores the context view alone.
+ */
+export const viewsSchema = z
+  .object({
+    context: z.object({ weight: z.number().min(0).max(1) }).strict(),
+    detail: z.object({ weight: z.number().min(0).max(1), cropMargin: z.number().min(0).max(1) }).strict(),
+  })
+  .strict()
+  .refine((v) => Math.abs(v.context.weight + v.detail.weight - 1) <= 1e-9, { error: "views: context.weight + detail.weight must be 1" });
+
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 const positiveRgb = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
 
@@ -67,6 +81,7 @@ export const manifestSchema = z.object({
     text: modelSpecSchema,
     clipImage: modelSpecSchema.optional(),
     clipText: modelSpecSchema.optional(),
+    views: viewsSchema.optional(),
   }),
   tokenizer: z.object({
     file: z.string().min(1),
@@ -81,6 +96,7 @@ export const manifestSchema = z.object({
 });
 
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
+export type Views = z.infer<typeof viewsSchema>;
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -109,6 +125,14 @@ export function modelSpecs(m: Manifest): Partial<Record<ModelRole, ModelSpec>> {
   const { image, text, clipImage, clipText } = m.embedder;
   const all: Partial<Record<ModelRole, ModelSpec | undefined>> = { encoder, decoder, batchedDecoder, image, text, clipImage, clipText };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as Partial<Record<ModelRole, ModelSpec>>;
+}
+
+/**
+ * Length of a stored vector: `embedDim` per view, so `2 · embedDim` for a dual-view pack
+ * (`[√(1−w)·context, √w·detail]`) and `embedDim` for an alpha-only one.
+ */
+export function storedVectorDim(m: Manifest): number {
+  return m.embedder.views ? 2 * m.embedder.embedDim : m.embedder.embedDim;
 }
 
 /**
@@ -155,6 +179,7 @@ function crossCheck(m: Manifest): string[] {
     const out = specs[role]?.outputs[0];
     if (out) expectShape(problems, specs[role], out.name, [null, D], "outputs");
   }
+  if (m.embedder.views && !m.embedder.clipImage) problems.push("embedder.views: the detail view needs the clipImage model");
   const listed = new Set(m.files.map((f) => f.path));
   for (const spec of Object.values(specs)) if (!listed.has(spec.file)) problems.push(`files: "${spec.file}" is not listed`);
   for (const spec of Object.values(specs)) problems.push(...externalDataProblems(spec, listed));

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { resolveAmgParams, type AmgParams } from "../../lib/amg/index.js";
-import { MODEL_ROLES, modelSpecs, parseManifest, type Manifest, type ModelRole, type ModelSpec } from "./manifest.js";
+import { MODEL_ROLES, modelSpecs, parseManifest, storedVectorDim, type Manifest, type ModelRole, type ModelSpec } from "./manifest.js";
 import { checkPackFiles, type CheckedFiles } from "./pack-files.js";
 import { createSession, sessionMismatches, type SessionOptions } from "./session.js";
 import { createPackTokenizer, type PackTokenizer } from "./tokenizer.js";
@@ -17,18 +17,24 @@ export interface LoadPackOptions {
   /** onnxruntime thread settings shared by every session. */
   session?: SessionOptions;
   /**
-   * Which models get a session. Default: every model the manifest lists except the plain-CLIP
-   * baselines (`clipImage`, `clipText`), which only benchmarks need. All files are still checked.
+   * Which models get a session (a list, or a function of the manifest). Default: every model the
+   * manifest lists except `clipText`, and `clipImage` unless the pack's views use it (then only
+   * benchmarks need it). All files are still checked.
    */
-  roles?: readonly ModelRole[];
+  roles?: readonly ModelRole[] | ((manifest: Manifest) => readonly ModelRole[]);
 }
 
 export interface ModelPack {
   /** The folder as given. */
   readonly dir: string;
   readonly manifest: Manifest;
-  /** `name@version`. */
+  /**
+   * `name@version`: names the vector space too (points of different packs are not comparable), so a
+   * pack that changes its views or weights must change its version.
+   */
   readonly id: string;
+  /** Length of a stored vector (`storedVectorDim`): what the vector store is created with. */
+  readonly vectorDim: number;
   /** One session per loaded role, created once and shared by every call. */
   readonly sessions: Readonly<Partial<Record<ModelRole, InferenceSession>>>;
   readonly tokenizer: PackTokenizer;
@@ -38,7 +44,16 @@ export interface ModelPack {
   release(): Promise<void>;
 }
 
-const DEFAULT_SKIPPED_ROLES: readonly ModelRole[] = ["clipImage", "clipText"];
+/** The roles ingestion runs: the segmenter, Alpha-CLIP's image tower, and CLIP's for a detail view. */
+export function extractionRoles(manifest: Manifest): ModelRole[] {
+  const roles: ModelRole[] = ["encoder", "decoder", "batchedDecoder", "image", ...(manifest.embedder.views ? (["clipImage"] as const) : [])];
+  return roles.filter((r) => modelSpecs(manifest)[r] !== undefined);
+}
+
+function defaultRoles(manifest: Manifest): ModelRole[] {
+  const skipped: ModelRole[] = manifest.embedder.views ? ["clipText"] : ["clipImage", "clipText"];
+  return (Object.keys(MODEL_ROLES) as ModelRole[]).filter((r) => !skipped.includes(r));
+}
 
 export async function loadModelPack(dir: string, options: LoadPackOptions = {}): Promise<ModelPack> {
   const where = `model pack ${dir}`;
@@ -57,6 +72,7 @@ export async function loadModelPack(dir: string, options: LoadPackOptions = {}):
     dir,
     manifest,
     id: `${manifest.name}@${manifest.version}`,
+    vectorDim: storedVectorDim(manifest),
     sessions,
     tokenizer,
     amg,
@@ -89,7 +105,7 @@ async function createSessions(
   where: string,
 ): Promise<Partial<Record<ModelRole, InferenceSession>>> {
   const specs = modelSpecs(manifest);
-  const wanted = options.roles ?? (Object.keys(MODEL_ROLES) as ModelRole[]).filter((r) => !DEFAULT_SKIPPED_ROLES.includes(r));
+  const wanted = typeof options.roles === "function" ? options.roles(manifest) : (options.roles ?? defaultRoles(manifest));
   const sessions: Partial<Record<ModelRole, InferenceSession>> = {};
   const problems: string[] = [];
   try {

@@ -68,6 +68,16 @@ export function segmenterInput(
   return out;
 }
 
+/** The `[x, y, w, h]` rectangle (inside the image) of `image` (HWC RGB), copied. */
+export function cropRgb(image: RgbImage, [x, y, w, h]: readonly [number, number, number, number]): RgbImage {
+  const data = new Uint8Array(w * h * 3);
+  for (let r = 0; r < h; r++) {
+    const src = ((y + r) * image.width + x) * 3;
+    data.set(image.data.subarray(src, src + w * 3), r * w * 3);
+  }
+  return { width: w, height: h, data };
+}
+
 /** `round(mean·255)` per channel, half up (the canvas colour of the embedder's padding). */
 export function meanFill(imageMean: readonly number[]): [number, number, number] {
   return [0, 1, 2].map((c) => Math.floor(imageMean[c]! * 255 + 0.5)) as [number, number, number];

@@ -7,14 +7,14 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ExtractedImage } from "../../lib/services.js";
-import { loadModelPack } from "../models/pack.js";
+import { extractionRoles, loadModelPack } from "../models/pack.js";
 import { createRegionExtractor } from "./extractor.js";
 import type { WorkerInit, WorkerMessage, WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
-const ready = loadModelPack(init.packDir, { session: init.session, roles: ["encoder", "decoder", "batchedDecoder", "image"] })
+const ready = loadModelPack(init.packDir, { session: init.session, roles: extractionRoles })
   .then((pack) => createRegionExtractor(pack, init.extractor));
 
 function transferables(result: ExtractedImage): ArrayBuffer[] {

@@ -2,7 +2,8 @@
  * The Node model pipeline behind `RegionExtractor` and `TextEmbedder` (src/lib/services.ts):
  * bytes → decode (limits first) → AMG regions → mask-level duplicate removal (the pack's
  * `maskNmsThresh` / `containedThresh`; off by default) → Alpha-CLIP vectors (one whole-image pass with
- * alpha = 1, then one pass per region, batched) → COCO RLE masks.
+ * alpha = 1, then one pass per region, batched) → with a dual-view pack, plain-CLIP vectors of the
+ * whole image and of each region's crop, joined with the Alpha-CLIP ones (views.ts) → COCO RLE masks.
  */
 import { resolveAmgParams, suppressDuplicateMasks, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/index.js";
 import { rleEncodeRowMajor } from "../../lib/masks/index.js";
@@ -10,9 +11,11 @@ import type { ExtractedImage, ExtractedRegion, RegionExtractor, TextEmbedder } f
 import { assertWithinLimits, decodeImage, type DecodedImage, type DecodeLimits } from "../imaging/index.js";
 import { AlphaRasterizer } from "../models/alpha.js";
 import { generateMasks, type AmgRegion } from "../models/amg.js";
-import { createImageEmbedder, createTextEncoder, type AlphaWriter } from "../models/embedder.js";
+import { createClipImageEmbedder, createImageEmbedder, createTextEncoder, type AlphaWriter, type ImageWriter } from "../models/embedder.js";
+import type { Views } from "../models/manifest.js";
 import type { ModelPack } from "../models/pack.js";
-import { embedderImage } from "../models/preprocess.js";
+import { cropRgb, embedderImage } from "../models/preprocess.js";
+import { concatViews, detailCropBox, textForViews } from "../models/views.js";
 import { createSegmenter, type SegmenterOptions } from "../models/segmenter.js";
 import { addTime, type StageTimings } from "../models/timings.js";
 
@@ -60,7 +63,8 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
   const params: AmgParams = options.amg ? resolveAmgParams({ ...pack.manifest.segmenter.amg, ...options.amg }) : pack.amg;
   const segmenter = createSegmenter(pack, options.segmenter);
   const embedder = createImageEmbedder(pack, { batchSize: options.embedBatchSize ?? 8 });
-  const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd } = pack.manifest.embedder;
+  const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd, views } = pack.manifest.embedder;
+  const detail = views ? detailViewEmbedder(pack, views, options.embedBatchSize ?? 8) : null;
   const maskThreshold = pack.manifest.segmenter.maskThreshold;
 
   async function run(image: DecodedImage, timings: StageTimings, start: number, given?: () => Float32Array | undefined): Promise<ExtractedImage> {
@@ -77,8 +81,9 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
     const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
     // Rasterising the alpha maps is our JS, not inference: timed as its own stage.
     const writers = timedWriters([(out, offset) => alpha.full(out, offset), ...regions.map((r) => regionAlpha(alpha, r))], timings);
-    const [imageVector, ...vectors] = await embedder.embed(pixels, writers);
+    let [imageVector, ...vectors] = await embedder.embed(pixels, writers);
     timings["embed"] = (timings["embed"] ?? 0) + performance.now() - t - (timings["alpha"] ?? 0);
+    if (detail) [imageVector, ...vectors] = await detail(image, pixels, regions, [imageVector!, ...vectors], timings);
 
     t = performance.now();
     const extracted = regions.map((r, i) => toExtractedRegion(r, vectors[i]!, image.height, image.width));
@@ -103,6 +108,34 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
       addTime(timings, "decode", start);
       return run(image, timings, start, embedderInput);
     },
+  };
+}
+
+/**
+ * The detail view: plain-CLIP vectors of the whole image (the Alpha-CLIP input `pixels`, same
+ * preprocessing) and of each region's crop, joined with the context vectors in the same order
+ * (whole image first). Timings: `crop` (cutting and resizing the crops, our JS), `detail` (inference).
+ */
+function detailViewEmbedder(pack: ModelPack, views: Views, batchSize: number) {
+  const clip = createClipImageEmbedder(pack, { batchSize });
+  const { imageSize: E, imageMean, imageStd } = pack.manifest.embedder;
+  const w = views.detail.weight;
+  return async (image: DecodedImage, pixels: Float32Array, regions: readonly AmgRegion[], context: Float32Array[], timings: StageTimings) => {
+    const t = performance.now();
+    const crop = (r: AmgRegion): ImageWriter => (out, offset) => {
+      const [x0, y0, x1, y1] = r.boxXyxy;
+      const box = detailCropBox([x0, y0, x1 - x0 + 1, y1 - y0 + 1], views.detail.cropMargin, image.width, image.height);
+      out.set(embedderImage(cropRgb(image, box), E, imageMean, imageStd).data, offset);
+    };
+    const writers: ImageWriter[] = [(out, offset) => out.set(pixels, offset), ...regions.map(crop)];
+    const timed = writers.map((write): ImageWriter => (out, offset) => {
+      const tc = performance.now();
+      write(out, offset);
+      addTime(timings, "crop", tc);
+    });
+    const detailVectors = await clip.embed(timed);
+    timings["detail"] = (timings["detail"] ?? 0) + performance.now() - t - (timings["crop"] ?? 0);
+    return context.map((a, i) => concatViews(a, detailVectors[i]!, w));
   };
 }
 
@@ -132,14 +165,18 @@ function toExtractedRegion(r: AmgRegion, vector: Float32Array, h: number, w: num
   };
 }
 
-/** `TextEmbedder` on the pack's Alpha-CLIP text tower: unit vectors. */
+/**
+ * `TextEmbedder` on the pack's Alpha-CLIP text tower: unit vectors, laid out for the pack's views
+ * (`textForViews`: the same text vector queries both, as Alpha-CLIP keeps CLIP's text tower).
+ */
 export function createTextEmbedder(pack: ModelPack): TextEmbedder {
   const encoder = createTextEncoder(pack, "text");
+  const views = pack.manifest.embedder.views;
   return {
     pack: pack.id,
     async embedText(text) {
       const [v] = await encoder.embed([text]);
-      return v!;
+      return views ? textForViews(v!, views.detail.weight) : v!;
     },
   };
 }

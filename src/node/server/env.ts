@@ -90,7 +90,7 @@ export function parseEnv(env: Record<string, string | undefined>): Env {
 
 /**
  * The vector store the environment chose. `dim` is the model pack's embedding size
- * (`manifest.embedder.embedDim`): the Qdrant collection is created with it, or checked against it.
+ * (`ModelPack.vectorDim`): the Qdrant collection is created with it, or checked against it.
  */
 export function vectorStoreSettings(env: Env, dim: number): VectorStoreSettings {
   if (env.VECTOR_STORE === "embedded") return { kind: "embedded" };

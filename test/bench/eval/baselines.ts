@@ -4,23 +4,12 @@
  * circle drawn around the region. Same regions, same text vectors as the alpha method.
  */
 import type { BoxXywh } from "../../../src/lib/masks/types.js";
-import { l2Normalise } from "../../../src/node/models/embedder.js";
+import { createClipImageEmbedder } from "../../../src/node/models/embedder.js";
 import type { ModelPack } from "../../../src/node/models/pack.js";
-import { embedderImage, meanFill, type RgbImage } from "../../../src/node/models/preprocess.js";
-import { ort, runFloat } from "../../../src/node/models/session.js";
+import { cropRgb, embedderImage, meanFill, type RgbImage } from "../../../src/node/models/preprocess.js";
 
 export type Baseline = "crop" | "masked" | "redCircle" | "wholeImage";
 export const BASELINES: readonly Baseline[] = ["crop", "masked", "redCircle", "wholeImage"];
-
-/** The `[x, y, w, h]` rectangle of `image` (HWC RGB). */
-export function cropRgb(image: RgbImage, [x, y, w, h]: BoxXywh): RgbImage {
-  const data = new Uint8Array(w * h * 3);
-  for (let r = 0; r < h; r++) {
-    const src = ((y + r) * image.width + x) * 3;
-    data.set(image.data.subarray(src, src + w * 3), r * w * 3);
-  }
-  return { width: w, height: h, data };
-}
 
 /** `image` with every pixel outside `mask` (row-major `[H, W]`, 1 inside) set to `fill`. */
 export function maskBackgroundRgb(image: RgbImage, mask: Uint8Array, fill: readonly number[]): RgbImage {
@@ -61,22 +50,10 @@ export function drawRedEllipseRgb(image: RgbImage, [x, y, w, h]: BoxXywh): RgbIm
   return { ...image, data };
 }
 
-/** Plain-CLIP image vectors (unit length) for a list of images, batched. */
-export async function clipImageVectors(pack: ModelPack, images: readonly RgbImage[], batch = 8): Promise<Float32Array[]> {
-  const session = pack.sessions.clipImage;
-  const spec = pack.manifest.embedder.clipImage;
-  if (!session || !spec) throw new Error(`model pack ${pack.id} has no clipImage model (load it with roles)`);
-  const { imageSize: e, imageMean, imageStd, embedDim } = pack.manifest.embedder;
-  const out: Float32Array[] = [];
-  for (let start = 0; start < images.length; start += batch) {
-    const rows = images.slice(start, start + batch);
-    const input = new Float32Array(rows.length * 3 * e * e);
-    rows.forEach((img, r) => input.set(embedderImage(img, e, imageMean, imageStd).data, r * 3 * e * e));
-    const name = spec.outputs[0]!.name;
-    const res = await runFloat(session, { [spec.inputs[0]!.name]: new ort.Tensor("float32", input, [rows.length, 3, e, e]) }, [name]);
-    for (let r = 0; r < rows.length; r++) out.push(l2Normalise(res[name]!.data.slice(r * embedDim, (r + 1) * embedDim)));
-  }
-  return out;
+/** Plain-CLIP image vectors (unit length) for a list of images, batched (the pack's `clipImage`). */
+export async function clipImageVectors(pack: ModelPack, images: readonly RgbImage[]): Promise<Float32Array[]> {
+  const { imageSize: e, imageMean, imageStd } = pack.manifest.embedder;
+  return createClipImageEmbedder(pack).embed(images.map((img) => (out, offset) => out.set(embedderImage(img, e, imageMean, imageStd).data, offset)));
 }
 
 /** Inputs of one baseline for each region of an image (`wholeImage`: one input shared by all). */

@@ -10,7 +10,7 @@ import path from "node:path";
 import { rleIou } from "../../../src/lib/masks/rle.js";
 import { pointId } from "../../../src/lib/store/ids.js";
 import type { StoredPoint } from "../../../src/lib/store/types.js";
-import type { TextEncoder } from "../../../src/node/models/embedder.js";
+import type { TextEmbedder } from "../../../src/lib/services.js";
 import { LanceVectorStore } from "../../../src/node/store/lance.js";
 import type { ShapesObject, ShapesScene } from "../../support/shapes.js";
 import { IOU_HIT, averagePrecision, rate } from "./metrics.js";
@@ -42,7 +42,8 @@ function toPoints(outcome: SceneOutcome, pack: string): StoredPoint[] {
   }));
 }
 
-export async function evaluateLibrary(scenes: ShapesScene[], outcomes: SceneOutcome[], text: TextEncoder, pack: string): Promise<LibraryResult> {
+/** `text`: the search path's embedder (laid out for the pack's views, as the stored vectors are). */
+export async function evaluateLibrary(scenes: ShapesScene[], outcomes: SceneOutcome[], text: TextEmbedder, pack: string): Promise<LibraryResult> {
   const dir = mkdtempSync(path.join(tmpdir(), "eval-lib-"));
   const store = await LanceVectorStore.open({ dir });
   let regions = 0;
@@ -59,8 +60,8 @@ export async function evaluateLibrary(scenes: ShapesScene[], outcomes: SceneOutc
   const hit1: boolean[] = [], hit10: boolean[] = [], aps: number[] = [];
   for (const [attrs, caption] of captions) {
     const relevantCount = scenes.reduce((n, s) => n + s.objects.filter((o) => attributesOf(o) === attrs).length, 0);
-    const [vector] = await text.embed([caption]);
-    const hits = await store.search(TENANT, vector!, { limit: DEPTH, exact: true });
+    const vector = await text.embedText(caption);
+    const hits = await store.search(TENANT, vector, { limit: DEPTH, exact: true });
     const relevantAt = hits.map((h) => {
       const scene = byImage.get(h.payload.imageId)!;
       const match = scene.objects.find((o) => attributesOf(o) === attrs && rleIou(h.payload.mask!, o.mask) >= IOU_HIT);

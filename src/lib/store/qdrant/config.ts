@@ -45,7 +45,7 @@ export interface QdrantStoreOptions {
    * (re-index targets). An existing collection or alias is used as it is either way.
    */
   createAlias?: boolean;
-  /** Vector dimension of the model pack (manifest `embedder.embedDim`). */
+  /** Vector dimension of the model pack (`ModelPack.vectorDim`: `embedDim` per view). */
   dim: number;
   /** int8 scalar quantisation, searched with rescoring on the original vectors. */
   quantization?: boolean;

@@ -1,0 +1,53 @@
+/**
+ * Dual-view vectors (docs/model-pack.md "Views"): a region is stored as one unit vector
+ * `[√(1−w)·a, √w·c]` — `a` its Alpha-CLIP (context) vector, `c` the plain-CLIP vector of its crop
+ * (detail), both unit length — and a text as `[√(1−w)·t, √w·t]`. Their dot product is then
+ * `(1−w)·a·t + w·c·t`, the weighted average of the two cosine scores, so one cosine search in any
+ * store (filters, grouping, ANN indexes) ranks by the dual-view score. Pure code: no Node APIs.
+ */
+import type { BoxXywh } from "../../lib/masks/types.js";
+import type { Views } from "./manifest.js";
+
+/**
+ * `[√(1−w)·context, √w·detail]` as one float32 vector of length `2·D`; unit length when both
+ * inputs are (each `[D]`, same `D`).
+ */
+export function concatViews(context: Float32Array, detail: Float32Array, detailWeight: number): Float32Array {
+  if (context.length !== detail.length) throw new Error(`concatViews: views of ${context.length} and ${detail.length} values`);
+  const d = context.length, out = new Float32Array(2 * d);
+  const sc = Math.sqrt(1 - detailWeight), sd = Math.sqrt(detailWeight);
+  for (let i = 0; i < d; i++) {
+    out[i] = sc * context[i]!;
+    out[d + i] = sd * detail[i]!;
+  }
+  return out;
+}
+
+/** The text side: `[√(1−w)·t, √w·t]` (`t` is `[D]`, unit length) so a dot product averages the views' scores. */
+export function textForViews(text: Float32Array, detailWeight: number): Float32Array {
+  return concatViews(text, text, detailWeight);
+}
+
+/**
+ * One view of a stored vector `[2·D]`, scaled back to unit length (`null` when its weight is 0, as
+ * nothing of it was kept). For evaluation: the context-only and detail-only rankings of the same regions.
+ */
+export function splitView(stored: Float32Array, view: "context" | "detail", views: Views): Float32Array | null {
+  const d = stored.length / 2;
+  const weight = views[view].weight;
+  if (weight === 0) return null;
+  const part = view === "context" ? stored.subarray(0, d) : stored.subarray(d);
+  const scale = 1 / Math.sqrt(weight);
+  return Float32Array.from(part, (v) => v * scale);
+}
+
+/**
+ * The detail view's crop of a region: its box `[x, y, w, h]` (pycocotools' exclusive extent) grown
+ * by `margin·w` left and right and `margin·h` above and below, rounded outwards to whole pixels and
+ * clipped to the `width × height` image. Returns `[x, y, w, h]`, never empty for a non-empty box.
+ */
+export function detailCropBox([x, y, w, h]: BoxXywh, margin: number, width: number, height: number): BoxXywh {
+  const x0 = Math.max(0, Math.floor(x - margin * w)), y0 = Math.max(0, Math.floor(y - margin * h));
+  const x1 = Math.min(width, Math.ceil(x + w + margin * w)), y1 = Math.min(height, Math.ceil(y + h + margin * h));
+  return [x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0)];
+}
