@@ -9,7 +9,9 @@ from .rle import rle_encode
 
 
 def scene_record(scene) -> dict:
-    return {
+    """The scene's JSON record. A robust scene (robust.py) adds "variant": "robust" and, per object,
+    "visible_fraction" (visible / full footprint pixels, 4 decimals) and "query_target"."""
+    record = {
         "seed": scene.seed, "width": scene.width, "height": scene.height,
         "objects": [{
             "index": i, "shape": o.shape, "color": o.color, "size": o.size, "pattern": o.pattern,
@@ -18,6 +20,12 @@ def scene_record(scene) -> dict:
         } for i, o in enumerate(scene.objects)],
         "expressions": [{"text": e.text, "target": e.target, "kind": e.kind} for e in scene.expressions],
     }
+    if scene.variant:
+        record["variant"] = scene.variant
+        for r, o in zip(record["objects"], scene.objects):
+            r["visible_fraction"] = round(float(o.visible_fraction), 4)
+            r["query_target"] = bool(o.query_target)
+    return record
 
 
 def png_bytes(image) -> bytes:

@@ -2,6 +2,13 @@
 
 All geometry uses visible-mask centroids (SceneObject.center). A relation holds
 only with a clear margin, and every other candidate must clearly fail it.
+
+``eligible`` (robust scenes, see robust.py): per object, whether it may be named by an
+expression. Ineligible objects still count as candidates and as pair members (they are in
+the picture), but are never targets, spatial anchors, or members of a compared pair.
+``full_areas``: unoccluded footprint areas; a comparative then needs the size ratio both
+in full footprints (the objects' real sizes) and in visible areas (what the photo shows).
+Without them (the split's own scenes) every object is eligible and areas are visible ones.
 """
 from collections import defaultdict
 
@@ -41,28 +48,29 @@ def _groups(objects, key) -> dict:
     return g
 
 
-def _spatial_candidates(scene) -> list:
+def _spatial_candidates(scene, eligible=None) -> list:
     objs, m = scene.objects, margin(scene)
+    ok = eligible if eligible is not None else [True] * len(objs)
     by_shape = _groups(objs, lambda o: o.shape)
     by_cs = _groups(objs, lambda o: (o.color, o.shape))
     out = []
     for a, anchor in enumerate(objs):
-        if len(by_cs[(anchor.color, anchor.shape)]) != 1:
-            continue  # the anchor itself must be unambiguous
+        if len(by_cs[(anchor.color, anchor.shape)]) != 1 or not ok[a]:
+            continue  # the anchor itself must be unambiguous (and clearly visible)
         for shape, members in by_shape.items():
             cands = [i for i in members if i != a]
             for rel, words in RELATIONS.items():
                 hits = [i for i in cands if relation_holds(objs[i], anchor, rel, m)]
-                if len(hits) != 1 or not all(relation_clearly_fails(objs[i], anchor, rel)
-                                             for i in cands if i != hits[0]):
+                if len(hits) != 1 or not ok[hits[0]] or not all(
+                        relation_clearly_fails(objs[i], anchor, rel) for i in cands if i != hits[0]):
                     continue
                 text = f"the {shape} {words} the {anchor.color} {anchor.shape}"
                 out.append((len(members) >= 2, text, hits[0]))
     return out
 
 
-def _spatial(scene, rng) -> list:
-    cands = _spatial_candidates(scene)
+def _spatial(scene, rng, eligible=None) -> list:
+    cands = _spatial_candidates(scene, eligible)
     # Prefer targets whose shape alone is ambiguous: there, context is really needed.
     ambiguous = [c for c in cands if c[0]]
     pool, k = (ambiguous, MAX_SPATIAL) if ambiguous else (cands, 1)
@@ -76,19 +84,29 @@ def _pairs(scene) -> list:
     return [(c, s, *ids) for (c, s), ids in groups.items() if len(ids) == 2]
 
 
-def _comparative(scene) -> list:
+def _both_eligible(eligible, i, j) -> bool:
+    return eligible is None or (eligible[i] and eligible[j])
+
+
+def _comparative(scene, eligible=None, full_areas=None) -> list:
     out = []
     for color, shape, i, j in _pairs(scene):
+        if not _both_eligible(eligible, i, j):
+            continue
         big, small = (i, j) if scene.objects[i].area >= scene.objects[j].area else (j, i)
+        if full_areas is not None and full_areas[big] < COMPARATIVE_RATIO * full_areas[small]:
+            continue  # larger in the photo but not clearly larger in reality (or the reverse)
         if scene.objects[big].area >= COMPARATIVE_RATIO * scene.objects[small].area:
             out.append((f"the larger of the two {color} {PLURALS[shape]}", big, "comparative"))
             out.append((f"the smaller of the two {color} {PLURALS[shape]}", small, "comparative"))
     return out
 
 
-def _distractor(scene) -> list:
+def _distractor(scene, eligible=None) -> list:
     out, m = [], margin(scene)
     for color, shape, i, j in _pairs(scene):
+        if not _both_eligible(eligible, i, j):
+            continue
         (xi, yi), (xj, yj) = scene.objects[i].center, scene.objects[j].center
         if abs(xi - xj) >= m:
             left, right = (i, j) if xi < xj else (j, i)
@@ -101,7 +119,8 @@ def _distractor(scene) -> list:
     return out
 
 
-def make_expressions(scene, rng) -> list:
+def make_expressions(scene, rng, eligible=None, full_areas=None) -> list:
+    """Spatial, comparative and distractor expressions of ``scene`` (see the module's docstring)."""
     from .scene import Expression
-    items = _spatial(scene, rng) + _comparative(scene) + _distractor(scene)
+    items = _spatial(scene, rng, eligible) + _comparative(scene, eligible, full_areas) + _distractor(scene, eligible)
     return [Expression(text=t, target=int(i), kind=k) for t, i, k in items]

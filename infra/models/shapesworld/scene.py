@@ -68,6 +68,8 @@ class Scene:
     objects: list
     expressions: list = field(default_factory=list)
     background: str = ""
+    variant: str = ""                  # "" for the split's scenes, "robust" for robust.robust_scene
+    occluded: np.ndarray = None        # robust scenes: bool [H, W], pixels under occluder patches
 
 
 def _object_spec(rng, bg_mean, shape=None, color=None, size=None, pattern=None) -> dict:
@@ -161,13 +163,20 @@ def _finish(obj: SceneObject, mask: np.ndarray) -> None:
     obj.center = (float(xs.mean() + cols[0] + 0.5), float(ys.mean() + rows[0] + 0.5))
 
 
+def scene_start(seed: int) -> tuple:
+    """The first draws of a seed's scene: (rng, width, height, background canvas, kind, bg mean).
+    Shared with the robustness variant (robust.py), which repaints the same background."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    w, h = (int(v) for v in rng.integers(MIN_SIDE, MAX_SIDE + 1, 2))
+    canvas, kind, bg_mean = make_background(rng, h, w)
+    return rng, w, h, canvas, kind, bg_mean
+
+
 def generate_scene(seed: int) -> Scene:
     """Deterministic scene for a seed (numpy PCG64)."""
     from .expressions import make_expressions  # late import: expressions uses Scene types
 
-    rng = np.random.Generator(np.random.PCG64(seed))
-    w, h = (int(v) for v in rng.integers(MIN_SIDE, MAX_SIDE + 1, 2))
-    canvas, kind, bg_mean = make_background(rng, h, w)
+    rng, w, h, canvas, kind, bg_mean = scene_start(seed)
     labels = np.zeros((h, w), np.uint8)  # 0 = background, i + 1 = object i (painter's order)
     objects, full, visible, centres = [], np.zeros(0), np.zeros(0), []
     for spec in _sample_specs(rng, bg_mean):
