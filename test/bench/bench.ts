@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const scale: ScaleResult[] = [];
   for (const n of scales) {
     log(`bench: store at ${n} regions…`);
-    scale.push(await benchStoreScale(n, models.pack.manifest.embedder.embedDim, 200, log));
+    scale.push(await benchStoreScale(n, models.pack.vectorDim, 200, log));
   }
   const result = {
     machine: machineInfo(), pack: models.pack.id, amgOverrides: amg ?? null, threads, matmulPeak: peak, modelSpeeds, decoders, ingest, search, scale,

@@ -71,6 +71,14 @@ export async function imageTowerParity(pack: ModelPack, ref: Reference): Promise
   };
 }
 
+/** The plain CLIP image tower (the detail view) on the same images: max |ORT − PyTorch|. */
+export async function clipImageTowerParity(pack: ModelPack, ref: Reference): Promise<{ maxAbsDiff: number; maxAbs: number }> {
+  const image = ref["image-tensors"]!;
+  const out = (await runFloat(pack.sessions.clipImage!, { image: new ort.Tensor("float32", image.data as Float32Array, image.shape) }, ["embedding"]))["embedding"]!;
+  const want = floats(ref, "clip-image-embedding");
+  return { maxAbsDiff: maxAbsDiff(out.data, want), maxAbs: Math.max(...want.map(Math.abs)) };
+}
+
 export interface TextTowerParity {
   maxAbsDiff: number;
   /** The pack's tokenizer gives the reference ids of "a photo of a cat". */

@@ -40,7 +40,7 @@ afterAll(async () => {
 describe("createRegionExtractor on the bundled pack", () => {
   it("returns the image size, a unit whole-image vector and per-stage timings", () => {
     expect([result.width, result.height]).toEqual([W, H]);
-    expect(result.imageVector).toHaveLength(pack.manifest.embedder.embedDim);
+    expect(result.imageVector).toHaveLength(pack.vectorDim);
     expect(norm(result.imageVector)).toBeCloseTo(1, 5);
     for (const stage of ["decode", "preprocess", "encoder", "decoder", "filter", "upsample", "alpha", "embed", "rle", "total"]) {
       expect(result.timings[stage], stage).toBeGreaterThanOrEqual(0);
@@ -67,7 +67,7 @@ describe("createRegionExtractor on the bundled pack", () => {
       expect(r.area).toBeGreaterThan(0);
       expect(rleArea(r.mask)).toBe(r.area);
       expect(r.bbox).toEqual(rleToBoxXywh(r.mask));
-      expect(r.vector).toHaveLength(pack.manifest.embedder.embedDim);
+      expect(r.vector).toHaveLength(pack.vectorDim);
       expect(norm(r.vector)).toBeCloseTo(1, 5);
       expect(Number.isFinite(r.predictedIou) && Number.isFinite(r.stability)).toBe(true);
     }
@@ -127,7 +127,7 @@ describe("createTextEmbedder", () => {
     const text = createTextEmbedder(pack);
     expect(text.pack).toBe(pack.id);
     const a = await text.embedText("a red circle"), b = await text.embedText("a red circle"), c = await text.embedText("a blue square");
-    expect(a).toHaveLength(pack.manifest.embedder.embedDim);
+    expect(a).toHaveLength(pack.vectorDim);
     expect(norm(a)).toBeCloseTo(1, 5);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);

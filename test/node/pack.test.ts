@@ -22,7 +22,9 @@ describe("loadModelPack", () => {
     const pack = await loadModelPack(PACK_DIR, { session: { intraOpNumThreads: 1 } });
     try {
       expect(pack.id).toMatch(/^shapes-tiny@/);
-      expect(Object.keys(pack.sessions).sort()).toEqual(["batchedDecoder", "decoder", "encoder", "image", "text"]);
+      // The bundled pack is dual-view: its plain CLIP image tower is part of ingestion, so it loads by default.
+      expect(Object.keys(pack.sessions).sort()).toEqual(["batchedDecoder", "clipImage", "decoder", "encoder", "image", "text"]);
+      expect(pack.vectorDim).toBe(2 * pack.manifest.embedder.embedDim);
       expect(pack.amg.pointsPerSide).toBe(16);
       expect(pack.tokenizer.contextLength).toBe(77);
     } finally {

@@ -14,7 +14,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
 import { pythonBin } from "../setup/shapes-fixtures.js";
-import { imageTowerParity, preprocessingParity, readReference, textTowerParity, type Reference } from "./embedder-parity.js";
+import { clipImageTowerParity, imageTowerParity, preprocessingParity, readReference, textTowerParity, type Reference } from "./embedder-parity.js";
 import { PACK_DIR } from "./pack-helpers.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -49,7 +49,16 @@ describe("production pack (ViT-B/16, seeded random weights)", () => {
     expect([embedder.imageSize, embedder.embedDim]).toEqual([224, 512]);
     expect([tokenizer.bosId, tokenizer.eosId, tokenizer.padId, tokenizer.contextLength]).toEqual([49406, 49407, 0, 77]);
     expect(embedder.image.inputs.map((t) => t.shape)).toEqual([["B", 3, 224, 224], ["B", 1, 224, 224]]);
-    expect(Object.keys(pack.sessions).sort()).toEqual(["batchedDecoder", "decoder", "encoder", "image", "text"]);
+    // The export writes CLIP's plain image tower and dual-view views by default: ingestion loads it.
+    expect(Object.keys(pack.sessions).sort()).toEqual(["batchedDecoder", "clipImage", "decoder", "encoder", "image", "text"]);
+    expect(embedder.views).toEqual({ context: { weight: 0.5 }, detail: { weight: 0.5, cropMargin: 0.1 } });
+    expect(pack.vectorDim).toBe(1024);
+  });
+
+  it("plain CLIP image tower (the detail view): onnxruntime-node matches PyTorch within 1e-4", async () => {
+    const r = await clipImageTowerParity(pack, ref);
+    console.log(`CLIP image tower max abs diff ${r.maxAbsDiff.toExponential(2)} (|output| max ${r.maxAbs.toFixed(2)})`);
+    expect(r.maxAbsDiff).toBeLessThanOrEqual(1e-4);
   });
 
   it("image tower: onnxruntime-node matches PyTorch within 1e-4 and really uses alpha", async () => {

@@ -50,11 +50,12 @@ describe("detailCropBox", () => {
   });
 
   it("always contains the box and stays inside the image", () => {
-    const box = fc.record({ W: fc.integer({ min: 1, max: 500 }), H: fc.integer({ min: 1, max: 500 }) }).chain(({ W, H }) =>
-      fc.record({ W: fc.constant(W), H: fc.constant(H), x: fc.integer({ min: 0, max: W - 1 }), y: fc.integer({ min: 0, max: H - 1 }) }).chain((b) =>
-        fc.record({ ...Object.fromEntries(Object.entries(b).map(([k, v]) => [k, fc.constant(v)])), w: fc.integer({ min: 1, max: b.W - b.x }), h: fc.integer({ min: 1, max: b.H - b.y }) }),
-      ),
-    );
+    // An image W × H and a box inside it, from fractions of the free room.
+    const box = fc.tuple(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 500 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }))
+      .map(([W, H, fx, fy, fw, fh]) => {
+        const x = Math.min(W - 1, Math.floor(fx * W)), y = Math.min(H - 1, Math.floor(fy * H));
+        return { W, H, x, y, w: 1 + Math.floor(fw * (W - x - 1)), h: 1 + Math.floor(fh * (H - y - 1)) };
+      });
     fc.assert(fc.property(box, fc.double({ min: 0, max: 1, noNaN: true }), (b, m) => {
       const [x, y, w, h] = detailCropBox([b.x, b.y, b.w, b.h], m, b.W, b.H);
       expect(x).toBeLessThanOrEqual(b.x);

@@ -23,7 +23,7 @@ export interface IngestPhase {
   wallMsPerImage: number;
   /** Mean ms per image of each pipeline stage, plus `storeWrite` (and, one at a time, `other`). */
   stageMs: Record<string, number>;
-  /** 1 − (encoder + decoder + embed ms per image) / wall ms per image: time the latency does not wait on a model. */
+  /** 1 − (encoder + decoder + embed + detail ms per image) / wall ms per image: time the latency does not wait on a model. */
   nonModelShare: number;
 }
 
@@ -45,7 +45,7 @@ export interface SearchSpeed {
 }
 
 /** The stages that are model inference; everything else is ours (decode, mask math, I/O). */
-export const MODEL_STAGES = ["encoder", "decoder", "embed"] as const;
+export const MODEL_STAGES = ["encoder", "decoder", "embed", "detail"] as const;
 
 const modelMs = (stageMs: Record<string, number>): number => MODEL_STAGES.reduce((s, k) => s + (stageMs[k] ?? 0), 0);
 

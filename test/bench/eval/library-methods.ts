@@ -28,8 +28,9 @@ export async function libraryByMethod(
   const queries = await buildQueries(scored, text);
   const viewScores = columns.map((_, k) => scoreView(scored, queries, k));
   const one = (m: string) => columns.map((c) => (c === m ? 1 : 0));
-  const weights: Partial<Record<LibraryMethod, number[]>> = Object.fromEntries(columns.map((m) => [m, one(m)]));
+  const weights: Partial<Record<LibraryMethod, number[]>> = {};
   if (views && columns.includes("detail")) weights.dual = columns.map((c) => (c === "alpha" ? views.context.weight : c === "detail" ? views.detail.weight : 0));
+  for (const m of columns) weights[m] = one(m);
   const sizes = [...new Set(queries.library.map((q) => q.attrs.size))].sort();
   const patterns = [...new Set(queries.library.map((q) => q.attrs.pattern))].sort();
   const out: Partial<Record<LibraryMethod, LibraryBreakdown>> = {};
