@@ -83,7 +83,8 @@ describe("reindexQdrant", () => {
     running = false;
     await loop;
 
-    expect(result).toEqual({ previous: `${alias}_old`, target: `${alias}_new`, embedded: 6, skipped: 0, switched: true, dropped: `${alias}_old` });
+    expect(result).toMatchObject({ previous: `${alias}_old`, target: `${alias}_new`, embedded: 6, skipped: 0, pruned: 0, points: 18, switched: true, dropped: `${alias}_old`, alreadyLive: false });
+    expect(Object.keys(result.ledger).length).toBe(6);
     // Every search succeeded (a failure would have rejected `loop` or the re-index), old pack first, then only the new.
     const firstNew = seen.indexOf(NEW);
     expect(seen.slice(0, firstNew).length).toBeGreaterThanOrEqual(IMAGES.length);
@@ -101,9 +102,12 @@ describe("reindexQdrant", () => {
     expect(fake.requests.slice(before).flatMap((r) => r.errors)).toEqual([]);
   });
 
-  it("a crash midway leaves the alias alone; the re-run embeds only what is missing, then switches", async () => {
+  it("a crash midway leaves the alias alone; the re-run with the ledger embeds only what is missing, then switches", async () => {
     const calls: string[] = [];
+    // What the CLI persists: the ledger of the last progress event.
+    let ledger = {};
     const crashing = options({
+      onProgress: (p) => void (ledger = structuredClone(p.ledger)),
       embed: async (ref) => {
         if (ref.imageId === "img3") throw new Error("GPU fell over (injected)");
         calls.push(ref.imageId);
@@ -116,14 +120,14 @@ describe("reindexQdrant", () => {
     expect(calls).toEqual(["img0", "img1", "img2"]);
 
     calls.length = 0;
-    const result = await reindexQdrant(options({ embed: async (ref) => (calls.push(`${ref.tenant}/${ref.imageId}`), newPoints(ref)) }));
+    const result = await reindexQdrant(options({ ledger, embed: async (ref) => (calls.push(`${ref.tenant}/${ref.imageId}`), newPoints(ref)) }));
     expect(calls).toEqual(["t/img3", "t/img4", "u/img0"]);
     expect(result).toMatchObject({ embedded: 3, skipped: 3, switched: true });
     expect(await packOfSearch()).toBe(NEW);
     expect(await live.count("t")).toBe(15);
 
-    // Once switched, a re-run has nothing to do.
-    expect(await reindexQdrant(options())).toMatchObject({ switched: false, embedded: 0 });
+    // Once switched, a re-run with the ledger only catches up: nothing to do here.
+    expect(await reindexQdrant(options({ ledger: result.ledger }))).toMatchObject({ switched: false, alreadyLive: true, embedded: 0, skipped: 6 });
   });
 
   it("a later pass picks up images ingested while the first pass ran", async () => {
@@ -187,7 +191,7 @@ describe("reindexQdrant", () => {
     running = false;
     await loop;
 
-    expect(result).toEqual({ previous: `${name}_v1`, target: `${name}_v2`, embedded: 6, skipped: 0, switched: true, dropped: `${name}_v1` });
+    expect(result).toMatchObject({ previous: `${name}_v1`, target: `${name}_v2`, embedded: 6, skipped: 0, switched: true, dropped: `${name}_v1` });
     expect(targets).toEqual(new Set([`${name}_v2`]));
     const since = fake.requests.slice(before);
     // Zero failed searches: every query through the alias answered 200, old pack until the switch, then the new one.
