@@ -1,8 +1,13 @@
 /**
  * The embedded VectorStore (DESIGN.md §4) on LanceDB: a maintained embedded vector database whose
- * table lives in a directory on local disk and survives restarts. One table `points`; cosine distance;
- * every read and write filtered by tenant in SQL (LanceDB prefilters, so a tenant filter never
- * starves the top-k).
+ * table lives in a directory on local disk and survives restarts. One live table — `points`, or the
+ * one the directory's `active-table.json` names after a re-index to another model pack
+ * (lance-tables.ts, docs/reindex.md) — read once at open; cosine distance; every read and write
+ * filtered by tenant in SQL (LanceDB prefilters, so a tenant filter never starves the top-k).
+ *
+ * A table holds vectors of one length (its schema's). LanceDB itself would pad or cut a vector of
+ * another length to fit without a word, so every write and search checks the length first and
+ * refuses another one (another model pack's layout) with an error saying so.
  *
  * Writes are serialised (one writer at a time: LanceDB commits are optimistic, and one process
  * writing in order keeps "upsert, then delete stale" meaningful). A resolved write is committed.
@@ -15,6 +20,7 @@
  * `refineFactor`× candidate set with exact vectors, so quantisation costs little recall.
  */
 import * as lancedb from "@lancedb/lancedb";
+import type { Schema } from "apache-arrow";
 import type { ScanOptions, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../lib/store/types.js";
 import {
   COLUMNS_NO_VECTOR,
@@ -30,10 +36,12 @@ import {
   type PointRow,
 } from "./lance-rows.js";
 import { ImagePresence } from "./lance-presence.js";
+import { activeTableName, assertTableName } from "./lance-tables.js";
 
 export interface LanceStoreOptions {
   /** Directory of the database. */
   dir: string;
+  /** Table to use; default: the one `active-table.json` in `dir` names, else `points`. */
   table?: string;
   indexThreshold?: number;
   optimizeEvery?: number;
@@ -43,7 +51,6 @@ export interface LanceStoreOptions {
   refineFactor?: number;
 }
 
-const TABLE = "points";
 /** groupByImage over-fetch: first fetch `limit × this`, doubling up to `MAX_GROUP_FETCH`. */
 const GROUP_OVERFETCH = 4;
 const MAX_GROUP_FETCH = 10_000;
@@ -56,6 +63,8 @@ export class LanceVectorStore implements VectorStore {
   private approxRows = 0;
   private indexed = false;
   private presence = ImagePresence.empty();
+  /** Vector length of the table (its schema's); null until the table exists. */
+  private dim: number | null = null;
 
   private constructor(
     private readonly db: lancedb.Connection,
@@ -63,10 +72,12 @@ export class LanceVectorStore implements VectorStore {
   ) {}
 
   static async open(options: LanceStoreOptions): Promise<LanceVectorStore> {
-    const opts = { table: TABLE, indexThreshold: 50_000, optimizeEvery: 20_000, compactEvery: 50, refineFactor: 4, ...options };
+    const table = assertTableName(options.table ?? (await activeTableName(options.dir)));
+    const opts = { indexThreshold: 50_000, optimizeEvery: 20_000, compactEvery: 50, refineFactor: 4, ...options, table };
     const store = new LanceVectorStore(await lancedb.connect(opts.dir), opts);
     if ((await store.db.tableNames()).includes(opts.table)) {
       store.table = await store.db.openTable(opts.table);
+      store.dim = vectorDimension(await store.table.schema());
       store.indexed = (await store.table.listIndices()).some((i) => i.columns.includes("vector"));
       store.approxRows = await store.table.countRows();
       const presence = new ImagePresence();
@@ -77,9 +88,15 @@ export class LanceVectorStore implements VectorStore {
     return store;
   }
 
+  /** The table this store reads and writes. */
+  get tableName(): string {
+    return this.opts.table;
+  }
+
   async upsert(tenant: string, points: StoredPoint[]): Promise<void> {
     if (points.length === 0) return;
     assertOwnPoints(tenant, points);
+    this.checkDimension(points);
     return this.write(() => this.mergePoints(tenant, points));
   }
 
@@ -92,6 +109,7 @@ export class LanceVectorStore implements VectorStore {
   async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
     if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("a point of another image was passed to replaceImage");
     assertOwnPoints(tenant, points);
+    this.checkDimension(points);
     return this.write(async () => {
       if (points.length > 0 && this.presence.hasNoRows(tenant, imageId)) {
         this.presence.markPresent(tenant, imageId);
@@ -112,6 +130,7 @@ export class LanceVectorStore implements VectorStore {
   async search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
     const where = filterWhere(tenant, options.filter);
     if (!this.table || where === null || options.limit < 1) return [];
+    this.checkLength(vector.length, "a query vector");
     if (!options.groupByImage) return this.nearest(vector, where, options.limit, options.exact);
     // Over-fetch, keep each image's best hit, fetch more while groups are missing and rows remain.
     for (let fetch = options.limit * GROUP_OVERFETCH; ; fetch *= 2) {
@@ -151,6 +170,45 @@ export class LanceVectorStore implements VectorStore {
       .limit(options.limit)
       .toArray();
     return (rows as PointRow[]).map(fromRow);
+  }
+
+  /**
+   * What the table holds, for the re-index and the start-up check: its vector length (schema) and
+   * the model pack of its first row (null when empty). A table is written by one pack — every write
+   * checks the length, and re-index targets check the pack — so the first row tells.
+   */
+  async layout(): Promise<TableLayout> {
+    return tableLayout(this.opts.table, this.table);
+  }
+
+  /** `layout()` of a table without opening a store on it (no presence load): cheap enough for every start-up. */
+  static async inspect(dir: string, table: string): Promise<TableLayout> {
+    const db = await lancedb.connect(dir);
+    try {
+      const open = (await db.tableNames()).includes(table) ? await db.openTable(table) : null;
+      try {
+        return await tableLayout(table, open);
+      } finally {
+        open?.close();
+      }
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Rows per image, keyed `tenant/imageId`: one read of two columns (~0.1 s per 100 000 rows). */
+  async pointCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (!this.table) return counts;
+    const columns = await this.table.query().select(["tenant", "image_id"]).toArrow();
+    for (const batch of columns.batches) {
+      const tenants = batch.getChild("tenant")!, images = batch.getChild("image_id")!;
+      for (let i = 0; i < batch.numRows; i++) {
+        const key = `${String(tenants.get(i))}/${String(images.get(i))}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    return counts;
   }
 
   /** Whether the ANN index exists (tests, benchmarks, health output). */
@@ -221,8 +279,29 @@ export class LanceVectorStore implements VectorStore {
   private async tableFor(dim: number): Promise<lancedb.Table> {
     if (!this.table) {
       this.table = await this.db.createEmptyTable(this.opts.table, pointSchema(dim), { mode: "create", existOk: true });
+      // existOk: a table another process created meanwhile is opened as it is; its schema decides.
+      this.dim = vectorDimension(await this.table.schema());
     }
+    this.checkLength(dim, "a point's vector");
     return this.table;
+  }
+
+  /** Every point's vector must be as long as the first one, and as the table's (when it exists). */
+  private checkDimension(points: readonly StoredPoint[]): void {
+    const first = points[0]?.vector.length;
+    if (first === undefined) return;
+    for (const p of points) {
+      if (p.vector.length !== first) throw new Error(`points of one write have vectors of ${first} and ${p.vector.length} dimensions`);
+    }
+    this.checkLength(first, "a point's vector");
+  }
+
+  private checkLength(length: number, what: string): void {
+    if (this.dim === null || length === this.dim) return;
+    throw new Error(
+      `${what} has ${length} dimensions but the embedded store's table "${this.opts.table}" holds ${this.dim}-dimensional vectors: ` +
+        `it was built with another model pack layout; refusing to mix them (re-index with \`region-search reindex\`, docs/reindex.md)`,
+    );
   }
 
   /** Build the indexes once the table is large; afterwards fold new rows in now and then. */
@@ -262,6 +341,32 @@ export class LanceVectorStore implements VectorStore {
     await table.createIndex("kind", { config: lancedb.Index.bitmap(), replace: true });
     this.indexed = true;
   }
+}
+
+/** What a table holds (`LanceVectorStore.layout`). */
+export interface TableLayout {
+  table: string;
+  exists: boolean;
+  rows: number;
+  /** Vector length of its schema; null when the table does not exist. */
+  dim: number | null;
+  /** Model pack of its first row; null when empty. */
+  pack: string | null;
+}
+
+async function tableLayout(name: string, table: lancedb.Table | null): Promise<TableLayout> {
+  if (!table) return { table: name, exists: false, rows: 0, dim: null, pack: null };
+  const dim = vectorDimension(await table.schema());
+  const rows = await table.countRows();
+  const [first] = (await table.query().select(["payload"]).limit(1).toArray()) as Pick<PointRow, "payload">[];
+  const pack = first ? (JSON.parse(first.payload) as { pack?: unknown }).pack : null;
+  return { table: name, exists: true, rows, dim, pack: pack === null || pack === undefined ? null : String(pack) };
+}
+
+/** The length of the `vector` column's fixed-size lists. */
+function vectorDimension(schema: Schema): number | null {
+  const type = schema.fields.find((f) => f.name === "vector")?.type as { listSize?: unknown } | undefined;
+  return typeof type?.listSize === "number" ? type.listSize : null;
 }
 
 function assertOwnPoints(tenant: string, points: readonly StoredPoint[]): void {
