@@ -6,6 +6,7 @@ import { serve } from "@hono/node-server";
 import { CollectionMismatchError } from "../src/lib/store/qdrant/index.js";
 import { buildLocalServer } from "../src/node/server/build.js";
 import { localServerSettings, modelOptions, parseEnv } from "../src/node/server/env.js";
+import { checkServerIndex } from "../src/node/server/index-check.js";
 import { loadModels } from "../src/node/server/models.js";
 import { createLogger } from "../src/node/logging.js";
 
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   const log = createLogger(env.LOG_LEVEL);
   const models = await loadModels(modelOptions(env));
   log.info({ event: "pack_loaded", pack: models.pack.id, dir: env.MODEL_PACK }, "model pack loaded");
+  // An index of another pack or layout fails here with the command that fixes it (docs/reindex.md).
+  await checkServerIndex(env, models, log);
 
   const server = await buildLocalServer(
     localServerSettings(env, models.pack.vectorDim),

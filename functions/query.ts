@@ -6,6 +6,7 @@
  */
 import { buildFunctionBackends, loadFunctionModels } from "../src/node/functions/entry.js";
 import { parseFunctionEnv } from "../src/node/functions/env.js";
+import { checkFunctionIndex } from "../src/node/functions/index-check.js";
 import { createQueryFunction } from "../src/node/functions/query/app.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { urlFetchSettings } from "../src/lib/url-fetch/env.js";
@@ -18,6 +19,11 @@ const log = createLogger(env.LOG_LEVEL);
 
 const build: AppFactory = async () => {
   const models = await loadFunctionModels(env);
+  // An index of another pack or layout fails start-up with the command that fixes it (docs/reindex.md).
+  await checkFunctionIndex(env, process.env, models, log).catch(async (err: unknown) => {
+    await models.release();
+    throw err;
+  });
   const { vectors } = await buildFunctionBackends(env, process.env, models.pack.vectorDim);
   const urlFetch = urlFetchSettings(env);
   const urlFetcher = urlFetch.enabled ? createNodeUrlFetcher(urlFetch) : undefined;

@@ -4,6 +4,7 @@
  * point it at a DATA_DIR a running server is using: both would write the same store.
  */
 import { localServerSettings, modelOptions, type Env } from "../server/env.js";
+import { checkServerIndex } from "../server/index-check.js";
 import { buildLocalServer } from "../server/build.js";
 import { loadModels } from "../server/models.js";
 import { createLogger } from "../logging.js";
@@ -15,6 +16,10 @@ export async function openEmbedded(env: Env): Promise<{ fetch: FetchLike; close(
   // Job logs would tear through the progress bar: only errors, unless LOG_LEVEL asks for more (or less).
   const log = createLogger(env.LOG_LEVEL === "info" ? "error" : env.LOG_LEVEL, process.stderr);
   const models = await loadModels(modelOptions(env));
+  await checkServerIndex(env, models, log).catch(async (err: unknown) => {
+    await models.release();
+    throw err;
+  });
   const server = await buildLocalServer(
     localServerSettings(env, models.pack.vectorDim),
     models,
