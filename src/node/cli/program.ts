@@ -15,6 +15,7 @@ import { expandInputs } from "./files.js";
 import { formatSummary, ingestFiles } from "./ingest.js";
 import { formatPackInfo, packInfo } from "./pack-info.js";
 import { progressBar } from "./progress.js";
+import { addReindexCommand } from "./reindex.js";
 import { searchCommand } from "./search.js";
 
 export interface CliIo {
@@ -149,6 +150,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
 
   addCopyIndexCommand(program, io);
+  addReindexCommand(program, io);
   return program;
 }
 
