@@ -8,12 +8,11 @@
  * bits; each group becomes one char `48 + bits`, with `0x20` set when more groups follow and
  * `0x10` of the last group acting as the sign bit.
  */
+import { assertSize, CHAR_BASE, MORE_BIT, rleCountsFromString, SIGN_BIT } from "./rle-decode.js";
 import type { BoxXywh, BoxXyxy, CocoRle } from "./types.js";
 
-const CHAR_BASE = 48;
-const MORE_BIT = 0x20;
-const SIGN_BIT = 0x10;
-const PAYLOAD_MASK = 0x1f;
+// Decoding lives in rle-decode.js, plain JavaScript that the search page runs in the browser as is.
+export { rleCountsFromString, rleDecodeToRowMajor } from "./rle-decode.js";
 
 /**
  * Run lengths of a row-major `[height, width]` mask read in column-major order, first run zeros.
@@ -98,62 +97,6 @@ function charCodesToString(codes: readonly number[]): string {
   return out;
 }
 
-/** pycocotools' `rleFrString`: compressed ASCII string → run counts. Throws on malformed input. */
-export function rleCountsFromString(s: string): number[] {
-  const counts: number[] = [];
-  let p = 0;
-  while (p < s.length) {
-    let x = 0;
-    let k = 0;
-    let more = true;
-    while (more) {
-      if (p >= s.length) throw new Error(`RLE string ends inside a count at char ${p}`);
-      const c = s.charCodeAt(p) - CHAR_BASE;
-      if (c < 0 || c > 63) throw new Error(`RLE string has an invalid char ${JSON.stringify(s[p])} at ${p}`);
-      x += (c & PAYLOAD_MASK) * 32 ** k;
-      more = (c & MORE_BIT) !== 0;
-      p++;
-      k++;
-      // Sign-extend: setting all bits above 5k equals subtracting 2^(5k).
-      if (!more && c & SIGN_BIT) x -= 32 ** k;
-    }
-    const m = counts.length;
-    if (m > 2) x += counts[m - 2] ?? 0;
-    if (x < 0) throw new Error(`RLE string decodes to a negative run (${x}) at count ${m}`);
-    counts.push(x);
-  }
-  return counts;
-}
-
-/** Decode a COCO compressed RLE into a row-major `[height, width]` 0/1 mask. */
-export function rleDecodeToRowMajor(rle: CocoRle): Uint8Array {
-  const [height, width] = rle.size;
-  assertSize(height, width);
-  const counts = rleCountsFromString(rle.counts);
-  assertCountsCover(counts, height, width);
-  const mask = new Uint8Array(height * width);
-  let pos = 0; // column-major run position
-  for (let i = 0; i < counts.length; i++) {
-    const run = counts[i] ?? 0;
-    if (i % 2 === 1 && run > 0) fillColumnMajorRun(mask, height, width, pos, run);
-    pos += run;
-  }
-  return mask;
-}
-
-/** Set `run` pixels to 1 starting at column-major position `start` of a row-major mask. */
-function fillColumnMajorRun(mask: Uint8Array, height: number, width: number, start: number, run: number): void {
-  let x = Math.floor(start / height);
-  let y = start - x * height;
-  for (let n = 0; n < run; n++) {
-    mask[y * width + x] = 1;
-    if (++y === height) {
-      y = 0;
-      x++;
-    }
-  }
-}
-
 /** Foreground pixel count of a COCO RLE (pycocotools `area`): the sum of the odd-indexed runs. */
 export function rleArea(rle: CocoRle): number {
   const counts = rleCountsFromString(rle.counts);
@@ -220,18 +163,4 @@ export function rleIou(a: CocoRle, b: CocoRle): number {
     rb -= step;
   }
   return inter === 0 ? 0 : inter / union;
-}
-
-function assertSize(height: number, width: number): void {
-  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
-    throw new Error(`invalid mask size ${height}×${width}`);
-  }
-}
-
-function assertCountsCover(counts: readonly number[], height: number, width: number): void {
-  let total = 0;
-  for (const c of counts) total += c;
-  if (total !== height * width) {
-    throw new Error(`RLE runs cover ${total} pixels, expected ${height}×${width} = ${height * width}`);
-  }
 }
