@@ -16,6 +16,7 @@ import { RemoteRenderer, RemoteTextEmbedder, RemoteUrlFetcher, RemoteVectorStore
 import type { Services } from "../lib/services.js";
 import { SignedClient } from "../lib/webhooks/client.js";
 import { kvApiKeyResolver } from "./api-keys.js";
+import { PAGE_FILE_TEXT } from "./page-files.js";
 import type { GatewayConfig } from "./env.js";
 import { QueueJobQueue } from "./queue-jobs.js";
 import { R2ObjectStore } from "./r2-objects.js";
@@ -44,6 +45,7 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
       request: (e) => console.log(JSON.stringify({ event: "request", ...e })),
       error: (err, e) => console.error(JSON.stringify({ event: "unhandled_error", error: String(err), ...e })),
     },
+    page: PAGE_FILE_TEXT,
   });
   app.route(INTERNAL_PREFIX, objectRpcApp(objects, vars.WEBHOOK_SECRET, vars.MAX_UPLOAD_BYTES));
   return app;

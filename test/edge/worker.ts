@@ -6,7 +6,7 @@
  * test gives one, the query function's URL fetcher.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -32,6 +32,17 @@ export async function dryRunBundle(outdir: string): Promise<string> {
   const wrangler = path.resolve("node_modules/.bin/wrangler");
   await run(wrangler, ["deploy", "--dry-run", "--outdir", outdir], { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
   return path.join(outdir, "gateway.js");
+}
+
+/**
+ * The bundle's modules for Miniflare: the Worker, and the search page's files that wrangler bundled
+ * as text (wrangler.toml's `?raw` rule). The dry-run output does not record module types (a text
+ * module there may end in .js), so they are declared here.
+ */
+async function bundleModules(script: string) {
+  const dir = path.dirname(script);
+  const text = (await readdir(dir)).filter((f) => f !== path.basename(script) && !f.endsWith(".map") && f !== "README.md");
+  return [{ type: "ESModule" as const, path: script }, ...text.map((f) => ({ type: "Text" as const, path: path.join(dir, f) }))];
 }
 
 /** Listens on a loopback port; the handler is looked up per request so it can be set later. */
@@ -68,8 +79,7 @@ export async function startStack(options: StackOptions) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const mf = new Miniflare({
     ...(workerOptions as object),
-    modules: true,
-    scriptPath: script,
+    modules: await bundleModules(script),
     modulesRoot: path.dirname(script),
     bindings: {
       ...workerOptions.bindings,

@@ -22,7 +22,7 @@ import { registerImagesGet } from "./images-get.js";
 import { registerImagesList } from "./images-list.js";
 import { registerImagesRegions } from "./images-regions.js";
 import { registerImagesRetry } from "./images-retry.js";
-import { registerPage } from "./page.js";
+import { registerPage, type PageFiles } from "./page.js";
 import { registerRegionsGet } from "./regions-get.js";
 import { registerRegionsMask } from "./regions-mask.js";
 import { registerRegionsPreview } from "./regions-preview.js";
@@ -60,6 +60,11 @@ export interface AppOptions {
   rateLimit?: RateLimitOptions & { clientAddress?: (c: Context<AppEnv>) => string | undefined };
   title?: string;
   version?: string;
+  /**
+   * The search page's files (src/lib/api/page.ts), read by the runtime: the Node server from disk, the
+   * Worker from its bundle. Absent: no page at `/`.
+   */
+  page?: PageFiles;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -99,7 +104,7 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
   }
 
   registerOperations(app, ctx);
-  registerPage(app);
+  if (options.page) registerPage(app, options.page);
   registerDocs(app, { title: options.title ?? "region-search", version: options.version ?? "0.1.0" });
 
   app.onError((err, c) => handleError(err, c, options.logger));

@@ -21,6 +21,7 @@ import { verifyDecodable } from "../imaging/decode.js";
 import { canVerifyUploads } from "../pipeline/worker-extractor.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import { LanceVectorStore } from "../store/lance.js";
+import { readPageFiles } from "./page-files.js";
 import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "../url-fetch.js";
 import type { UrlFetchSettings } from "../../lib/url-fetch/env.js";
 
@@ -92,7 +93,7 @@ export async function buildLocalServer(
     catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), verifier, ...(urlFetcher ? { urlFetcher } : {}),
   };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
-  const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, rateLimit, logger: apiLogger(log) });
+  const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, rateLimit, logger: apiLogger(log), page: readPageFiles() });
   const recovered = await jobs.recover(catalog);
   if (recovered > 0) log.info({ event: "recovered_jobs", count: recovered }, "re-enqueued unfinished images");
   const close = async () => {
