@@ -181,9 +181,10 @@ function reporter(c: RunContext, save: () => Promise<void>) {
       since = performance.now();
       bar?.start(total);
     },
-    onProgress: async (p: Pick<ReembedProgress, "done" | "embedded" | "points" | "skippedCount">) => {
+    onProgress: async (p: Pick<ReembedProgress, "done" | "embedded" | "points" | "embeddedCount" | "skippedCount">) => {
       const seconds = (performance.now() - since) / 1000;
-      bar?.update(p.done, { rate: seconds > 0 ? p.done / seconds : 0, regions: p.points, skipped: p.skippedCount, failed: 0 });
+      // Each embedded image wrote its regions and one whole-image point.
+      bar?.update(p.done, { rate: seconds > 0 ? p.done / seconds : 0, regions: p.points - p.embeddedCount, skipped: p.skippedCount, failed: 0 });
       if (p.embedded && ++unsaved >= c.o.batch) {
         unsaved = 0;
         await save();
