@@ -85,7 +85,7 @@ def _number(value, where):
 
 def check_views(views, embedder=None):
     """Raise ValueError (naming the field) unless ``views`` is a valid embedder "views" object:
-    exactly {"context": {"weight": wc}, "detail": {"weight": wd, "cropMargin": m}} with wc, wd in
+    exactly {"context": {"weight": wc[, "relationWords": [...]]}, "detail": {"weight": wd, "cropMargin": m}} with wc, wd in
     [0, 1], |wc + wd - 1| <= 1e-9 and m in [0, 1] (the fraction of the region box's width / height
     added on each side of the detail crop). ``embedder`` (the section it goes into) must then have
     "clipImage": the detail view is CLIP's plain image tower on the crop."""
@@ -95,9 +95,14 @@ def check_views(views, embedder=None):
         raise ValueError(f"views must have exactly the keys context and detail (has: {', '.join(sorted(views)) or 'none'})")
     for view, keys in VIEW_KEYS.items():
         section = views[view]
-        if not isinstance(section, dict) or set(section) != set(keys):
+        optional = {"relationWords"} if view == "context" else set()
+        if not isinstance(section, dict) or not set(keys) <= set(section) <= set(keys) | optional:
             found = ", ".join(sorted(section)) if isinstance(section, dict) else type(section).__name__
-            raise ValueError(f"views.{view} must have exactly {', '.join(keys)} (has: {found or 'none'})")
+            allowed = ", ".join(keys) + (" (and optionally relationWords)" if optional else "")
+            raise ValueError(f"views.{view} must have exactly {allowed} (has: {found or 'none'})")
+        words = section.get("relationWords", [])
+        if not isinstance(words, list) or len(words) > 64 or not all(isinstance(w, str) and w.isascii() and w.isalpha() and w.islower() for w in words):
+            raise ValueError(f"views.{view}.relationWords must be a list of at most 64 lowercase words")
         for key in keys:
             value = _number(section[key], f"views.{view}.{key}")
             if not 0 <= value <= 1:

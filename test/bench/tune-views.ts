@@ -5,7 +5,8 @@
  * margin; every (margin, w) pair is then scored without re-running the models, since the dual score
  * is `(1−w)·a·t + w·c·t` (src/node/models/views.ts). Prints the grid and the choice: the pair with
  * the best library recall@1 + mAP@100 + within-image attribute top-1 whose context-expression top-1
- * is at most 1 point below alpha-only. Writes `results/tune-views/tune-views.{json,md}`.
+ * is at most 1 point below alpha-only (a query holding a relation word ranks on the context view, as
+ * the search path does with the pack's `relationWords`). Writes `results/tune-views/tune-views.{json,md}`.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -27,6 +28,8 @@ const { values: args } = parseArgs({
     split: { type: "string", default: "validation" },
     pack: { type: "string", default: "models/shapes-tiny" },
     margins: { type: "string", default: "0,0.05,0.1,0.2,0.3" },
+    /** Words that route a query to the context view (manifest views.context.relationWords). */
+    "relation-words": { type: "string", default: "left,right,above,below,top,bottom,larger,smaller" },
     out: { type: "string", default: "results/tune-views" },
   },
 });
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
   const count = Number(args.scenes), split = args.split;
   if (split === "test") throw new Error("tune on validation, never on test");
   const margins = args.margins.split(",").map(Number);
+  const relationWords = args["relation-words"].split(",").filter(Boolean);
   const dir = path.resolve("test/fixtures/generated", `eval-${split}-${count}`);
   writeShapesSplit(dir, count, split);
   const scenes = readShapesSplit(dir, count);
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
     const perScene: ScoredScene[] = scored.map((s) => ({ scene: s.scene, masks: s.masks, views: [s.context, s.detail[mi]!] }));
     for (const w of WEIGHTS) {
       const lib = await libraryMetrics(perScene, text, [1 - w, w]);
-      const ref = await referringTop1(perScene, text, [1 - w, w]);
+      const ref = await referringTop1(perScene, text, [1 - w, w], relationWords);
       rows.push({ margin, w, ...lib, attribute: ref.attribute, context: ref.context });
     }
   }
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
     `${((performance.now() - t0) / 1000).toFixed(0)} s.`,
   ].join("\n");
   console.log(md);
-  await writeResults(args.out, "tune-views", { pack: pack.id, split, scenes: scenes.length, rows, best }, md);
+  await writeResults(args.out, "tune-views", { pack: pack.id, split, scenes: scenes.length, relationWords, rows, best }, md);
   await pack.release();
 }
 

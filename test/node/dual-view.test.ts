@@ -91,6 +91,18 @@ describe("dual-view extraction", () => {
       expect(dot(query, r.vector)).toBeCloseTo(views.context.weight * dot(a, t!) + views.detail.weight * dot(c, t!), 5);
     }
   });
+
+
+  it("ranks a relational query on the context view alone (the pack's relationWords)", async () => {
+    const views = dual.manifest.embedder.views!;
+    expect(views.context.relationWords).toContain("left");
+    const text = "the circle left of the blue square";
+    const query = await createTextEmbedder(dual).embedText(text);
+    const [t] = await createTextEncoder(dual).embed([text]);
+    for (const r of dualOut.regions) {
+      expect(dot(query, r.vector)).toBeCloseTo(Math.sqrt(views.context.weight) * dot(splitView(r.vector, "context", views)!, t!), 5);
+    }
+  });
 });
 
 describe("manifest views", () => {
@@ -101,7 +113,7 @@ describe("manifest views", () => {
       embedder.views.context.weight = 0.7;
       await bad.write();
       await expect(loadModelPack(bad.dir)).rejects.toThrow(/context\.weight \+ detail\.weight must be 1/);
-      embedder.views.context.weight = 0.55;
+      embedder.views.context.weight = dual.manifest.embedder.views!.context.weight;
       delete embedder.clipImage;
       await bad.write();
       await expect(loadModelPack(bad.dir)).rejects.toThrow(/the detail view needs the clipImage model/);

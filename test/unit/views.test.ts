@@ -1,7 +1,7 @@
 /** Dual-view vector layout (src/node/models/views.ts): one cosine equals the weighted average of the views' cosines. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { concatViews, detailCropBox, splitView, textForViews } from "../../src/node/models/views.js";
+import { concatViews, detailCropBox, queryDetailWeight, splitView, textForViews } from "../../src/node/models/views.js";
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 const unit = (xs: number[]) => {
@@ -39,6 +39,25 @@ describe("dual-view vectors", () => {
 
   it("refuses views of different lengths", () => {
     expect(() => concatViews(new Float32Array(4), new Float32Array(3), 0.5)).toThrow(/4 and 3/);
+  });
+});
+
+describe("queryDetailWeight", () => {
+  const views = { context: { weight: 0.35, relationWords: ["left", "larger"] }, detail: { weight: 0.65, cropMargin: 0.2 } };
+
+  it("routes a query holding a relation word (whole word, any case) to the context view", () => {
+    expect(queryDetailWeight("the star LEFT of the blue circle", views)).toBe(0);
+    expect(queryDetailWeight("the larger of the two green triangles", views)).toBe(0);
+    expect(queryDetailWeight("a large striped red star", views)).toBe(0.65);
+    expect(queryDetailWeight("leftover pizza", views)).toBe(0.65);
+    expect(queryDetailWeight("the star left of the circle", { ...views, context: { weight: 0.35 } })).toBe(0.65);
+  });
+
+  it("a context-routed query ranks regions as the context view alone", () => {
+    const a = [unit([1, 0, 0]), unit([0, 1, 0])], c = [unit([0, 0, 1]), unit([1, 1, 1])], t = unit([1, 2, 3]);
+    const stored = a.map((x, i) => concatViews(x, c[i]!, 0.65));
+    const q = textForViews(t, 0);
+    stored.forEach((v, i) => expect(dot(v, q)).toBeCloseTo(Math.sqrt(0.35) * dot(a[i]!, t), 6));
   });
 });
 

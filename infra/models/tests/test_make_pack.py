@@ -106,6 +106,10 @@ class MakePackViewsTest(unittest.TestCase):
             ({"context": {"weight": "0.5"}, "detail": {"weight": 0.5, "cropMargin": 0.1}}, "must be a finite number"),
             ({"context": {"weight": True}, "detail": {"weight": False, "cropMargin": 0.1}}, "must be a finite number"),
             ([0.5, 0.5], "views must be an object"),
+            ({"context": {"weight": 0.5, "relationWords": ["Left"]}, "detail": {"weight": 0.5, "cropMargin": 0.1}},
+             "relationWords must be a list of at most 64 lowercase words"),
+            ({"context": {"weight": 0.5, "relationWords": "left"}, "detail": {"weight": 0.5, "cropMargin": 0.1}},
+             "relationWords must be a list"),
         ]
         for views, message in bad:
             with self.subTest(views=views):

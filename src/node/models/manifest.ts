@@ -45,7 +45,16 @@ export const modelSpecSchema = z.object({
  */
 export const viewsSchema = z
   .object({
-    context: z.object({ weight: z.number().min(0).max(1) }).strict(),
+    context: z
+      .object({
+        weight: z.number().min(0).max(1),
+        /**
+         * Words that relate the queried object to another ("left", "larger", …): a query holding one
+         * is ranked on the context view alone, the only view that sees the other object.
+         */
+        relationWords: z.array(z.string().regex(/^[a-z]+$/, "one lowercase word")).max(64).optional(),
+      })
+      .strict(),
     detail: z.object({ weight: z.number().min(0).max(1), cropMargin: z.number().min(0).max(1) }).strict(),
   })
   .strict()

@@ -23,9 +23,27 @@ export function concatViews(context: Float32Array, detail: Float32Array, detailW
   return out;
 }
 
-/** The text side: `[√(1−w)·t, √w·t]` (`t` is `[D]`, unit length) so a dot product averages the views' scores. */
-export function textForViews(text: Float32Array, detailWeight: number): Float32Array {
-  return concatViews(text, text, detailWeight);
+/**
+ * The text side: `[√(1−q)·t, √q·t]` (`t` is `[D]`, unit length). With `q = w` a dot product with a
+ * stored vector is the weighted average `(1−w)·a·t + w·c·t`; with `q = 0` it is `√(1−w)·a·t`, which
+ * ranks as the context view alone (see `queryDetailWeight`).
+ */
+export function textForViews(text: Float32Array, queryDetailWeight: number): Float32Array {
+  return concatViews(text, text, queryDetailWeight);
+}
+
+/**
+ * The detail weight a query is laid out with: 0 when it holds one of the pack's `relationWords`
+ * (whole words, case-insensitive), so a query about one object's relation to another ranks on the
+ * context view; else the pack's `detail.weight`.
+ */
+export function queryDetailWeight(query: string, views: Views): number {
+  const relation = views.context.relationWords;
+  if (relation && relation.length > 0) {
+    const words = new Set(query.toLowerCase().split(/[^a-z]+/));
+    if (relation.some((w) => words.has(w))) return 0;
+  }
+  return views.detail.weight;
 }
 
 /**

@@ -15,7 +15,7 @@ import { createClipImageEmbedder, createImageEmbedder, createTextEncoder, type A
 import type { Views } from "../models/manifest.js";
 import type { ModelPack } from "../models/pack.js";
 import { cropRgb, embedderImage } from "../models/preprocess.js";
-import { concatViews, detailCropBox, textForViews } from "../models/views.js";
+import { concatViews, detailCropBox, queryDetailWeight, textForViews } from "../models/views.js";
 import { createSegmenter, type SegmenterOptions } from "../models/segmenter.js";
 import { addTime, type StageTimings } from "../models/timings.js";
 
@@ -167,7 +167,8 @@ function toExtractedRegion(r: AmgRegion, vector: Float32Array, h: number, w: num
 
 /**
  * `TextEmbedder` on the pack's Alpha-CLIP text tower: unit vectors, laid out for the pack's views
- * (`textForViews`: the same text vector queries both, as Alpha-CLIP keeps CLIP's text tower).
+ * (`textForViews`: the same text vector queries both, as Alpha-CLIP keeps CLIP's text tower;
+ * `queryDetailWeight`: a relational query ranks on the context view).
  */
 export function createTextEmbedder(pack: ModelPack): TextEmbedder {
   const encoder = createTextEncoder(pack, "text");
@@ -176,7 +177,7 @@ export function createTextEmbedder(pack: ModelPack): TextEmbedder {
     pack: pack.id,
     async embedText(text) {
       const [v] = await encoder.embed([text]);
-      return views ? textForViews(v!, views.detail.weight) : v!;
+      return views ? textForViews(v!, queryDetailWeight(text, views)) : v!;
     },
   };
 }

@@ -9,7 +9,7 @@ import { rleDecodeToRowMajor, rleIou } from "../../../src/lib/masks/rle.js";
 import type { ExtractedImage, RegionExtractor } from "../../../src/lib/services.js";
 import type { TextEncoder } from "../../../src/node/models/embedder.js";
 import type { ModelPack } from "../../../src/node/models/pack.js";
-import { splitView, textForViews } from "../../../src/node/models/views.js";
+import { queryDetailWeight, splitView, textForViews } from "../../../src/node/models/views.js";
 import { decodeImage } from "../../../src/node/imaging/index.js";
 import type { ShapesScene } from "../../support/shapes.js";
 import { BASELINES, baselineImages, clipImageVectors, type Baseline } from "./baselines.js";
@@ -79,7 +79,7 @@ export async function evaluateScene(
   const bestIous = scene.objects.map((o) => Math.max(0, ...regionMasks.map((m) => rleIou(m, o.mask))));
   const vectors = pipelineVectors(deps.pack, extracted);
   if (deps.baselines) await baselineVectors(deps.pack, bytes, extracted, vectors);
-  const w = deps.pack.manifest.embedder.views?.detail.weight ?? 0;
+  const views = deps.pack.manifest.embedder.views;
 
   const asks = [
     ...scene.objects.filter((o) => o.caption_unique).map((o) => ({ kind: "attribute" as const, text: o.caption, target: o.index })),
@@ -95,7 +95,9 @@ export async function evaluateScene(
     const reachable = bestIous[ask.target]! >= IOU_HIT;
     const correct = {} as Record<Method, boolean>;
     for (const m of methods) {
-      const best = topRegion(m === "dual" ? textForViews(textVectors[i]!, w) : textVectors[i]!, vectors[m]!);
+      // The stored vectors are queried as the search path queries them (createTextEmbedder).
+      const query = m === "dual" && views ? textForViews(textVectors[i]!, queryDetailWeight(ask.text, views)) : textVectors[i]!;
+      const best = topRegion(query, vectors[m]!);
       correct[m] = best >= 0 && rleIou(regionMasks[best]!, target) >= IOU_HIT;
     }
     const top = topRegion(textVectors[i]!, vectors.alpha!);

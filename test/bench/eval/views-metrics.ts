@@ -146,13 +146,21 @@ export async function libraryMetrics(scenes: readonly ScoredScene[], text: TextE
   return libraryFigures(q, v, weights);
 }
 
-export async function referringTop1(scenes: readonly ScoredScene[], text: TextEncoder, weights: readonly number[]) {
+/**
+ * Within-image top-1 of attribute captions and context expressions. With `relationWords`, a query
+ * holding one ranks on view 0 alone, as the search path does (`queryDetailWeight`).
+ */
+export async function referringTop1(scenes: readonly ScoredScene[], text: TextEncoder, weights: readonly number[], relationWords: readonly string[] = []) {
   const q = await cachedQueries(scenes, text);
   const v = cachedViews(scenes, q);
-  return {
-    attribute: referringFigure(q, v, weights, (a) => a.kind === "attribute").top1,
-    context: referringFigure(q, v, weights, (a) => a.kind !== "attribute").top1,
+  const relational = (a: Ask) => a.text.toLowerCase().split(/[^a-z]+/).some((w) => relationWords.includes(w));
+  const contextOnly = weights.map((_, k) => (k === 0 ? 1 : 0));
+  const top1 = (only: (a: Ask) => boolean) => {
+    const plain = referringFigure(q, v, weights, (a) => only(a) && !relational(a));
+    const routed = referringFigure(q, v, contextOnly, (a) => only(a) && relational(a));
+    return (plain.top1 * plain.queries + (routed.queries ? routed.top1 * routed.queries : 0)) / Math.max(1, plain.queries + routed.queries);
   };
+  return { attribute: top1((a) => a.kind === "attribute"), context: top1((a) => a.kind !== "attribute") };
 }
 
 // The tuner calls the two functions above for many weightings of the same scenes.
