@@ -127,6 +127,21 @@ describe("region-search reindex (embedded)", () => {
     expect(await reindex()).toMatchObject({ upToDate: true, target: TARGET, embedded: 0 });
   });
 
+  it("a catch-up that fails at start-up leaves the old table live; the next start switches", async () => {
+    await reindex();
+    const live = await LanceVectorStore.open({ dir });
+    const late = await label(6, ["late arrival"]);
+    await seedImage(dataDir, live, old, "default", "d", late);
+    await live.close();
+    next.failOn = sha256(late);
+    await expect(checkIndex({ kind: "embedded", dataDir }, newPack, { catchUp })).rejects.toThrow(
+      /catching up table "points__new_2" before switching to it failed: model crashed \(injected\)\. Table "points" is still the live one/,
+    );
+    expect(await readActiveTable(dir)).toBeNull();
+    next.failOn = null;
+    expect(await checkIndex({ kind: "embedded", dataDir }, newPack, { catchUp })).toMatchObject({ status: "switched", caughtUp: 1 });
+  });
+
   it("--switch (no server running) makes the new table live at once", async () => {
     const r = await reindex({ switch: true });
     expect(r).toMatchObject({ switched: true, complete: true, embedded: 4 });

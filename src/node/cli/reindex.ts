@@ -334,6 +334,7 @@ async function reindexToQdrant(c: RunContext): Promise<RunSummary> {
     };
   }
   const { tenants, all } = await catalogTenants(catalog, c.o.tenant);
+  if (c.o.switch && !all) throw new Error(`--switch needs every tenant of the catalog re-indexed (this run covers ${tenants.join(", ")}); run without --tenant`);
   const now = () => new Date().toISOString();
   const state: QdrantState = {
     url: o.url, alias, target: saved?.target ?? null, pack: pack.id, vectorDim: pack.vectorDim,

@@ -122,19 +122,30 @@ async function swap(
     const tenants = [...new Set([...state.tenants, ...((await deps.catalog.tenants?.()) ?? [])])].sort();
     log?.info({ event: "index_catch_up", from, to, pack: pack.id, tenants: tenants.length }, `catching up table "${to}" before switching to it`);
     const counts = () => target.pointCounts();
-    const r = await reembedInto(target, {
-      pack: pack.id,
-      dim: pack.vectorDim,
-      images: () => indexedImages(deps.catalog, tenants),
-      embed: reembedWith({ blobs: deps.blobs, extractor: deps.extractor }),
-      ledger: state.ledger,
-      storedCounts: counts,
-      maxPasses: 1,
-      pruneTenants: tenants,
-    });
+    const save = (complete: boolean) => writeReindexState(dir, { ...state, tenants, updatedAt: new Date().toISOString(), complete });
+    let r;
+    try {
+      r = await reembedInto(target, {
+        pack: pack.id,
+        dim: pack.vectorDim,
+        images: () => indexedImages(deps.catalog, tenants),
+        embed: reembedWith({ blobs: deps.blobs, extractor: deps.extractor }),
+        ledger: state.ledger,
+        storedCounts: counts,
+        maxPasses: 1,
+        pruneTenants: tenants,
+      });
+    } catch (err) {
+      await save(true); // what was caught up stays recorded; the table is as complete as before
+      throw new Error(
+        `catching up table "${to}" before switching to it failed: ${(err as Error).message}. Table "${from}" is still the live one ` +
+          `(a server on its pack starts as before); once fixed, start again or run ${fix} --switch`,
+        { cause: err },
+      );
+    }
     const mismatches = await verifyCounts(target, state.ledger, tenants, counts);
     const now = new Date().toISOString();
-    await writeReindexState(dir, { ...state, tenants, updatedAt: now, complete: mismatches.length === 0 });
+    await save(mismatches.length === 0);
     if (mismatches.length) throw new Error(`not switching the embedded store ${dir} to table "${to}": ${describeMismatches(mismatches)}; run ${fix}`);
     await writeActiveTable(dir, { table: to, pack: pack.id, previous: from, switchedAt: now });
     log?.info(
