@@ -5,7 +5,7 @@
  * (ViT-B/16 in CI), for any --clip-arch, e.g. ViT-L/14@336px:
  *
  *   A="--clip-arch ViT-L/14@336px --random-weights --seed 7"
- *   nice /usr/bin/python3 infra/models/export $A --bpe ../shared/clip/bpe_simple_vocab_16e6.txt.gz \
+ *   nice /usr/bin/python3 infra/models/export $A --bpe third_party/clip/bpe_simple_vocab_16e6.txt.gz \
  *       --segmenter-from models/shapes-tiny --out /tmp/l336
  *   (cd infra/models && nice /usr/bin/python3 -m export.reference $A --out /tmp/l336-ref)
  *   nice npx tsx test/bench/production-pack-parity.ts --pack /tmp/l336 --ref /tmp/l336-ref [--threads 2]

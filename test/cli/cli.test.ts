@@ -170,12 +170,14 @@ describe("help and packs", () => {
     const ok = await cli(["pack", "info", "models/shapes-tiny", "--json"]);
     expect(ok.code).toBe(0);
     const info = JSON.parse(ok.out) as { id: string; files: unknown[]; totalBytes: number; models: { role: string; inputs: { name: string }[] }[] };
-    expect(info.id).toBe("shapes-tiny@1.0.0");
+    expect(info.id).toBe("shapes-tiny@1.1.0");
     expect(info.files.length).toBeGreaterThan(3);
     expect(info.totalBytes).toBeGreaterThan(1_000_000);
     expect(info.models.map((m) => m.role)).toEqual(expect.arrayContaining(["encoder", "batchedDecoder", "image", "text"]));
     expect(info.models.find((m) => m.role === "image")!.inputs.map((t) => t.name)).toEqual(["image", "alpha"]);
-    expect((await cli(["pack", "info", "models/shapes-tiny"])).out).toMatch(/^shapes-tiny@1\.0\.0 .*valid/);
+    const text = (await cli(["pack", "info", "models/shapes-tiny"])).out;
+    expect(text).toMatch(/^shapes-tiny@1\.1\.0 .*valid/);
+    expect(text).toMatch(/stored vectors 256-d: context 0\.35 \+ detail 0\.65 \(crop margin 0\.2\)/);
 
     const broken = path.join(dir, "pack");
     await cp("models/shapes-tiny", broken, { recursive: true });

@@ -18,7 +18,7 @@ export interface PackInfo {
   totalBytes: number;
   models: { role: ModelRole; file: string; inputs: TensorSpec[]; outputs: TensorSpec[] }[];
   segmenter: { imageSize: number; batchedDecoder: boolean };
-  embedder: { imageSize: number; embedDim: number };
+  embedder: { imageSize: number; embedDim: number; vectorDim: number; views: Manifest["embedder"]["views"] | null };
   tokenizer: Manifest["tokenizer"];
 }
 
@@ -38,7 +38,7 @@ export async function packInfo(dir: string): Promise<PackInfo> {
     totalBytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
     models: roles.map((role) => ({ role, file: specs[role]!.file, inputs: specs[role]!.inputs, outputs: specs[role]!.outputs })),
     segmenter: { imageSize: manifest.segmenter.imageSize, batchedDecoder: !!manifest.segmenter.batchedDecoder },
-    embedder: { imageSize: manifest.embedder.imageSize, embedDim: manifest.embedder.embedDim },
+    embedder: { imageSize: manifest.embedder.imageSize, embedDim: manifest.embedder.embedDim, vectorDim: pack.vectorDim, views: manifest.embedder.views ?? null },
     tokenizer: manifest.tokenizer,
   };
 }
@@ -64,13 +64,19 @@ function formatModel(m: PackInfo["models"][number]): string {
   return [`  ${m.role} — ${m.file}`, ...table.split("\n").slice(2).map((l) => `    ${l}`)].join("\n");
 }
 
+function formatViews({ vectorDim, views }: PackInfo["embedder"]): string {
+  if (!views) return `stored vectors ${vectorDim}-d (Alpha-CLIP only)`;
+  const relation = views.context.relationWords?.length ? `, relational queries on context (${views.context.relationWords.join(" ")})` : "";
+  return `stored vectors ${vectorDim}-d: context ${views.context.weight} + detail ${views.detail.weight} (crop margin ${views.detail.cropMargin})${relation}`;
+}
+
 export function formatPackInfo(info: PackInfo): string {
   const out = [`${info.id}  (${info.dir})  — valid`];
   if (info.description) out.push(info.description);
   out.push(
     "",
     `segmenter: ${info.segmenter.imageSize} px input, ${info.segmenter.batchedDecoder ? "batched" : "single-prompt"} decoder`,
-    `embedder:  ${info.embedder.imageSize} px input, ${info.embedder.embedDim}-d vectors`,
+    `embedder:  ${info.embedder.imageSize} px input, ${info.embedder.embedDim}-d per view; ${formatViews(info.embedder)}`,
     `tokenizer: ${info.tokenizer.file}, context ${info.tokenizer.contextLength}, bos ${info.tokenizer.bosId} eos ${info.tokenizer.eosId} pad ${info.tokenizer.padId}`,
     "",
     `files (${info.files.length}, ${formatBytes(info.totalBytes)}):`,
