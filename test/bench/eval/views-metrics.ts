@@ -158,7 +158,8 @@ export async function referringTop1(scenes: readonly ScoredScene[], text: TextEn
   const top1 = (only: (a: Ask) => boolean) => {
     const plain = referringFigure(q, v, weights, (a) => only(a) && !relational(a));
     const routed = referringFigure(q, v, contextOnly, (a) => only(a) && relational(a));
-    return (plain.top1 * plain.queries + (routed.queries ? routed.top1 * routed.queries : 0)) / Math.max(1, plain.queries + routed.queries);
+    const hits = (f: { queries: number; top1: number }) => (f.queries ? f.top1 * f.queries : 0);
+    return (hits(plain) + hits(routed)) / Math.max(1, plain.queries + routed.queries);
   };
   return { attribute: top1((a) => a.kind === "attribute"), context: top1((a) => a.kind !== "attribute") };
 }
