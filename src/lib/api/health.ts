@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ApiApp, ApiContext } from "./context.js";
 
-const HealthSchema = z.object({ status: z.enum(["ok", "degraded"]), pack: z.string() }).openapi("Health", { example: { status: "ok", pack: "shapes-tiny@1.0.0" } });
+const HealthSchema = z.object({ status: z.enum(["ok", "degraded"]), pack: z.string() }).openapi("Health", { example: { status: "ok", pack: "shapes-tiny@1.1.0" } });
 
 const route = createRoute({
   method: "get",

@@ -23,7 +23,7 @@ export const REGION_EXAMPLE = {
   mask: EXAMPLE_MASK,
   imageWidth: 64,
   imageHeight: 48,
-  pack: "shapes-tiny@1.0.0",
+  pack: "shapes-tiny@1.1.0",
 };
 
 export const ErrorSchema = z
@@ -114,7 +114,7 @@ export const ImageSchema = z
       width: 64,
       height: 48,
       regionCount: 12,
-      pack: "shapes-tiny@1.0.0",
+      pack: "shapes-tiny@1.1.0",
       createdAt: "2026-01-05T10:00:00.000Z",
       updatedAt: "2026-01-05T10:00:02.310Z",
     },
