@@ -10,10 +10,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createQdrantStore, type QdrantVectorStore } from "../../src/lib/store/qdrant/index.js";
 import { runReindex, type ReindexCommandOptions, type ReindexSummary } from "../../src/node/cli/reindex.js";
-import { parseFunctionEnv } from "../../src/node/functions/env.js";
-import { checkFunctionIndex } from "../../src/node/functions/index-check.js";
-import { parseEnv } from "../../src/node/server/env.js";
-import { checkServerIndex, IndexMismatchError } from "../../src/node/server/index-check.js";
+import { checkIndex, IndexMismatchError } from "../../src/node/server/index-check.js";
 import { sha256 } from "../support/fakes.js";
 import { FakeQdrant } from "../store/qdrant-fake.js";
 import { captureIo, fakeLoader, NEW_PACK, OLD_PACK, png, seedImage, tempDataDir, WideExtractor } from "./reindex-helpers.js";
@@ -184,11 +181,15 @@ describe("region-search reindex (Qdrant)", () => {
 });
 
 describe("start-up detection (Qdrant)", () => {
-  const server = (pack: string, dim: number, extractor: WideExtractor, extra: Record<string, string> = {}) =>
-    checkServerIndex(parseEnv(env({ MODEL_PACK: "models/next", ...extra })), { pack: { id: pack, vectorDim: dim }, extractor });
+  // What the entries pass with VECTOR_STORE=qdrant: the QDRANT_* options with the pack's length, DATA_DIR, MODEL_PACK.
+  const server = (pack: string, dim: number, o: { apiKey?: string; collection?: string } = {}) =>
+    checkIndex(
+      { kind: "qdrant", options: { url: fake.url, collection: o.collection ?? alias, dim, ...(o.apiKey ? { apiKey: o.apiKey } : {}) }, dataDir },
+      { id: pack, vectorDim: dim, dir: "models/next" },
+    );
 
   it("a server on the new pack refuses the old collection with the exact command; after the re-index it starts, one on the old pack refuses", async () => {
-    const err = await server(NEW_PACK, 64, next, { QDRANT_API_KEY: "secret-key" }).catch((e: unknown) => e);
+    const err = await server(NEW_PACK, 64, { apiKey: "secret-key" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexMismatchError);
     const message = (err as Error).message;
     expect(message).toContain(`the Qdrant collection "${alias}" (alias of "${alias}_v1") at ${fake.url} holds points of model pack ${OLD_PACK} (32-dimensional vectors)`);
@@ -198,23 +199,19 @@ describe("start-up detection (Qdrant)", () => {
     expect(message).not.toContain("secret-key");
 
     await reindex();
-    expect(await server(NEW_PACK, 64, next)).toMatchObject({ status: "current" });
-    const stale = await server(OLD_PACK, 32, old).catch((e: unknown) => e);
+    expect(await server(NEW_PACK, 64)).toMatchObject({ status: "current" });
+    const stale = await server(OLD_PACK, 32).catch((e: unknown) => e);
     expect((stale as Error).message).toContain(`holds points of model pack ${NEW_PACK} (64-dimensional vectors)`);
   });
 
-  it("the same vector size but another pack is detected too (the first point's pack), and the functions check the same way", async () => {
-    const err = await server("old@2", 32, old).catch((e: unknown) => e);
+  it("the same vector size but another pack is detected too (the first point's pack)", async () => {
+    const err = await server("old@2", 32).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexMismatchError);
     expect((err as Error).message).toContain(`holds points of model pack ${OLD_PACK} (32-dimensional vectors), while the model pack models/next is old@2 (32-dimensional vectors)`);
-
-    const functionEnv = parseFunctionEnv({ WEBHOOK_SECRET: "whsec_test", DATA_DIR: dataDir, VECTOR_STORE: "qdrant", MODEL_PACK: "models/next" });
-    const raw = { QDRANT_URL: fake.url, QDRANT_COLLECTION: alias };
-    await expect(checkFunctionIndex(functionEnv, raw, { pack: { id: NEW_PACK, vectorDim: 64 }, extractor: next })).rejects.toThrow(IndexMismatchError);
-    expect(await checkFunctionIndex(functionEnv, raw, { pack: { id: OLD_PACK, vectorDim: 32 }, extractor: old })).toMatchObject({ status: "current" });
+    expect(await server(OLD_PACK, 32)).toMatchObject({ status: "current" });
   });
 
   it("an alias that names nothing yet (a fresh deployment) passes", async () => {
-    expect(await server(NEW_PACK, 64, next, { QDRANT_COLLECTION: `fresh_${seq++}` })).toMatchObject({ status: "empty" });
+    expect(await server(NEW_PACK, 64, { collection: `fresh_${seq++}` })).toMatchObject({ status: "empty" });
   });
 });

@@ -18,10 +18,7 @@ import { FileCatalog } from "../../src/node/catalog/file-catalog.js";
 import { PROJECT_ROOT } from "../../src/node/cli/delegate.js";
 import { runCli } from "../../src/node/cli/program.js";
 import { runReindex, type ReindexSummary } from "../../src/node/cli/reindex.js";
-import { parseFunctionEnv } from "../../src/node/functions/env.js";
-import { checkFunctionIndex } from "../../src/node/functions/index-check.js";
-import { parseEnv } from "../../src/node/server/env.js";
-import { checkIndex, checkServerIndex, IndexMismatchError } from "../../src/node/server/index-check.js";
+import { checkIndex, IndexMismatchError } from "../../src/node/server/index-check.js";
 import { LanceVectorStore } from "../../src/node/store/lance.js";
 import { readActiveTable, readReindexState, reindexStateFile, writeReindexState } from "../../src/node/store/lance-tables.js";
 import { SHAPES_FIXTURE_DIR } from "../setup/shapes-fixtures.js";
@@ -274,13 +271,13 @@ describe("refusing to mix layouts", () => {
 });
 
 describe("start-up detection", () => {
-  const models = { pack: { id: NEW_PACK, vectorDim: 64 }, extractor: null as unknown as WideExtractor };
-  beforeEach(() => {
-    models.extractor = next;
-  });
+  // What the entries pass (the store from DATA_DIR, the pack they loaded, MODEL_PACK as given); the
+  // entries themselves are run below as users run them.
+  const check = (pack: { id: string; vectorDim: number }, packDir = "models/shapes-tiny", at = dataDir) =>
+    checkIndex({ kind: "embedded", dataDir: at }, { ...pack, dir: packDir }, { catchUp });
 
   it("a server on another pack refuses to start, naming both packs and the exact command", async () => {
-    const err = await checkServerIndex(parseEnv(env({ MODEL_PACK: "models/next pack" })), models).catch((e: unknown) => e);
+    const err = await check({ id: NEW_PACK, vectorDim: 64 }, "models/next pack").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexMismatchError);
     const message = (err as Error).message;
     expect(message).toContain(`the embedded store ${dir} (table "points") holds points of model pack ${OLD_PACK} (32-dimensional vectors)`);
@@ -292,11 +289,11 @@ describe("start-up detection", () => {
   it("passes an empty store, and a store of its own pack", async () => {
     const empty = await tempDataDir();
     try {
-      expect(await checkServerIndex(parseEnv({ DATA_DIR: empty }), models)).toMatchObject({ status: "empty" });
+      expect(await check({ id: NEW_PACK, vectorDim: 64 }, "models/shapes-tiny", empty)).toMatchObject({ status: "empty" });
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
-    expect(await checkServerIndex(parseEnv(env()), { pack: { id: OLD_PACK, vectorDim: 32 }, extractor: old })).toMatchObject({ status: "current" });
+    expect(await check({ id: OLD_PACK, vectorDim: 32 })).toMatchObject({ status: "current" });
   });
 
   it("a table created for another vector length is named as such, even emptied (not an Arrow error at the first write)", async () => {
@@ -304,19 +301,9 @@ describe("start-up detection", () => {
     for (const img of IMAGES) await live.deleteImage(img.tenant, img.id);
     await live.close();
     // Same pack id, another layout: the version was not bumped.
-    const err = await checkServerIndex(parseEnv(env()), { pack: { id: OLD_PACK, vectorDim: 64 }, extractor: next }).catch((e: unknown) => e);
+    const err = await check({ id: OLD_PACK, vectorDim: 64 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexMismatchError);
     expect((err as Error).message).toContain(`(table "points") holds no points, but was created for 32-dimensional vectors, while the model pack models/shapes-tiny is ${OLD_PACK} (64-dimensional vectors)`);
-  });
-
-  it("the Node functions run the same check from their environment, and the same swap once a re-index completed", async () => {
-    const functionEnv = parseFunctionEnv({ WEBHOOK_SECRET: "whsec_test", DATA_DIR: dataDir, MODEL_PACK: "packs/new" });
-    const err = await checkFunctionIndex(functionEnv, {}, models).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IndexMismatchError);
-    expect((err as Error).message).toContain(`DATA_DIR=${dataDir} region-search reindex --pack packs/new`);
-    await reindex();
-    expect(await checkFunctionIndex(functionEnv, {}, models)).toMatchObject({ status: "switched", from: "points", to: TARGET, caughtUp: 0 });
-    expect(await checkFunctionIndex(functionEnv, {}, models)).toMatchObject({ status: "current" });
   });
 
   it("`--embedded` (the bundled pack) refuses an index of another pack with the same message", async () => {
