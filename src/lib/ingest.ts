@@ -12,7 +12,7 @@
  * replaces).
  */
 import { isImageInputError } from "./errors.js";
-import type { BlobStore, ExtractedImage, ImageCatalog, IngestJob, RegionExtractor } from "./services.js";
+import type { BlobStore, ExtractedImage, ImageCatalog, IngestJob, RegionExtractor, UploadPrefetch } from "./services.js";
 import { pointId } from "./store/ids.js";
 import { scopeTenant, type ScopedPoint, type TenantStore } from "./store/tenant.js";
 import type { VectorStore } from "./store/types.js";
@@ -22,6 +22,8 @@ export interface IngestDeps {
   blobs: BlobStore;
   vectors: VectorStore;
   extractor: RegionExtractor;
+  /** Work the upload started for this job (the local server); the job redeems it instead of extracting. */
+  prefetch?: UploadPrefetch;
   now?: () => Date;
 }
 
@@ -60,7 +62,7 @@ export async function processIngestJob(
       await marked;
       return await finishMissingBlob(store, job.imageId, now);
     }
-    const extracted = await deps.extractor.extract(blob.bytes);
+    const extracted = await (deps.prefetch?.redeem(job, blob.bytes) ?? deps.extractor.extract(blob.bytes));
     await marked;
     const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString());
     await store.replaceImagePoints(job.imageId, points);

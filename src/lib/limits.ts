@@ -1,14 +1,12 @@
 /**
  * Every limit the public API enforces, in one place, with the defaults the embedded server uses.
  * The entry point (functions/*) may override them from its environment; nothing else hard-codes one.
+ * The image limits (bytes, sides, pixels) are image intake's (src/lib/intake/limits.ts), so the API,
+ * the gateway, the functions and the decoder share one type and one set of defaults.
  */
-export interface Limits {
-  /** Largest accepted upload body in bytes (raw image or whole multipart body). */
-  maxUploadBytes: number;
-  /** Largest accepted image in pixels (width × height), read from the header before decoding. */
-  maxPixels: number;
-  /** Largest accepted width or height in pixels. */
-  maxSide: number;
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./intake/limits.js";
+
+export interface Limits extends ImageLimits {
   /** Upper bound of `limit` for search requests. */
   maxSearchLimit: number;
   /** `limit` when the request names none. */
@@ -26,9 +24,7 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
-  maxUploadBytes: 20 * 1024 * 1024,
-  maxPixels: 40_000_000,
-  maxSide: 10_000,
+  ...DEFAULT_IMAGE_LIMITS,
   maxSearchLimit: 100,
   defaultSearchLimit: 10,
   maxQueryChars: 500,

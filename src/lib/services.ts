@@ -1,3 +1,4 @@
+import type { AcceptedFormat } from "./intake/formats.js";
 import type { BoxXywh, CocoRle } from "./masks/types.js";
 import type { VectorStore } from "./store/types.js";
 
@@ -84,11 +85,22 @@ export interface TextEmbedder {
   embedText(text: string): Promise<Float32Array>;
 }
 
-/** Image facts read from the header only, before any full decode. */
-export interface ImageProbe {
-  format: "png" | "jpeg" | "webp";
-  width: number;
-  height: number;
+/**
+ * Bytes that passed image intake (src/lib/intake `acceptImage`): an accepted format, its sizes read
+ * from the header only, within the limits. Checks after it (the verifier, the upload prefetch) take
+ * this, not bytes, so nothing sniffs or reads the header a second time.
+ */
+export interface AcceptedImage {
+  readonly bytes: Uint8Array;
+  readonly format: AcceptedFormat;
+  /** The content type the image is stored and served with (from the format, never from the client). */
+  readonly contentType: string;
+  /**
+   * Header sizes, upright where the header says how (JPEG EXIF orientation); an orientation only in
+   * PNG or WebP metadata is applied by the decoder, whose sizes may then be these two swapped.
+   */
+  readonly width: number;
+  readonly height: number;
 }
 
 /** Raster helpers the API needs for PNG responses (Node: sharp). */
@@ -98,13 +110,37 @@ export interface Renderer {
 }
 
 /**
- * A check of uploaded bytes before anything is stored: the local server's full decode (Node: sharp),
+ * A check of accepted bytes before anything is stored: the local server's full decode (Node: sharp),
  * the gateway's structural integrity check (src/lib/integrity). Bytes it lets through that still do
  * not decode are refused by the ingest job, which marks the image failed.
  */
 export interface ImageVerifier {
   /** Throws an image input error (code `invalid_image`, …) when the bytes would not decode. */
-  verify(bytes: Uint8Array): Promise<void>;
+  verify(image: AcceptedImage): Promise<void>;
+}
+
+/**
+ * The local server's upload check that keeps its work for the ingest job (src/node/pipeline/upload-prefetch.ts):
+ * the verifying decode keeps the pixels, and an idle model worker starts extracting them at once, so
+ * each upload is decoded once and its extraction overlaps the upload's writes. The upload route files
+ * the ticket under the job it enqueues; that job redeems it. Where the services have one, the route
+ * uses it instead of `verifier`.
+ */
+export interface UploadPrefetch {
+  /** Verifies as `ImageVerifier.verify` does (same refusals), keeping what it decoded for a later `redeem`. */
+  accept(image: AcceptedImage): Promise<PrefetchTicket>;
+  /**
+   * The extraction of the job's stored `bytes`, started or prepared when its upload was accepted;
+   * undefined when there is none (nothing filed under the job, dropped to stay within bounds, or the
+   * stored bytes are no longer the accepted ones). Each ticket is redeemed at most once.
+   */
+  redeem(job: IngestJob, bytes: Uint8Array): Promise<ExtractedImage> | undefined;
+}
+
+/** What `UploadPrefetch.accept` kept for one upload, until a job redeems it. */
+export interface PrefetchTicket {
+  /** Files the kept work under the job that will ingest the stored bytes (once they are stored). */
+  file(job: IngestJob): void;
 }
 
 /**
@@ -125,6 +161,8 @@ export interface Services {
   text: TextEmbedder;
   renderer: Renderer;
   verifier?: ImageVerifier;
+  /** The local server's upload check that keeps its work for the ingest job; used instead of `verifier`. */
+  prefetch?: UploadPrefetch;
   /** `POST /v1/images {url}` answers 501 without one. */
   urlFetcher?: UrlFetcher;
 }

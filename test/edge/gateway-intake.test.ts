@@ -9,8 +9,8 @@
 import fc from "fast-check";
 import { fetch as mfFetch, Response as MfResponse, type Request as MfRequest } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { probeImage } from "../../src/lib/api/upload.js";
-import { ApiError } from "../../src/lib/errors.js";
+import { toApiError } from "../../src/lib/errors.js";
+import { acceptImage } from "../../src/lib/intake/index.js";
 import { DEFAULT_LIMITS, DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
 import { verifyImageIntegrity } from "../../src/lib/integrity/index.js";
 import type { UrlFetcher } from "../../src/lib/services.js";
@@ -123,11 +123,11 @@ describe("uploads on the gateway: the integrity check before R2", () => {
     const expected = async (bytes: Uint8Array) => {
       if (bytes.length === 0) return 400;
       try {
-        probeImage(bytes, DEFAULT_LIMITS);
+        acceptImage(bytes, DEFAULT_LIMITS);
         await verifyImageIntegrity(bytes);
         return 202;
       } catch (err) {
-        return (err as ApiError).status;
+        return toApiError(err).status;
       }
     };
     const statuses: number[] = [];

@@ -2,7 +2,8 @@ import { deflateSync } from "node:zlib";
 import fc from "fast-check";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { decodeImage, ImageInputError, probeImage, sniffImageFormat, verifyDecodable } from "../../src/node/imaging/index.js";
+import { acceptImage, sniffFormat } from "../../src/lib/intake/index.js";
+import { decodeImage, ImageInputError, verifyDecodable } from "../../src/node/imaging/index.js";
 import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 
 /** A w×h RGB image: left half red, right half blue (so orientation is visible). */
@@ -13,8 +14,8 @@ function halves(w: number, h: number): Buffer {
 }
 const raw = (w: number, h: number) => sharp(halves(w, h), { raw: { width: w, height: h, channels: 3 } });
 
-async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
-  const err = await p.then(() => null, (e: unknown) => e);
+async function expectCode(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
+  const err = await (typeof p === "function" ? Promise.resolve().then(p) : p).then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(ImageInputError);
   expect((err as ImageInputError).code).toBe(code);
 }
@@ -42,7 +43,7 @@ describe("decodeImage", () => {
 
   it("refuses GIF and BMP as unsupported, and non-image bytes too", async () => {
     const gif = await raw(8, 8).gif().toBuffer();
-    expect(sniffImageFormat(gif)).toBe("gif");
+    expect(sniffFormat(gif)).toBe("gif");
     await expectCode(decodeImage(gif), "unsupported_media_type");
     const bmp = Buffer.concat([Buffer.from("BM"), Buffer.alloc(60)]);
     await expectCode(decodeImage(bmp), "unsupported_media_type");
@@ -51,12 +52,12 @@ describe("decodeImage", () => {
 
   it("does not trust the container's claims: a PNG renamed .jpg is still decoded as PNG", async () => {
     const png = await raw(4, 4).png().toBuffer();
-    expect((await probeImage(png)).format).toBe("png");
+    expect(acceptImage(png).format).toBe("png");
   });
 
   it("refuses a PNG whose header declares 20000×20000 before decoding anything", async () => {
     const bytes = pngDeclaring(20000, 20000);
-    await expectCode(probeImage(bytes), "image_too_large");
+    await expectCode(() => acceptImage(bytes), "image_too_large");
     await expectCode(decodeImage(bytes), "image_too_large");
     expect(bytes.length).toBeLessThan(200);
     // The same trick under the limits gets as far as the decoder, which runs out of pixel data.
@@ -65,7 +66,7 @@ describe("decodeImage", () => {
 
   it("applies byte and pixel limits passed in", async () => {
     const png = await raw(40, 30).png().toBuffer();
-    await expectCode(decodeImage(png, { maxBytes: 10 }), "payload_too_large");
+    await expectCode(decodeImage(png, { maxUploadBytes: 10 }), "payload_too_large");
     await expectCode(decodeImage(png, { maxPixels: 1000 }), "image_too_large");
     await expectCode(decodeImage(png, { maxSide: 39 }), "image_too_large");
     expect((await decodeImage(png, { maxPixels: 1200, maxSide: 40 })).width).toBe(40);
@@ -79,7 +80,7 @@ describe("decodeImage", () => {
   it("applies EXIF orientation: a 90°-rotated JPEG comes back upright with swapped size", async () => {
     // Stored 30×20 (left red, right blue) with orientation 6 = "rotate 90° clockwise to view".
     const jpeg = await raw(30, 20).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
-    expect(await probeImage(jpeg)).toEqual({ format: "jpeg", width: 20, height: 30 });
+    expect(acceptImage(jpeg)).toMatchObject({ format: "jpeg", width: 20, height: 30 });
     const img = await decodeImage(jpeg);
     expect([img.width, img.height]).toEqual([20, 30]);
     // After a clockwise turn the stored left (red) half is on top, the blue half at the bottom.

@@ -6,7 +6,8 @@
  */
 import { rleEncodeRowMajor, rleToBoxXywh } from "../../src/lib/masks/index.js";
 import type { ExtractedImage, ExtractedRegion, RegionExtractor } from "../../src/lib/services.js";
-import { decodeImage, type DecodedImage, type DecodeLimits } from "../../src/node/imaging/index.js";
+import type { ImageLimits } from "../../src/lib/intake/index.js";
+import { decodeImage, type DecodedImage } from "../../src/node/imaging/index.js";
 import { FAKE_PACK, fakeTextVector } from "./fakes.js";
 
 export class DecodingExtractor implements RegionExtractor {
@@ -15,7 +16,7 @@ export class DecodingExtractor implements RegionExtractor {
   /** The last image decoded (what the models would have seen). */
   last: DecodedImage | undefined;
 
-  constructor(private readonly limits: Partial<DecodeLimits> = {}) {}
+  constructor(private readonly limits: Partial<ImageLimits> = {}) {}
 
   async extract(bytes: Uint8Array): Promise<ExtractedImage> {
     this.calls++;

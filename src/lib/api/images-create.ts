@@ -12,11 +12,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
 import { ApiError } from "../errors.js";
+import { acceptImage } from "../intake/accept.js";
 import type { ImageRecord } from "../services.js";
 import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
 import { ImageIdSchema, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
 import { jsonLimit } from "./search.js";
-import { ACCEPTED_TYPES, probeImage, readUpload, sha256Hex } from "./upload.js";
+import { checkUpload, readUpload, sha256Hex } from "./upload.js";
 import { isJsonRequest, readUrlRequest, registerUrlRequestSchema } from "./url-intake.js";
 import { settledRecord } from "./wait.js";
 
@@ -79,31 +80,32 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
     if (bytes.length === 0) throw ApiError.invalid("The body is empty");
     if (input.id && queryId && input.id !== queryId) throw ApiError.invalid("id: given both as ?id= and in the body, with different values");
     const requestedId = input.id ?? queryId;
-    const probe = probeImage(bytes, ctx.limits);
+    const image = acceptImage(bytes, ctx.limits);
     // The full-decode check and the hash are independent (both off the event loop): run together.
-    const [, sha256] = await Promise.all([ctx.services.verifier?.verify(bytes), sha256Hex(bytes)]);
+    const [ticket, sha256] = await Promise.all([checkUpload(ctx.services, image), sha256Hex(bytes)]);
     const id = requestedId ?? sha256;
     const store = tenantStore(c);
 
     let record = await store.getImage(id);
     if (!record || needsIngest(record, sha256, ctx.services.text.pack)) {
       const now = new Date().toISOString();
-      const contentType = ACCEPTED_TYPES[probe.format];
       // Blob first, record second, job last: a record never points at missing bytes, and a job
       // never runs for a record that is not there.
-      await store.putBlob(id, bytes, contentType);
+      await store.putBlob(id, bytes, image.contentType);
       record = await store.putImage({
         id,
         status: "queued",
-        contentType,
+        contentType: image.contentType,
         bytes: bytes.length,
         sha256,
-        width: probe.width,
-        height: probe.height,
+        width: image.width,
+        height: image.height,
         attempts: 0,
         createdAt: record?.createdAt ?? now,
         updatedAt: now,
       });
+      // Filed before the enqueue: the job may run as soon as it is queued.
+      ticket?.file({ tenant: store.tenant, imageId: id });
       await store.enqueue(id);
     }
     if (wait !== "true") return c.json({ id, status: record.status }, 202);

@@ -5,8 +5,8 @@
  * stream chunks beyond the upload itself. It is not a decoder: docs/gateway-intake.md lists what it
  * catches and what only the ingest job's full decode can.
  */
-import { sniffFormat } from "../api/upload.js";
 import { ApiError } from "../errors.js";
+import { isAcceptedFormat, sniffFormat, type AcceptedFormat } from "../intake/formats.js";
 import type { ImageVerifier } from "../services.js";
 import { checkJpeg } from "./jpeg.js";
 import { verifyPng } from "./png.js";
@@ -16,16 +16,23 @@ export { pngRowLayout } from "./png.js";
 
 /** Resolves when the bytes pass; rejects with an ApiError (422 `invalid_image`, 415 for other formats). */
 export async function verifyImageIntegrity(bytes: Uint8Array): Promise<void> {
-  switch (sniffFormat(bytes)) {
+  const format = sniffFormat(bytes);
+  if (!isAcceptedFormat(format)) {
+    throw new ApiError("unsupported_media_type", "The body is not a PNG, JPEG or WebP image");
+  }
+  return checkFormat(format, bytes);
+}
+
+async function checkFormat(format: AcceptedFormat, bytes: Uint8Array): Promise<void> {
+  switch (format) {
     case "png":
       return verifyPng(bytes);
     case "jpeg":
       return checkJpeg(bytes);
     case "webp":
       return checkWebp(bytes);
-    default:
-      throw new ApiError("unsupported_media_type", "The body is not a PNG, JPEG or WebP image");
   }
 }
 
-export const integrityVerifier: ImageVerifier = { verify: verifyImageIntegrity };
+/** The gateway's upload verifier: the intake has sniffed the format already, so it walks that one. */
+export const integrityVerifier: ImageVerifier = { verify: (image) => checkFormat(image.format, image.bytes) };

@@ -1,7 +1,3 @@
-export { ImageInputError } from "./errors.js";
-export type { ImageInputErrorCode } from "./errors.js";
-export { assertWithinLimits, DEFAULT_DECODE_LIMITS, decodeImage, decodeProbedImage, probeImage, verifyDecodable } from "./decode.js";
-export { DecodedImageCache, sameBytes } from "./decoded-cache.js";
-export type { DecodedImage, DecodeLimits } from "./decode.js";
-export { isAllowedFormat, sniffImageFormat } from "./sniff.js";
-export type { AllowedFormat, RefusedFormat } from "./sniff.js";
+export { ImageInputError, type ImageInputErrorCode } from "../../lib/intake/index.js";
+export { decodeAccepted, decodeImage, decodingVerifier, verifyAccepted, verifyDecodable } from "./decode.js";
+export type { DecodedImage } from "./decode.js";

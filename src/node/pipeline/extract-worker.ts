@@ -1,9 +1,10 @@
 /**
  * Worker-thread entry of the region extractor. onnxruntime-node's `session.run` blocks the thread
  * that calls it for the whole inference, so the local server runs ingestion here and keeps its
- * event loop free for searches. Protocol: `workerData` = init options; messages `{id, bytes}` (or
- * `{id, decoded, byteLength}`: pixels the upload verifier decoded, then possibly `{id, embedderInput}`)
- * in, `{id, result}` or `{id, error}` out (vectors' buffers transferred, not copied).
+ * event loop free for searches. Protocol (worker-protocol.ts): `workerData` = init options; messages
+ * `{id, bytes}` (or `{id, decoded, byteLength}`: an upload's pixels, decoded by the upload prefetch,
+ * then possibly `{id, embedderInput}`) in, `{id, result}` or `{id, error}` out (vectors' buffers
+ * transferred, not copied).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ExtractedImage } from "../../lib/services.js";

@@ -8,7 +8,8 @@
 import { resolveAmgParams, suppressDuplicateMasks, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/index.js";
 import { rleEncodeRowMajor } from "../../lib/masks/index.js";
 import type { ExtractedImage, ExtractedRegion, RegionExtractor, TextEmbedder } from "../../lib/services.js";
-import { assertWithinLimits, decodeImage, type DecodedImage, type DecodeLimits } from "../imaging/index.js";
+import { assertWithinLimits, type ImageLimits } from "../../lib/intake/index.js";
+import { decodeImage, type DecodedImage } from "../imaging/index.js";
 import { AlphaRasterizer } from "../models/alpha.js";
 import { generateMasks, type AmgRegion } from "../models/amg.js";
 import { createClipImageEmbedder, createImageEmbedder, createTextEncoder, type AlphaWriter, type ImageWriter } from "../models/embedder.js";
@@ -20,8 +21,8 @@ import { createSegmenter, type SegmenterOptions } from "../models/segmenter.js";
 import { addTime, type StageTimings } from "../models/timings.js";
 
 export interface RegionExtractorOptions {
-  /** Byte / pixel limits of the decoder (defaults: DEFAULT_DECODE_LIMITS). */
-  limits?: Partial<DecodeLimits>;
+  /** Byte / pixel limits of the decoder (defaults: DEFAULT_IMAGE_LIMITS). */
+  limits?: Partial<ImageLimits>;
   /** AMG overrides on top of the pack's (`manifest.segmenter.amg` over SAM's defaults). */
   amg?: AmgParamsOverrides;
   /** Alpha-CLIP rows per call (default 8). */

@@ -4,56 +4,34 @@
  * The worker loads its own sessions of the pack's segmenter and image models; requests are
  * answered in order, one at a time (the models already use every core).
  *
- * It also verifies uploads (`verifyUpload`): the full decode that refuses bad bytes before anything
- * is stored keeps its pixels (DecodedImageCache), and the `extract` of the same bytes that follows
- * posts those pixels to the worker instead of the bytes, so each upload is decoded once, not twice.
- * When the worker is idle, the verified pixels go to it at once (EarlyExtractions): the upload's
- * writes and the job's hand-off then overlap the models. This thread then also computes the
- * Alpha-CLIP input while the worker computes the segmenter's, so the two resizes run on two cores
- * instead of one after the other. Not when the worker is busy: there this thread's work would only
- * take a core from the models of the image before.
+ * Besides encoded bytes it takes pixels decoded on this thread (`extractDecoded`), and for those the
+ * Alpha-CLIP input computed here while the worker computes the segmenter's: the upload prefetch
+ * (upload-prefetch.ts) uses both. The messages are worker-protocol.ts.
  */
 import { Worker } from "node:worker_threads";
 import type { ExtractedImage, RegionExtractor } from "../../lib/services.js";
-import { DecodedImageCache, decodeProbedImage, probeImage, verifyDecodable, type DecodedImage, type DecodeLimits } from "../imaging/index.js";
-import { embedderImage } from "../models/preprocess.js";
-import type { EmbedderInputSpec } from "./extractor.js";
-import { EarlyExtractions } from "./early-extractions.js";
+import type { DecodedImage } from "../imaging/index.js";
 import type { WorkerEmbedderInput, WorkerInit, WorkerReply, WorkerRequest, WorkerRequestBody } from "./worker-protocol.js";
 
-/** The timings key of the Alpha-CLIP input computed on this thread, alongside the worker's segmenter preprocessing. */
-export const EMBEDDER_INPUT_STAGE = "preprocess (overlapped)";
-
-/** Encoded bytes + pixels of verified uploads kept for their extraction (beyond it: decoded again). */
-export const VERIFIED_PIXELS_BUDGET_BYTES = 64 * 1024 * 1024;
-
-/** An extractor that can also be the upload verifier, decoding each upload only once. */
-export interface UploadVerifyingExtractor extends RegionExtractor {
+/** One `extractDecoded` request in the worker. */
+export interface DecodedExtraction {
+  readonly result: Promise<ExtractedImage>;
   /**
-   * Throws `ImageInputError` exactly when the bytes would not decode under `limits` (as
-   * `verifyDecodable`), and keeps the pixels for a following `extract` of equal bytes.
+   * Computes the Alpha-CLIP input of the request's pixels (`embedderImage(...).data` with the pack's
+   * parameters) with `make` and sends it, for the worker to use instead of computing it; does nothing
+   * once the request is answered. Returns the ms `make` took (0 when it did not run).
    */
-  verifyUpload(bytes: Uint8Array, limits: Partial<DecodeLimits>): Promise<void>;
+  sendEmbedderInput(make: () => Float32Array): number;
 }
 
-export function canVerifyUploads(extractor: RegionExtractor): extractor is UploadVerifyingExtractor {
-  return typeof (extractor as Partial<UploadVerifyingExtractor>).verifyUpload === "function";
-}
-
-export interface WorkerExtractorOptions {
-  /** Bound of the verified pixels kept (default VERIFIED_PIXELS_BUDGET_BYTES). */
-  budgetBytes?: number;
-  /** Start a verified upload's extraction at once when the worker is idle (default true). */
-  startEarly?: boolean;
-  /** The pack's Alpha-CLIP input parameters: given, that input is computed on this thread. */
-  embedder?: EmbedderInputSpec;
-}
-
-export interface WorkerExtractor extends UploadVerifyingExtractor {
-  /** Verified uploads whose pixels wait for their extraction, and the bytes they hold. */
-  readonly verifiedPixels: { entries: number; bytes: number };
-  /** Extractions started at upload time and not yet claimed by a job. */
-  readonly earlyExtractions: number;
+export interface WorkerExtractor extends RegionExtractor {
+  /** Requests posted and not answered yet: 0 when the worker is idle. */
+  readonly inFlight: number;
+  /**
+   * `extract` for pixels already decoded from `byteLength` bytes (`decodeAccepted`): the worker
+   * checks its own limits on the sizes and runs the same pipeline, so the result equals `extract(bytes)`.
+   */
+  extractDecoded(image: DecodedImage, byteLength: number): DecodedExtraction;
   close(): Promise<void>;
 }
 
@@ -65,9 +43,7 @@ function reviveError(e: { name: string; message: string; code?: string }): Error
   return err;
 }
 
-export function createWorkerExtractor(pack: string, init: WorkerInit, options: WorkerExtractorOptions = {}): WorkerExtractor {
-  const verified = new DecodedImageCache(options.budgetBytes ?? VERIFIED_PIXELS_BUDGET_BYTES);
-  const early = new EarlyExtractions();
+export function createWorkerExtractor(pack: string, init: WorkerInit): WorkerExtractor {
   const worker = new Worker(new URL("./extract-worker-boot.mjs", import.meta.url), { workerData: init });
   const pending = new Map<number, { resolve: (r: ExtractedImage) => void; reject: (e: Error) => void }>();
   let nextId = 0;
@@ -85,51 +61,32 @@ export function createWorkerExtractor(pack: string, init: WorkerInit, options: W
   worker.on("error", (err) => failAll(err));
   worker.on("exit", (code) => failAll(new Error(`extractor worker exited with code ${code}`)));
 
-  /** `splitPreprocess`: compute the Alpha-CLIP input here, for an idle worker only (see the file comment). */
-  const post = (body: WorkerRequestBody, splitPreprocess = false): Promise<ExtractedImage> => {
-    const id = nextId++;
-    const result = new Promise<ExtractedImage>((resolve, reject) => {
+  const post = (id: number, body: WorkerRequestBody): Promise<ExtractedImage> =>
+    new Promise<ExtractedImage>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       // A copy is posted: the caller keeps its buffer (it may be the stored blob).
       worker.postMessage({ id, ...body } satisfies WorkerRequest);
     });
-    const { embedder } = options;
-    if (!(splitPreprocess && "decoded" in body && embedder)) return result;
-    // On the next turn: the caller (the upload's check) returns first and its writes start.
-    let ms = 0;
-    setImmediate(() => (ms = postEmbedderInput(id, body.decoded, embedder)));
-    return result.then((r) => ({ ...r, timings: { ...r.timings, [EMBEDDER_INPUT_STAGE]: ms } }));
-  };
-  /** After the request, so the worker computes the segmenter's input meanwhile; returns its ms. */
-  const postEmbedderInput = (id: number, image: DecodedImage, spec: EmbedderInputSpec): number => {
-    const t = performance.now();
-    const { data } = embedderImage(image, spec.imageSize, spec.imageMean, spec.imageStd);
-    if (pending.has(id)) worker.postMessage({ id, embedderInput: data } satisfies WorkerEmbedderInput, [data.buffer as ArrayBuffer]);
-    return performance.now() - t;
-  };
 
   return {
     pack,
-    extract(bytes) {
-      const started = early.take(bytes);
-      if (started) return started;
-      const decoded = verified.take(bytes);
-      return post(decoded ? { decoded, byteLength: bytes.byteLength } : { bytes });
+    extract: (bytes) => post(nextId++, { bytes }),
+    extractDecoded(decoded, byteLength) {
+      const id = nextId++;
+      const result = post(id, { decoded, byteLength });
+      const sendEmbedderInput = (make: () => Float32Array): number => {
+        if (!pending.has(id)) return 0;
+        const t = performance.now();
+        const embedderInput = make();
+        const ms = performance.now() - t;
+        // Transferred, not copied: this thread has no further use for it.
+        worker.postMessage({ id, embedderInput } satisfies WorkerEmbedderInput, [embedderInput.buffer as ArrayBuffer]);
+        return ms;
+      };
+      return { result, sendEmbedderInput };
     },
-    async verifyUpload(bytes, limits) {
-      const probe = await probeImage(bytes, limits);
-      const kept = await verified.keep(bytes, probe.width, probe.height, () => decodeProbedImage(bytes, probe, limits));
-      // Too large to keep: the streaming check, whose memory stays flat whatever the size.
-      if (!kept) return verifyDecodable(bytes, limits);
-      // Only into an idle worker: in bulk, starting early would just reorder the queue's jobs.
-      const decoded = (options.startEarly ?? true) && pending.size === 0 ? verified.take(bytes) : undefined;
-      if (decoded) early.add(bytes, post({ decoded, byteLength: bytes.byteLength }, true));
-    },
-    get verifiedPixels() {
-      return verified.stats;
-    },
-    get earlyExtractions() {
-      return early.size;
+    get inFlight() {
+      return pending.size;
     },
     async close() {
       await worker.terminate();

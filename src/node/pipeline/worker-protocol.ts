@@ -10,7 +10,7 @@ export interface WorkerInit {
   extractor: RegionExtractorOptions;
 }
 
-/** The encoded bytes, or the pixels the upload verifier already decoded from `byteLength` bytes. */
+/** The encoded bytes, or pixels already decoded from `byteLength` bytes (an upload's, upload-prefetch.ts). */
 export type WorkerRequestBody = { bytes: Uint8Array } | { decoded: DecodedImage; byteLength: number };
 
 export type WorkerRequest = { id: number } & WorkerRequestBody;

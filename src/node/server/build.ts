@@ -10,15 +10,14 @@ import type { Context } from "hono";
 import { createApp } from "../../lib/api/app.js";
 import { processIngestJob } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
-import type { RegionExtractor, Services, TextEmbedder } from "../../lib/services.js";
+import type { RegionExtractor, Services, TextEmbedder, UploadPrefetch } from "../../lib/services.js";
 import { createQdrantStore, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
 import type { VectorStore } from "../../lib/store/types.js";
 import { DiskBlobStore } from "../blobs/disk-blobs.js";
 import { FileCatalog } from "../catalog/file-catalog.js";
 import { InProcessJobQueue } from "../jobs/in-process-queue.js";
 import { apiLogger, logJobEvent, type Logger } from "../logging.js";
-import { verifyDecodable } from "../imaging/decode.js";
-import { canVerifyUploads } from "../pipeline/worker-extractor.js";
+import { decodingVerifier } from "../imaging/index.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import { LanceVectorStore } from "../store/lance.js";
 import { readPageFiles } from "./page-files.js";
@@ -70,27 +69,23 @@ function socketAddress(c: Context): string | undefined {
 
 export async function buildLocalServer(
   settings: LocalServerSettings,
-  models: { extractor: RegionExtractor; text: TextEmbedder },
+  models: { extractor: RegionExtractor; text: TextEmbedder; prefetch?: UploadPrefetch },
   log: Logger,
 ) {
+  const { prefetch } = models;
   const catalog = new FileCatalog(settings.dataDir);
   const blobs = new DiskBlobStore(settings.dataDir);
   const vectors = await openVectorStore(settings, log);
   const jobs = new InProcessJobQueue({
-    handler: (job, attempt) => processIngestJob({ catalog, blobs, vectors, extractor: models.extractor }, job, attempt),
+    handler: (job, attempt) => processIngestJob({ catalog, blobs, vectors, extractor: models.extractor, prefetch }, job, attempt),
     ...settings.ingest,
     onEvent: (e) => logJobEvent(log, e),
   });
-  const { maxUploadBytes: maxBytes, maxPixels, maxSide } = settings.limits;
-  const decodeLimits = { maxBytes, maxPixels, maxSide };
-  // An extractor that verifies uploads itself keeps their pixels, so the job does not decode them again.
-  const { extractor } = models;
-  const verifier = canVerifyUploads(extractor)
-    ? { verify: (bytes: Uint8Array) => extractor.verifyUpload(bytes, decodeLimits) }
-    : { verify: (bytes: Uint8Array) => verifyDecodable(bytes, decodeLimits) };
   const urlFetcher = settings.urlFetch?.enabled ? createNodeUrlFetcher(settings.urlFetch) : undefined;
+  // The upload check: the prefetch's decode, kept for the job (one decode per upload), or a decode only.
+  const check = prefetch ? { prefetch } : { verifier: decodingVerifier };
   const services: Services = {
-    catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), verifier, ...(urlFetcher ? { urlFetcher } : {}),
+    catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), ...check, ...(urlFetcher ? { urlFetcher } : {}),
   };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
   const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, rateLimit, logger: apiLogger(log), page: readPageFiles() });

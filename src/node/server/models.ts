@@ -1,15 +1,18 @@
 /** Model wiring of the local server: pack folder → RegionExtractor + TextEmbedder. */
 import type { AmgParamsOverrides } from "../../lib/amg/index.js";
-import type { RegionExtractor, TextEmbedder } from "../../lib/services.js";
+import type { RegionExtractor, TextEmbedder, UploadPrefetch } from "../../lib/services.js";
 import { loadModelPack, type ModelPack } from "../models/pack.js";
 import type { SessionOptions } from "../models/session.js";
 import { createRegionExtractor, createTextEmbedder, type RegionExtractorOptions } from "../pipeline/extractor.js";
+import { createUploadPrefetch } from "../pipeline/upload-prefetch.js";
 import { createWorkerExtractor } from "../pipeline/worker-extractor.js";
 
 export interface Models {
   pack: ModelPack;
   extractor: RegionExtractor;
   text: TextEmbedder;
+  /** With the worker thread: the upload check that hands its pixels to that worker (upload-prefetch.ts). */
+  prefetch?: UploadPrefetch;
   /** Releases every session (and the extractor's worker thread). */
   release(): Promise<void>;
 }
@@ -38,7 +41,7 @@ export interface ExtractorEnv {
 /** Extractor options from the parsed environment: decode limits, and AMG overrides when set. */
 export function extractorOptionsFromEnv(env: ExtractorEnv): RegionExtractorOptions {
   return {
-    limits: { maxBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
+    limits: { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
     ...(env.AMG_OVERRIDES ? { amg: env.AMG_OVERRIDES } : {}),
   };
 }
@@ -62,14 +65,11 @@ export async function loadModels(options: ModelOptions): Promise<Models> {
   if (!threaded) {
     return { pack, text, extractor: createRegionExtractor(pack, options.extractor ?? {}), release: () => pack.release() };
   }
+  const extractor = createWorkerExtractor(pack.id, { packDir: options.packDir, session: options.session, extractor: options.extractor ?? {} });
   const { imageSize, imageMean, imageStd } = pack.manifest.embedder;
-  const extractor = createWorkerExtractor(
-    pack.id,
-    { packDir: options.packDir, session: options.session, extractor: options.extractor ?? {} },
-    { embedder: { imageSize, imageMean, imageStd } },
-  );
+  const prefetch = createUploadPrefetch(extractor, { embedder: { imageSize, imageMean, imageStd } });
   return {
-    pack, text, extractor,
+    pack, text, extractor, prefetch,
     release: async () => {
       await extractor.close();
       await pack.release();

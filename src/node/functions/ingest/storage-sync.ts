@@ -7,9 +7,10 @@
  * `order` (S3 sequencer / R2 event time) only drops events older than one already applied to the
  * key, to save work; and a per-key lock keeps two events of one key from interleaving here.
  */
-import { probeImage, sha256Hex, ACCEPTED_TYPES } from "../../../lib/api/upload.js";
+import { sha256Hex } from "../../../lib/api/upload.js";
 import { toApiError } from "../../../lib/errors.js";
 import type { IngestOutcome } from "../../../lib/ingest.js";
+import { acceptImage } from "../../../lib/intake/index.js";
 import type { Limits } from "../../../lib/limits.js";
 import { parseImageKey } from "../../../lib/objects/blob-store.js";
 import type { ImageRecord } from "../../../lib/services.js";
@@ -86,8 +87,8 @@ function newRecord(id: string, bytes: Uint8Array, sha256: string, limits: Limits
   const now = new Date().toISOString();
   const base = { id, bytes: bytes.length, sha256, attempts: 0, createdAt: existing?.createdAt ?? now, updatedAt: now };
   try {
-    const probe = probeImage(bytes, limits);
-    return { ...base, status: "queued", contentType: ACCEPTED_TYPES[probe.format], width: probe.width, height: probe.height };
+    const image = acceptImage(bytes, limits);
+    return { ...base, status: "queued", contentType: image.contentType, width: image.width, height: image.height };
   } catch (err) {
     const e = toApiError(err);
     return { ...base, status: "failed", contentType: "application/octet-stream", error: e.message, errorCode: e.code };
