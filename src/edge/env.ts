@@ -4,7 +4,7 @@
  */
 import type { KVNamespace, Queue, R2Bucket, RateLimit } from "@cloudflare/workers-types";
 import { z } from "zod";
-import { DEFAULT_LIMITS } from "../lib/limits.js";
+import { imageLimitFields, intVar as int, parseEnvWith, webhookSecretFields } from "../lib/env-fields.js";
 import { urlFetchSwitchFields } from "../lib/url-fetch/env.js";
 
 /** An ingest job on the queue. `type` tells it apart from R2 event notifications. */
@@ -24,17 +24,13 @@ export interface GatewayBindings {
   [name: string]: unknown;
 }
 
-const int = (min: number) => z.coerce.number().int().min(min);
-
 const varsSchema = z.object({
   INGEST_URL: z.url({ protocol: /^https?$/ }),
   QUERY_URL: z.url({ protocol: /^https?$/ }),
   /** Must equal the pack the functions load (`name@version`). */
   MODEL_PACK_ID: z.string().min(3),
-  WEBHOOK_SECRET: z.string().min(1).transform((s) => s.split(/[\s,]+/).filter(Boolean)).pipe(z.array(z.string().startsWith("whsec_")).min(1)),
-  MAX_UPLOAD_BYTES: int(1).default(DEFAULT_LIMITS.maxUploadBytes),
-  MAX_PIXELS: int(1).default(DEFAULT_LIMITS.maxPixels),
-  MAX_SIDE: int(1).default(DEFAULT_LIMITS.maxSide),
+  ...webhookSecretFields,
+  ...imageLimitFields,
   /** Must match `simple.period` of the rate-limit binding: the Retry-After we announce. */
   RATE_LIMIT_PERIOD_SEC: int(1).default(60),
   /** Must equal the ingest queue's `max_retries + 1`: the attempt after which a job fails for good. */
@@ -57,9 +53,5 @@ export interface GatewayConfig {
 }
 
 export function parseGatewayEnv(env: GatewayBindings): GatewayConfig {
-  const parsed = varsSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`invalid gateway configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  }
-  return { bindings: env, vars: parsed.data };
+  return { bindings: env, vars: parseEnvWith(varsSchema, env, "invalid gateway configuration") };
 }

@@ -87,13 +87,29 @@ export function isImageInputError(err: unknown): err is Error & { code: ErrorCod
   return typeof code === "string" && IMAGE_INPUT_CODES.has(code as ErrorCode);
 }
 
+/** What `formatIssues` reads of a zod issue (zod's own type, narrowed so any zod version fits). */
+export interface IssueLike {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/**
+ * zod issues → `path: message; path: message`, the one wording of every failed check: environment
+ * variables (`QDRANT_URL: Invalid URL`), request fields (`query.limit: Too big…`, `target` prefixing
+ * the path) and signed RPC bodies. An issue about the whole value has no path: its message alone.
+ */
+export function formatIssues(issues: readonly IssueLike[], target?: string): string {
+  return issues
+    .map((issue) => {
+      const path = [target, ...issue.path.map(String)].filter(Boolean).join(".");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}
+
 /** A 400 naming the first failing field, e.g. `query.limit: Too big: expected number to be <=100`. */
 export function validationError(error: ZodError, target?: string): ApiError {
-  const issues = error.issues.map((issue) => {
-    const path = [target, ...issue.path.map(String)].filter(Boolean).join(".");
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  return new ApiError("invalid_request", issues.join("; ") || "Invalid request", { details: error.issues });
+  return new ApiError("invalid_request", formatIssues(error.issues, target) || "Invalid request", { details: error.issues });
 }
 
 function isZodError(err: unknown): err is ZodError {

@@ -4,6 +4,7 @@
  * its own schema instead). Re-indexing behind an alias: `reindexQdrant`.
  */
 import { z } from "zod";
+import { formatIssues } from "../../errors.js";
 import type { QdrantStoreOptions } from "./config.js";
 
 export { createQdrantStore, qdrantClient, QdrantVectorStore } from "./store.js";
@@ -44,7 +45,7 @@ export function qdrantOptions(e: z.infer<typeof qdrantEnv>, dim: number): Qdrant
 export function qdrantOptionsFromEnv(env: Record<string, string | undefined>, dim: number): QdrantStoreOptions {
   const parsed = qdrantEnv.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`invalid Qdrant environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(`invalid Qdrant environment: ${formatIssues(parsed.error.issues)}`);
   }
   return qdrantOptions(parsed.data, dim);
 }
