@@ -8,12 +8,10 @@
  */
 import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { ObjectCatalog } from "../lib/objects/catalog.js";
+import { INGEST_JOB_PATH, STORAGE_WEBHOOK_PATH, type IngestJobRequest } from "../lib/remote/ingest.js";
 import { SignedClient } from "../lib/webhooks/client.js";
 import type { GatewayConfig, IngestMessage } from "./env.js";
 import { R2ObjectStore } from "./r2-objects.js";
-
-const INGEST_JOB_PATH = "/v1/jobs/ingest";
-const STORAGE_WEBHOOK_PATH = "/v1/webhooks/storage";
 
 export async function handleQueue(batch: MessageBatch<unknown>, config: GatewayConfig): Promise<void> {
   const { vars } = config;
@@ -28,7 +26,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, config: GatewayC
   }
 }
 
-function jobPayload(msg: Message<IngestMessage>, maxAttempts: number) {
+function jobPayload(msg: Message<IngestMessage>, maxAttempts: number): IngestJobRequest {
   const { tenant, imageId } = msg.body;
   return { tenant, imageId, attempt: msg.attempts, final: msg.attempts >= maxAttempts };
 }

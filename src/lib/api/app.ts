@@ -1,11 +1,11 @@
 /**
  * The public HTTP API, written once (DESIGN.md §2): `createApp(services, options)` builds the Hono app
  * every deployable serves (the local Node server, the Worker gateway). One file per operation; this
- * file only wires request ids, logging, tenant resolution and the one error handler.
+ * file only wires tenant resolution and rate limits onto the one app shell (shell.ts: request ids,
+ * the error body, request logs).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { errorResponse, EXPECTED_5XX, notFoundHandler, toApiError } from "../errors.js";
 import { resolveLimits, type Limits } from "../limits.js";
 import type { Services } from "../services.js";
 import { guardVectorStore } from "../store/guard.js";
@@ -28,23 +28,9 @@ import { registerRegionsMask } from "./regions-mask.js";
 import { registerRegionsPreview } from "./regions-preview.js";
 import { registerSearch } from "./search.js";
 import { registerSearchSimilar } from "./search-similar.js";
+import { applyShell, type ApiLogger } from "./shell.js";
 
-export interface RequestLogEvent {
-  requestId: string;
-  method: string;
-  path: string;
-  status: number;
-  ms: number;
-  tenant?: string;
-  errorCode?: string;
-}
-
-/** Logging hook (the Node server passes pino; tests pass nothing or a spy). */
-export interface ApiLogger {
-  request(event: RequestLogEvent): void;
-  /** An unexpected (500) error, with the original error the client never sees. */
-  error(err: unknown, event: { requestId: string; method: string; path: string }): void;
-}
+export type { ApiLogger, RequestLogEvent } from "./shell.js";
 
 export interface AppOptions {
   limits?: Partial<Limits>;
@@ -67,31 +53,16 @@ export interface AppOptions {
   page?: PageFiles;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export function createApp(backends: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
   // A failing vector store answers 503, whatever the store (src/lib/store/guard.ts).
   const services: Services = { ...backends, vectors: guardVectorStore(backends.vectors) };
   const ctx: ApiContext = { services, limits: resolveLimits(options.limits) };
   const resolver = options.resolveTenant ?? apiKeyTenantResolver(options.apiKeys ?? {});
+  // The shell first: request ids, the error body and request logs cover every route below.
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-
-  app.use("*", async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
-    c.set("requestId", requestId);
-    const t0 = performance.now();
-    await next();
-    c.header("x-request-id", requestId);
-    options.logger?.request({
-      requestId,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round((performance.now() - t0) * 10) / 10,
-      ...(c.get("store") ? { tenant: c.get("store").tenant } : {}),
-      ...(c.error ? { errorCode: toApiError(c.error).code } : {}),
-    });
+  applyShell(app, {
+    ...(options.logger ? { logger: options.logger } : {}),
+    annotate: (c) => (c.get("store") ? { tenant: c.get("store").tenant } : {}),
   });
 
   app.use("/v1/*", async (c, next) => {
@@ -106,9 +77,6 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
   registerOperations(app, ctx);
   if (options.page) registerPage(app, options.page);
   registerDocs(app, { title: options.title ?? "region-search", version: options.version ?? "0.1.0" });
-
-  app.onError((err, c) => handleError(err, c, options.logger));
-  app.notFound(notFoundHandler);
   return app;
 }
 
@@ -132,12 +100,4 @@ function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   registerRegionsMask(app, ctx);
   registerRegionsPreview(app, ctx);
   registerHealth(app, ctx);
-}
-
-function handleError(err: unknown, c: Context<AppEnv>, logger?: ApiLogger): Response {
-  const apiError = toApiError(err);
-  if (apiError.status >= 500 && !EXPECTED_5XX.has(apiError.code)) {
-    logger?.error(err, { requestId: c.get("requestId") ?? "", method: c.req.method, path: c.req.path });
-  }
-  return errorResponse(c, apiError);
 }

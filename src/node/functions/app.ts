@@ -1,14 +1,13 @@
 /**
- * What both Node functions share: a Hono app with request ids, the one error body
- * (`{error:{code,message,requestId}}`), structured request logs, and the signature check on every
- * route except `GET /healthz`.
+ * What both Node functions share: the one app shell (src/lib/api/shell.ts: request ids, the one error
+ * body `{error:{code,message,requestId}}`, request logs), `GET /healthz`, and the signature check on
+ * every other route.
  */
 import { Hono } from "hono";
-import { errorResponse, EXPECTED_5XX, notFoundHandler, toApiError } from "../../lib/errors.js";
+import { applyShell, type ApiLogger } from "../../lib/api/shell.js";
 import { verifySignature, type SignedEnv } from "../../lib/webhooks/middleware.js";
 import type { Logger } from "../logging.js";
-
-export type FunctionApp = Hono<SignedEnv>;
+import type { FunctionApp } from "./types.js";
 
 export interface FunctionAppOptions {
   name: string;
@@ -16,25 +15,30 @@ export interface FunctionAppOptions {
   secrets: readonly string[];
   /** Largest signed body accepted. */
   maxBodyBytes: number;
-  log?: Logger;
+  log?: Logger | undefined;
 }
 
 export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
   const app = new Hono<SignedEnv>();
-  app.use("*", async (c, next) => {
-    c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
-    const t0 = performance.now();
-    await next();
-    c.header("x-request-id", c.get("requestId"));
-    options.log?.info({ event: "request", fn: options.name, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0), webhookId: c.get("webhook")?.id }, "request");
+  applyShell(app, {
+    ...(options.log ? { logger: functionLogger(options.log, options.name) } : {}),
+    annotate: (c) => {
+      const id = c.get("webhook")?.id;
+      return id ? { webhookId: id } : {};
+    },
   });
   app.get("/healthz", (c) => c.json({ status: "ok", function: options.name }));
   app.use("*", verifySignature(options.secrets, { maxBytes: options.maxBodyBytes }));
-  app.onError((err, c) => {
-    const apiError = toApiError(err);
-    if (apiError.status >= 500 && !EXPECTED_5XX.has(apiError.code)) options.log?.error({ event: "unhandled_error", fn: options.name, err, path: c.req.path }, "unhandled error");
-    return errorResponse(c, apiError);
-  });
-  app.notFound(notFoundHandler);
   return app;
+}
+
+/**
+ * Every line names the function (both may log to one place). Request lines stay at info whatever
+ * the status: a refused signature or a caller's slow URL is no fault here; crashes log as errors.
+ */
+function functionLogger(log: Logger, fn: string): ApiLogger {
+  return {
+    request: (event) => log.info({ event: "request", fn, ...event }, "request"),
+    error: (err, event) => log.error({ event: "unhandled_error", fn, err, ...event }, "unhandled error"),
+  };
 }

@@ -6,7 +6,7 @@
 import { serve } from "@hono/node-server";
 import { handle } from "hono/aws-lambda";
 import type { Logger } from "../logging.js";
-import type { FunctionApp } from "./app.js";
+import type { FunctionApp } from "./types.js";
 
 export type AppFactory = () => Promise<{ app: FunctionApp; close?: () => Promise<void> }>;
 

@@ -2,24 +2,16 @@
  * The ingest function: signed job calls from the gateway's queue consumer and signed storage
  * event notifications, both ending in `processIngestJob` on the function's own storage.
  */
-import { processIngestJob, type IngestAttempt, type IngestOutcome } from "../../../lib/ingest.js";
+import { processIngestJob } from "../../../lib/ingest.js";
 import { resolveLimits, type Limits } from "../../../lib/limits.js";
-import type { IngestJob, RegionExtractor } from "../../../lib/services.js";
+import type { RegionExtractor } from "../../../lib/services.js";
 import type { Logger } from "../../logging.js";
-import { createFunctionApp, type FunctionApp } from "../app.js";
-import type { Backends } from "../backends.js";
+import { createFunctionApp } from "../app.js";
 import { IdempotencyCache } from "../idempotency.js";
+import type { FunctionApp, FunctionStorage, IngestFunctionDeps } from "../types.js";
 import { registerIngestJob } from "./job.js";
+import { KeyOrder } from "./key-order.js";
 import { registerStorageWebhook } from "./storage.js";
-import { KeyOrder } from "./storage-sync.js";
-
-export interface IngestFunctionDeps extends Backends {
-  extractor: RegionExtractor;
-  limits: Limits;
-  ingest(job: IngestJob, attempt: IngestAttempt): Promise<IngestOutcome>;
-  idempotency: IdempotencyCache<IngestOutcome>;
-  keyOrder: KeyOrder;
-}
 
 export interface IngestFunctionOptions {
   secrets: readonly string[];
@@ -27,7 +19,7 @@ export interface IngestFunctionOptions {
   log?: Logger;
 }
 
-export function createIngestFunction(backends: Backends, extractor: RegionExtractor, options: IngestFunctionOptions): { app: FunctionApp; deps: IngestFunctionDeps } {
+export function createIngestFunction(backends: FunctionStorage, extractor: RegionExtractor, options: IngestFunctionOptions): { app: FunctionApp; deps: IngestFunctionDeps } {
   const deps: IngestFunctionDeps = {
     ...backends,
     extractor,

@@ -5,7 +5,7 @@
  * Reading the current state makes the outcome independent of delivery order and repeats: a delete
  * that arrives before its create, or the same event five times, ends in the state of the object.
  * `order` (S3 sequencer / R2 event time) only drops events older than one already applied to the
- * key, to save work; and a per-key lock keeps two events of one key from interleaving here.
+ * key, to save work; and a per-key lock keeps two events of one key from interleaving here (key-order.ts).
  */
 import { sha256Hex } from "../../../lib/api/upload.js";
 import { toApiError } from "../../../lib/errors.js";
@@ -15,42 +15,13 @@ import type { Limits } from "../../../lib/limits.js";
 import { parseImageKey } from "../../../lib/objects/blob-store.js";
 import type { ImageRecord } from "../../../lib/services.js";
 import { scopeTenant, type TenantStore } from "../../../lib/store/tenant.js";
-import { compareOrder, type StorageEvent } from "../../../lib/webhooks/storage-events.js";
-import type { IngestFunctionDeps } from "./app.js";
+import type { StorageEvent } from "../../../lib/webhooks/storage-events.js";
+import type { IngestFunctionDeps } from "../types.js";
 
 export type SyncResult =
   | { key: string; result: "ignored" | "stale" | "deleted" | "unchanged" }
   | { key: string; result: "ingested"; outcome: IngestOutcome }
   | { key: string; result: "rejected"; errorCode: string };
-
-/** Last applied `order` per key (in memory; see the module comment for why that is enough). */
-export class KeyOrder {
-  private readonly applied = new Map<string, string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
-
-  isStale(key: string, order: string): boolean {
-    const last = this.applied.get(key);
-    return last !== undefined && compareOrder(order, last) < 0;
-  }
-
-  markApplied(key: string, order: string): void {
-    const last = this.applied.get(key);
-    if (last === undefined || compareOrder(order, last) > 0) this.applied.set(key, order);
-  }
-
-  /** Runs `work` after every earlier call for `key` has finished. */
-  async serial<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(key) ?? Promise.resolve();
-    const run = before.then(work, work);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    }
-  }
-}
 
 export async function applyStorageEvent(deps: IngestFunctionDeps, event: StorageEvent): Promise<SyncResult> {
   const ids = parseImageKey(event.key);

@@ -8,13 +8,11 @@
  * retries the whole delivery, which is safe because applying is idempotent).
  */
 import { ApiError } from "../../../lib/errors.js";
+import { STORAGE_WEBHOOK_PATH } from "../../../lib/remote/ingest.js";
 import { signedJson } from "../../../lib/webhooks/middleware.js";
 import { parseStorageEvents } from "../../../lib/webhooks/storage-events.js";
-import type { FunctionApp } from "../app.js";
-import type { IngestFunctionDeps } from "./app.js";
+import type { FunctionApp, IngestFunctionDeps } from "../types.js";
 import { applyStorageEvent, type SyncResult } from "./storage-sync.js";
-
-export const STORAGE_WEBHOOK_PATH = "/v1/webhooks/storage";
 
 export function registerStorageWebhook(app: FunctionApp, deps: IngestFunctionDeps): void {
   app.post(STORAGE_WEBHOOK_PATH, async (c) => {

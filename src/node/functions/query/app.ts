@@ -4,22 +4,13 @@
  * (pinned here; a Worker cannot pin). The public routes
  * themselves stay in src/lib/api and run in the gateway (written once).
  */
-import type { Renderer, TextEmbedder, UrlFetcher } from "../../../lib/services.js";
-import type { VectorStore } from "../../../lib/store/types.js";
 import type { Logger } from "../../logging.js";
-import { createFunctionApp, type FunctionApp } from "../app.js";
+import { createFunctionApp } from "../app.js";
+import type { FunctionApp, QueryFunctionDeps } from "../types.js";
 import { registerEmbed } from "./embed.js";
 import { registerFetchUrl } from "./fetch-url.js";
 import { registerRender } from "./render.js";
 import { registerVectors } from "./vectors.js";
-
-export interface QueryFunctionDeps {
-  text: TextEmbedder;
-  vectors: VectorStore;
-  renderer: Renderer;
-  /** The pinned Node fetcher; without it (URL_FETCH_ENABLED=false) `/rpc/fetch-url` answers 501. */
-  urlFetcher?: UrlFetcher;
-}
 
 export interface QueryFunctionOptions {
   secrets: readonly string[];

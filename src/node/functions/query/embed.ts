@@ -2,8 +2,7 @@
 import { ApiError } from "../../../lib/errors.js";
 import { EMBED_RPC_PATH, EmbedRequest } from "../../../lib/remote/text.js";
 import { signedJson } from "../../../lib/webhooks/middleware.js";
-import type { FunctionApp } from "../app.js";
-import type { QueryFunctionDeps } from "./app.js";
+import type { FunctionApp, QueryFunctionDeps } from "../types.js";
 
 export function registerEmbed(app: FunctionApp, deps: QueryFunctionDeps): void {
   app.post(EMBED_RPC_PATH, async (c) => {

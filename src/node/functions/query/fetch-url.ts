@@ -7,8 +7,7 @@
 import { ApiError } from "../../../lib/errors.js";
 import { URL_FETCH_RPC_PATH, UrlFetchRequest } from "../../../lib/remote/url-fetch.js";
 import { signedJson } from "../../../lib/webhooks/middleware.js";
-import type { FunctionApp } from "../app.js";
-import type { QueryFunctionDeps } from "./app.js";
+import type { FunctionApp, QueryFunctionDeps } from "../types.js";
 
 export function registerFetchUrl(app: FunctionApp, deps: QueryFunctionDeps, maxFetchBytes: number): void {
   app.post(URL_FETCH_RPC_PATH, async (c) => {

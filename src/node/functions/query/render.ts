@@ -3,8 +3,7 @@ import { ApiError } from "../../../lib/errors.js";
 import { RENDER_RPC_PATH, RenderRequest } from "../../../lib/remote/renderer.js";
 import { signedJson } from "../../../lib/webhooks/middleware.js";
 import { base64ToBytes } from "../../../lib/webhooks/standard-webhooks.js";
-import type { FunctionApp } from "../app.js";
-import type { QueryFunctionDeps } from "./app.js";
+import type { FunctionApp, QueryFunctionDeps } from "../types.js";
 
 export function registerRender(app: FunctionApp, deps: QueryFunctionDeps): void {
   app.post(RENDER_RPC_PATH, async (c) => {
