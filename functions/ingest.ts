@@ -2,12 +2,13 @@
  * The ingest function: signed ingest jobs (from the gateway's queue consumer) and signed storage
  * event notifications → `processIngestJob`. A container runs it as an HTTP server
  * (`node --import tsx functions/ingest.ts`); AWS Lambda calls the exported `handler`.
- * The environment is parsed here, once (src/node/functions/env.ts documents every variable).
+ * The environment is parsed here, once (src/node/functions/env.ts documents every variable); the
+ * composition root (src/node/compose.ts) opens the pack, checks the index and opens the storage.
  */
-import { createIngestFunction } from "../src/node/functions/ingest/app.js";
-import { buildFunctionBackends, limitsFromEnv, loadFunctionModels } from "../src/node/functions/entry.js";
+import { imageLimits } from "../src/lib/env-fields.js";
+import { composeNode } from "../src/node/compose.js";
 import { parseFunctionEnv } from "../src/node/functions/env.js";
-import { checkFunctionIndex } from "../src/node/functions/index-check.js";
+import { createIngestFunction } from "../src/node/functions/ingest/app.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
 
@@ -15,15 +16,9 @@ const env = parseFunctionEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
 
 const build: AppFactory = async () => {
-  const models = await loadFunctionModels(env);
-  // An index of another pack or layout fails start-up with the command that fixes it (docs/reindex.md).
-  await checkFunctionIndex(env, process.env, models, log).catch(async (err: unknown) => {
-    await models.release();
-    throw err;
-  });
-  const backends = await buildFunctionBackends(env, process.env, models.pack.vectorDim);
-  const { app } = createIngestFunction(backends, models.extractor, { secrets: env.WEBHOOK_SECRET, limits: limitsFromEnv(env), log });
-  return { app, close: async () => { await backends.vectors.close?.(); await models.pack.release(); } };
+  const { catalog, blobs, vectors, models, close } = await composeNode(env, log);
+  const { app } = createIngestFunction({ catalog, blobs, vectors }, models.extractor, { secrets: env.WEBHOOK_SECRET, limits: imageLimits(env), log });
+  return { app, close };
 };
 
 export const handler = lambdaHandler(build);

@@ -1,28 +1,22 @@
 /**
  * `npm start`: the embedded default — the public API on one Node process, data under DATA_DIR, the
- * bundled model pack. The environment is parsed here, once; everything below gets plain values.
+ * bundled model pack. The environment is parsed here, once; everything below gets plain values, and
+ * the pack and the stores open through the composition root (src/node/compose.ts).
  */
 import { serve } from "@hono/node-server";
 import { CollectionMismatchError } from "../src/lib/store/qdrant/index.js";
-import { buildLocalServer } from "../src/node/server/build.js";
-import { localServerSettings, modelOptions, parseEnv } from "../src/node/server/env.js";
-import { checkServerIndex } from "../src/node/server/index-check.js";
-import { loadModels } from "../src/node/server/models.js";
+import { openCheckedModels } from "../src/node/compose.js";
 import { createLogger } from "../src/node/logging.js";
+import { buildLocalServer } from "../src/node/server/build.js";
+import { localServerSettings, parseEnv } from "../src/node/server/env.js";
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);
   const log = createLogger(env.LOG_LEVEL);
-  const models = await loadModels(modelOptions(env));
-  log.info({ event: "pack_loaded", pack: models.pack.id, dir: env.MODEL_PACK }, "model pack loaded");
-  // An index of another pack or layout fails here with the command that fixes it (docs/reindex.md).
-  await checkServerIndex(env, models, log);
-
-  const server = await buildLocalServer(
-    localServerSettings(env, models.pack.vectorDim),
-    models,
-    log,
-  );
+  // The composition root (src/node/compose.ts): the pack, then the index check — an index of another
+  // pack or layout fails here with the command that fixes it (docs/reindex.md).
+  const models = await openCheckedModels(env, log);
+  const server = await buildLocalServer(localServerSettings(env, models.pack.vectorDim), models, log);
   const http = serve({ fetch: server.app.fetch, port: env.PORT, hostname: env.HOST }, (info) =>
     log.info({ event: "listening", port: info.port, dataDir: env.DATA_DIR, tenancy: Object.keys(env.API_KEYS).length ? "api-keys" : "single (default)" }, `listening on http://localhost:${info.port}`),
   );

@@ -1,7 +1,8 @@
 /** ORT_*: onnxruntime session options, parsed once at the entry (server and functions). */
 import { describe, expect, it } from "vitest";
 import { parseFunctionEnv } from "../../src/node/functions/env.js";
-import { modelOptions, parseEnv } from "../../src/node/server/env.js";
+import { modelOptions } from "../../src/node/compose.js";
+import { parseEnv } from "../../src/node/server/env.js";
 import { sessionOptionsFromEnv } from "../../src/node/server/models.js";
 
 const FN = { WEBHOOK_SECRET: "whsec_dGVzdA==" };

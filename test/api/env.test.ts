@@ -1,6 +1,7 @@
 /** The local server's vector-store settings: VECTOR_STORE and the QDRANT_* group, parsed once. */
 import { describe, expect, it } from "vitest";
-import { parseEnv, vectorStoreSettings } from "../../src/node/server/env.js";
+import { parseEnv } from "../../src/node/server/env.js";
+import { vectorStoreSettings } from "../../src/node/storage-env.js";
 
 describe("VECTOR_STORE and QDRANT_* in the local server's environment", () => {
   it("defaults to the embedded store and needs no Qdrant settings", () => {

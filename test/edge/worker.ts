@@ -16,8 +16,8 @@ import { Miniflare, type Request as MfRequest, type Response as MfResponse } fro
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { apiKeyKvKey, hashApiKey, mintApiKey } from "../../src/edge/api-keys.js";
 import type { UrlFetcher } from "../../src/lib/services.js";
-import type { FunctionApp } from "../../src/node/functions/app.js";
-import { buildObjectBackends } from "../../src/node/functions/backends.js";
+import { openObjects } from "../../src/node/compose.js";
+import type { FunctionApp } from "../../src/node/functions/types.js";
 import { createIngestFunction } from "../../src/node/functions/ingest/app.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
@@ -101,7 +101,7 @@ export async function startStack(options: StackOptions) {
     queueConsumers: { ...(workerOptions.queueConsumers as object), "region-search-ingest": { maxBatchTimeout: 0.1, maxRetries: 2, deadLetterQueue: "region-search-ingest-dlq", retryDelay: 0 } },
   } as ConstructorParameters<typeof Miniflare>[0]);
   const gatewayUrl = (await mf.ready).toString();
-  const objects = buildObjectBackends({ kind: "gateway", url: gatewayUrl, secrets: [SECRET] });
+  const objects = openObjects({ kind: "gateway", url: gatewayUrl, secrets: [SECRET] });
   ingest.app = createIngestFunction({ ...objects, vectors }, extractor, { secrets: [SECRET] }).app;
 
   const kv = await mf.getKVNamespace("API_KEYS");

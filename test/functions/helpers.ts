@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DEFAULT_LIMITS } from "../../src/lib/limits.js";
 import { generateSecret, signedHeaders } from "../../src/lib/webhooks/index.js";
-import { buildObjectBackends, type ObjectSettings } from "../../src/node/functions/backends.js";
+import { openObjects } from "../../src/node/compose.js";
 import { createIngestFunction } from "../../src/node/functions/ingest/app.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";
+import type { ObjectSettings } from "../../src/node/storage-env.js";
 import { MemoryVectorStore } from "../store/memory-store.js";
 import { FakeExtractor, FakeTextEmbedder } from "../support/fakes.js";
 
@@ -26,7 +27,7 @@ export async function signedRequest(url: string, payload: unknown, options: { id
  */
 export async function makeFunctions(objectSettings?: ObjectSettings, secrets: readonly string[] = [SECRET]) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-fn-"));
-  const objects = buildObjectBackends(objectSettings ?? { kind: "disk", dataDir });
+  const objects = openObjects(objectSettings ?? { kind: "disk", dataDir });
   const vectors = new MemoryVectorStore();
   const extractor = new FakeExtractor();
   const text = new FakeTextEmbedder();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ObjectBlobStore, ObjectCatalog } from "../../src/lib/objects/index.js";
-import { objectSettingsFromEnv } from "../../src/node/functions/entry.js";
 import { parseFunctionEnv } from "../../src/node/functions/env.js";
+import { objectSettings } from "../../src/node/storage-env.js";
 import { S3ObjectStore, type S3ObjectStoreOptions } from "../../src/node/objects/s3.js";
 import { pngBytes } from "../api/harness.js";
 import { FakeS3 } from "../support/fake-s3.js";
@@ -95,7 +95,7 @@ describe("OBJECT_STORE=s3 environment", () => {
 
   it("parses an R2 setup into store options (region auto, path style off unless asked)", () => {
     const env = parseFunctionEnv({ ...base, S3_ENDPOINT: "https://acct.r2.cloudflarestorage.com", S3_BUCKET: "b", S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s" });
-    expect(objectSettingsFromEnv(env)).toEqual({
+    expect(objectSettings(env)).toEqual({
       kind: "s3",
       options: { endpoint: "https://acct.r2.cloudflarestorage.com", region: "auto", bucket: "b", accessKeyId: "k", secretAccessKey: "s", forcePathStyle: false },
     });
@@ -124,7 +124,7 @@ describe("ingest function with OBJECT_STORE=s3", () => {
       S3_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
       S3_FORCE_PATH_STYLE: "true",
     });
-    const fns = await makeFunctions(objectSettingsFromEnv(env));
+    const fns = await makeFunctions(objectSettings(env));
     try {
       // What the gateway writes to R2 before enqueueing the job, put straight into the bucket.
       const bytes = await pngBytes(40, 30);

@@ -1,7 +1,8 @@
 /**
  * The start-up check of the vector index against the model pack (docs/reindex.md): every entry that
  * opens the store (the local server, the embedded CLI, the ingest and query functions) runs it after
- * loading the pack and before opening the store. An index built with another pack or vector layout
+ * loading the pack and before opening the store — through the composition root's `checkIndexAtStart`
+ * (src/node/compose.ts), which builds its store and catch-up settings from the parsed environment. An index built with another pack or vector layout
  * fails start-up with `IndexMismatchError`, whose message names both packs and the exact
  * `region-search reindex` command that fixes it. An empty store (or none yet) passes.
  *
@@ -20,14 +21,11 @@ import path from "node:path";
 import { ApiError } from "../../lib/errors.js";
 import { describeMismatches, indexedImages, reembedInto, reembedWith, verifyCounts, type Layout } from "../../lib/store/reembed.js";
 import type { BlobStore, ImageCatalog, RegionExtractor } from "../../lib/services.js";
-import { qdrantClient, qdrantOptions, resolveOptions, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
+import { qdrantClient, resolveOptions, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
 import { qdrantLayout } from "../../lib/store/qdrant/reindex.js";
-import { DiskBlobStore } from "../blobs/disk-blobs.js";
-import { FileCatalog } from "../catalog/file-catalog.js";
 import type { Logger } from "../logging.js";
 import { LanceVectorStore } from "../store/lance.js";
 import { activeTableName, packTableName, readReindexState, writeActiveTable, writeReindexState, type ReindexState } from "../store/lance-tables.js";
-import type { Env } from "./env.js";
 
 /** The index was built with another model pack or vector layout. Thrown at start-up, never mapped to HTTP. */
 export class IndexMismatchError extends Error {
@@ -66,20 +64,6 @@ export type IndexCheckResult =
 
 export async function checkIndex(store: StoreToCheck, pack: PackToCheck, o: IndexCheckOptions = {}): Promise<IndexCheckResult> {
   return store.kind === "embedded" ? checkEmbedded(store, pack, o) : checkQdrant(store, pack);
-}
-
-/** `checkIndex` for the local server and the embedded CLI, from their parsed environment. */
-export function checkServerIndex(
-  env: Env,
-  models: { pack: { id: string; vectorDim: number }; extractor: RegionExtractor },
-  log?: IndexCheckOptions["log"],
-): Promise<IndexCheckResult> {
-  const store: StoreToCheck =
-    env.VECTOR_STORE === "qdrant"
-      ? { kind: "qdrant", options: qdrantOptions({ ...env, QDRANT_URL: env.QDRANT_URL! }, models.pack.vectorDim), dataDir: env.DATA_DIR }
-      : { kind: "embedded", dataDir: env.DATA_DIR };
-  const catchUp = () => ({ catalog: new FileCatalog(env.DATA_DIR), blobs: new DiskBlobStore(env.DATA_DIR), extractor: models.extractor });
-  return checkIndex(store, { ...models.pack, dir: env.MODEL_PACK }, { catchUp, ...(log ? { log } : {}) });
 }
 
 async function checkEmbedded(store: Extract<StoreToCheck, { kind: "embedded" }>, pack: PackToCheck, o: IndexCheckOptions): Promise<IndexCheckResult> {
