@@ -14,6 +14,7 @@ import type { AppEnv } from "../lib/api/context.js";
 import { INTERNAL_PREFIX, ObjectBlobStore, ObjectCatalog, objectRpcApp } from "../lib/objects/index.js";
 import { RemoteRenderer, RemoteTextEmbedder, RemoteUrlFetcher, RemoteVectorStore } from "../lib/remote/index.js";
 import type { Services } from "../lib/services.js";
+import { imageLimits } from "../lib/env-fields.js";
 import { SignedClient } from "../lib/webhooks/client.js";
 import { kvApiKeyResolver } from "./api-keys.js";
 import { PAGE_FILE_TEXT } from "./page-files.js";
@@ -39,7 +40,7 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
     ...urlFetcher(vars, query),
   };
   const app = createApp(services, {
-    limits: { maxUploadBytes: vars.MAX_UPLOAD_BYTES, maxPixels: vars.MAX_PIXELS, maxSide: vars.MAX_SIDE },
+    limits: imageLimits(vars),
     resolveTenant: kvApiKeyResolver({ keys: bindings.API_KEYS, limiter: bindings.RATE_LIMITER, retryAfterSec: vars.RATE_LIMIT_PERIOD_SEC }),
     logger: {
       request: (e) => console.log(JSON.stringify({ event: "request", ...e })),
