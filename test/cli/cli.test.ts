@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mapPool } from "../../src/node/cli/ingest.js";
-import { runCli, type CliIo } from "../../src/node/cli/program.js";
+import type { CliIo } from "../../src/node/cli/io.js";
+import { runCli } from "../../src/node/cli/program.js";
 import { SHAPES_FIXTURE_DIR } from "../setup/shapes-fixtures.js";
 import { makeHarness, pngBytes, type Harness } from "../api/harness.js";
 

@@ -12,7 +12,7 @@ import type { ExtractedImage, RegionExtractor } from "../../src/lib/services.js"
 import type { VectorStore } from "../../src/lib/store/types.js";
 import { DiskBlobStore } from "../../src/node/blobs/disk-blobs.js";
 import { FileCatalog } from "../../src/node/catalog/file-catalog.js";
-import type { CliIo } from "../../src/node/cli/program.js";
+import type { CliIo } from "../../src/node/cli/io.js";
 import type { LoadedPack, PackLoader } from "../../src/node/cli/reindex.js";
 import { FAKE_DIM, FakeExtractor, normalize, sha256 } from "../support/fakes.js";
 

@@ -12,7 +12,7 @@ import { copyIndex, type CopyCheckpoint, type CopyResult } from "../../lib/store
 import type { VectorStore } from "../../lib/store/types.js";
 import { isNotFound, writeFileAtomic } from "../fs-atomic.js";
 import { describeSpec, openSource, openTarget, parseStoreSpec, type StoreSpec } from "../store/spec.js";
-import type { CliIo } from "./program.js";
+import { processIo, rootCommand, runProgram, type CliIo } from "./io.js";
 
 interface CopyCommandOptions {
   from: StoreSpec;
@@ -118,15 +118,13 @@ function formatResult(r: CopyResult, from: StoreSpec, to: StoreSpec): string {
   return [`copied ${r.copied} points from ${describeSpec(from)} to ${describeSpec(to)}`, ...tenants].join("\n");
 }
 
-// Run on its own: the same command through the same program, so options, help and errors match.
-// Not awaited at the top level: program.ts imports this module, and a top-level await would deadlock the cycle.
+// Run on its own: the same command on the same root (options, help and errors match), without
+// importing program.ts, which imports this file.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void import("./program.js").then(async ({ runCli }) => {
-    process.exitCode = await runCli(["copy-index", ...process.argv.slice(2)], {
-      env: { ...process.env },
-      out: (text) => process.stdout.write(text),
-      err: (text) => process.stderr.write(text),
-      isTTY: !!process.stderr.isTTY,
-    });
-  });
+  const standalone = (io: CliIo) => {
+    const program = rootCommand(io);
+    addCopyIndexCommand(program, io);
+    return program;
+  };
+  process.exitCode = await runProgram(standalone, ["copy-index", ...process.argv.slice(2)], processIo());
 }

@@ -1,31 +1,24 @@
 /**
  * The `region-search` command line: commands, options and help text (commander). Everything the
- * commands need from outside — environment, output streams, fetch — comes in through `CliIo`, so
- * tests run the real program in-process.
+ * commands need from outside — environment, output streams, fetch — comes in through `CliIo`
+ * (io.ts), so tests run the real program in-process.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import path from "node:path";
 import { z } from "zod";
+import { parseEnvWith } from "../../lib/env-fields.js";
 import { parseEnv } from "../server/env.js";
-import { ApiCallError, ApiClient, type FetchLike } from "./client.js";
+import { ApiClient } from "./client.js";
 import { addCopyIndexCommand } from "./copy-index.js";
 import { ENTRIES, PROJECT_ROOT, runEntry } from "./delegate.js";
 import { EMBEDDED_URL, openEmbedded } from "./embedded.js";
 import { expandInputs } from "./files.js";
 import { formatSummary, ingestFiles } from "./ingest.js";
+import { CliError, rootCommand, runProgram, type CliIo } from "./io.js";
 import { formatPackInfo, packInfo } from "./pack-info.js";
 import { progressBar } from "./progress.js";
 import { addReindexCommand } from "./reindex.js";
 import { searchCommand } from "./search.js";
-
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  out(text: string): void;
-  err(text: string): void;
-  /** Whether stderr is a terminal (the progress bar draws only there). */
-  isTTY: boolean;
-  fetch?: FetchLike;
-}
 
 const cliEnvSchema = z.object({
   REGION_SEARCH_URL: z.url().default("http://localhost:8080"),
@@ -63,18 +56,13 @@ async function withClient<T>(io: CliIo, opts: GlobalOptions, fn: (client: ApiCli
 }
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
-  const parsed = cliEnvSchema.safeParse(io.env);
-  if (!parsed.success) throw new CliError(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const env = parsed.data;
-  const program = new Command("region-search")
+  const env = parseEnvWith(cliEnvSchema, io.env);
+  const program = rootCommand(io)
     .description("Search inside your images by text: upload images, then find regions (with masks) by what they show.")
     // Defaults from the environment the entry read (not commander's .env(), which reads process.env).
     .addOption(new Option("--url <url>", "API server to talk to (env REGION_SEARCH_URL)").default(env.REGION_SEARCH_URL))
     .addOption(new Option("--api-key <key>", "API key, sent as `Authorization: Bearer` (env REGION_SEARCH_API_KEY)").default(env.REGION_SEARCH_API_KEY, "none"))
-    .option("--embedded", "work on the embedded store in this process (DATA_DIR, MODEL_PACK as for `npm start`) instead of a server")
-    .showHelpAfterError()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
+    .option("--embedded", "work on the embedded store in this process (DATA_DIR, MODEL_PACK as for `npm start`) instead of a server");
   const globals = () => program.opts<GlobalOptions>();
 
   program
@@ -154,20 +142,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   return program;
 }
 
-/** An expected failure: printed as one line, exit code 1, no stack. */
-export class CliError extends Error {}
-
 /** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let exitCode = 0;
-  try {
-    await buildProgram(io, (c) => (exitCode = c)).parseAsync([...argv], { from: "user" });
-    return exitCode;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    io.err(`region-search: ${describe(err)}\n`);
-    return 1;
-  }
+export function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  return runProgram(buildProgram, argv, io);
 }
 
 /** fetch's network failure (no answer at all) → a CliError naming the URL, with what to do. */
@@ -176,9 +153,4 @@ function unreachable(err: unknown, url: string): CliError | null {
   const why = (err.cause as NodeJS.ErrnoException).code ?? err.cause.message;
   const hint = why === "ECONNREFUSED" ? ": no server there (start one with `region-search serve`, or use --embedded)" : "";
   return new CliError(`cannot reach ${url} (${why})${hint}`);
-}
-
-function describe(err: unknown): string {
-  if (err instanceof ApiCallError) return `${err.status} ${err.code}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
 }

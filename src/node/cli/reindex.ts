@@ -20,7 +20,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RegionExtractor } from "../../lib/services.js";
-import { qdrantClient, qdrantOptions, resolveOptions } from "../../lib/store/qdrant/index.js";
+import { qdrantClient, resolveOptions, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
 import { qdrantLayout, reindexQdrant } from "../../lib/store/qdrant/reindex.js";
 import {
   checkLayout,
@@ -33,18 +33,18 @@ import {
   type Ledger,
   type ReembedProgress,
 } from "../../lib/store/reembed.js";
-import { DiskBlobStore } from "../blobs/disk-blobs.js";
-import { FileCatalog } from "../catalog/file-catalog.js";
+import type { FileCatalog } from "../catalog/file-catalog.js";
+import { embeddedVectorDir, openModels, openObjects } from "../compose.js";
 import { isNotFound, writeFileAtomic } from "../fs-atomic.js";
 import { parseEnv, type Env } from "../server/env.js";
 import { embeddedFix } from "../server/index-check.js";
-import { extractorOptionsFromEnv, loadModels, sessionOptionsFromEnv } from "../server/models.js";
+import { vectorStoreSettings } from "../storage-env.js";
 import { LanceVectorStore } from "../store/lance.js";
 import { activeTableName, packTableName, readReindexState, writeActiveTable, writeReindexState, type ReindexState } from "../store/lance-tables.js";
 import { PROJECT_ROOT } from "./delegate.js";
 import type { IngestProgress } from "./ingest.js";
 import { progressBar } from "./progress.js";
-import type { CliIo } from "./program.js";
+import type { CliIo } from "./io.js";
 
 export interface ReindexCommandOptions {
   /** The NEW pack's folder; default MODEL_PACK, else the bundled shapes-tiny. */
@@ -75,7 +75,7 @@ export type PackLoader = (dir: string, env: Env) => Promise<LoadedPack>;
 
 /** The pack's own extractor on this thread: nothing else runs here that it could block. */
 export const loadPackForReindex: PackLoader = async (dir, env) => {
-  const models = await loadModels({ packDir: dir, session: sessionOptionsFromEnv(env), extractor: extractorOptionsFromEnv(env), extractorThread: false });
+  const models = await openModels(env, undefined, { packDir: dir, extractorThread: false });
   return { id: models.pack.id, vectorDim: models.pack.vectorDim, extractor: models.extractor, release: () => models.release() };
 };
 
@@ -151,8 +151,9 @@ export async function runReindex(o: ReindexCommandOptions, io: CliIo, loadPack: 
   const started = performance.now();
   const pack = await loadPack(packDir, env);
   try {
-    const run = env.VECTOR_STORE === "qdrant" ? reindexToQdrant : reindexEmbedded;
-    const summary = await run({ o, io, env, pack, packDir });
+    const store = vectorStoreSettings(env, pack.vectorDim);
+    const c = { o, io, env, pack, packDir };
+    const summary = store.kind === "qdrant" ? await reindexToQdrant(c, store.options) : await reindexEmbedded(c);
     return { ...summary, seconds: Math.round((performance.now() - started) / 100) / 10 };
   } finally {
     await pack.release();
@@ -203,9 +204,8 @@ async function catalogTenants(catalog: FileCatalog, wanted: readonly string[] | 
 
 async function reindexEmbedded(c: RunContext): Promise<RunSummary> {
   const { env, pack } = c;
-  const dir = path.join(env.DATA_DIR, "vectors");
-  const catalog = new FileCatalog(env.DATA_DIR);
-  const blobs = new DiskBlobStore(env.DATA_DIR);
+  const dir = embeddedVectorDir(env.DATA_DIR);
+  const { catalog, blobs } = openObjects({ kind: "disk", dataDir: env.DATA_DIR });
   const live = await activeTableName(dir);
   const held = await LanceVectorStore.inspect(dir, live);
   const target = packTableName(pack.id);
@@ -300,14 +300,12 @@ async function readQdrantState(file: string): Promise<QdrantState | null> {
   }
 }
 
-async function reindexToQdrant(c: RunContext): Promise<RunSummary> {
+async function reindexToQdrant(c: RunContext, options: QdrantStoreOptions): Promise<RunSummary> {
   const { env, pack } = c;
-  const options = qdrantOptions({ ...env, QDRANT_URL: env.QDRANT_URL! }, pack.vectorDim);
   const o = resolveOptions(options);
   const alias = o.collection;
   const file = c.o.state ?? path.join(env.DATA_DIR, `reindex-qdrant-${alias}.json`);
-  const catalog = new FileCatalog(env.DATA_DIR);
-  const blobs = new DiskBlobStore(env.DATA_DIR);
+  const { catalog, blobs } = openObjects({ kind: "disk", dataDir: env.DATA_DIR });
   const location = `${o.url} (collection "${alias}")`;
   const client = qdrantClient(o);
   const held = await qdrantLayout(client, alias, o.retry);
