@@ -6,6 +6,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { glob } from "tinyglobby";
+import { ACCEPTED_FORMATS, isAcceptedFormat, sniffFormat } from "../../lib/intake/index.js";
 
 const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 
@@ -38,11 +39,8 @@ async function statKind(p: string): Promise<"file" | "dir" | null> {
   }
 }
 
-/** Content type from the magic bytes, as the server decides it; null for anything else. */
+/** Content type from the magic bytes, as the server decides it (the one intake sniffer); null for anything else. */
 export function contentTypeOf(bytes: Uint8Array): string | null {
-  const b = bytes;
-  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "image/png";
-  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
-  if (String.fromCharCode(...b.subarray(0, 4)) === "RIFF" && String.fromCharCode(...b.subarray(8, 12)) === "WEBP") return "image/webp";
-  return null;
+  const format = sniffFormat(bytes);
+  return isAcceptedFormat(format) ? ACCEPTED_FORMATS[format] : null;
 }
