@@ -1,5 +1,5 @@
 /**
- * VectorStore conformance suite (DESIGN.md §4): one set of behaviours every backend must show.
+ * VectorStore conformance suite (docs/architecture.md §2): one set of behaviours every backend must show.
  * `vectorStoreConformance(name, factory)` registers the suite; run it from a `*.test.ts` per backend.
  */
 import { mkdtemp, rm } from "node:fs/promises";

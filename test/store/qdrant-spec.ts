@@ -1,5 +1,5 @@
 /**
- * Contract checks against Qdrant's published OpenAPI document (DESIGN.md §4). The spec is read from
+ * Contract checks against Qdrant's published OpenAPI document (docs/architecture.md §2). The spec is read from
  * `third_party/qdrant/openapi-1.19.0.json` at test time (vendored byte-for-byte, with its licence and
  * provenance: third_party/qdrant/PROVENANCE.md).
  *

@@ -1,4 +1,4 @@
-"""Shapes world: a seeded, deterministic synthetic scene generator (DESIGN.md §5)."""
+"""Shapes world: a seeded, deterministic synthetic scene generator (docs/architecture.md)."""
 from .scene import Expression, Scene, SceneObject, generate_scene
 from .split import split_seeds
 from .vocab import COLORS, PATTERNS, SHAPES, SIZES

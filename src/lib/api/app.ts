@@ -1,5 +1,5 @@
 /**
- * The public HTTP API, written once (DESIGN.md §2): `createApp(services, options)` builds the Hono app
+ * The public HTTP API, written once (docs/architecture.md §1): `createApp(services, options)` builds the Hono app
  * every deployable serves (the local Node server, the Worker gateway). One file per operation; this
  * file only wires tenant resolution and rate limits onto the one app shell (shell.ts: request ids,
  * the error body, request logs).

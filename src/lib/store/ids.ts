@@ -1,6 +1,6 @@
 /**
  * Identifiers: what an image id or tenant may look like, and the deterministic point ids that make
- * re-ingesting an image idempotent (DESIGN.md §4).
+ * re-ingesting an image idempotent (docs/architecture.md §2).
  */
 import { v5 as uuidv5, validate as uuidValidate } from "uuid";
 

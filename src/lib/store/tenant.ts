@@ -1,5 +1,5 @@
 /**
- * Tenant scoping, enforced in one place (DESIGN.md §7). The API and the ingest job never touch the
+ * Tenant scoping, enforced in one place (docs/architecture.md §2). The API and the ingest job never touch the
  * catalog, blob store or vector store directly: they get a `TenantStore` bound to the caller's tenant,
  * which passes that tenant on every call and re-checks what comes back, so a bug elsewhere cannot
  * read or write across tenants.

@@ -3,7 +3,7 @@ import type { BoxXywh, CocoRle } from "../masks/types.js";
 /** A point is one region of an image, or the image as a whole (alpha = 1 everywhere). */
 export type PointKind = "region" | "image";
 
-/** What a stored point carries besides its vector (DESIGN.md §4). */
+/** What a stored point carries besides its vector (docs/architecture.md §2). */
 export interface PointPayload {
   tenant: string;
   imageId: string;

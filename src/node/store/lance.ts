@@ -1,5 +1,5 @@
 /**
- * The embedded VectorStore (DESIGN.md §4) on LanceDB: a maintained embedded vector database whose
+ * The embedded VectorStore (docs/architecture.md §2) on LanceDB: a maintained embedded vector database whose
  * table lives in a directory on local disk and survives restarts. One live table — `points`, or the
  * one the directory's `active-table.json` names after a re-index to another model pack
  * (lance-tables.ts, docs/reindex.md) — read once at open; cosine distance; every read and write

@@ -1,5 +1,5 @@
 /**
- * Options of the Qdrant store and the collection layout they produce (DESIGN.md §4): one collection,
+ * Options of the Qdrant store and the collection layout they produce (docs/architecture.md §2): one collection,
  * one named cosine vector, payload indexes for the filters we run, optional int8 quantisation. A
  * fresh deployment gets the collection `<name>_v1` behind an alias `<name>`, so that a re-index can
  * later switch the alias to `<name>_v2` without search downtime.

@@ -1,6 +1,6 @@
 /**
  * Filters sent to Qdrant. `tenantFilter` is the ONE place the tenant condition is written
- * (DESIGN.md §7): every read and write of the store builds its filter here, so no request can reach
+ * (docs/architecture.md §2): every read and write of the store builds its filter here, so no request can reach
  * the collection without it.
  */
 import type { Schemas } from "@qdrant/js-client-rest";

@@ -1,5 +1,5 @@
 /**
- * `VectorStore` on Qdrant (DESIGN.md §4). Runs wherever `fetch` does (Workers and Node): the REST
+ * `VectorStore` on Qdrant (docs/architecture.md §2). Runs wherever `fetch` does (Workers and Node): the REST
  * client picks its browser build on Workers and its undici build on Node.
  *
  * Every request's filter comes from `tenantFilter` (filter.ts), reads included: `get` is a filtered
