@@ -71,6 +71,19 @@ describe("POST /v1/search", () => {
     expect(grouped.results.map((r) => r.imageId).sort()).toEqual(["img-a", "img-b"]);
   });
 
+  it("minScore leaves out weaker results, fewer than the limit or none", async () => {
+    const all = (await (await postJson(h, "/v1/search", { query: "red star", limit: 10 })).json()) as { results: Result[] };
+    const scores = all.results.map((r) => r.score);
+    const cut = (scores[0]! + scores.at(-1)!) / 2;
+    const strong = (await (await postJson(h, "/v1/search", { query: "red star", limit: 10, minScore: cut })).json()) as { results: Result[] };
+    expect(strong.results.length).toBeGreaterThan(0);
+    expect(strong.results.length).toBeLessThan(all.results.length);
+    expect(strong.results).toEqual(all.results.filter((r) => r.score >= cut));
+    const none = (await (await postJson(h, "/v1/search", { query: "red star", limit: 10, minScore: 1 })).json()) as { results: Result[] };
+    expect(none.results.filter((r) => r.score < 1)).toEqual([]);
+    await expectError(await postJson(h, "/v1/search", { query: "x", minScore: 1.5 }), 400);
+  });
+
   it("validation: empty query, bad limit, unknown field, too many imageIds, bad JSON → 400", async () => {
     await expectError(await postJson(h, "/v1/search", { query: "  " }), 400);
     await expectError(await postJson(h, "/v1/search", { query: "x", limit: 101 }), 400);

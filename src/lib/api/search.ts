@@ -1,12 +1,12 @@
 /**
- * GET /v1/search?q=&limit= and POST /v1/search {query, limit, imageIds?, minArea?, groupByImage?}
+ * GET /v1/search?q=&limit= and POST /v1/search {query, limit, imageIds?, minArea?, groupByImage?, minScore?}
  * — text → Alpha-CLIP text vector → nearest regions of the caller's library, with masks.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../errors.js";
-import type { TenantStore } from "../store/tenant.js";
-import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import type { TenantScope } from "../tenant-scope.js";
+import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { SearchResponseSchema, errorResponses } from "./schemas.js";
 import { elapsedMs, filterFields, limitSchema, querySchema, regionFilter, toSearchResults } from "./search-run.js";
 
@@ -16,6 +16,7 @@ interface TextSearch {
   imageIds?: string[];
   minArea?: number;
   groupByImage?: boolean;
+  minScore?: number;
 }
 
 const ok = { description: "Matching regions, best first", content: { "application/json": { schema: SearchResponseSchema } } };
@@ -55,23 +56,23 @@ export function jsonLimit(ctx: ApiContext) {
   });
 }
 
-async function runTextSearch(ctx: ApiContext, store: TenantStore, req: TextSearch) {
+async function runTextSearch(ctx: ApiContext, scope: TenantScope, req: TextSearch) {
   const t0 = performance.now();
   const vector = await ctx.services.text.embedText(req.query);
-  const hits = await store.search(vector, {
+  const hits = await scope.search(vector, {
     limit: req.limit,
     filter: regionFilter(req.imageIds, req.minArea),
     groupByImage: req.groupByImage ?? false,
   });
-  return { results: toSearchResults(hits), tookMs: elapsedMs(t0) };
+  return { results: toSearchResults(hits, req.minScore), tookMs: elapsedMs(t0) };
 }
 
 export function registerSearch(app: ApiApp, ctx: ApiContext): void {
   app.openapi(getRoute(ctx), async (c) => {
     const { q, limit } = c.req.valid("query");
-    return c.json(await runTextSearch(ctx, tenantStore(c), { query: q, limit }), 200);
+    return c.json(await runTextSearch(ctx, tenantScope(c), { query: q, limit }), 200);
   });
   app.openapi(postRoute(ctx), async (c) => {
-    return c.json(await runTextSearch(ctx, tenantStore(c), c.req.valid("json")), 200);
+    return c.json(await runTextSearch(ctx, tenantScope(c), c.req.valid("json")), 200);
   });
 }
