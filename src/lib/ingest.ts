@@ -14,7 +14,7 @@
 import { isImageInputError } from "./errors.js";
 import type { BlobStore, ExtractedImage, ImageCatalog, IngestJob, RegionExtractor, UploadPrefetch } from "./services.js";
 import { pointId } from "./store/ids.js";
-import { scopeTenant, type ScopedPoint, type TenantStore } from "./store/tenant.js";
+import { scopeTenant, type ScopedPoint, type TenantScope } from "./tenant-scope.js";
 import type { VectorStore } from "./store/types.js";
 
 export interface IngestDeps {
@@ -47,29 +47,29 @@ export async function processIngestJob(
   attempt: IngestAttempt = { attempt: 1, final: true },
 ): Promise<IngestOutcome> {
   const now = deps.now ?? (() => new Date());
-  const store = scopeTenant(deps, job.tenant);
-  const record = await store.getImage(job.imageId);
+  const scope = scopeTenant(deps, job.tenant);
+  const record = await scope.getImage(job.imageId);
   if (!record) return { status: "skipped", reason: "image record not found" };
   // The `processing` mark is bookkeeping (recovery re-enqueues `queued` and `processing` alike), so it
   // is written while the blob is read and the models run, and awaited before any later write of the
   // record or the points: it can never land after them, and its failure still fails the job.
-  const marked = store.putImage({ ...record, status: "processing", attempts: attempt.attempt, updatedAt: now().toISOString() });
+  const marked = scope.putImage({ ...record, status: "processing", attempts: attempt.attempt, updatedAt: now().toISOString() });
   marked.catch(() => undefined); // awaited below on every path; this only stops an early rejection counting as unhandled
 
   try {
-    const blob = await store.getBlob(job.imageId);
+    const blob = await scope.getBlob(job.imageId);
     if (!blob) {
       await marked;
-      return await finishMissingBlob(store, job.imageId, now);
+      return await finishMissingBlob(scope, job.imageId, now);
     }
     const extracted = await (deps.prefetch?.redeem(job, blob.bytes) ?? deps.extractor.extract(blob.bytes));
     await marked;
     const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString());
-    await store.replaceImagePoints(job.imageId, points);
-    return await markIndexed(store, job.imageId, extracted, deps.extractor.pack, now);
+    await scope.replaceImagePoints(job.imageId, points);
+    return await markIndexed(scope, job.imageId, extracted, deps.extractor.pack, now);
   } catch (err) {
     await marked; // a failed mark rejects the job here, as it did before the models ran
-    return await markFailure(store, job.imageId, err, attempt, now);
+    return await markFailure(scope, job.imageId, err, attempt, now);
   }
 }
 
@@ -108,20 +108,20 @@ export function buildPoints(job: IngestJob, image: ExtractedImage, pack: string,
 }
 
 async function markIndexed(
-  store: TenantStore,
+  scope: TenantScope,
   imageId: string,
   extracted: ExtractedImage,
   pack: string,
   now: () => Date,
 ): Promise<IngestOutcome> {
-  const current = await store.getImage(imageId);
+  const current = await scope.getImage(imageId);
   if (!current) {
     // Deleted while we were extracting: remove what we just wrote so no orphan points remain.
-    await store.deleteImagePoints(imageId);
+    await scope.deleteImagePoints(imageId);
     return { status: "skipped", reason: "image deleted during ingest" };
   }
   const { error: _e, errorCode: _c, ...rest } = current;
-  await store.putImage({
+  await scope.putImage({
     ...rest,
     status: "indexed",
     width: extracted.width,
@@ -133,9 +133,9 @@ async function markIndexed(
   return { status: "indexed", regionCount: extracted.regions.length, timings: extracted.timings };
 }
 
-async function finishMissingBlob(store: TenantStore, imageId: string, now: () => Date): Promise<IngestOutcome> {
+async function finishMissingBlob(scope: TenantScope, imageId: string, now: () => Date): Promise<IngestOutcome> {
   const error = "stored image bytes are missing";
-  await setFailed(store, imageId, "failed", error, "ingest_failed", now);
+  await setFailed(scope, imageId, "failed", error, "ingest_failed", now);
   return { status: "failed", retry: false, error, errorCode: "ingest_failed" };
 }
 
@@ -144,7 +144,7 @@ async function finishMissingBlob(store: TenantStore, imageId: string, now: () =>
  * queue, the record staying `queued` with the last error until the final attempt marks it `failed`.
  */
 async function markFailure(
-  store: TenantStore,
+  scope: TenantScope,
   imageId: string,
   err: unknown,
   attempt: IngestAttempt,
@@ -154,21 +154,21 @@ async function markFailure(
   const errorCode = inputError ? err.code : "ingest_failed";
   const error = err instanceof Error ? err.message : String(err);
   const retry = !inputError && !attempt.final;
-  await setFailed(store, imageId, retry ? "queued" : "failed", error, errorCode, now);
+  await setFailed(scope, imageId, retry ? "queued" : "failed", error, errorCode, now);
   // Failed for good: any points left are from older bytes under this id and would mislead search.
-  if (!retry) await store.deleteImagePoints(imageId);
+  if (!retry) await scope.deleteImagePoints(imageId);
   return { status: "failed", retry, error, errorCode };
 }
 
 async function setFailed(
-  store: TenantStore,
+  scope: TenantScope,
   imageId: string,
   status: "queued" | "failed",
   error: string,
   errorCode: string,
   now: () => Date,
 ): Promise<void> {
-  const current = await store.getImage(imageId);
+  const current = await scope.getImage(imageId);
   if (!current) return;
-  await store.putImage({ ...current, status, error, errorCode, updatedAt: now().toISOString() });
+  await scope.putImage({ ...current, status, error, errorCode, updatedAt: now().toISOString() });
 }

@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import { resolveLimits, type Limits } from "../limits.js";
 import type { Services } from "../services.js";
 import { guardVectorStore } from "../store/guard.js";
-import { scopeTenant } from "../store/tenant.js";
+import { scopeTenant } from "../tenant-scope.js";
 import { apiKeyTenantResolver, resolveTenantOrThrow, type TenantResolver } from "./auth.js";
 import { validationHook, type ApiContext, type AppEnv } from "./context.js";
 import { rateLimit, type RateLimitOptions } from "./rate-limit.js";
@@ -62,12 +62,12 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   applyShell(app, {
     ...(options.logger ? { logger: options.logger } : {}),
-    annotate: (c) => (c.get("store") ? { tenant: c.get("store").tenant } : {}),
+    annotate: (c) => (c.get("scope") ? { tenant: c.get("scope").tenant } : {}),
   });
 
   app.use("/v1/*", async (c, next) => {
     const tenant = await resolveTenantOrThrow(resolver, c.req.raw);
-    c.set("store", scopeTenant(services, tenant));
+    c.set("scope", scopeTenant(services, tenant));
     await next();
   });
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
@@ -83,7 +83,7 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
 /** Who a rate-limit bucket belongs to: the tenant with API keys, else the client address. */
 function callerKey(options: AppOptions, clientAddress?: (c: Context<AppEnv>) => string | undefined) {
   const keyed = options.resolveTenant !== undefined || Object.keys(options.apiKeys ?? {}).length > 0;
-  return (c: Context<AppEnv>): string => (keyed ? `tenant:${c.get("store").tenant}` : `client:${clientAddress?.(c) ?? "unknown"}`);
+  return (c: Context<AppEnv>): string => (keyed ? `tenant:${c.get("scope").tenant}` : `client:${clientAddress?.(c) ?? "unknown"}`);
 }
 
 function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {

@@ -1,18 +1,18 @@
 /**
  * What every operation file gets: the app type, the injected services and limits, and the caller's
- * tenant-bound store (set by the tenant middleware in app.ts, the only place a tenant is resolved).
+ * tenant scope (set by the tenant middleware in app.ts, the only place a tenant is resolved).
  */
 import type { Context } from "hono";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError, validationError } from "../errors.js";
 import type { Limits } from "../limits.js";
 import type { Services } from "../services.js";
-import type { TenantStore } from "../store/tenant.js";
+import type { TenantScope } from "../tenant-scope.js";
 
 export interface AppEnv {
   Variables: {
     requestId: string;
-    store: TenantStore;
+    scope: TenantScope;
   };
 }
 
@@ -23,11 +23,11 @@ export interface ApiContext {
   limits: Limits;
 }
 
-/** The caller's tenant-bound store; routes under /v1 always have one. */
-export function tenantStore(c: Context<AppEnv>): TenantStore {
-  const store = c.get("store");
-  if (!store) throw new ApiError("internal_error", "tenant not resolved");
-  return store;
+/** The caller's tenant scope; routes under /v1 always have one. */
+export function tenantScope(c: Context<AppEnv>): TenantScope {
+  const scope = c.get("scope");
+  if (!scope) throw new ApiError("internal_error", "tenant not resolved");
+  return scope;
 }
 
 /** zod-openapi hook: a failed validation becomes the one 400 error body, naming the field. */

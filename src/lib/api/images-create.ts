@@ -14,7 +14,7 @@ import type { Context } from "hono";
 import { ApiError } from "../errors.js";
 import { acceptImage } from "../intake/accept.js";
 import type { ImageRecord } from "../services.js";
-import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { ImageIdSchema, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
 import { jsonLimit } from "./search.js";
 import { checkUpload, readUpload, sha256Hex } from "./upload.js";
@@ -84,15 +84,15 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
     // The full-decode check and the hash are independent (both off the event loop): run together.
     const [ticket, sha256] = await Promise.all([checkUpload(ctx.services, image), sha256Hex(bytes)]);
     const id = requestedId ?? sha256;
-    const store = tenantStore(c);
+    const scope = tenantScope(c);
 
-    let record = await store.getImage(id);
+    let record = await scope.getImage(id);
     if (!record || needsIngest(record, sha256, ctx.services.text.pack)) {
       const now = new Date().toISOString();
       // Blob first, record second, job last: a record never points at missing bytes, and a job
       // never runs for a record that is not there.
-      await store.putBlob(id, bytes, image.contentType);
-      record = await store.putImage({
+      await scope.putBlob(id, bytes, image.contentType);
+      record = await scope.putImage({
         id,
         status: "queued",
         contentType: image.contentType,
@@ -105,11 +105,11 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
         updatedAt: now,
       });
       // Filed before the enqueue: the job may run as soon as it is queued.
-      ticket?.file({ tenant: store.tenant, imageId: id });
-      await store.enqueue(id);
+      ticket?.file({ tenant: scope.tenant, imageId: id });
+      await scope.enqueue(id);
     }
     if (wait !== "true") return c.json({ id, status: record.status }, 202);
-    const settled = await settledRecord(store, id, ctx.limits.waitTimeoutMs);
+    const settled = await settledRecord(scope, id, ctx.limits.waitTimeoutMs);
     if (settled.status === "indexed") return c.json(toImageJson(settled), 201);
     return c.json({ id, status: settled.status }, 202);
   });

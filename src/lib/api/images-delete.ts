@@ -5,7 +5,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
-import { tenantStore, type ApiApp } from "./context.js";
+import { tenantScope, type ApiApp } from "./context.js";
 import { ImageIdParams, errorResponses } from "./schemas.js";
 
 const route = createRoute({
@@ -23,11 +23,11 @@ const route = createRoute({
 export function registerImagesDelete(app: ApiApp): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const store = tenantStore(c);
-    if (!(await store.getImage(id))) throw ApiError.notFound(`Image ${id}`);
-    await store.deleteImagePoints(id);
-    await store.deleteBlob(id);
-    await store.deleteImage(id);
+    const scope = tenantScope(c);
+    if (!(await scope.getImage(id))) throw ApiError.notFound(`Image ${id}`);
+    await scope.deleteImagePoints(id);
+    await scope.deleteBlob(id);
+    await scope.deleteImage(id);
     return c.body(null, 204);
   });
 }

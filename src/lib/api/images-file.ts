@@ -1,7 +1,7 @@
 /** GET /v1/images/{id}/file — the stored original bytes, with their content type. */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
-import { tenantStore, type ApiApp } from "./context.js";
+import { tenantScope, type ApiApp } from "./context.js";
 import { ImageIdParams, errorResponses } from "./schemas.js";
 
 const binary = { schema: { type: "string", format: "binary" } } as const;
@@ -24,8 +24,8 @@ const route = createRoute({
 export function registerImagesFile(app: ApiApp): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const store = tenantStore(c);
-    const blob = (await store.getImage(id)) ? await store.getBlob(id) : null;
+    const scope = tenantScope(c);
+    const blob = (await scope.getImage(id)) ? await scope.getBlob(id) : null;
     if (!blob) throw ApiError.notFound(`Image ${id}`);
     return c.body(blob.bytes as Uint8Array<ArrayBuffer>, 200, {
       "content-type": blob.contentType,

@@ -1,7 +1,7 @@
 /** GET /v1/images/{id} — the image record: status, size, region count, last error. */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
-import { tenantStore, type ApiApp } from "./context.js";
+import { tenantScope, type ApiApp } from "./context.js";
 import { ImageIdParams, ImageSchema, errorResponses, toImageJson } from "./schemas.js";
 
 const route = createRoute({
@@ -19,7 +19,7 @@ const route = createRoute({
 export function registerImagesGet(app: ApiApp): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const record = await tenantStore(c).getImage(id);
+    const record = await tenantScope(c).getImage(id);
     if (!record) throw ApiError.notFound(`Image ${id}`);
     return c.json(toImageJson(record), 200);
   });

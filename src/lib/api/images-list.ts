@@ -5,7 +5,7 @@
  * `POST /v1/images/{id}/retry`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { countParam, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
 
 const FAILED_EXAMPLE = {
@@ -48,7 +48,7 @@ function route(ctx: ApiContext) {
 export function registerImagesList(app: ApiApp, ctx: ApiContext): void {
   app.openapi(route(ctx), async (c) => {
     const { status, limit } = c.req.valid("query");
-    const records = await tenantStore(c).listImages({ limit, ...(status ? { status } : {}) });
+    const records = await tenantScope(c).listImages({ limit, ...(status ? { status } : {}) });
     return c.json({ images: records.map(toImageJson) }, 200);
   });
 }

@@ -1,7 +1,7 @@
 /** GET /v1/images/{id}/regions — every region of one image, in region order, with masks. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
-import { tenantStore, type ApiApp } from "./context.js";
+import { tenantScope, type ApiApp } from "./context.js";
 import { ImageIdParams, ImageStatusSchema, REGION_EXAMPLE, RegionSchema, errorResponses, toRegionJson } from "./schemas.js";
 
 const RegionListSchema = z
@@ -24,10 +24,10 @@ const route = createRoute({
 export function registerImagesRegions(app: ApiApp): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const store = tenantStore(c);
-    const record = await store.getImage(id);
+    const scope = tenantScope(c);
+    const record = await scope.getImage(id);
     if (!record) throw ApiError.notFound(`Image ${id}`);
-    const points = await store.listImagePoints(id);
+    const points = await scope.listImagePoints(id);
     const regions = points.flatMap((p) => toRegionJson(p) ?? []);
     return c.json({ imageId: id, status: record.status, regions }, 200);
   });

@@ -7,7 +7,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
-import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { ImageIdParams, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
 import { settledRecord } from "./wait.js";
 
@@ -35,16 +35,16 @@ const route = (ctx: ApiContext) =>
 export function registerImagesRetry(app: ApiApp, ctx: ApiContext): void {
   app.openapi(route(ctx), async (c) => {
     const { id } = c.req.valid("param");
-    const store = tenantStore(c);
-    const record = await store.getImage(id);
+    const scope = tenantScope(c);
+    const record = await scope.getImage(id);
     if (!record) throw ApiError.notFound(`Image ${id}`);
     if (record.status !== "failed") throw new ApiError("conflict", `Image ${id} is ${record.status}; only failed images can be retried`);
-    if (!(await store.getBlob(id))) throw new ApiError("conflict", `The stored bytes of image ${id} are gone; upload it again`);
+    if (!(await scope.getBlob(id))) throw new ApiError("conflict", `The stored bytes of image ${id} are gone; upload it again`);
     const { error: _e, errorCode: _c, tenant: _t, ...rest } = record;
-    await store.putImage({ ...rest, status: "queued", attempts: 0, updatedAt: new Date().toISOString() });
-    await store.enqueue(id);
+    await scope.putImage({ ...rest, status: "queued", attempts: 0, updatedAt: new Date().toISOString() });
+    await scope.enqueue(id);
     if (c.req.valid("query").wait !== "true") return c.json({ id, status: "queued" as const }, 202);
-    const settled = await settledRecord(store, id, ctx.limits.waitTimeoutMs);
+    const settled = await settledRecord(scope, id, ctx.limits.waitTimeoutMs);
     if (settled.status === "indexed") return c.json(toImageJson(settled), 201);
     return c.json({ id, status: settled.status }, 202);
   });

@@ -2,9 +2,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
 import { isPointId } from "../store/ids.js";
-import type { TenantStore } from "../store/tenant.js";
+import type { TenantScope } from "../tenant-scope.js";
 import type { StoredPoint } from "../store/types.js";
-import { tenantStore, type ApiApp } from "./context.js";
+import { tenantScope, type ApiApp } from "./context.js";
 import { RegionIdParams, RegionSchema, errorResponses, toRegionJson } from "./schemas.js";
 
 const route = createRoute({
@@ -20,8 +20,8 @@ const route = createRoute({
 });
 
 /** The caller's region point with this id (a region, with a mask), else 404. */
-export async function findRegion(store: TenantStore, id: string): Promise<StoredPoint & { payload: { mask: object } }> {
-  const point = isPointId(id) ? await store.getPoint(id) : null;
+export async function findRegion(scope: TenantScope, id: string): Promise<StoredPoint & { payload: { mask: object } }> {
+  const point = isPointId(id) ? await scope.getPoint(id) : null;
   if (!point || point.payload.kind !== "region" || !point.payload.mask) throw ApiError.notFound(`Region ${id}`);
   return point as StoredPoint & { payload: { mask: object } };
 }
@@ -29,7 +29,7 @@ export async function findRegion(store: TenantStore, id: string): Promise<Stored
 export function registerRegionsGet(app: ApiApp): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const region = toRegionJson(await findRegion(tenantStore(c), id));
+    const region = toRegionJson(await findRegion(tenantScope(c), id));
     if (!region) throw ApiError.notFound(`Region ${id}`);
     return c.json(region, 200);
   });

@@ -1,7 +1,7 @@
 /** GET /v1/regions/{id}/mask.png — the region's mask as a 1-channel PNG (255 inside, 0 outside). */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
-import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { findRegion } from "./regions-get.js";
 import { RegionIdParams, errorResponses } from "./schemas.js";
 
@@ -20,7 +20,7 @@ const route = createRoute({
 export function registerRegionsMask(app: ApiApp, ctx: ApiContext): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const region = await findRegion(tenantStore(c), id);
+    const region = await findRegion(tenantScope(c), id);
     if (!region.payload.mask) throw ApiError.notFound(`Region ${id}`);
     const png = await ctx.services.renderer.maskPng(region.payload.mask);
     return c.body(png as Uint8Array<ArrayBuffer>, 200, { "content-type": "image/png", "cache-control": "private, no-cache" });

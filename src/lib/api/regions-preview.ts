@@ -1,7 +1,7 @@
 /** GET /v1/regions/{id}/preview.png — the image with the region tinted and outlined. */
 import { createRoute } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
-import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { findRegion } from "./regions-get.js";
 import { RegionIdParams, errorResponses } from "./schemas.js";
 
@@ -20,9 +20,9 @@ const route = createRoute({
 export function registerRegionsPreview(app: ApiApp, ctx: ApiContext): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const store = tenantStore(c);
-    const region = await findRegion(store, id);
-    const blob = await store.getBlob(region.payload.imageId);
+    const scope = tenantScope(c);
+    const region = await findRegion(scope, id);
+    const blob = await scope.getBlob(region.payload.imageId);
     if (!blob || !region.payload.mask) throw ApiError.notFound(`Region ${id}`);
     const png = await ctx.services.renderer.previewPng(blob.bytes, region.payload.mask);
     return c.body(png as Uint8Array<ArrayBuffer>, 200, { "content-type": "image/png", "cache-control": "private, no-cache" });

@@ -5,7 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
 import { isPointId } from "../store/ids.js";
-import { tenantStore, type ApiApp, type ApiContext } from "./context.js";
+import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { EXAMPLE_REGION_ID, SearchResponseSchema, errorResponses } from "./schemas.js";
 import { jsonLimit } from "./search.js";
 import { elapsedMs, limitSchema, regionFilter, toSearchResults } from "./search-run.js";
@@ -32,11 +32,11 @@ export function registerSearchSimilar(app: ApiApp, ctx: ApiContext): void {
   app.openapi(route(ctx), async (c) => {
     const t0 = performance.now();
     const { regionId, limit } = c.req.valid("json");
-    const store = tenantStore(c);
-    const source = isPointId(regionId) ? await store.getPoint(regionId, true) : null;
+    const scope = tenantScope(c);
+    const source = isPointId(regionId) ? await scope.getPoint(regionId, true) : null;
     if (!source || source.payload.kind !== "region") throw ApiError.notFound(`Region ${regionId}`);
     // One extra hit, because the region itself is the best match of its own vector.
-    const hits = await store.search(source.vector, { limit: limit + 1, filter: regionFilter() });
+    const hits = await scope.search(source.vector, { limit: limit + 1, filter: regionFilter() });
     const results = toSearchResults(hits.filter((h) => h.id !== regionId)).slice(0, limit);
     return c.json({ results, tookMs: elapsedMs(t0) }, 200);
   });

@@ -4,18 +4,18 @@
  */
 import { ApiError, ERROR_STATUS, type ErrorCode } from "../errors.js";
 import type { ImageRecord } from "../services.js";
-import type { TenantStore } from "../store/tenant.js";
+import type { TenantScope } from "../tenant-scope.js";
 
 const settled = (r: ImageRecord | null): boolean => !r || r.status === "indexed" || r.status === "failed";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The record once indexed/failed, or its latest state when `timeoutMs` ran out (null if deleted). */
-export async function waitForImage(store: TenantStore, id: string, timeoutMs: number): Promise<ImageRecord | null> {
+export async function waitForImage(scope: TenantScope, id: string, timeoutMs: number): Promise<ImageRecord | null> {
   const deadline = Date.now() + timeoutMs;
-  if (await store.waitForJob(id, timeoutMs)) return store.getImage(id);
+  if (await scope.waitForJob(id, timeoutMs)) return scope.getImage(id);
   let delay = 50;
   for (;;) {
-    const record = await store.getImage(id);
+    const record = await scope.getImage(id);
     const left = deadline - Date.now();
     if (settled(record) || left <= 0) return record;
     await sleep(Math.min(delay, left));
@@ -24,8 +24,8 @@ export async function waitForImage(store: TenantStore, id: string, timeoutMs: nu
 }
 
 /** The record after waiting: indexed, or still in progress (timed out); a failure is thrown. */
-export async function settledRecord(store: TenantStore, id: string, timeoutMs: number): Promise<ImageRecord> {
-  const record = await waitForImage(store, id, timeoutMs);
+export async function settledRecord(scope: TenantScope, id: string, timeoutMs: number): Promise<ImageRecord> {
+  const record = await waitForImage(scope, id, timeoutMs);
   if (!record) throw ApiError.notFound(`Image ${id}`);
   if (record.status === "failed") throw failureError(record);
   return record;

@@ -14,7 +14,7 @@ import { acceptImage } from "../../../lib/intake/index.js";
 import type { Limits } from "../../../lib/limits.js";
 import { parseImageKey } from "../../../lib/objects/blob-store.js";
 import type { ImageRecord } from "../../../lib/services.js";
-import { scopeTenant, type TenantStore } from "../../../lib/store/tenant.js";
+import { scopeTenant, type TenantScope } from "../../../lib/tenant-scope.js";
 import type { StorageEvent } from "../../../lib/webhooks/storage-events.js";
 import type { IngestFunctionDeps } from "../types.js";
 
@@ -34,22 +34,22 @@ export async function applyStorageEvent(deps: IngestFunctionDeps, event: Storage
   });
 }
 
-async function reconcile(deps: IngestFunctionDeps, store: TenantStore, imageId: string, key: string): Promise<SyncResult> {
-  const blob = await store.getBlob(imageId);
+async function reconcile(deps: IngestFunctionDeps, scope: TenantScope, imageId: string, key: string): Promise<SyncResult> {
+  const blob = await scope.getBlob(imageId);
   if (!blob) {
-    await store.deleteImagePoints(imageId);
-    await store.deleteImage(imageId);
+    await scope.deleteImagePoints(imageId);
+    await scope.deleteImage(imageId);
     return { key, result: "deleted" };
   }
   const sha256 = await sha256Hex(blob.bytes);
-  const existing = await store.getImage(imageId);
+  const existing = await scope.getImage(imageId);
   if (existing?.sha256 === sha256 && existing.status === "indexed" && existing.pack === deps.extractor.pack) {
     return { key, result: "unchanged" };
   }
   const record = newRecord(imageId, blob.bytes, sha256, deps.limits, existing);
-  await store.putImage(record);
+  await scope.putImage(record);
   if (record.status === "failed") return { key, result: "rejected", errorCode: record.errorCode ?? "invalid_image" };
-  const outcome = await deps.ingest({ tenant: store.tenant, imageId }, { attempt: 1, final: true });
+  const outcome = await deps.ingest({ tenant: scope.tenant, imageId }, { attempt: 1, final: true });
   return { key, result: "ingested", outcome };
 }
 

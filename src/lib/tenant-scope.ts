@@ -1,12 +1,12 @@
 /**
  * Tenant scoping, enforced in one place (docs/architecture.md §2). The API and the ingest job never touch the
- * catalog, blob store or vector store directly: they get a `TenantStore` bound to the caller's tenant,
+ * catalog, blob store or vector store directly: they get a `TenantScope` bound to the caller's tenant,
  * which passes that tenant on every call and re-checks what comes back, so a bug elsewhere cannot
  * read or write across tenants.
  */
-import type { BlobStore, ImageCatalog, ImageRecord, ImageStatus, IngestJob, JobQueue } from "../services.js";
-import { assertSafeId } from "./ids.js";
-import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "./types.js";
+import type { BlobStore, ImageCatalog, ImageRecord, ImageStatus, IngestJob, JobQueue } from "./services.js";
+import { assertSafeId } from "./store/ids.js";
+import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "./store/types.js";
 
 export interface TenantBackends {
   catalog: ImageCatalog;
@@ -18,7 +18,7 @@ export interface TenantBackends {
 export type ScopedRecord = Omit<ImageRecord, "tenant">;
 export type ScopedPoint = Omit<StoredPoint, "payload"> & { payload: Omit<StoredPoint["payload"], "tenant"> };
 
-export interface TenantStore {
+export interface TenantScope {
   readonly tenant: string;
   getImage(id: string): Promise<ImageRecord | null>;
   putImage(record: ScopedRecord): Promise<ImageRecord>;
@@ -40,7 +40,7 @@ export interface TenantStore {
   waitForJob(imageId: string, timeoutMs: number): Promise<boolean>;
 }
 
-export function scopeTenant(backends: TenantBackends, tenant: string): TenantStore {
+export function scopeTenant(backends: TenantBackends, tenant: string): TenantScope {
   assertSafeId(tenant, "tenant");
   const { catalog, blobs, vectors, jobs } = backends;
   const mine = <T extends { tenant: string }>(x: T | null): T | null => (x && x.tenant === tenant ? x : null);
