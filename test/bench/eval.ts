@@ -10,7 +10,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { amgOverridesEnvField } from "../../src/lib/amg/index.js";
-import { createTextEncoder } from "../../src/node/models/embedder.js";
+import { createTextTower } from "../../src/node/models/embedder.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";
 import { writeShapesSplit } from "../setup/shapes-fixtures.js";
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     session: { intraOpNumThreads: Number(args.threads), interOpNumThreads: 1 },
     roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"],
   });
-  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: amgOverridesEnvField.parse(args.amg) ?? {} } : {}), text: createTextEncoder(pack), baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"] };
+  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: amgOverridesEnvField.parse(args.amg) ?? {} } : {}), text: createTextTower(pack), baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"] };
   console.log(`eval: ${scenes.length} scenes of the ${split} split, pack ${pack.id}`);
 
   const outcomes: SceneOutcome[] = [];

@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { createImageEmbedder, createTextEncoder, type AlphaWriter } from "../../src/node/models/embedder.js";
+import { createImageEmbedder, createTextTower, type AlphaWriter } from "../../src/node/models/embedder.js";
 import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
 import { seededRandom } from "./stats.js";
 
@@ -56,7 +56,7 @@ async function measure(dir: string, threads: number, runs: number): Promise<Row>
   const { imageSize, alphaMean, alphaStd, image, text } = pack.manifest.embedder;
   const mb = [...new Set([image.file, text.file])].reduce((s, f) => s + statSync(path.join(dir, f)).size, 0) / 1e6;
   const { image: pixels, alphas } = inputs(imageSize, alphaMean, alphaStd);
-  const embedder = createImageEmbedder(pack, { batchSize: 8 }), encoder = createTextEncoder(pack);
+  const embedder = createImageEmbedder(pack, { batchSize: 8 }), encoder = createTextTower(pack);
   const region1 = await msPerCall(() => embedder.embed(pixels, alphas.slice(0, 1)), runs);
   const region8 = await msPerCall(() => embedder.embed(pixels, alphas), runs);
   const text1 = await msPerCall(() => encoder.embed([CAPTIONS[1]!]), runs * 4);

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeImage } from "../../src/node/imaging/index.js";
-import { createClipImageEmbedder, createTextEncoder } from "../../src/node/models/embedder.js";
+import { createClipImageEmbedder, createTextTower } from "../../src/node/models/embedder.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { cropRgb, embedderImage } from "../../src/node/models/preprocess.js";
 import { detailCropBox, splitView } from "../../src/node/models/views.js";
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const pack = await loadModelPack(args.pack, { roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"] });
   const extractor = createRegionExtractor(pack);
   const clip = createClipImageEmbedder(pack);
-  const text = createTextEncoder(pack);
+  const text = createTextTower(pack);
   const { imageSize: E, imageMean, imageStd, views } = pack.manifest.embedder;
   const t0 = performance.now();
 

@@ -7,7 +7,7 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeImage } from "../../src/node/imaging/index.js";
-import { createClipImageEmbedder, createTextEncoder } from "../../src/node/models/embedder.js";
+import { createClipImageEmbedder, createTextTower } from "../../src/node/models/embedder.js";
 import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
 import { cropRgb, embedderImage } from "../../src/node/models/preprocess.js";
 import { detailCropBox, splitView } from "../../src/node/models/views.js";
@@ -85,7 +85,7 @@ describe("dual-view extraction", () => {
   it("scores a text by the weighted average of the views' cosines, in one dot product", async () => {
     const views = dual.manifest.embedder.views!;
     const query = await createTextEmbedder(dual).embedText("a red circle");
-    const [t] = await createTextEncoder(dual).embed(["a red circle"]);
+    const [t] = await createTextTower(dual).embed(["a red circle"]);
     for (const r of dualOut.regions) {
       const a = splitView(r.vector, "context", views)!, c = splitView(r.vector, "detail", views)!;
       expect(dot(query, r.vector)).toBeCloseTo(views.context.weight * dot(a, t!) + views.detail.weight * dot(c, t!), 5);
@@ -98,7 +98,7 @@ describe("dual-view extraction", () => {
     expect(views.context.relationWords).toContain("left");
     const text = "the circle left of the blue square";
     const query = await createTextEmbedder(dual).embedText(text);
-    const [t] = await createTextEncoder(dual).embed([text]);
+    const [t] = await createTextTower(dual).embed([text]);
     for (const r of dualOut.regions) {
       expect(dot(query, r.vector)).toBeCloseTo(Math.sqrt(views.context.weight) * dot(splitView(r.vector, "context", views)!, t!), 5);
     }

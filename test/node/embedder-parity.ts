@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { AlphaRasterizer } from "../../src/node/models/alpha.js";
-import { createImageEmbedder, createTextEncoder, l2Normalise } from "../../src/node/models/embedder.js";
+import { createImageEmbedder, createTextTower, l2Normalise } from "../../src/node/models/embedder.js";
 import type { ModelPack } from "../../src/node/models/pack.js";
 import { embedderImage } from "../../src/node/models/preprocess.js";
 import { ort, runFloat } from "../../src/node/models/session.js";
@@ -95,7 +95,7 @@ export async function textTowerParity(pack: ModelPack, ref: Reference): Promise<
   const want = floats(ref, "text-embedding");
   const expected = Array.from(ids.data.slice(0, ctx), Number);
   const tokenizerIdsEqual = JSON.stringify(pack.tokenizer.encode("a photo of a cat")) === JSON.stringify(expected);
-  const [v] = await createTextEncoder(pack).embed(["A photo of a  cat"]);
+  const [v] = await createTextTower(pack).embed(["A photo of a  cat"]);
   return { maxAbsDiff: maxAbsDiff(out.data, want), tokenizerIdsEqual, pipelineCosine: dot(v!, l2Normalise(row(want, 0, d))) };
 }
 

@@ -110,13 +110,13 @@ export function createClipImageEmbedder(pack: ModelPack, options: ImageEmbedderO
   };
 }
 
-export interface TextEncoder {
+export interface TextTower {
   /** Unit vectors, one per text, in one batched call. */
   embed(texts: readonly string[]): Promise<Float32Array[]>;
 }
 
 /** Text tower of the pack (`role` "text" = Alpha-CLIP's; "clipText" = the plain-CLIP baseline). */
-export function createTextEncoder(pack: ModelPack, role: "text" | "clipText" = "text"): TextEncoder {
+export function createTextTower(pack: ModelPack, role: "text" | "clipText" = "text"): TextTower {
   const [session, spec] = requireSession(pack, role);
   const input = spec.inputs.find((t) => t.name === "input_ids")!;
   const dtype = input.dtype === "int32" ? "int32" : "int64";

@@ -14,6 +14,6 @@ export { createSegmenter } from "./segmenter.js";
 export type { DecodedBatch, ImageEncoding, Segmenter, SegmenterOptions } from "./segmenter.js";
 export { generateMasks } from "./amg.js";
 export type { AmgRegion } from "./amg.js";
-export { createImageEmbedder, createTextEncoder, l2Normalise } from "./embedder.js";
-export type { AlphaWriter, ImageEmbedder, ImageEmbedderOptions, TextEncoder } from "./embedder.js";
+export { createImageEmbedder, createTextTower, l2Normalise } from "./embedder.js";
+export type { AlphaWriter, ImageEmbedder, ImageEmbedderOptions, TextTower } from "./embedder.js";
 export type { StageTimings } from "./timings.js";

@@ -12,7 +12,7 @@ import { assertWithinLimits, type ImageLimits } from "../../lib/intake/index.js"
 import { decodeImage, type DecodedImage } from "../imaging/index.js";
 import { AlphaRasterizer } from "../models/alpha.js";
 import { generateMasks, type AmgRegion } from "../models/amg.js";
-import { createClipImageEmbedder, createImageEmbedder, createTextEncoder, type AlphaWriter, type ImageWriter } from "../models/embedder.js";
+import { createClipImageEmbedder, createImageEmbedder, createTextTower, type AlphaWriter, type ImageWriter } from "../models/embedder.js";
 import type { Views } from "../models/manifest.js";
 import type { ModelPack } from "../models/pack.js";
 import { cropRgb, embedderImage } from "../models/preprocess.js";
@@ -172,12 +172,12 @@ function toExtractedRegion(r: AmgRegion, vector: Float32Array, h: number, w: num
  * `queryDetailWeight`: a relational query ranks on the context view).
  */
 export function createTextEmbedder(pack: ModelPack): TextEmbedder {
-  const encoder = createTextEncoder(pack, "text");
+  const tower = createTextTower(pack, "text");
   const views = pack.manifest.embedder.views;
   return {
     pack: pack.id,
     async embedText(text) {
-      const [v] = await encoder.embed([text]);
+      const [v] = await tower.embed([text]);
       return views ? textForViews(v!, queryDetailWeight(text, views)) : v!;
     },
   };

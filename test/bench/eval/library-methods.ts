@@ -3,7 +3,7 @@
  * and broken down by the queried object's size and pattern, scored in memory over the same regions
  * (views-metrics.ts). The stored vectors go through the real store separately (library.ts).
  */
-import type { TextEncoder } from "../../../src/node/models/embedder.js";
+import type { TextTower } from "../../../src/node/models/embedder.js";
 import type { Views } from "../../../src/node/models/manifest.js";
 import { buildQueries, libraryFigures, scoreView, type LibraryFigures, type ScoredScene } from "./views-metrics.js";
 import type { Method, SceneOutcome } from "./scene-eval.js";
@@ -18,7 +18,7 @@ export interface LibraryBreakdown {
 }
 
 export async function libraryByMethod(
-  scenes: readonly ShapesScene[], outcomes: readonly SceneOutcome[], text: TextEncoder, views: Views | undefined,
+  scenes: readonly ShapesScene[], outcomes: readonly SceneOutcome[], text: TextTower, views: Views | undefined,
 ): Promise<Partial<Record<LibraryMethod, LibraryBreakdown>>> {
   // View columns present in this run; `dual` is a weighting of `alpha` and `detail`.
   const columns = (["alpha", "detail", "crop"] as const).filter((m) => outcomes[0]?.vectors[m]);

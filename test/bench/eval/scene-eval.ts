@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { rleDecodeToRowMajor, rleIou } from "../../../src/lib/masks/rle.js";
 import type { ExtractedImage, RegionExtractor } from "../../../src/lib/services.js";
-import type { TextEncoder } from "../../../src/node/models/embedder.js";
+import type { TextTower } from "../../../src/node/models/embedder.js";
 import type { ModelPack } from "../../../src/node/models/pack.js";
 import { queryDetailWeight, splitView, textForViews } from "../../../src/node/models/views.js";
 import { decodeImage } from "../../../src/node/imaging/index.js";
@@ -71,7 +71,7 @@ function topRegion(text: Float32Array, vectors: Float32Array[]): number {
 
 export async function evaluateScene(
   scene: ShapesScene,
-  deps: { pack: ModelPack; extractor: RegionExtractor; text: TextEncoder; baselines: boolean },
+  deps: { pack: ModelPack; extractor: RegionExtractor; text: TextTower; baselines: boolean },
 ): Promise<SceneOutcome> {
   const bytes = new Uint8Array(readFileSync(scene.png));
   const extracted = await deps.extractor.extract(bytes);

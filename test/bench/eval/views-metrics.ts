@@ -8,7 +8,7 @@
  */
 import { rleIou } from "../../../src/lib/masks/rle.js";
 import type { CocoRle } from "../../../src/lib/masks/types.js";
-import type { TextEncoder } from "../../../src/node/models/embedder.js";
+import type { TextTower } from "../../../src/node/models/embedder.js";
 import type { ShapesObject, ShapesScene } from "../../support/shapes.js";
 import { IOU_HIT, averagePrecision, dot, rate } from "./metrics.js";
 
@@ -40,7 +40,7 @@ export interface QuerySet {
 
 const attributesOf = (o: ShapesObject) => `${o.size}|${o.pattern}|${o.color}|${o.shape}`;
 
-export async function buildQueries(scenes: readonly ScoredScene[], text: TextEncoder): Promise<QuerySet> {
+export async function buildQueries(scenes: readonly ScoredScene[], text: TextTower): Promise<QuerySet> {
   const captions = new Map<string, ShapesObject>();
   for (const s of scenes) for (const o of s.scene.objects) if (!captions.has(attributesOf(o))) captions.set(attributesOf(o), o);
   const libTexts = [...captions.values()];
@@ -66,7 +66,7 @@ export async function buildQueries(scenes: readonly ScoredScene[], text: TextEnc
   return { library, relevant, asks, regionCount: scenes.reduce((n, s) => n + s.masks.length, 0) };
 }
 
-async function embedAll(text: TextEncoder, texts: readonly string[]): Promise<Float32Array[]> {
+async function embedAll(text: TextTower, texts: readonly string[]): Promise<Float32Array[]> {
   const unique = [...new Set(texts)];
   const out = new Map<string, Float32Array>();
   for (let i = 0; i < unique.length; i += 64) {
@@ -140,7 +140,7 @@ export function referringFigure(
 }
 
 /** The tuner's two headline numbers for one weighting. */
-export async function libraryMetrics(scenes: readonly ScoredScene[], text: TextEncoder, weights: readonly number[]) {
+export async function libraryMetrics(scenes: readonly ScoredScene[], text: TextTower, weights: readonly number[]) {
   const q = await cachedQueries(scenes, text);
   const v = cachedViews(scenes, q);
   return libraryFigures(q, v, weights);
@@ -150,7 +150,7 @@ export async function libraryMetrics(scenes: readonly ScoredScene[], text: TextE
  * Within-image top-1 of attribute captions and context expressions. With `relationWords`, a query
  * holding one ranks on view 0 alone, as the search path does (`queryDetailWeight`).
  */
-export async function referringTop1(scenes: readonly ScoredScene[], text: TextEncoder, weights: readonly number[], relationWords: readonly string[] = []) {
+export async function referringTop1(scenes: readonly ScoredScene[], text: TextTower, weights: readonly number[], relationWords: readonly string[] = []) {
   const q = await cachedQueries(scenes, text);
   const v = cachedViews(scenes, q);
   const relational = (a: Ask) => a.text.toLowerCase().split(/[^a-z]+/).some((w) => relationWords.includes(w));
@@ -167,7 +167,7 @@ export async function referringTop1(scenes: readonly ScoredScene[], text: TextEn
 // The tuner calls the two functions above for many weightings of the same scenes.
 const queryCache = new WeakMap<readonly ScoredScene[], Promise<QuerySet>>();
 const viewCache = new WeakMap<readonly ScoredScene[], ViewScores[]>();
-function cachedQueries(scenes: readonly ScoredScene[], text: TextEncoder): Promise<QuerySet> {
+function cachedQueries(scenes: readonly ScoredScene[], text: TextTower): Promise<QuerySet> {
   let q = queryCache.get(scenes);
   if (!q) queryCache.set(scenes, (q = buildQueries(scenes, text)));
   return q;
