@@ -15,7 +15,7 @@ import type { BlobStore, ImageCatalog, RegionExtractor, UrlFetcher } from "../li
 import { createQdrantStore } from "../lib/store/qdrant/index.js";
 import type { VectorStore } from "../lib/store/types.js";
 import type { UrlFetchSettings } from "../lib/url-fetch/env.js";
-import type { AmgParamsOverrides } from "../lib/amg/index.js";
+import type { AmgParamsOverrides } from "../lib/amg/params.js";
 import { SignedClient } from "../lib/webhooks/client.js";
 import { DiskBlobStore } from "./blobs/disk-blobs.js";
 import { FileCatalog } from "./catalog/file-catalog.js";

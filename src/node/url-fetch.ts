@@ -13,7 +13,8 @@ import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { ApiError } from "../lib/errors.js";
 import type { UrlFetchLimits } from "../lib/limits.js";
 import type { UrlFetcher } from "../lib/services.js";
-import { createUrlFetcher, DEFAULT_URL_POLICY, privateResolutionError, type UrlPolicy } from "../lib/url-fetch/index.js";
+import { createUrlFetcher } from "../lib/url-fetch/fetch-image.js";
+import { DEFAULT_URL_POLICY, privateResolutionError, type UrlPolicy } from "../lib/url-fetch/policy.js";
 
 /** Every address a host name resolves to (`dns.lookup`, i.e. the system resolver, by default). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;

@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { amgOverridesEnvField, type AmgParamsOverrides } from "../../src/lib/amg/index.js";
+import { amgOverridesEnvField, type AmgParamsOverrides } from "../../src/lib/amg/params.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { loadModels } from "../../src/node/server/models.js";
 import { writeShapesSplit } from "../setup/shapes-fixtures.js";

@@ -9,7 +9,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { amgOverridesEnvField } from "../../src/lib/amg/index.js";
+import { amgOverridesEnvField } from "../../src/lib/amg/params.js";
 import { createTextTower } from "../../src/node/models/embedder.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";

@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
-import type { AmgParamsOverrides } from "../../src/lib/amg/index.js";
+import type { AmgParamsOverrides } from "../../src/lib/amg/params.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { createSegmenter } from "../../src/node/models/segmenter.js";
 import { createRegionExtractor } from "../../src/node/pipeline/extractor.js";

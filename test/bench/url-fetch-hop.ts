@@ -9,7 +9,7 @@ import { DEFAULT_URL_FETCH } from "../../src/lib/limits.js";
 import { RemoteUrlFetcher } from "../../src/lib/remote/url-fetch.js";
 import type { UrlFetcher } from "../../src/lib/services.js";
 import { DEFAULT_URL_POLICY } from "../../src/lib/url-fetch/policy.js";
-import { generateSecret } from "../../src/lib/webhooks/index.js";
+import { generateSecret } from "../../src/lib/webhooks/standard-webhooks.js";
 import { SignedClient } from "../../src/lib/webhooks/client.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";
 import { SharpRenderer } from "../../src/node/render/sharp-renderer.js";

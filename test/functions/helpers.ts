@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DEFAULT_LIMITS } from "../../src/lib/limits.js";
-import { generateSecret, signedHeaders } from "../../src/lib/webhooks/index.js";
+import { generateSecret, signedHeaders } from "../../src/lib/webhooks/standard-webhooks.js";
 import { openObjects } from "../../src/node/compose.js";
 import { createIngestFunction } from "../../src/node/functions/ingest/app.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";

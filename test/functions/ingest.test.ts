@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { generateSecret } from "../../src/lib/webhooks/index.js";
+import { generateSecret } from "../../src/lib/webhooks/standard-webhooks.js";
 import { pngBytes } from "../api/harness.js";
 import { makeFunctions, signedRequest } from "./helpers.js";
 

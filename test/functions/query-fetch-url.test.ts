@@ -9,7 +9,7 @@ import { parseGatewayEnv, type GatewayBindings } from "../../src/edge/env.js";
 import { ApiError } from "../../src/lib/errors.js";
 import { RemoteUrlFetcher, URL_FETCH_RPC_PATH } from "../../src/lib/remote/url-fetch.js";
 import { DEFAULT_URL_POLICY } from "../../src/lib/url-fetch/policy.js";
-import { generateSecret } from "../../src/lib/webhooks/index.js";
+import { generateSecret } from "../../src/lib/webhooks/standard-webhooks.js";
 import { SignedClient } from "../../src/lib/webhooks/client.js";
 import { parseFunctionEnv } from "../../src/node/functions/env.js";
 import { createQueryFunction } from "../../src/node/functions/query/app.js";

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EMBED_RPC_PATH } from "../../src/lib/remote/text.js";
-import { generateSecret, sign, signedHeaders, verify } from "../../src/lib/webhooks/index.js";
+import { generateSecret, sign, signedHeaders, verify } from "../../src/lib/webhooks/standard-webhooks.js";
 import { expectError, pngBytes } from "../api/harness.js";
 import { makeFunctions, SECRET } from "./helpers.js";
 

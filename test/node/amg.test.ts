@@ -5,7 +5,7 @@
  * without any model.
  */
 import { describe, expect, it } from "vitest";
-import { resolveAmgParams } from "../../src/lib/amg/index.js";
+import { resolveAmgParams } from "../../src/lib/amg/params.js";
 import { generateMasks } from "../../src/node/models/amg.js";
 import { segmenterGeometry, type RgbImage } from "../../src/node/models/preprocess.js";
 import type { DecodedBatch, ImageEncoding, Segmenter } from "../../src/node/models/segmenter.js";

@@ -11,7 +11,7 @@ import { createClipImageEmbedder, createTextTower } from "../../src/node/models/
 import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
 import { cropRgb, embedderImage } from "../../src/node/models/preprocess.js";
 import { detailCropBox, splitView } from "../../src/node/models/views.js";
-import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/index.js";
+import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";
 import type { ExtractedImage } from "../../src/lib/services.js";
 import { PACK_DIR, packCopy } from "./pack-helpers.js";
 

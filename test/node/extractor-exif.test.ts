@@ -6,9 +6,9 @@
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { boxIouXyxy, boxXywhToXyxy } from "../../src/lib/masks/index.js";
+import { boxIouXyxy, boxXywhToXyxy } from "../../src/lib/masks/boxes.js";
 import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
-import { createRegionExtractor } from "../../src/node/pipeline/index.js";
+import { createRegionExtractor } from "../../src/node/pipeline/extractor.js";
 import { PACK_DIR } from "./pack-helpers.js";
 
 // Stored 320×240: one large blue square on a plain background.

@@ -4,11 +4,12 @@
  */
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rleArea, rleDecodeToRowMajor, rleToBoxXywh } from "../../src/lib/masks/index.js";
+import { rleDecodeToRowMajor } from "../../src/lib/masks/rle-decode.js";
+import { rleArea, rleToBoxXywh } from "../../src/lib/masks/rle.js";
 import type { ExtractedImage } from "../../src/lib/services.js";
 import { ImageInputError } from "../../src/node/imaging/index.js";
 import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
-import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/index.js";
+import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";
 import { PACK_DIR } from "./pack-helpers.js";
 
 const W = 320, H = 240;

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAM_AMG_DEFAULTS } from "../../src/lib/amg/index.js";
+import { SAM_AMG_DEFAULTS } from "../../src/lib/amg/params.js";
 import type { ModelPack } from "../../src/node/models/pack.js";
 import { segmenterGeometry, type RgbImage } from "../../src/node/models/preprocess.js";
 import { createSegmenter, type ImageEncoding } from "../../src/node/models/segmenter.js";

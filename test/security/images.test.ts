@@ -6,7 +6,7 @@
 import { deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { rleDecodeToRowMajor } from "../../src/lib/masks/index.js";
+import { rleDecodeToRowMajor } from "../../src/lib/masks/rle-decode.js";
 import { expectError } from "../api/harness.js";
 import { DecodingExtractor } from "../support/decoding-extractor.js";
 import { sha256 } from "../support/fakes.js";

@@ -4,7 +4,7 @@
  * region (whichever are non-empty), each with the fake text vector of its name. Hostile-input tests
  * need the real decode path; the models would only make them slow.
  */
-import { rleEncodeRowMajor, rleToBoxXywh } from "../../src/lib/masks/index.js";
+import { rleEncodeRowMajor, rleToBoxXywh } from "../../src/lib/masks/rle.js";
 import type { ExtractedImage, ExtractedRegion, RegionExtractor } from "../../src/lib/services.js";
 import type { ImageLimits } from "../../src/lib/intake/index.js";
 import { decodeImage, type DecodedImage } from "../../src/node/imaging/index.js";

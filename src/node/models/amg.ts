@@ -6,20 +6,14 @@
  * NMS preferring smaller crops. Only survivors are upsampled to original pixels; then SAM's
  * optional small-region clean-up. Regions come back best predicted IoU first.
  */
-import {
-  buildAllLayerPointGrids,
-  filterDecoderBatch,
-  generateCropBoxes,
-  isBoxNearCropEdge,
-  removeSmallRegionsRowMajor,
-  selectByNms,
-  uncropMaskRowMajor,
-  type AmgParams,
-} from "../../lib/amg/index.js";
-import {
-  boxAreaXyxy, logitsToBoxXyxyRowMajor, lowResBoxToOriginalXyxy, maskBoxAndAreaInWindowRowMajor, maskToBoxXyxyRowMajor,
-  nmsXyxy, upsampleLowResLogitsToMask, upsampleWindowXyxy,
-} from "../../lib/masks/index.js";
+import { generateCropBoxes, isBoxNearCropEdge, uncropMaskRowMajor } from "../../lib/amg/crops.js";
+import { filterDecoderBatch, selectByNms } from "../../lib/amg/filter.js";
+import { buildAllLayerPointGrids } from "../../lib/amg/grid.js";
+import type { AmgParams } from "../../lib/amg/params.js";
+import { removeSmallRegionsRowMajor } from "../../lib/amg/small-regions.js";
+import { boxAreaXyxy, logitsToBoxXyxyRowMajor, maskBoxAndAreaInWindowRowMajor, maskToBoxXyxyRowMajor } from "../../lib/masks/boxes.js";
+import { nmsXyxy } from "../../lib/masks/nms.js";
+import { lowResBoxToOriginalXyxy, upsampleLowResLogitsToMask, upsampleWindowXyxy } from "../../lib/masks/resize.js";
 import type { BoxXyxy } from "../../lib/masks/types.js";
 import type { RgbImage } from "./preprocess.js";
 import type { DecodedBatch, ImageEncoding, Segmenter } from "./segmenter.js";

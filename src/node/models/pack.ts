@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
-import { resolveAmgParams, type AmgParams } from "../../lib/amg/index.js";
+import { resolveAmgParams, type AmgParams } from "../../lib/amg/params.js";
 import { MODEL_ROLES, modelSpecs, parseManifest, storedVectorDim, type Manifest, type ModelRole, type ModelSpec } from "./manifest.js";
 import { checkPackFiles, type CheckedFiles } from "./pack-files.js";
 import { createSession, sessionMismatches, type SessionOptions } from "./session.js";

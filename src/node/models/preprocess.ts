@@ -4,7 +4,7 @@
  * resizes are Pillow-exact (see resample.ts), normalisation is computed in float64 and stored as
  * float32, exactly like numpy's `float64 → astype(float32)`.
  */
-import { resizedSizeLongestSide } from "../../lib/masks/index.js";
+import { resizedSizeLongestSide } from "../../lib/masks/resize.js";
 import { padToSquareGeometry, type PadGeometry } from "./alpha.js";
 import { resizeRgbBilinear } from "./resample.js";
 

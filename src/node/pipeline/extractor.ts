@@ -5,8 +5,9 @@
  * alpha = 1, then one pass per region, batched) → with a dual-view pack, plain-CLIP vectors of the
  * whole image and of each region's crop, joined with the Alpha-CLIP ones (views.ts) → COCO RLE masks.
  */
-import { resolveAmgParams, suppressDuplicateMasks, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/index.js";
-import { rleEncodeRowMajor } from "../../lib/masks/index.js";
+import { suppressDuplicateMasks } from "../../lib/amg/dedupe.js";
+import { resolveAmgParams, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/params.js";
+import { rleEncodeRowMajor } from "../../lib/masks/rle.js";
 import type { ExtractedImage, ExtractedRegion, RegionExtractor, TextEmbedder } from "../../lib/services.js";
 import { assertWithinLimits, type ImageLimits } from "../../lib/intake/index.js";
 import { decodeImage, type DecodedImage } from "../imaging/index.js";

@@ -1,5 +1,5 @@
 /** Model wiring of the local server: pack folder → RegionExtractor + TextEmbedder. */
-import type { AmgParamsOverrides } from "../../lib/amg/index.js";
+import type { AmgParamsOverrides } from "../../lib/amg/params.js";
 import type { RegionExtractor, TextEmbedder, UploadPrefetch } from "../../lib/services.js";
 import { loadModelPack, type ModelPack } from "../models/pack.js";
 import type { SessionOptions } from "../models/session.js";

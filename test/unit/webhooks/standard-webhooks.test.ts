@@ -1,12 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  WebhookVerificationError,
-  generateSecret,
-  sign,
-  signedHeaders,
-  verify,
-} from "../../../src/lib/webhooks/index.js";
+import { WebhookVerificationError } from "../../../src/lib/webhooks/errors.js";
+import { generateSecret, sign, signedHeaders, verify } from "../../../src/lib/webhooks/standard-webhooks.js";
 
 // Test vector of the Standard Webhooks reference libraries.
 const REF = {

@@ -1,2 +1,0 @@
-export { createRegionExtractor, createTextEmbedder } from "./extractor.js";
-export type { RegionExtractorOptions } from "./extractor.js";
