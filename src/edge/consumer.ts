@@ -7,7 +7,7 @@
  * - R2 event notifications → forwarded, signed, to the ingest function's storage webhook.
  */
 import type { Message, MessageBatch } from "@cloudflare/workers-types";
-import { ObjectCatalog } from "../lib/objects/catalog.js";
+import { ObjectCatalog } from "../lib/objects/index.js";
 import { INGEST_JOB_PATH, STORAGE_WEBHOOK_PATH, type IngestJobRequest } from "../lib/remote/ingest.js";
 import { SignedClient } from "../lib/webhooks/client.js";
 import type { GatewayConfig, IngestMessage } from "./env.js";

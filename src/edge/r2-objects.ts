@@ -1,6 +1,6 @@
 /** `ObjectStore` on an R2 bucket binding (strongly consistent: a record written is read back). */
 import type { R2Bucket } from "@cloudflare/workers-types";
-import type { ObjectStore, StoredObject } from "../lib/objects/types.js";
+import type { ObjectStore, StoredObject } from "../lib/objects/index.js";
 
 export class R2ObjectStore implements ObjectStore {
   constructor(private readonly bucket: R2Bucket) {}

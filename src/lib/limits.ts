@@ -4,7 +4,7 @@
  * The image limits (bytes, sides, pixels) are image intake's (src/lib/intake/limits.ts), so the API,
  * the gateway, the functions and the decoder share one type and one set of defaults.
  */
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./intake/limits.js";
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./intake/index.js";
 
 export interface Limits extends ImageLimits {
   /** Upper bound of `limit` for search requests. */

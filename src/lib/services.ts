@@ -1,4 +1,4 @@
-import type { AcceptedFormat } from "./intake/formats.js";
+import type { AcceptedFormat } from "./intake/index.js";
 import type { BoxXywh, CocoRle } from "./masks/types.js";
 import type { VectorStore } from "./store/types.js";
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rleDecodeToRowMajor } from "../../src/lib/masks/rle-decode.js";
 import { rleArea, rleToBoxXywh } from "../../src/lib/masks/rle.js";
 import type { ExtractedImage } from "../../src/lib/services.js";
-import { ImageInputError } from "../../src/node/imaging/index.js";
+import { ImageInputError } from "../../src/lib/intake/index.js";
 import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
 import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";
 import { PACK_DIR } from "./pack-helpers.js";

@@ -2,8 +2,8 @@ import { deflateSync } from "node:zlib";
 import fc from "fast-check";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { acceptImage, sniffFormat } from "../../src/lib/intake/index.js";
-import { decodeImage, ImageInputError, verifyDecodable } from "../../src/node/imaging/index.js";
+import { acceptImage, ImageInputError, sniffFormat } from "../../src/lib/intake/index.js";
+import { decodeImage, verifyDecodable } from "../../src/node/imaging/index.js";
 import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 
 /** A w×h RGB image: left half red, right half blue (so orientation is visible). */

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../src/lib/errors.js";
-import { CollectionMismatchError, createQdrantStore, qdrantOptionsFromEnv, type QdrantStoreOptions } from "../../src/lib/store/qdrant/index.js";
+import { CollectionMismatchError, createQdrantStore, type QdrantStoreOptions } from "../../src/lib/store/qdrant/index.js";
 import { DIM, point, unit } from "./conformance.js";
 import { FakeQdrant } from "./qdrant-fake.js";
 
@@ -268,7 +268,7 @@ describe("Qdrant retries: only idempotent operations", () => {
   });
 });
 
-describe("Qdrant payload and environment", () => {
+describe("Qdrant payload", () => {
   it("stores the payload snake_case, as documented for the collection", async () => {
     const collection = fresh();
     const store = await open({ collection });
@@ -279,13 +279,5 @@ describe("Qdrant payload and environment", () => {
       ["area", "bbox", "created_at", "image_height", "image_id", "image_width", "kind", "mask", "pack", "predicted_iou", "region_index", "stability", "tenant"],
     );
     expect(stored.payload).toMatchObject({ image_id: "img", region_index: 3, predicted_iou: 0.875, mask: p.payload.mask });
-  });
-
-  it("reads QDRANT_* variables, with the dimension from the model pack", () => {
-    expect(qdrantOptionsFromEnv({ QDRANT_URL: "http://q:6333", QDRANT_QUANTIZATION: "1" }, 512)).toEqual({
-      url: "http://q:6333", apiKey: undefined, collection: "regions", quantization: true, timeoutMs: 10_000, dim: 512,
-    });
-    expect(() => qdrantOptionsFromEnv({ QDRANT_URL: "ftp://q" }, 512)).toThrow(/QDRANT_URL/);
-    expect(() => qdrantOptionsFromEnv({ QDRANT_URL: "http://q:6333", QDRANT_COLLECTION: "a/b" }, 512)).toThrow(/QDRANT_COLLECTION/);
   });
 });

@@ -10,7 +10,6 @@ import {
   ACCEPTED_FORMATS,
   DEFAULT_IMAGE_LIMITS,
   ImageInputError,
-  resolveImageLimits,
   sniffFormat,
 } from "../../src/lib/intake/index.js";
 import { DEFAULT_LIMITS, resolveLimits } from "../../src/lib/limits.js";
@@ -100,7 +99,10 @@ describe("image limits", () => {
     expect(DEFAULT_IMAGE_LIMITS).toEqual({ maxUploadBytes: 20 * 1024 * 1024, maxPixels: 40_000_000, maxSide: 10_000 });
     const { maxUploadBytes, maxPixels, maxSide } = DEFAULT_LIMITS;
     expect({ maxUploadBytes, maxPixels, maxSide }).toEqual(DEFAULT_IMAGE_LIMITS);
-    expect(resolveImageLimits({ maxSide: undefined, maxPixels: 7 })).toEqual({ ...DEFAULT_IMAGE_LIMITS, maxPixels: 7 });
+    // An undefined field is the default, not "no limit": the side limit still holds, the pixel limit is the one given.
+    const unsetSide = { maxSide: undefined, maxPixels: 7 };
+    expect(refusal(headerOnly(DEFAULT_IMAGE_LIMITS.maxSide + 1, 1), { ...unsetSide, maxPixels: 1e9 }).message).toContain(`${DEFAULT_IMAGE_LIMITS.maxSide} pixels per side`);
+    expect(refusal(headerOnly(3, 3), unsetSide).message).toContain("7 pixels in all");
     expect(resolveLimits({ maxSide: 99 }).maxSide).toBe(99);
   });
 

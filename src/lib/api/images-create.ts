@@ -12,7 +12,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
 import { ApiError } from "../errors.js";
-import { acceptImage } from "../intake/accept.js";
+import { acceptImage } from "../intake/index.js";
 import type { ImageRecord } from "../services.js";
 import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { ImageIdSchema, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";

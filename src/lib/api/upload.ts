@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { ApiError } from "../errors.js";
-import { ACCEPTED_FORMATS } from "../intake/formats.js";
+import { ACCEPTED_FORMATS } from "../intake/index.js";
 import type { AcceptedImage, PrefetchTicket, Services } from "../services.js";
 
 /** The declared content types a raw upload may have; the format itself is sniffed from the bytes. */

@@ -1,5 +1,5 @@
+/** Image intake, anywhere: the one format sniffer, the one header check and the one set of image limits. */
 export { acceptImage } from "./accept.js";
-export { ImageInputError, type ImageInputErrorCode } from "./errors.js";
-export { ACCEPTED_FORMATS, formatLabel, isAcceptedFormat, sniffFormat, type AcceptedFormat, type RefusedFormat } from "./formats.js";
-export { assertWithinLimits, DEFAULT_IMAGE_LIMITS, resolveImageLimits, type ImageLimits } from "./limits.js";
-export type { AcceptedImage } from "../services.js";
+export { ImageInputError } from "./errors.js";
+export { ACCEPTED_FORMATS, formatLabel, isAcceptedFormat, sniffFormat, type AcceptedFormat } from "./formats.js";
+export { assertWithinLimits, DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./limits.js";

@@ -25,7 +25,7 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
 });
 
 /** The defaults, overridden by whichever limits are set (undefined ones do not count). */
-export function resolveImageLimits(limits: Partial<ImageLimits> = {}): ImageLimits {
+function resolveImageLimits(limits: Partial<ImageLimits> = {}): ImageLimits {
   return {
     maxUploadBytes: limits.maxUploadBytes ?? DEFAULT_IMAGE_LIMITS.maxUploadBytes,
     maxPixels: limits.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels,

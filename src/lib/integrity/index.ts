@@ -6,7 +6,7 @@
  * catches and what only the ingest job's full decode can.
  */
 import { ApiError } from "../errors.js";
-import { isAcceptedFormat, sniffFormat, type AcceptedFormat } from "../intake/formats.js";
+import { isAcceptedFormat, sniffFormat, type AcceptedFormat } from "../intake/index.js";
 import type { ImageVerifier } from "../services.js";
 import { checkJpeg } from "./jpeg.js";
 import { verifyPng } from "./png.js";

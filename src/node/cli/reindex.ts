@@ -20,8 +20,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RegionExtractor } from "../../lib/services.js";
-import { qdrantClient, resolveOptions, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
-import { qdrantLayout, reindexQdrant } from "../../lib/store/qdrant/reindex.js";
+import { qdrantClient, qdrantLayout, reindexQdrant, resolveOptions, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
 import {
   checkLayout,
   describeMismatches,

@@ -1,3 +1,3 @@
-export { ImageInputError, type ImageInputErrorCode } from "../../lib/intake/index.js";
+/** Decoding images on Node (sharp): the pixels for the extractor and the decoding upload verifier. */
 export { decodeAccepted, decodeImage, decodingVerifier, verifyAccepted, verifyDecodable } from "./decode.js";
 export type { DecodedImage } from "./decode.js";

@@ -16,7 +16,7 @@ import {
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
-import type { ObjectStore, StoredObject } from "../../lib/objects/types.js";
+import type { ObjectStore, StoredObject } from "../../lib/objects/index.js";
 
 export interface S3ObjectStoreOptions {
   bucket: string;

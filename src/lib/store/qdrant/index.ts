@@ -1,17 +1,15 @@
 /**
- * The Qdrant vector store: `createQdrantStore(options)` or, from an environment, `qdrantOptionsFromEnv`
- * (entries that parse the `QDRANT_*` group on its own; the local server folds `qdrantEnvFields` into
- * its own schema instead). Re-indexing behind an alias: `reindexQdrant`.
+ * The Qdrant vector store, the only way into this folder: `createQdrantStore(options)`, the
+ * `QDRANT_*` variables (`qdrantEnvFields`, folded into each entry's schema by src/node/storage-env.ts,
+ * and `qdrantOptions`), and re-indexing behind an alias (`reindexQdrant`, `qdrantLayout`).
  */
 import { z } from "zod";
-import { formatIssues } from "../../errors.js";
 import type { QdrantStoreOptions } from "./config.js";
 
-export { createQdrantStore, qdrantClient, QdrantVectorStore } from "./store.js";
-export { reindexQdrant, type ImageRef, type ReindexOptions, type ReindexProgress, type ReindexResult } from "./reindex.js";
-export { CollectionMismatchError, existingDimension, type BootstrapReport } from "./bootstrap.js";
-export { PAYLOAD_INDEXES, resolveOptions, VECTOR_NAME, type QdrantStoreOptions } from "./config.js";
-export { toStoreError } from "./errors.js";
+export { createQdrantStore, qdrantClient, type QdrantVectorStore } from "./store.js";
+export { qdrantLayout, reindexQdrant, type ImageRef, type ReindexOptions } from "./reindex.js";
+export { CollectionMismatchError, existingDimension } from "./bootstrap.js";
+export { resolveOptions, type QdrantStoreOptions } from "./config.js";
 
 const flag = z.enum(["0", "1", "true", "false"]).default("false").transform((v) => v === "1" || v === "true");
 
@@ -24,10 +22,8 @@ export const qdrantEnvFields = {
   QDRANT_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
 };
 
-const qdrantEnv = z.object(qdrantEnvFields);
-
 /** Parsed `QDRANT_*` values → store options (`dim` comes from the model pack). */
-export function qdrantOptions(e: z.infer<typeof qdrantEnv>, dim: number): QdrantStoreOptions {
+export function qdrantOptions(e: z.infer<z.ZodObject<typeof qdrantEnvFields>>, dim: number): QdrantStoreOptions {
   return {
     url: e.QDRANT_URL,
     apiKey: e.QDRANT_API_KEY,
@@ -36,16 +32,4 @@ export function qdrantOptions(e: z.infer<typeof qdrantEnv>, dim: number): Qdrant
     timeoutMs: e.QDRANT_TIMEOUT_MS,
     dim,
   };
-}
-
-/**
- * `QDRANT_*` variables → store options, for an entry point that has chosen `VECTOR_STORE=qdrant`.
- * `dim` comes from the model pack, never from the environment, so the two cannot disagree.
- */
-export function qdrantOptionsFromEnv(env: Record<string, string | undefined>, dim: number): QdrantStoreOptions {
-  const parsed = qdrantEnv.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`invalid Qdrant environment: ${formatIssues(parsed.error.issues)}`);
-  }
-  return qdrantOptions(parsed.data, dim);
 }

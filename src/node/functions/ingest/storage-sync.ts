@@ -12,7 +12,7 @@ import { toApiError } from "../../../lib/errors.js";
 import type { IngestOutcome } from "../../../lib/ingest.js";
 import { acceptImage } from "../../../lib/intake/index.js";
 import type { Limits } from "../../../lib/limits.js";
-import { parseImageKey } from "../../../lib/objects/blob-store.js";
+import { parseImageKey } from "../../../lib/objects/index.js";
 import type { ImageRecord } from "../../../lib/services.js";
 import { scopeTenant, type TenantScope } from "../../../lib/tenant-scope.js";
 import type { StorageEvent } from "../../../lib/webhooks/storage-events.js";
