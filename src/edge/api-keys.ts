@@ -13,24 +13,12 @@ import { sha256Hex, type TenantResolver } from "../lib/api/auth.js";
 import { ApiError } from "../lib/errors.js";
 import { isSafeId } from "../lib/store/ids.js";
 
-export const API_KEY_PATTERN = /^rs_(live|test)_[A-Za-z0-9]{32}$/;
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const API_KEY_PATTERN = /^rs_(live|test)_[A-Za-z0-9]{32}$/;
 
 export const apiKeyKvKey = (hashHex: string): string => `apikey:${hashHex}`;
 
 /** The stored form of a key: its SHA-256, lower-case hex. */
 export const hashApiKey = (key: string): Promise<string> => sha256Hex(key);
-
-/** A new random key (rejection sampling keeps base62 unbiased). */
-export function mintApiKey(mode: "live" | "test" = "live"): string {
-  let out = "";
-  while (out.length < 32) {
-    for (const b of crypto.getRandomValues(new Uint8Array(48))) {
-      if (b < 248 && out.length < 32) out += ALPHABET[b % 62];
-    }
-  }
-  return `rs_${mode}_${out}`;
-}
 
 export interface KeyResolverOptions {
   keys: KVNamespace;

@@ -44,7 +44,7 @@ async function deliver(msg: Message<unknown>, call: () => Promise<Response>): Pr
 }
 
 /** 2, 4, 8 … seconds, capped at 5 minutes. */
-export const backoffSeconds = (attempt: number): number => Math.min(300, 2 ** Math.max(1, attempt));
+const backoffSeconds = (attempt: number): number => Math.min(300, 2 ** Math.max(1, attempt));
 
 async function markDeadLettered(batch: MessageBatch<unknown>, config: GatewayConfig): Promise<void> {
   const catalog = new ObjectCatalog(new R2ObjectStore(config.bindings.IMAGES));

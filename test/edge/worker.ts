@@ -6,6 +6,7 @@
  * test gives one, the query function's URL fetcher.
  */
 import { execFile } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +15,7 @@ import { promisify } from "node:util";
 import { serve } from "@hono/node-server";
 import { Miniflare, type Request as MfRequest, type Response as MfResponse } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { apiKeyKvKey, hashApiKey, mintApiKey } from "../../src/edge/api-keys.js";
+import { apiKeyKvKey, hashApiKey } from "../../src/edge/api-keys.js";
 import type { UrlFetcher } from "../../src/lib/services.js";
 import { openObjects } from "../../src/node/compose.js";
 import type { FunctionApp } from "../../src/node/functions/types.js";
@@ -26,6 +27,10 @@ import { FAKE_PACK, FakeExtractor, FakeTextEmbedder } from "../support/fakes.js"
 import { SECRET } from "../functions/helpers.js";
 
 const run = promisify(execFile);
+
+const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/** A fresh `rs_test_` key in the gateway's format (operators mint theirs with infra/deploy/mint-api-key.mjs). */
+const mintTestKey = (): string => `rs_test_${Array.from({ length: 32 }, () => BASE62[randomInt(62)]).join("")}`;
 
 /** `wrangler deploy --dry-run --outdir <dir>`: validates wrangler.toml and bundles the Worker. */
 export async function dryRunBundle(outdir: string): Promise<string> {
@@ -106,7 +111,7 @@ export async function startStack(options: StackOptions) {
 
   const kv = await mf.getKVNamespace("API_KEYS");
   const addKey = async (tenant: string) => {
-    const key = mintApiKey("test");
+    const key = mintTestKey();
     await kv.put(apiKeyKvKey(await hashApiKey(key)), JSON.stringify({ tenant }));
     return key;
   };

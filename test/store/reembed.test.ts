@@ -6,10 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { pointId } from "../../src/lib/store/ids.js";
-import { imageKey, LayoutMismatchError, reembedInto, verifyCounts, type ImageToReembed, type Ledger } from "../../src/lib/store/reembed.js";
+import { LayoutMismatchError, reembedInto, verifyCounts, type ImageToReembed, type Ledger } from "../../src/lib/store/reembed.js";
 import type { StoredPoint } from "../../src/lib/store/types.js";
 import { point, unit } from "./conformance.js";
 import { MemoryVectorStore } from "./memory-store.js";
+
+/** The ledger's key of an image: `tenant/imageId` (src/lib/store/reembed.ts). */
+const imageKey = (tenant: string, imageId: string): string => `${tenant}/${imageId}`;
 
 const PACK = "next@2";
 const IMAGES: ImageToReembed[] = [

@@ -61,17 +61,6 @@ export function uncropBoxXyxy(box: BoxXyxy, cropBox: BoxXyxy): BoxXyxy {
   return [box[0] + x0, box[1] + y0, box[2] + x0, box[3] + y0];
 }
 
-/** Points `[N, 2]` of `(x, y)` in a crop's frame → image frame (new array). */
-export function uncropPoints(points: Float32Array, cropBox: BoxXyxy): Float32Array {
-  const [x0, y0] = cropBox;
-  const out = new Float32Array(points.length);
-  for (let i = 0; i + 1 < points.length; i += 2) {
-    out[i] = points[i]! + x0;
-    out[i + 1] = points[i + 1]! + y0;
-  }
-  return out;
-}
-
 /**
  * SAM's `uncrop_masks`: place a row-major `[y1 − y0, x1 − x0]` crop mask into a zero row-major
  * `[origH, origW]` mask at the crop box (returns the input itself when the crop is the full image).

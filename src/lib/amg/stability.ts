@@ -3,30 +3,16 @@
  */
 
 /**
- * IoU between the masks `logits > t + δ` and `logits > t − δ` over `length` logits starting at
- * `offset` (one mask inside a batch array; layout irrelevant). With δ ≥ 0 the first mask lies
- * inside the second, so IoU = count(> t + δ) / count(> t − δ).
+ * IoU between the masks `logits > t + δ` and `logits > t − δ` over the `[height, width]` top-left
+ * part of a row-major plane whose rows are `rowStride` logits long, starting at `offset` (the part of
+ * a low-res mask that covers the image, read in place instead of copied out; one row of `length`
+ * logits is `height` 1, `width` = `rowStride` = `length`). With δ ≥ 0 the first mask lies inside the
+ * second, so IoU = count(> t + δ) / count(> t − δ).
  *
  * When count(> t − δ) is 0, SAM divides 0 by 0 and gets NaN, which fails its `>= thresh` filter
  * whenever that filter is on; we return 0 instead so the number is always finite and still fails
  * any positive threshold. The ratio is returned in double precision (SAM's is float32; the filter
  * rounds before comparing).
- */
-export function stabilityScore(
-  logits: Float32Array,
-  offset: number,
-  length: number,
-  maskThreshold: number,
-  thresholdOffset: number,
-): number {
-  // One row of `length` logits: the plane form's window check and loop, unchanged.
-  return stabilityScorePlane(logits, offset, 1, length, length, maskThreshold, thresholdOffset);
-}
-
-/**
- * `stabilityScore` of the `[height, width]` top-left part of a row-major plane whose rows are
- * `rowStride` logits long, starting at `offset` (the part of a low-res mask that covers the image,
- * read in place instead of copied out).
  */
 export function stabilityScorePlane(
   logits: Float32Array,

@@ -5,13 +5,13 @@
 import { ApiError } from "../errors.js";
 import { assertSafeId } from "../store/ids.js";
 
-export const DEFAULT_TENANT = "default";
+const DEFAULT_TENANT = "default";
 
 /** Tenant of a request, or null to refuse it with 401. */
 export type TenantResolver = (request: Request) => string | null | Promise<string | null>;
 
 /** A configured key given as its SHA-256 instead of itself: `sha256:<64 hex digits>`. */
-export const HASHED_KEY_PREFIX = "sha256:";
+const HASHED_KEY_PREFIX = "sha256:";
 const HASHED_KEY = /^sha256:[0-9a-f]{64}$/;
 
 export const isHashedKey = (key: string): boolean => HASHED_KEY.test(key);

@@ -26,7 +26,7 @@ export const REGION_EXAMPLE = {
   pack: "shapes-tiny@1.1.0",
 };
 
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
@@ -75,11 +75,11 @@ export const RegionIdParams = z.object({
   id: z.string().max(64).openapi({ param: { name: "id", in: "path" }, example: "1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e" }),
 });
 
-export const BboxSchema = z
+const BboxSchema = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
   .openapi({ description: "[x, y, width, height] in original image pixels", example: [20, 12, 24, 18] });
 
-export const MaskSchema = z
+const MaskSchema = z
   .object({
     size: z.tuple([z.number().int(), z.number().int()]).openapi({ description: "[height, width]" }),
     counts: z.string().openapi({ description: "COCO compressed RLE (column-major, pycocotools-compatible)" }),

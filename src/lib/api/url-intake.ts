@@ -11,7 +11,7 @@ import { MAX_URL_CHARS } from "../url-fetch/policy.js";
 import type { ApiApp, ApiContext } from "./context.js";
 import { ImageIdSchema } from "./schemas.js";
 
-export const ImageUrlRequestSchema = z
+const ImageUrlRequestSchema = z
   .strictObject({
     url: z.string().min(1).max(MAX_URL_CHARS).openapi({
       description: "http(s) URL of a PNG, JPEG or WebP image on a public address; redirects are followed (each re-checked)",

@@ -10,7 +10,7 @@ const settled = (r: ImageRecord | null): boolean => !r || r.status === "indexed"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The record once indexed/failed, or its latest state when `timeoutMs` ran out (null if deleted). */
-export async function waitForImage(scope: TenantScope, id: string, timeoutMs: number): Promise<ImageRecord | null> {
+async function waitForImage(scope: TenantScope, id: string, timeoutMs: number): Promise<ImageRecord | null> {
   const deadline = Date.now() + timeoutMs;
   if (await scope.waitForJob(id, timeoutMs)) return scope.getImage(id);
   let delay = 50;

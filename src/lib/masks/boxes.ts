@@ -4,13 +4,7 @@
  */
 import type { BoxXywh, BoxXyxy } from "./types.js";
 
-/** `[x0, y0, x1, y1]` → `[x0, y0, x1 − x0, y1 − y0]` (SAM's `box_xyxy_to_xywh`; keeps the convention). */
-export function boxXyxyToXywh(box: BoxXyxy): BoxXywh {
-  const [x0, y0, x1, y1] = box;
-  return [x0, y0, x1 - x0, y1 - y0];
-}
-
-/** `[x, y, w, h]` → `[x, y, x + w, y + h]` (inverse of `boxXyxyToXywh`). */
+/** `[x, y, w, h]` → `[x, y, x + w, y + h]` (inverse of SAM's `box_xyxy_to_xywh`; keeps the convention). */
 export function boxXywhToXyxy(box: BoxXywh): BoxXyxy {
   const [x, y, w, h] = box;
   return [x, y, x + w, y + h];

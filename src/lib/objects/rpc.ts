@@ -24,7 +24,7 @@ const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("list"), prefix: Key, limit: z.number().int().min(1).max(1000) }),
 ]);
 
-export const OBJECT_RPC_PATH = "/objects";
+const OBJECT_RPC_PATH = "/objects";
 /** Where the gateway mounts `objectRpcApp` (outside /v1: no API key, a signature instead). */
 export const INTERNAL_PREFIX = "/internal";
 

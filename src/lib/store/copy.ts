@@ -42,7 +42,7 @@ export interface CopyResult {
 }
 
 /** Whether a store can be a copy source. */
-export function isScannable(store: VectorStore): store is ScannableStore {
+function isScannable(store: VectorStore): store is ScannableStore {
   return typeof store.scan === "function";
 }
 

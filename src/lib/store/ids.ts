@@ -8,7 +8,7 @@ import { v5 as uuidv5, validate as uuidValidate } from "uuid";
  * Namespace of every point id of this project (a random UUID fixed once, never to change: changing
  * it would orphan every stored point).
  */
-export const POINT_ID_NAMESPACE = "6f1e9a52-3c1b-4c57-9a55-7d0f2b8e4a13";
+const POINT_ID_NAMESPACE = "6f1e9a52-3c1b-4c57-9a55-7d0f2b8e4a13";
 
 /** Image ids and tenants: 1–128 characters of `[A-Za-z0-9._-]`, not only dots (no `.`/`..`). */
 export const SAFE_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._-]{1,128}$/;

@@ -57,7 +57,8 @@ export interface LedgerEntry {
 /** `tenant/imageId` → what it was written with. Tenants and ids cannot contain "/" (ids.ts). */
 export type Ledger = Record<string, LedgerEntry>;
 
-export const imageKey = (tenant: string, imageId: string): string => `${tenant}/${imageId}`;
+/** The ledger's (and `storedCounts`') key of an image. */
+const ledgerKey = (tenant: string, imageId: string): string => `${tenant}/${imageId}`;
 
 function splitKey(key: string): { tenant: string; imageId: string } {
   const slash = key.indexOf("/");
@@ -174,7 +175,7 @@ export async function reembedInto(target: VectorStore, o: ReembedOptions): Promi
   for (let pass = 1; pass <= (o.maxPasses ?? 2); pass++) {
     const listed: ImageToReembed[] = [];
     for await (const image of o.images()) {
-      const key = imageKey(image.tenant, image.imageId);
+      const key = ledgerKey(image.tenant, image.imageId);
       if (seen.has(key)) continue;
       seen.add(key);
       listed.push(image);
@@ -182,7 +183,7 @@ export async function reembedInto(target: VectorStore, o: ReembedOptions): Promi
     if (listed.length === 0 && pass > 1) break;
     await o.onPass?.(pass, listed.length);
     for (const [i, image] of listed.entries()) {
-      const key = imageKey(image.tenant, image.imageId);
+      const key = ledgerKey(image.tenant, image.imageId);
       const skip = await whole(image, key);
       if (!skip) {
         const points = await o.embed(image);
@@ -225,11 +226,11 @@ function checkPoints(points: readonly StoredPoint[], image: ImageToReembed, layo
     layout.pack ??= p.payload.pack;
     layout.dim ??= p.vector.length;
     if (p.payload.tenant !== image.tenant || p.payload.imageId !== image.imageId) {
-      throw new Error(`embed returned a point of ${imageKey(p.payload.tenant, p.payload.imageId)} for ${imageKey(image.tenant, image.imageId)}`);
+      throw new Error(`embed returned a point of ${ledgerKey(p.payload.tenant, p.payload.imageId)} for ${ledgerKey(image.tenant, image.imageId)}`);
     }
     if (p.payload.pack !== layout.pack || p.vector.length !== layout.dim) {
       throw new LayoutMismatchError(
-        `refusing to mix layouts: image ${imageKey(image.tenant, image.imageId)} produced a ${p.vector.length}-dimensional point of ` +
+        `refusing to mix layouts: image ${ledgerKey(image.tenant, image.imageId)} produced a ${p.vector.length}-dimensional point of ` +
           `model pack ${p.payload.pack}, but this re-index writes ${layout.dim}-dimensional points of ${layout.pack}`,
       );
     }

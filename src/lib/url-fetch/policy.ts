@@ -67,7 +67,7 @@ const refused = (reason: string) => new ApiError("url_not_allowed", `The image U
 export const privateResolutionError = (): ApiError => refused("its host name resolves to a private or reserved address");
 
 /** Port the request will connect to. */
-export const effectivePort = (url: URL): number => (url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80);
+const effectivePort = (url: URL): number => (url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80);
 
 /**
  * Parses and checks one URL (the first, and every redirect target): http(s) only, no credentials,

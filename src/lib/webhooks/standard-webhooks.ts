@@ -10,16 +10,16 @@
  */
 import { WebhookVerificationError } from "./errors.js";
 
-export const WEBHOOK_ID = "webhook-id";
-export const WEBHOOK_TIMESTAMP = "webhook-timestamp";
-export const WEBHOOK_SIGNATURE = "webhook-signature";
-export const DEFAULT_TOLERANCE_SEC = 5 * 60;
+const WEBHOOK_ID = "webhook-id";
+const WEBHOOK_TIMESTAMP = "webhook-timestamp";
+const WEBHOOK_SIGNATURE = "webhook-signature";
+const DEFAULT_TOLERANCE_SEC = 5 * 60;
 
 const SECRET_PREFIX = "whsec_";
 const encoder = new TextEncoder();
 
 /** Decodes `whsec_<base64>` (the prefix is optional, as in the reference libraries) to key bytes. */
-export function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
+function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
   const b64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   let bytes: Uint8Array<ArrayBuffer>;
   try {

@@ -68,7 +68,7 @@ function isS3TestEvent(body: unknown): boolean {
 }
 
 /** S3 keys in notifications are form-URL-encoded: `+` is a space, `%2B` a plus. */
-export function decodeS3Key(key: string): string {
+function decodeS3Key(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, " "));
 }
 

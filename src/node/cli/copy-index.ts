@@ -63,7 +63,7 @@ export function addCopyIndexCommand(program: Command, io: CliIo): void {
     });
 }
 
-export async function runCopy(o: CopyCommandOptions, io: CliIo): Promise<CopyResult> {
+async function runCopy(o: CopyCommandOptions, io: CliIo): Promise<CopyResult> {
   const apiKey = io.env.QDRANT_API_KEY || undefined;
   const resume = o.checkpoint ? await readCheckpoint(o.checkpoint, o) : undefined;
   const from = await openSource(o.from, apiKey);

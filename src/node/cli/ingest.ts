@@ -118,7 +118,7 @@ function describeError(err: unknown): string {
   return e.cause?.code ? `${e.message} (${e.cause.code})` : (e.message ?? String(err));
 }
 
-export function summarize(outcomes: readonly FileOutcome[], seconds: number): IngestSummary {
+function summarize(outcomes: readonly FileOutcome[], seconds: number): IngestSummary {
   const count = (s: FileOutcome["state"]) => outcomes.filter((o) => o.state === s).length;
   return {
     images: outcomes.length,

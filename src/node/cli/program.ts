@@ -55,7 +55,7 @@ async function withClient<T>(io: CliIo, opts: GlobalOptions, fn: (client: ApiCli
   }
 }
 
-export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const env = parseEnvWith(cliEnvSchema, io.env);
   const program = rootCommand(io)
     .description("Search inside your images by text: upload images, then find regions (with masks) by what they show.")

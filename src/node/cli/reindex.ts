@@ -73,7 +73,7 @@ export interface LoadedPack {
 export type PackLoader = (dir: string, env: Env) => Promise<LoadedPack>;
 
 /** The pack's own extractor on this thread: nothing else runs here that it could block. */
-export const loadPackForReindex: PackLoader = async (dir, env) => {
+const loadPackForReindex: PackLoader = async (dir, env) => {
   const models = await openModels(env, undefined, { packDir: dir, extractorThread: false });
   return { id: models.pack.id, vectorDim: models.pack.vectorDim, extractor: models.extractor, release: () => models.release() };
 };
@@ -378,7 +378,7 @@ async function reindexToQdrant(c: RunContext, options: QdrantStoreOptions): Prom
   return { ...out, next: `"${result.target}" is built and checked; "${alias}" still points at "${result.previous}": ${again} without --no-switch to catch up and switch` };
 }
 
-export function formatSummary(s: ReindexSummary): string {
+function formatSummary(s: ReindexSummary): string {
   if (s.upToDate) return `${s.next} (${s.location})`;
   const from = s.previousPack ?? "an empty index";
   return [

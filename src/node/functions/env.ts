@@ -17,7 +17,7 @@ import {
 import { urlFetchEnvFields } from "../../lib/url-fetch/env.js";
 import { checkObjectStore, checkVectorStore, objectStoreFields, vectorStoreFields } from "../storage-env.js";
 
-export const functionEnvSchema = z
+const functionEnvSchema = z
   .object({
     ...serviceFields,
     ...webhookSecretFields,

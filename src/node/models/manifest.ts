@@ -7,7 +7,7 @@ import { z } from "zod";
 /** A shape entry: an integer (fixed) or a string (dynamic, named). */
 const dim = z.union([z.int().min(0), z.string().min(1)]);
 
-export const tensorSpecSchema = z.object({
+const tensorSpecSchema = z.object({
   name: z.string().min(1),
   dtype: z.enum(["float32", "int64", "int32", "float16", "uint8", "int8", "bool"]),
   shape: z.array(dim),
@@ -17,7 +17,7 @@ export const tensorSpecSchema = z.object({
  * A file path relative to the pack folder that cannot leave it: `/`-separated, not absolute, no
  * empty, `.` or `..` segment, no backslash (a separator on Windows) and no NUL.
  */
-export const packRelativePathSchema = z
+const packRelativePathSchema = z
   .string()
   .min(1)
   .refine((p) => !p.startsWith("/") && !/[\\\0]/.test(p) && p.split("/").every((s) => s !== "" && s !== "." && s !== ".."), {
@@ -25,7 +25,7 @@ export const packRelativePathSchema = z
       `${JSON.stringify(issue.input)} must be a path inside the pack folder (relative, '/'-separated, no '..', '.' or empty segments, no backslash)`,
   });
 
-export const modelSpecSchema = z.object({
+const modelSpecSchema = z.object({
   file: z.string().min(1),
   /**
    * ONNX external-data files of this model (weights kept outside the `.onnx`, needed over 2 GiB),
@@ -43,7 +43,7 @@ export const modelSpecSchema = z.object({
  * the region's box grown by `cropMargin` × its width / height on each side. Weights sum to 1; a pack
  * without `views` stores the context view alone.
  */
-export const viewsSchema = z
+const viewsSchema = z
   .object({
     context: z
       .object({
@@ -63,7 +63,7 @@ export const viewsSchema = z
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 const positiveRgb = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
 
-export const manifestSchema = z.object({
+const manifestSchema = z.object({
   format: z.literal("region-search-pack/1"),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, "letters, digits, dot, dash, underscore"),
   version: z.string().min(1),

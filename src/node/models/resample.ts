@@ -61,7 +61,7 @@ const PRECISION_BITS = 32 - 8 - 2;
 const HALF = 1 << (PRECISION_BITS - 1);
 
 /** Pillow's `normalize_coeffs_8bpc`: weights as 22-bit fixed point, rounded half away from zero. */
-export function fixedPointWeights(c: Coeffs): Int32Array {
+function fixedPointWeights(c: Coeffs): Int32Array {
   const out = new Int32Array(c.weights.length);
   const one = 1 << PRECISION_BITS;
   for (let i = 0; i < out.length; i++) {

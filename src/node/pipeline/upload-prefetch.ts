@@ -22,7 +22,7 @@ import type { WorkerExtractor } from "./worker-extractor.js";
 export const EMBEDDER_INPUT_STAGE = "preprocess (overlapped)";
 
 /** Encoded bytes + pixels of accepted uploads kept for their jobs (beyond it: decoded again by the job). */
-export const KEPT_PIXELS_BUDGET_BYTES = 64 * 1024 * 1024;
+const KEPT_PIXELS_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface UploadPrefetchOptions {
   /** Bound of the pixels kept (default KEPT_PIXELS_BUDGET_BYTES). */

@@ -46,7 +46,7 @@ export class SharpRenderer implements Renderer {
 }
 
 /** Nearest-neighbour resample of a row-major 0/1 mask. */
-export function downsampleNearest(mask: Uint8Array, h: number, w: number, oh: number, ow: number): Uint8Array {
+function downsampleNearest(mask: Uint8Array, h: number, w: number, oh: number, ow: number): Uint8Array {
   if (oh === h && ow === w) return mask;
   const out = new Uint8Array(oh * ow);
   for (let y = 0; y < oh; y++) {

@@ -40,7 +40,7 @@ const apiKeys = z
     return out;
   });
 
-export const envSchema = z
+const envSchema = z
   .object({
     ...serviceFields,
     ...dataDirFields,

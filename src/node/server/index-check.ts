@@ -183,7 +183,7 @@ export function embeddedFix(dataDir: string, packDir: string): string {
 }
 
 /** The same for Qdrant: the variables the CLI reads (the API key is never printed: it is read from the environment). */
-export function qdrantFix(store: { options: QdrantStoreOptions; dataDir: string }, packDir: string): string {
+function qdrantFix(store: { options: QdrantStoreOptions; dataDir: string }, packDir: string): string {
   const o = store.options;
   const vars = [
     "VECTOR_STORE=qdrant",

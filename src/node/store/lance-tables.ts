@@ -18,8 +18,8 @@ import path from "node:path";
 import type { Ledger } from "../../lib/store/reembed.js";
 import { isNotFound, writeFileAtomic } from "../fs-atomic.js";
 
-export const DEFAULT_TABLE = "points";
-export const ACTIVE_TABLE_FILE = "active-table.json";
+const DEFAULT_TABLE = "points";
+const ACTIVE_TABLE_FILE = "active-table.json";
 
 const TABLE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateCropBoxes, isBoxNearCropEdge, uncropBoxXyxy, uncropMaskRowMajor, uncropPoints } from "../../../src/lib/amg/crops.js";
+import { generateCropBoxes, isBoxNearCropEdge, uncropBoxXyxy, uncropMaskRowMajor } from "../../../src/lib/amg/crops.js";
 
 describe("generateCropBoxes", () => {
   it("no layers → the full image only", () => {
@@ -70,9 +70,8 @@ describe("isBoxNearCropEdge", () => {
 });
 
 describe("uncrop helpers", () => {
-  it("shift boxes and points by the crop origin", () => {
+  it("shift boxes by the crop origin", () => {
     expect(uncropBoxXyxy([1, 2, 3, 4], [10, 20, 50, 60])).toEqual([11, 22, 13, 24]);
-    expect(Array.from(uncropPoints(Float32Array.from([1, 2, 3.5, 4]), [10, 20, 50, 60]))).toEqual([11, 22, 13.5, 24]);
   });
   it("pads a crop mask into the full frame", () => {
     const crop = Uint8Array.from([1, 0, 1, 1, 0, 1]); // 2 rows × 3 cols

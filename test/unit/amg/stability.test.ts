@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { stabilityScore } from "../../../src/lib/amg/stability.js";
+import { stabilityScorePlane } from "../../../src/lib/amg/stability.js";
 
-describe("stabilityScore", () => {
+/** One row of `length` logits from `offset`. */
+const stabilityScore = (logits: Float32Array, offset: number, length: number, t: number, delta: number) =>
+  stabilityScorePlane(logits, offset, 1, length, length, t, delta);
+
+describe("stabilityScorePlane, one row", () => {
   const logits = Float32Array.from([-2, -0.5, 0.5, 1.5, 3, 0.9, 1.0, 1.1]);
   it("hand-made logits, t = 0, δ = 1", () => {
     // > 1: 1.5, 3, 1.1 → 3 (1.0 is not > 1). > −1: all but −2 → 7.

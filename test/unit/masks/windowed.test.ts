@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { filterDecoderBatch } from "../../../src/lib/amg/filter.js";
-import { stabilityScore, stabilityScorePlane } from "../../../src/lib/amg/stability.js";
+import { stabilityScorePlane } from "../../../src/lib/amg/stability.js";
 import { logitsToBoxXyxyRowMajor, maskBoxAndAreaInWindowRowMajor, maskToBoxXyxyRowMajor } from "../../../src/lib/masks/boxes.js";
 import { rleCountsFromRowMajorMask, rleEncodeRowMajor } from "../../../src/lib/masks/rle.js";
 import type { BoxXyxy } from "../../../src/lib/masks/types.js";
@@ -79,7 +79,7 @@ describe("strided low-res scoring", () => {
         const copy = cropPlanes(logits, n, h, w, vh, vw);
         for (let p = 0; p < n; p++) {
           expect(logitsToBoxXyxyRowMajor(logits, p * h * w, vh, vw, t, w)).toEqual(logitsToBoxXyxyRowMajor(copy, p * vh * vw, vh, vw, t));
-          expect(stabilityScorePlane(logits, p * h * w, vh, vw, w, t, 0.5)).toBe(stabilityScore(copy, p * vh * vw, vh * vw, t, 0.5));
+          expect(stabilityScorePlane(logits, p * h * w, vh, vw, w, t, 0.5)).toBe(stabilityScorePlane(copy, p * vh * vw, 1, vh * vw, vh * vw, t, 0.5));
         }
         const iou = Float32Array.from({ length: n }, (_, i) => 0.5 + i / 20);
         const params = { predIouThresh: 0.4, stabilityScoreThresh: 0.3, stabilityScoreOffset: 0.5 };

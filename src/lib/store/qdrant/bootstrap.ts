@@ -38,7 +38,7 @@ function vectorParams(info: Schemas["CollectionInfo"]): Schemas["VectorParams"] 
 }
 
 /** Throws a `CollectionMismatchError` naming what differs and what to do about it. */
-export function checkCompatible(name: string, info: Schemas["CollectionInfo"], dim: number): void {
+function checkCompatible(name: string, info: Schemas["CollectionInfo"], dim: number): void {
   const v = vectorParams(info);
   const fix = "refusing to change it; point QDRANT_COLLECTION at a new collection and copy or re-index into it";
   if (!v) throw new CollectionMismatchError(`Qdrant collection "${name}" has no named vector "${VECTOR_NAME}"; ${fix}`);

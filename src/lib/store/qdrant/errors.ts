@@ -30,7 +30,7 @@ function isNetworkError(err: unknown): boolean {
 }
 
 /** Qdrant's `{status:{error}}` message, on one line and cut short: enough to diagnose, never a dump. */
-export function storeMessage(f: HttpFailure): string {
+function storeMessage(f: HttpFailure): string {
   const data = f.data as { status?: { error?: unknown } } | string | undefined;
   const raw = typeof data === "string" ? data : typeof data?.status?.error === "string" ? data.status.error : f.statusText || `HTTP ${f.status}`;
   const line = raw.replace(/\s+/g, " ").trim();
@@ -42,7 +42,7 @@ export function storeMessage(f: HttpFailure): string {
  * a Qdrant 503/504 → 503 (it says "try later", like a timeout); anything else → 502 with Qdrant's
  * message trimmed. ApiErrors (e.g. our own validation) pass through.
  */
-export function toStoreError(err: unknown): ApiError {
+function toStoreError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof QdrantClientTimeoutError) return new ApiError("unavailable", "vector store timed out", { cause: err });
   if (isNetworkError(err)) return new ApiError("unavailable", "vector store unreachable", { cause: err });

@@ -24,7 +24,7 @@ export interface QdrantPayload {
   created_at: string;
 }
 
-export function toQdrantPayload(p: PointPayload): QdrantPayload {
+function toQdrantPayload(p: PointPayload): QdrantPayload {
   return {
     tenant: p.tenant,
     image_id: p.imageId,
@@ -46,7 +46,7 @@ export function toQdrantPayload(p: PointPayload): QdrantPayload {
  * Stored payload → ours. Throws on a point that does not carry our schema (written by another tool
  * into the same collection): returning it half-filled would leak `undefined` into API responses.
  */
-export function fromQdrantPayload(raw: Record<string, unknown> | null | undefined, id: string): PointPayload {
+function fromQdrantPayload(raw: Record<string, unknown> | null | undefined, id: string): PointPayload {
   const q = (raw ?? {}) as Partial<QdrantPayload>;
   if (typeof q.tenant !== "string" || typeof q.image_id !== "string" || typeof q.region_index !== "number" || !Array.isArray(q.bbox)) {
     throw new Error(`Qdrant point ${id} does not carry a region-search payload`);
