@@ -11,7 +11,7 @@
 import type { KVNamespace, RateLimit } from "@cloudflare/workers-types";
 import { sha256Hex, type TenantResolver } from "../lib/api/auth.js";
 import { ApiError } from "../lib/errors.js";
-import { isSafeId } from "../lib/store/ids.js";
+import { isSafeId } from "../lib/safe-ids.js";
 
 const API_KEY_PATTERN = /^rs_(live|test)_[A-Za-z0-9]{32}$/;
 

@@ -5,7 +5,7 @@
  * read or write across tenants.
  */
 import type { BlobStore, ImageCatalog, ImageRecord, ImageStatus, IngestJob, JobQueue } from "./services.js";
-import { assertSafeId } from "./store/ids.js";
+import { assertSafeId } from "./safe-ids.js";
 import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "./store/types.js";
 
 export interface TenantBackends {

@@ -21,7 +21,7 @@ import { DiskBlobStore } from "./blobs/disk-blobs.js";
 import { FileCatalog } from "./catalog/file-catalog.js";
 import type { Logger } from "./logging.js";
 import { S3ObjectStore } from "./objects/s3.js";
-import { checkIndex, type IndexCheckResult, type StoreToCheck } from "./server/index-check.js";
+import { checkIndex, type IndexCheckResult, type VectorStoreToCheck } from "./server/index-check.js";
 import { extractorOptionsFromEnv, loadModels, sessionOptionsFromEnv, type ModelOptions, type Models } from "./server/models.js";
 import { objectSettings, vectorStoreSettings, type ObjectSettings, type ObjectsEnv, type VectorStoreEnv, type VectorStoreSettings } from "./storage-env.js";
 import { LanceVectorStore } from "./store/lance.js";
@@ -83,7 +83,7 @@ export function checkIndexAtStart(
   log?: Log,
 ): Promise<IndexCheckResult> {
   const vectors = vectorStoreSettings(env, models.pack.vectorDim);
-  const store: StoreToCheck = vectors.kind === "qdrant" ? { ...vectors, dataDir: env.DATA_DIR } : { kind: "embedded", dataDir: env.DATA_DIR };
+  const store: VectorStoreToCheck = vectors.kind === "qdrant" ? { ...vectors, dataDir: env.DATA_DIR } : { kind: "embedded", dataDir: env.DATA_DIR };
   const catchUp = () => ({ ...openObjects(objectSettings(env)), extractor: models.extractor });
   const pack = { id: models.pack.id, vectorDim: models.pack.vectorDim, dir: env.MODEL_PACK };
   return checkIndex(store, pack, { catchUp, ...(log ? { log } : {}) });

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { assertSafeId } from "../lib/store/ids.js";
+import { assertSafeId } from "../lib/safe-ids.js";
 
 /** `root/<seg>/<seg>…`, each segment a safe id (no separators, no `.`/`..`), so it cannot escape root. */
 export function safeJoin(root: string, ...segments: string[]): string {

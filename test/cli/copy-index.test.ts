@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/node/cli/io.js";
 import { runCli } from "../../src/node/cli/program.js";
 import { LanceVectorStore } from "../../src/node/store/lance.js";
-import { parseStoreSpec } from "../../src/node/store/spec.js";
+import { parseVectorStoreSpec } from "../../src/node/store/spec.js";
 import { point, unit } from "../store/conformance.js";
 import { FakeQdrant } from "../store/qdrant-fake.js";
 
@@ -63,8 +63,8 @@ describe("region-search copy-index", () => {
 
   it("resumes from its checkpoint file, removes it when done, and refuses one of another copy", async () => {
     const file = path.join(dir, "copy.json");
-    const from = parseStoreSpec(`embedded:${source}`);
-    const to = parseStoreSpec(`qdrant:${fake.url}/resumed`);
+    const from = parseVectorStoreSpec(`embedded:${source}`);
+    const to = parseVectorStoreSpec(`qdrant:${fake.url}/resumed`);
     await writeFile(file, JSON.stringify({ from, to, tenants: ["default"], checkpoint: { tenant: "default", after: ids[6] } }));
     const r = await cli(["--from", `embedded:${source}`, "--to", `qdrant:${fake.url}/resumed`, "--checkpoint", file, "--json"]);
     expect(r.code).toBe(0);
@@ -92,10 +92,10 @@ describe("region-search copy-index", () => {
   });
 
   it("parses store specs, keeping a proxy prefix in the Qdrant URL", () => {
-    expect(parseStoreSpec("qdrant:https://q.example/qdrant/regions")).toEqual({ kind: "qdrant", url: "https://q.example/qdrant", collection: "regions" });
-    expect(parseStoreSpec("qdrant:http://localhost:6333/regions")).toEqual({ kind: "qdrant", url: "http://localhost:6333", collection: "regions" });
-    expect(() => parseStoreSpec("qdrant:http://localhost:6333")).toThrow(/no collection/);
-    expect(parseStoreSpec("embedded:rel/dir")).toEqual({ kind: "embedded", dir: path.resolve("rel/dir") });
+    expect(parseVectorStoreSpec("qdrant:https://q.example/qdrant/regions")).toEqual({ kind: "qdrant", url: "https://q.example/qdrant", collection: "regions" });
+    expect(parseVectorStoreSpec("qdrant:http://localhost:6333/regions")).toEqual({ kind: "qdrant", url: "http://localhost:6333", collection: "regions" });
+    expect(() => parseVectorStoreSpec("qdrant:http://localhost:6333")).toThrow(/no collection/);
+    expect(parseVectorStoreSpec("embedded:rel/dir")).toEqual({ kind: "embedded", dir: path.resolve("rel/dir") });
   });
 
   it("runs on its own with tsx (Qdrant → embedded)", async () => {

@@ -3,7 +3,7 @@
  * request runs as tenant `default` (the tenant is still carried through every store call).
  */
 import { ApiError } from "../errors.js";
-import { assertSafeId } from "../store/ids.js";
+import { assertSafeId } from "../safe-ids.js";
 
 const DEFAULT_TENANT = "default";
 

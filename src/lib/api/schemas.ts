@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERROR_STATUS } from "../errors.js";
-import { SAFE_ID_PATTERN } from "../store/ids.js";
+import { SAFE_ID_PATTERN } from "../safe-ids.js";
 import type { ImageRecord } from "../services.js";
 import type { StoredPoint } from "../store/types.js";
 

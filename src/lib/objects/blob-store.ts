@@ -1,6 +1,6 @@
 /** `BlobStore` on an object store: image bytes at `images/<tenant>/<imageId>`. */
 import type { BlobStore } from "../services.js";
-import { assertSafeId, isSafeId } from "../store/ids.js";
+import { assertSafeId, isSafeId } from "../safe-ids.js";
 import { IMAGE_PREFIX, imageKey, type ObjectStore } from "./types.js";
 
 export class ObjectBlobStore implements BlobStore {

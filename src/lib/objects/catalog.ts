@@ -1,6 +1,6 @@
 /** `ImageCatalog` on an object store: one JSON record per image at `catalog/<tenant>/<imageId>.json`. */
 import type { ImageCatalog, ImageRecord, ImageStatus } from "../services.js";
-import { isSafeId } from "../store/ids.js";
+import { isSafeId } from "../safe-ids.js";
 import { CATALOG_PREFIX, recordKey, type ObjectStore } from "./types.js";
 
 /** Records listed per call at most; listing is for status pages, not bulk export. */

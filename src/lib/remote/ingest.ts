@@ -6,7 +6,7 @@
  * - `POST /v1/webhooks/storage`: an R2 or S3 event notification, forwarded as it came.
  */
 import { z } from "zod";
-import { SAFE_ID_PATTERN } from "../store/ids.js";
+import { SAFE_ID_PATTERN } from "../safe-ids.js";
 
 export const INGEST_JOB_PATH = "/v1/jobs/ingest";
 export const STORAGE_WEBHOOK_PATH = "/v1/webhooks/storage";

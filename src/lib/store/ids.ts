@@ -1,6 +1,6 @@
 /**
- * Identifiers: what an image id or tenant may look like, and the deterministic point ids that make
- * re-ingesting an image idempotent (docs/architecture.md §2).
+ * Point ids: the deterministic ids that make re-ingesting an image idempotent (docs/architecture.md §2).
+ * Tenants and image ids are safe ids (src/lib/safe-ids.ts).
  */
 import { v5 as uuidv5, validate as uuidValidate } from "uuid";
 
@@ -9,19 +9,6 @@ import { v5 as uuidv5, validate as uuidValidate } from "uuid";
  * it would orphan every stored point).
  */
 const POINT_ID_NAMESPACE = "6f1e9a52-3c1b-4c57-9a55-7d0f2b8e4a13";
-
-/** Image ids and tenants: 1–128 characters of `[A-Za-z0-9._-]`, not only dots (no `.`/`..`). */
-export const SAFE_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._-]{1,128}$/;
-
-export function isSafeId(value: string): boolean {
-  return SAFE_ID_PATTERN.test(value);
-}
-
-/** Throws unless `value` is a safe id; storage layers call this before using an id in a path or filter. */
-export function assertSafeId(value: string, what = "id"): string {
-  if (!isSafeId(value)) throw new Error(`invalid ${what}: ${JSON.stringify(value.slice(0, 140))}`);
-  return value;
-}
 
 /**
  * Point id = UUIDv5(namespace, "tenant/imageId/regionIndex/pack"). Tenant and image id cannot contain

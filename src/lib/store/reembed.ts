@@ -54,7 +54,7 @@ export interface LedgerEntry {
   sha256?: string;
 }
 
-/** `tenant/imageId` → what it was written with. Tenants and ids cannot contain "/" (ids.ts). */
+/** `tenant/imageId` → what it was written with. Tenants and ids cannot contain "/" (src/lib/safe-ids.ts). */
 export type Ledger = Record<string, LedgerEntry>;
 
 /** The ledger's (and `storedCounts`') key of an image. */

@@ -5,7 +5,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BlobStore } from "../../lib/services.js";
-import { isSafeId } from "../../lib/store/ids.js";
+import { isSafeId } from "../../lib/safe-ids.js";
 import { isNotFound, safeJoin, writeFileAtomic } from "../fs-atomic.js";
 
 export class DiskBlobStore implements BlobStore {

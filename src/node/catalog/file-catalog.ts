@@ -6,7 +6,7 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { ImageCatalog, ImageRecord, ImageStatus } from "../../lib/services.js";
-import { isSafeId } from "../../lib/store/ids.js";
+import { isSafeId } from "../../lib/safe-ids.js";
 import { isNotFound, safeJoin, writeFileAtomic } from "../fs-atomic.js";
 
 const EXT = ".json";

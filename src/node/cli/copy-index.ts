@@ -11,12 +11,12 @@ import { pathToFileURL } from "node:url";
 import { copyIndex, type CopyCheckpoint, type CopyResult } from "../../lib/store/copy.js";
 import type { VectorStore } from "../../lib/store/types.js";
 import { isNotFound, writeFileAtomic } from "../fs-atomic.js";
-import { describeSpec, openSource, openTarget, parseStoreSpec, type StoreSpec } from "../store/spec.js";
+import { describeSpec, openSource, openTarget, parseVectorStoreSpec, type VectorStoreSpec } from "../store/spec.js";
 import { processIo, rootCommand, runProgram, type CliIo } from "./io.js";
 
 interface CopyCommandOptions {
-  from: StoreSpec;
-  to: StoreSpec;
+  from: VectorStoreSpec;
+  to: VectorStoreSpec;
   tenant: string[];
   batchSize: number;
   checkpoint?: string;
@@ -25,15 +25,15 @@ interface CopyCommandOptions {
 
 /** What a checkpoint file holds: the copy it belongs to, and how far it got. */
 interface CheckpointFile {
-  from: StoreSpec;
-  to: StoreSpec;
+  from: VectorStoreSpec;
+  to: VectorStoreSpec;
   tenants: string[];
   checkpoint: CopyCheckpoint;
 }
 
-const spec = (value: string): StoreSpec => {
+const spec = (value: string): VectorStoreSpec => {
   try {
-    return parseStoreSpec(value);
+    return parseVectorStoreSpec(value);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -113,7 +113,7 @@ async function readCheckpoint(file: string, o: CopyCommandOptions): Promise<Copy
   return saved.checkpoint;
 }
 
-function formatResult(r: CopyResult, from: StoreSpec, to: StoreSpec): string {
+function formatResult(r: CopyResult, from: VectorStoreSpec, to: VectorStoreSpec): string {
   const tenants = Object.entries(r.perTenant).map(([t, n]) => `  ${t}: ${n}`);
   return [`copied ${r.copied} points from ${describeSpec(from)} to ${describeSpec(to)}`, ...tenants].join("\n");
 }

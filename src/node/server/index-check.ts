@@ -40,7 +40,7 @@ export interface PackToCheck {
   dir: string;
 }
 
-export type StoreToCheck =
+export type VectorStoreToCheck =
   | { kind: "embedded"; dataDir: string; /** Default `<dataDir>/vectors`. */ dir?: string }
   | { kind: "qdrant"; options: QdrantStoreOptions; dataDir: string };
 
@@ -61,11 +61,11 @@ export type IndexCheckResult =
   | { status: "empty" | "current"; where: string }
   | { status: "switched"; where: string; from: string; to: string; caughtUp: number; pruned: number };
 
-export async function checkIndex(store: StoreToCheck, pack: PackToCheck, o: IndexCheckOptions = {}): Promise<IndexCheckResult> {
+export async function checkIndex(store: VectorStoreToCheck, pack: PackToCheck, o: IndexCheckOptions = {}): Promise<IndexCheckResult> {
   return store.kind === "embedded" ? checkEmbedded(store, pack, o) : checkQdrant(store, pack);
 }
 
-async function checkEmbedded(store: Extract<StoreToCheck, { kind: "embedded" }>, pack: PackToCheck, o: IndexCheckOptions): Promise<IndexCheckResult> {
+async function checkEmbedded(store: Extract<VectorStoreToCheck, { kind: "embedded" }>, pack: PackToCheck, o: IndexCheckOptions): Promise<IndexCheckResult> {
   const dir = store.dir ?? path.join(store.dataDir, "vectors");
   const active = await activeTableName(dir);
   const held = await LanceVectorStore.inspect(dir, active);
@@ -141,7 +141,7 @@ async function swap(
   }
 }
 
-async function checkQdrant(store: Extract<StoreToCheck, { kind: "qdrant" }>, pack: PackToCheck): Promise<IndexCheckResult> {
+async function checkQdrant(store: Extract<VectorStoreToCheck, { kind: "qdrant" }>, pack: PackToCheck): Promise<IndexCheckResult> {
   const o = resolveOptions(store.options);
   const client = qdrantClient(o);
   const held = await qdrantLayout(client, o.collection, o.retry);

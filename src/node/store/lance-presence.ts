@@ -12,7 +12,7 @@
  */
 import type * as lancedb from "@lancedb/lancedb";
 
-/** Tenants and image ids cannot contain "/" (src/lib/store/ids.ts), so the key is unambiguous. */
+/** Tenants and image ids cannot contain "/" (src/lib/safe-ids.ts), so the key is unambiguous. */
 const key = (tenant: string, imageId: string): string => `${tenant}/${imageId}`;
 
 export class ImagePresence {

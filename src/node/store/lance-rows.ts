@@ -7,7 +7,8 @@
  * identifiers to lower case.
  */
 import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from "apache-arrow";
-import { assertSafeId, isPointId } from "../../lib/store/ids.js";
+import { assertSafeId } from "../../lib/safe-ids.js";
+import { isPointId } from "../../lib/store/ids.js";
 import type { PointKind, PointPayload, SearchFilter, StoredPoint } from "../../lib/store/types.js";
 
 // A type alias, not an interface: LanceDB's `Data` wants rows assignable to Record<string, unknown>.

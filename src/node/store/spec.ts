@@ -9,10 +9,10 @@ import { createQdrantStore, existingDimension, qdrantClient, resolveOptions } fr
 import type { VectorStore } from "../../lib/store/types.js";
 import { LanceVectorStore } from "./lance.js";
 
-export type StoreSpec = { kind: "embedded"; dir: string } | { kind: "qdrant"; url: string; collection: string };
+export type VectorStoreSpec = { kind: "embedded"; dir: string } | { kind: "qdrant"; url: string; collection: string };
 
 /** Parses a spec; throws with the accepted forms when it is neither. */
-export function parseStoreSpec(spec: string): StoreSpec {
+export function parseVectorStoreSpec(spec: string): VectorStoreSpec {
   const forms = "expected embedded:<dir> or qdrant:<url>/<collection>";
   const colon = spec.indexOf(":");
   const kind = spec.slice(0, colon);
@@ -35,7 +35,7 @@ export function parseStoreSpec(spec: string): StoreSpec {
 }
 
 /** Where a spec lives, for messages (never the API key). */
-export function describeSpec(s: StoreSpec): string {
+export function describeSpec(s: VectorStoreSpec): string {
   return s.kind === "embedded" ? `embedded store ${s.dir}` : `Qdrant collection "${s.collection}" at ${s.url}`;
 }
 
@@ -43,7 +43,7 @@ export function describeSpec(s: StoreSpec): string {
  * Opens a store to read from. It must exist: reading an empty store the open call just created
  * would "succeed" and copy nothing.
  */
-export async function openSource(s: StoreSpec, apiKey?: string): Promise<VectorStore> {
+export async function openSource(s: VectorStoreSpec, apiKey?: string): Promise<VectorStore> {
   if (s.kind === "embedded") {
     const found = await stat(s.dir).then((st) => st.isDirectory(), () => false);
     if (!found) throw new Error(`no ${describeSpec(s)}: the directory does not exist`);
@@ -56,7 +56,7 @@ export async function openSource(s: StoreSpec, apiKey?: string): Promise<VectorS
 }
 
 /** Opens (creating if needed) a store to write `dim`-dimensional vectors to. */
-export async function openTarget(s: StoreSpec, dim: number, apiKey?: string): Promise<VectorStore> {
+export async function openTarget(s: VectorStoreSpec, dim: number, apiKey?: string): Promise<VectorStore> {
   if (s.kind === "embedded") return LanceVectorStore.open({ dir: s.dir });
   return createQdrantStore({ url: s.url, apiKey, collection: s.collection, dim });
 }

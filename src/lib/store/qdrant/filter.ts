@@ -4,7 +4,7 @@
  * the collection without it.
  */
 import type { Schemas } from "@qdrant/js-client-rest";
-import { assertSafeId } from "../ids.js";
+import { assertSafeId } from "../../safe-ids.js";
 import type { SearchFilter } from "../types.js";
 
 type Condition = Schemas["Condition"];
