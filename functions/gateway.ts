@@ -22,7 +22,11 @@ function gateway(env: GatewayBindings) {
 }
 
 export default {
-  fetch(request: Request, env: GatewayBindings, ctx: ExecutionContext): Response | Promise<Response> {
+  fetch(
+    request: Request,
+    env: GatewayBindings,
+    ctx: ExecutionContext,
+  ): Response | Promise<Response> {
     return gateway(env).app.fetch(request, env, ctx as never);
   },
   async queue(batch: MessageBatch<unknown>, env: GatewayBindings): Promise<void> {

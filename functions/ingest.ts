@@ -17,7 +17,11 @@ const log = createLogger(env.LOG_LEVEL);
 
 const build: AppFactory = async () => {
   const { catalog, blobs, vectors, models, close } = await composeNode(env, log);
-  const { app } = createIngestFunction({ catalog, blobs, vectors }, models.extractor, { secrets: env.WEBHOOK_SECRET, limits: imageLimits(env), log });
+  const { app } = createIngestFunction({ catalog, blobs, vectors }, models.extractor, {
+    secrets: env.WEBHOOK_SECRET,
+    limits: imageLimits(env),
+    log,
+  });
   return { app, close };
 };
 

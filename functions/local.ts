@@ -16,9 +16,21 @@ async function main(): Promise<void> {
   // The composition root (src/node/compose.ts): the pack, then the index check — an index of another
   // pack or layout fails here with the command that fixes it (docs/reindex.md).
   const models = await openCheckedModels(env, log);
-  const server = await buildLocalServer(localServerSettings(env, models.pack.vectorDim), models, log);
+  const server = await buildLocalServer(
+    localServerSettings(env, models.pack.vectorDim),
+    models,
+    log,
+  );
   const http = serve({ fetch: server.app.fetch, port: env.PORT, hostname: env.HOST }, (info) =>
-    log.info({ event: "listening", port: info.port, dataDir: env.DATA_DIR, tenancy: Object.keys(env.API_KEYS).length ? "api-keys" : "single (default)" }, `listening on http://localhost:${info.port}`),
+    log.info(
+      {
+        event: "listening",
+        port: info.port,
+        dataDir: env.DATA_DIR,
+        tenancy: Object.keys(env.API_KEYS).length ? "api-keys" : "single (default)",
+      },
+      `listening on http://localhost:${info.port}`,
+    ),
   );
 
   // Graceful shutdown: stop accepting, let the running job finish, close the store, release models.
@@ -45,7 +57,9 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   // An existing Qdrant collection that cannot hold this pack's vectors: say what to do, not where it broke.
   if (err instanceof CollectionMismatchError) {
-    console.error(`cannot start: ${err.message} (see docs/qdrant.md, "Re-indexing to a new model pack")`);
+    console.error(
+      `cannot start: ${err.message} (see docs/qdrant.md, "Re-indexing to a new model pack")`,
+    );
     process.exit(1);
   }
   console.error(err instanceof Error ? err.message : err);

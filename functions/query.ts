@@ -20,11 +20,27 @@ const build: AppFactory = async () => {
   const composed = await composeNode(env, log);
   const urlFetcher = openUrlFetcher(urlFetchSettings(env));
   const app = createQueryFunction(
-    { text: composed.models.text, vectors: composed.vectors, renderer: new SharpRenderer(), ...(urlFetcher ? { urlFetcher } : {}) },
+    {
+      text: composed.models.text,
+      vectors: composed.vectors,
+      renderer: new SharpRenderer(),
+      ...(urlFetcher ? { urlFetcher } : {}),
+    },
     // Preview renders carry the image (base64, +33%).
-    { secrets: env.WEBHOOK_SECRET, maxBodyBytes: Math.ceil(env.MAX_UPLOAD_BYTES * 1.4) + 64 * 1024, maxFetchBytes: env.MAX_UPLOAD_BYTES, log },
+    {
+      secrets: env.WEBHOOK_SECRET,
+      maxBodyBytes: Math.ceil(env.MAX_UPLOAD_BYTES * 1.4) + 64 * 1024,
+      maxFetchBytes: env.MAX_UPLOAD_BYTES,
+      log,
+    },
   );
-  return { app, close: async () => { await urlFetcher?.close(); await composed.close(); } };
+  return {
+    app,
+    close: async () => {
+      await urlFetcher?.close();
+      await composed.close();
+    },
+  };
 };
 
 export const handler = lambdaHandler(build);

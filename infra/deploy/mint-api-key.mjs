@@ -6,7 +6,11 @@
 import { createHash, randomInt } from "node:crypto";
 
 const [tenant, mode = "live"] = process.argv.slice(2);
-if (!tenant || !/^(?!\.+$)[A-Za-z0-9._-]{1,128}$/.test(tenant) || !["live", "test"].includes(mode)) {
+if (
+  !tenant ||
+  !/^(?!\.+$)[A-Za-z0-9._-]{1,128}$/.test(tenant) ||
+  !["live", "test"].includes(mode)
+) {
   console.error("usage: mint-api-key.mjs <tenant> [live|test]");
   process.exit(2);
 }
@@ -14,5 +18,9 @@ const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const key = `rs_${mode}_${Array.from({ length: 32 }, () => alphabet[randomInt(62)]).join("")}`;
 const hash = createHash("sha256").update(key).digest("hex");
 console.log(`key (shown once): ${key}`);
-console.log(`store it:         npx wrangler kv key put --binding API_KEYS --remote 'apikey:${hash}' '${JSON.stringify({ tenant })}'`);
-console.log(`or, local server: API_KEYS='sha256:${hash}:${tenant}'   (the hash only; append more pairs with commas)`);
+console.log(
+  `store it:         npx wrangler kv key put --binding API_KEYS --remote 'apikey:${hash}' '${JSON.stringify({ tenant })}'`,
+);
+console.log(
+  `or, local server: API_KEYS='sha256:${hash}:${tenant}'   (the hash only; append more pairs with commas)`,
+);

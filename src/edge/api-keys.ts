@@ -33,12 +33,17 @@ export function kvApiKeyResolver(options: KeyResolverOptions): TenantResolver {
     const presented = presentedKey(request);
     if (!presented || !API_KEY_PATTERN.test(presented)) return null;
     const hash = await hashApiKey(presented);
-    const entry = await options.keys.get<{ tenant?: unknown }>(apiKeyKvKey(hash), { type: "json", cacheTtl: 60 });
+    const entry = await options.keys.get<{ tenant?: unknown }>(apiKeyKvKey(hash), {
+      type: "json",
+      cacheTtl: 60,
+    });
     const tenant = entry?.tenant;
     if (typeof tenant !== "string" || !isSafeId(tenant)) return null;
     const { success } = await options.limiter.limit({ key: hash });
     if (!success) {
-      throw new ApiError("rate_limited", "Too many requests for this API key", { headers: { "retry-after": String(options.retryAfterSec) } });
+      throw new ApiError("rate_limited", "Too many requests for this API key", {
+        headers: { "retry-after": String(options.retryAfterSec) },
+      });
     }
     return tenant;
   };

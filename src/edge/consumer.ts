@@ -8,20 +8,33 @@
  */
 import type { Message, MessageBatch } from "@cloudflare/workers-types";
 import { ObjectCatalog } from "../lib/objects/index.js";
-import { INGEST_JOB_PATH, STORAGE_WEBHOOK_PATH, type IngestJobRequest } from "../lib/remote/ingest.js";
+import {
+  INGEST_JOB_PATH,
+  STORAGE_WEBHOOK_PATH,
+  type IngestJobRequest,
+} from "../lib/remote/ingest.js";
 import { SignedClient } from "../lib/webhooks/client.js";
 import type { GatewayConfig, IngestMessage } from "./env.js";
 import { R2ObjectStore } from "./r2-objects.js";
 
-export async function handleQueue(batch: MessageBatch<unknown>, config: GatewayConfig): Promise<void> {
+export async function handleQueue(
+  batch: MessageBatch<unknown>,
+  config: GatewayConfig,
+): Promise<void> {
   const { vars } = config;
   if (batch.queue === vars.INGEST_DLQ_NAME) return markDeadLettered(batch, config);
-  const ingest = new SignedClient({ baseUrl: vars.INGEST_URL, secrets: vars.WEBHOOK_SECRET, timeoutMs: vars.FUNCTION_TIMEOUT_MS });
+  const ingest = new SignedClient({
+    baseUrl: vars.INGEST_URL,
+    secrets: vars.WEBHOOK_SECRET,
+    timeoutMs: vars.FUNCTION_TIMEOUT_MS,
+  });
   const storageEvents = batch.queue === vars.STORAGE_EVENTS_QUEUE_NAME;
   // One at a time: each call runs the models; parallel calls would only queue up in the function.
   for (const msg of batch.messages) {
     const path = storageEvents ? STORAGE_WEBHOOK_PATH : INGEST_JOB_PATH;
-    const payload = storageEvents ? msg.body : jobPayload(msg as Message<IngestMessage>, vars.INGEST_MAX_ATTEMPTS);
+    const payload = storageEvents
+      ? msg.body
+      : jobPayload(msg as Message<IngestMessage>, vars.INGEST_MAX_ATTEMPTS);
     await deliver(msg, () => ingest.post(path, payload, msg.id));
   }
 }
@@ -36,9 +49,23 @@ async function deliver(msg: Message<unknown>, call: () => Promise<Response>): Pr
     const res = await call();
     await res.body?.cancel();
     if (res.ok) return msg.ack();
-    console.warn(JSON.stringify({ event: "delivery_failed", id: msg.id, status: res.status, attempt: msg.attempts }));
+    console.warn(
+      JSON.stringify({
+        event: "delivery_failed",
+        id: msg.id,
+        status: res.status,
+        attempt: msg.attempts,
+      }),
+    );
   } catch (err) {
-    console.warn(JSON.stringify({ event: "delivery_error", id: msg.id, attempt: msg.attempts, error: String(err) }));
+    console.warn(
+      JSON.stringify({
+        event: "delivery_error",
+        id: msg.id,
+        attempt: msg.attempts,
+        error: String(err),
+      }),
+    );
   }
   msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
 }
@@ -46,15 +73,32 @@ async function deliver(msg: Message<unknown>, call: () => Promise<Response>): Pr
 /** 2, 4, 8 … seconds, capped at 5 minutes. */
 const backoffSeconds = (attempt: number): number => Math.min(300, 2 ** Math.max(1, attempt));
 
-async function markDeadLettered(batch: MessageBatch<unknown>, config: GatewayConfig): Promise<void> {
+async function markDeadLettered(
+  batch: MessageBatch<unknown>,
+  config: GatewayConfig,
+): Promise<void> {
   const catalog = new ObjectCatalog(new R2ObjectStore(config.bindings.IMAGES));
   for (const msg of batch.messages) {
     const body = msg.body as Partial<IngestMessage>;
-    const record = body.tenant && body.imageId ? await catalog.get(body.tenant, body.imageId) : null;
+    const record =
+      body.tenant && body.imageId ? await catalog.get(body.tenant, body.imageId) : null;
     if (record && record.status !== "indexed" && record.status !== "failed") {
-      await catalog.put({ ...record, status: "failed", error: "ingest gave up after its last retry (dead-lettered)", errorCode: "ingest_failed", updatedAt: new Date().toISOString() });
+      await catalog.put({
+        ...record,
+        status: "failed",
+        error: "ingest gave up after its last retry (dead-lettered)",
+        errorCode: "ingest_failed",
+        updatedAt: new Date().toISOString(),
+      });
     }
-    console.error(JSON.stringify({ event: "dead_lettered", id: msg.id, tenant: body.tenant, imageId: body.imageId }));
+    console.error(
+      JSON.stringify({
+        event: "dead_lettered",
+        id: msg.id,
+        tenant: body.tenant,
+        imageId: body.imageId,
+      }),
+    );
     msg.ack();
   }
 }

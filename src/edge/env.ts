@@ -4,7 +4,12 @@
  */
 import type { KVNamespace, Queue, R2Bucket, RateLimit } from "@cloudflare/workers-types";
 import { z } from "zod";
-import { imageLimitFields, intVar as int, parseEnvWith, webhookSecretFields } from "../lib/env-fields.js";
+import {
+  imageLimitFields,
+  intVar as int,
+  parseEnvWith,
+  webhookSecretFields,
+} from "../lib/env-fields.js";
 import { urlFetchSwitchFields } from "../lib/url-fetch/env.js";
 
 /** An ingest job on the queue. `type` tells it apart from R2 event notifications. */

@@ -11,7 +11,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createApp } from "../lib/api/app.js";
 import type { AppEnv } from "../lib/api/context.js";
-import { INTERNAL_PREFIX, ObjectBlobStore, ObjectCatalog, objectRpcApp } from "../lib/objects/index.js";
+import {
+  INTERNAL_PREFIX,
+  ObjectBlobStore,
+  ObjectCatalog,
+  objectRpcApp,
+} from "../lib/objects/index.js";
 import { RemoteRenderer } from "../lib/remote/renderer.js";
 import { RemoteTextEmbedder } from "../lib/remote/text.js";
 import { RemoteUrlFetcher } from "../lib/remote/url-fetch.js";
@@ -30,7 +35,11 @@ import { DEFAULT_URL_POLICY } from "../lib/url-fetch/policy.js";
 export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
   const { bindings, vars } = config;
   const objects = new R2ObjectStore(bindings.IMAGES);
-  const query = new SignedClient({ baseUrl: vars.QUERY_URL, secrets: vars.WEBHOOK_SECRET, timeoutMs: vars.FUNCTION_TIMEOUT_MS });
+  const query = new SignedClient({
+    baseUrl: vars.QUERY_URL,
+    secrets: vars.WEBHOOK_SECRET,
+    timeoutMs: vars.FUNCTION_TIMEOUT_MS,
+  });
   const services: Services = {
     catalog: new ObjectCatalog(objects),
     blobs: new ObjectBlobStore(objects),
@@ -44,10 +53,15 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
   };
   const app = createApp(services, {
     limits: imageLimits(vars),
-    resolveTenant: kvApiKeyResolver({ keys: bindings.API_KEYS, limiter: bindings.RATE_LIMITER, retryAfterSec: vars.RATE_LIMIT_PERIOD_SEC }),
+    resolveTenant: kvApiKeyResolver({
+      keys: bindings.API_KEYS,
+      limiter: bindings.RATE_LIMITER,
+      retryAfterSec: vars.RATE_LIMIT_PERIOD_SEC,
+    }),
     logger: {
       request: (e) => console.log(JSON.stringify({ event: "request", ...e })),
-      error: (err, e) => console.error(JSON.stringify({ event: "unhandled_error", error: String(err), ...e })),
+      error: (err, e) =>
+        console.error(JSON.stringify({ event: "unhandled_error", error: String(err), ...e })),
     },
     page: PAGE_FILE_TEXT,
   });
@@ -56,7 +70,15 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
 }
 
 /** `{urlFetcher}` unless URL_FETCH_ENABLED=false, which makes `POST /v1/images {url}` answer 501. */
-function urlFetcher(vars: GatewayConfig["vars"], query: SignedClient): Pick<Services, "urlFetcher"> {
+function urlFetcher(
+  vars: GatewayConfig["vars"],
+  query: SignedClient,
+): Pick<Services, "urlFetcher"> {
   if (!vars.URL_FETCH_ENABLED) return {};
-  return { urlFetcher: new RemoteUrlFetcher(query, { ...DEFAULT_URL_POLICY, allowedPorts: vars.URL_FETCH_ALLOWED_PORTS }) };
+  return {
+    urlFetcher: new RemoteUrlFetcher(query, {
+      ...DEFAULT_URL_POLICY,
+      allowedPorts: vars.URL_FETCH_ALLOWED_PORTS,
+    }),
+  };
 }

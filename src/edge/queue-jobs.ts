@@ -10,6 +10,9 @@ export class QueueJobQueue implements JobQueue {
   constructor(private readonly queue: Queue<IngestMessage>) {}
 
   async enqueue(job: IngestJob): Promise<void> {
-    await this.queue.send({ type: "ingest", tenant: job.tenant, imageId: job.imageId }, { contentType: "json" });
+    await this.queue.send(
+      { type: "ingest", tenant: job.tenant, imageId: job.imageId },
+      { contentType: "json" },
+    );
   }
 }

@@ -8,7 +8,10 @@ export class R2ObjectStore implements ObjectStore {
   async get(key: string): Promise<StoredObject | null> {
     const obj = await this.bucket.get(key);
     if (!obj) return null;
-    return { bytes: new Uint8Array(await obj.arrayBuffer()), contentType: obj.httpMetadata?.contentType ?? "application/octet-stream" };
+    return {
+      bytes: new Uint8Array(await obj.arrayBuffer()),
+      contentType: obj.httpMetadata?.contentType ?? "application/octet-stream",
+    };
   }
 
   async put(key: string, bytes: Uint8Array, contentType: string): Promise<void> {
@@ -23,7 +26,11 @@ export class R2ObjectStore implements ObjectStore {
     const keys: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.bucket.list({ prefix, limit: Math.min(1000, limit - keys.length), ...(cursor ? { cursor } : {}) });
+      const page = await this.bucket.list({
+        prefix,
+        limit: Math.min(1000, limit - keys.length),
+        ...(cursor ? { cursor } : {}),
+      });
       keys.push(...page.objects.map((o) => o.key));
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor && keys.length < limit);

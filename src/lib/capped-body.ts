@@ -8,7 +8,11 @@ interface HasBody {
   body: ReadableStream<Uint8Array> | null;
 }
 
-export async function readCappedBody(message: HasBody, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
+export async function readCappedBody(
+  message: HasBody,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
   if (Number(message.headers.get("content-length") ?? "0") > maxBytes) {
     await message.body?.cancel();
     throw tooLarge();

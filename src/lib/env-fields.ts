@@ -15,7 +15,8 @@ import { formatIssues } from "./errors.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 
 /** An integer variable within [min, max]. */
-export const intVar = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+export const intVar = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
 
 /** Where a Node entry listens, and how much it logs (pino's levels). */
 export const serviceFields = {
@@ -53,7 +54,9 @@ export const imageLimitFields = {
 
 export type ImageLimitEnv = z.infer<z.ZodObject<typeof imageLimitFields>>;
 
-export function imageLimits(env: ImageLimitEnv): Pick<Limits, "maxUploadBytes" | "maxPixels" | "maxSide"> {
+export function imageLimits(
+  env: ImageLimitEnv,
+): Pick<Limits, "maxUploadBytes" | "maxPixels" | "maxSide"> {
   return { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE };
 }
 
@@ -70,7 +73,11 @@ export const webhookSecretFields = {
 export type EnvCheck<T> = (env: T, ctx: z.RefinementCtx) => void;
 
 /** Parses an environment with an entry's schema; a failure names every bad variable, in one Error. */
-export function parseEnvWith<S extends z.ZodType>(schema: S, env: Record<string, unknown>, what = "invalid environment"): z.output<S> {
+export function parseEnvWith<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, unknown>,
+  what = "invalid environment",
+): z.output<S> {
   const result = schema.safeParse(env);
   if (!result.success) throw new Error(`${what}: ${formatIssues(result.error.issues)}`);
   return result.data;

@@ -41,7 +41,10 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
 /** 5xx answers that are no fault of ours (a feature switched off, a caller's image URL too slow): not logged as errors. */
-export const EXPECTED_5XX: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["not_implemented", "url_fetch_timeout"]);
+export const EXPECTED_5XX: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "not_implemented",
+  "url_fetch_timeout",
+]);
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string };
@@ -109,7 +112,9 @@ export function formatIssues(issues: readonly IssueLike[], target?: string): str
 
 /** A 400 naming the first failing field, e.g. `query.limit: Too big: expected number to be <=100`. */
 export function validationError(error: ZodError, target?: string): ApiError {
-  return new ApiError("invalid_request", formatIssues(error.issues, target) || "Invalid request", { details: error.issues });
+  return new ApiError("invalid_request", formatIssues(error.issues, target) || "Invalid request", {
+    details: error.issues,
+  });
 }
 
 function isZodError(err: unknown): err is ZodError {

@@ -12,7 +12,14 @@
  * replaces).
  */
 import { isImageInputError } from "./errors.js";
-import type { BlobStore, ExtractedImage, ImageCatalog, IngestJob, RegionExtractor, UploadPrefetch } from "./services.js";
+import type {
+  BlobStore,
+  ExtractedImage,
+  ImageCatalog,
+  IngestJob,
+  RegionExtractor,
+  UploadPrefetch,
+} from "./services.js";
 import { pointId } from "./store/ids.js";
 import { scopeTenant, type ScopedPoint, type TenantScope } from "./tenant-scope.js";
 import type { VectorStore } from "./store/types.js";
@@ -53,7 +60,12 @@ export async function processIngestJob(
   // The `processing` mark is bookkeeping (recovery re-enqueues `queued` and `processing` alike), so it
   // is written while the blob is read and the models run, and awaited before any later write of the
   // record or the points: it can never land after them, and its failure still fails the job.
-  const marked = scope.putImage({ ...record, status: "processing", attempts: attempt.attempt, updatedAt: now().toISOString() });
+  const marked = scope.putImage({
+    ...record,
+    status: "processing",
+    attempts: attempt.attempt,
+    updatedAt: now().toISOString(),
+  });
   marked.catch(() => undefined); // awaited below on every path; this only stops an early rejection counting as unhandled
 
   try {
@@ -62,7 +74,8 @@ export async function processIngestJob(
       await marked;
       return await finishMissingBlob(scope, job.imageId, now);
     }
-    const extracted = await (deps.prefetch?.redeem(job, blob.bytes) ?? deps.extractor.extract(blob.bytes));
+    const extracted = await (deps.prefetch?.redeem(job, blob.bytes) ??
+      deps.extractor.extract(blob.bytes));
     await marked;
     const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString());
     await scope.replaceImagePoints(job.imageId, points);
@@ -74,8 +87,19 @@ export async function processIngestJob(
 }
 
 /** The image's points: the whole-image point (regionIndex −1, kind "image") then one per region. */
-export function buildPoints(job: IngestJob, image: ExtractedImage, pack: string, createdAt: string): ScopedPoint[] {
-  const common = { imageId: job.imageId, pack, imageWidth: image.width, imageHeight: image.height, createdAt };
+export function buildPoints(
+  job: IngestJob,
+  image: ExtractedImage,
+  pack: string,
+  createdAt: string,
+): ScopedPoint[] {
+  const common = {
+    imageId: job.imageId,
+    pack,
+    imageWidth: image.width,
+    imageHeight: image.height,
+    createdAt,
+  };
   const whole: ScopedPoint = {
     id: pointId(job.tenant, job.imageId, -1, pack),
     vector: image.imageVector,
@@ -133,7 +157,11 @@ async function markIndexed(
   return { status: "indexed", regionCount: extracted.regions.length, timings: extracted.timings };
 }
 
-async function finishMissingBlob(scope: TenantScope, imageId: string, now: () => Date): Promise<IngestOutcome> {
+async function finishMissingBlob(
+  scope: TenantScope,
+  imageId: string,
+  now: () => Date,
+): Promise<IngestOutcome> {
   const error = "stored image bytes are missing";
   await setFailed(scope, imageId, "failed", error, "ingest_failed", now);
   return { status: "failed", retry: false, error, errorCode: "ingest_failed" };

@@ -4,9 +4,22 @@
  * which passes that tenant on every call and re-checks what comes back, so a bug elsewhere cannot
  * read or write across tenants.
  */
-import type { BlobStore, ImageCatalog, ImageRecord, ImageStatus, IngestJob, JobQueue } from "./services.js";
+import type {
+  BlobStore,
+  ImageCatalog,
+  ImageRecord,
+  ImageStatus,
+  IngestJob,
+  JobQueue,
+} from "./services.js";
 import { assertSafeId } from "./safe-ids.js";
-import type { SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "./store/types.js";
+import type {
+  SearchFilter,
+  SearchHit,
+  SearchOptions,
+  StoredPoint,
+  VectorStore,
+} from "./store/types.js";
 
 export interface TenantBackends {
   catalog: ImageCatalog;
@@ -16,7 +29,9 @@ export interface TenantBackends {
 }
 
 export type ScopedRecord = Omit<ImageRecord, "tenant">;
-export type ScopedPoint = Omit<StoredPoint, "payload"> & { payload: Omit<StoredPoint["payload"], "tenant"> };
+export type ScopedPoint = Omit<StoredPoint, "payload"> & {
+  payload: Omit<StoredPoint["payload"], "tenant">;
+};
 
 export interface TenantScope {
   readonly tenant: string;
@@ -43,9 +58,14 @@ export interface TenantScope {
 export function scopeTenant(backends: TenantBackends, tenant: string): TenantScope {
   assertSafeId(tenant, "tenant");
   const { catalog, blobs, vectors, jobs } = backends;
-  const mine = <T extends { tenant: string }>(x: T | null): T | null => (x && x.tenant === tenant ? x : null);
-  const minePoint = (p: StoredPoint | null): StoredPoint | null => (p && p.payload.tenant === tenant ? p : null);
-  const job = (imageId: string): IngestJob => ({ tenant, imageId: assertSafeId(imageId, "image id") });
+  const mine = <T extends { tenant: string }>(x: T | null): T | null =>
+    x && x.tenant === tenant ? x : null;
+  const minePoint = (p: StoredPoint | null): StoredPoint | null =>
+    p && p.payload.tenant === tenant ? p : null;
+  const job = (imageId: string): IngestJob => ({
+    tenant,
+    imageId: assertSafeId(imageId, "image id"),
+  });
   const withTenant = (p: ScopedPoint): StoredPoint => ({ ...p, payload: { ...p.payload, tenant } });
 
   return {
@@ -57,18 +77,23 @@ export function scopeTenant(backends: TenantBackends, tenant: string): TenantSco
       return full;
     },
     deleteImage: (id) => catalog.delete(tenant, id),
-    listImages: async (options) => (await catalog.list(tenant, options)).filter((r) => r.tenant === tenant),
-    putBlob: (id, bytes, contentType) => blobs.put(tenant, assertSafeId(id, "image id"), bytes, contentType),
+    listImages: async (options) =>
+      (await catalog.list(tenant, options)).filter((r) => r.tenant === tenant),
+    putBlob: (id, bytes, contentType) =>
+      blobs.put(tenant, assertSafeId(id, "image id"), bytes, contentType),
     getBlob: (id) => blobs.get(tenant, id),
     deleteBlob: (id) => blobs.delete(tenant, id),
     deleteImagePoints: (imageId) => vectors.deleteImage(tenant, imageId),
     // The store refuses points of another image (VectorStore.replaceImage).
-    replaceImagePoints: (imageId, points) => vectors.replaceImage(tenant, imageId, points.map(withTenant)),
+    replaceImagePoints: (imageId, points) =>
+      vectors.replaceImage(tenant, imageId, points.map(withTenant)),
     search: async (vector, options) =>
       (await vectors.search(tenant, vector, options)).filter((h) => h.payload.tenant === tenant),
     getPoint: async (id, withVector) => minePoint(await vectors.get(tenant, id, withVector)),
     listImagePoints: async (imageId, withVector) =>
-      (await vectors.listImage(tenant, imageId, withVector)).filter((p) => p.payload.tenant === tenant),
+      (await vectors.listImage(tenant, imageId, withVector)).filter(
+        (p) => p.payload.tenant === tenant,
+      ),
     countPoints: (filter) => vectors.count(tenant, filter),
     enqueue: async (imageId) => {
       if (!jobs) throw new Error("no job queue configured");

@@ -10,7 +10,13 @@
  */
 import path from "node:path";
 import type { ImageLimitEnv } from "../lib/env-fields.js";
-import { INTERNAL_PREFIX, ObjectBlobStore, ObjectCatalog, RemoteObjectStore, type ObjectStore } from "../lib/objects/index.js";
+import {
+  INTERNAL_PREFIX,
+  ObjectBlobStore,
+  ObjectCatalog,
+  RemoteObjectStore,
+  type ObjectStore,
+} from "../lib/objects/index.js";
 import type { BlobStore, ImageCatalog, RegionExtractor, UrlFetcher } from "../lib/services.js";
 import { createQdrantStore } from "../lib/store/qdrant/index.js";
 import type { VectorStore } from "../lib/store/types.js";
@@ -21,9 +27,26 @@ import { DiskBlobStore } from "./blobs/disk-blobs.js";
 import { FileCatalog } from "./catalog/file-catalog.js";
 import type { Logger } from "./logging.js";
 import { S3ObjectStore } from "./objects/s3.js";
-import { checkIndex, type IndexCheckResult, type VectorStoreToCheck } from "./server/index-check.js";
-import { extractorOptionsFromEnv, loadModels, sessionOptionsFromEnv, type ModelOptions, type Models } from "./server/models.js";
-import { objectSettings, vectorStoreSettings, type ObjectSettings, type ObjectsEnv, type VectorStoreEnv, type VectorStoreSettings } from "./storage-env.js";
+import {
+  checkIndex,
+  type IndexCheckResult,
+  type VectorStoreToCheck,
+} from "./server/index-check.js";
+import {
+  extractorOptionsFromEnv,
+  loadModels,
+  sessionOptionsFromEnv,
+  type ModelOptions,
+  type Models,
+} from "./server/models.js";
+import {
+  objectSettings,
+  vectorStoreSettings,
+  type ObjectSettings,
+  type ObjectsEnv,
+  type VectorStoreEnv,
+  type VectorStoreSettings,
+} from "./storage-env.js";
 import { LanceVectorStore } from "./store/lance.js";
 import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "./url-fetch.js";
 
@@ -57,7 +80,10 @@ type Log = Pick<Logger, "info" | "warn">;
 export const embeddedVectorDir = (dataDir: string): string => path.join(dataDir, "vectors");
 
 /** Model-loading options; `packDir` overrides MODEL_PACK (`reindex --pack`). */
-export function modelOptions(env: ComposeEnv, o: { packDir?: string; extractorThread?: boolean } = {}): ModelOptions {
+export function modelOptions(
+  env: ComposeEnv,
+  o: { packDir?: string; extractorThread?: boolean } = {},
+): ModelOptions {
   return {
     packDir: o.packDir ?? env.MODEL_PACK,
     session: sessionOptionsFromEnv(env),
@@ -66,10 +92,17 @@ export function modelOptions(env: ComposeEnv, o: { packDir?: string; extractorTh
   };
 }
 
-export async function openModels(env: ComposeEnv, log?: Log, o: { packDir?: string; extractorThread?: boolean } = {}): Promise<Models> {
+export async function openModels(
+  env: ComposeEnv,
+  log?: Log,
+  o: { packDir?: string; extractorThread?: boolean } = {},
+): Promise<Models> {
   const options = modelOptions(env, o);
   const models = await loadModels(options);
-  log?.info({ event: "pack_loaded", pack: models.pack.id, dir: options.packDir }, "model pack loaded");
+  log?.info(
+    { event: "pack_loaded", pack: models.pack.id, dir: options.packDir },
+    "model pack loaded",
+  );
   return models;
 }
 
@@ -83,7 +116,10 @@ export function checkIndexAtStart(
   log?: Log,
 ): Promise<IndexCheckResult> {
   const vectors = vectorStoreSettings(env, models.pack.vectorDim);
-  const store: VectorStoreToCheck = vectors.kind === "qdrant" ? { ...vectors, dataDir: env.DATA_DIR } : { kind: "embedded", dataDir: env.DATA_DIR };
+  const store: VectorStoreToCheck =
+    vectors.kind === "qdrant"
+      ? { ...vectors, dataDir: env.DATA_DIR }
+      : { kind: "embedded", dataDir: env.DATA_DIR };
   const catchUp = () => ({ ...openObjects(objectSettings(env)), extractor: models.extractor });
   const pack = { id: models.pack.id, vectorDim: models.pack.vectorDim, dir: env.MODEL_PACK };
   return checkIndex(store, pack, { catchUp, ...(log ? { log } : {}) });
@@ -100,13 +136,22 @@ export async function openCheckedModels(env: ComposeEnv, log?: Log): Promise<Mod
 }
 
 /** Image records and bytes; on disk, the catalog also lists its tenants (the local queue's recovery, the re-index). */
-export function openObjects(settings: Extract<ObjectSettings, { kind: "disk" }>): { catalog: FileCatalog; blobs: DiskBlobStore };
+export function openObjects(settings: Extract<ObjectSettings, { kind: "disk" }>): {
+  catalog: FileCatalog;
+  blobs: DiskBlobStore;
+};
 export function openObjects(settings: ObjectSettings): ObjectBackends;
 export function openObjects(settings: ObjectSettings): ObjectBackends {
   if (settings.kind === "disk") {
-    return { catalog: new FileCatalog(settings.dataDir), blobs: new DiskBlobStore(settings.dataDir) };
+    return {
+      catalog: new FileCatalog(settings.dataDir),
+      blobs: new DiskBlobStore(settings.dataDir),
+    };
   }
-  const objects = settings.kind === "s3" ? new S3ObjectStore(settings.options) : gatewayObjects(settings.url, settings.secrets);
+  const objects =
+    settings.kind === "s3"
+      ? new S3ObjectStore(settings.options)
+      : gatewayObjects(settings.url, settings.secrets);
   return { catalog: new ObjectCatalog(objects), blobs: new ObjectBlobStore(objects) };
 }
 
@@ -120,18 +165,30 @@ function gatewayObjects(url: string, secrets: readonly string[]): ObjectStore {
  * Opens the chosen vector store. Qdrant's bootstrap runs here, so a collection that cannot hold the
  * pack's vectors fails start-up with `CollectionMismatchError` before anything is served.
  */
-export async function openVectorStore(settings: VectorStoreSettings, at: { dataDir: string; indexThreshold?: number }, log?: Log): Promise<VectorStore> {
+export async function openVectorStore(
+  settings: VectorStoreSettings,
+  at: { dataDir: string; indexThreshold?: number },
+  log?: Log,
+): Promise<VectorStore> {
   if (settings.kind === "embedded") {
-    return LanceVectorStore.open({ dir: embeddedVectorDir(at.dataDir), ...(at.indexThreshold !== undefined ? { indexThreshold: at.indexThreshold } : {}) });
+    return LanceVectorStore.open({
+      dir: embeddedVectorDir(at.dataDir),
+      ...(at.indexThreshold !== undefined ? { indexThreshold: at.indexThreshold } : {}),
+    });
   }
   const { url, collection, dim } = settings.options;
   const store = await createQdrantStore(settings.options);
-  log?.info({ event: "vector_store", kind: "qdrant", url, collection, dim, ...store.bootstrap }, `Qdrant collection "${collection}" ready`);
+  log?.info(
+    { event: "vector_store", kind: "qdrant", url, collection, dim, ...store.bootstrap },
+    `Qdrant collection "${collection}" ready`,
+  );
   return store;
 }
 
 /** The pinned Node fetcher behind `POST /v1/images {url}`; none when switched off (the route answers 501). */
-export function openUrlFetcher(settings?: UrlFetchSettings & Partial<NodeUrlFetcherOptions>): (UrlFetcher & { close(): Promise<void> }) | undefined {
+export function openUrlFetcher(
+  settings?: UrlFetchSettings & Partial<NodeUrlFetcherOptions>,
+): (UrlFetcher & { close(): Promise<void> }) | undefined {
   return settings?.enabled ? createNodeUrlFetcher(settings) : undefined;
 }
 
@@ -140,7 +197,11 @@ export async function composeNode(env: ComposeEnv, log?: Log): Promise<Composed>
   const models = await openCheckedModels(env, log);
   try {
     const settings = vectorStoreSettings(env, models.pack.vectorDim);
-    const vectors = await openVectorStore(settings, { dataDir: env.DATA_DIR, indexThreshold: env.VECTOR_INDEX_THRESHOLD }, log);
+    const vectors = await openVectorStore(
+      settings,
+      { dataDir: env.DATA_DIR, indexThreshold: env.VECTOR_INDEX_THRESHOLD },
+      log,
+    );
     const close = async () => {
       await vectors.close?.();
       await models.release();

@@ -9,7 +9,10 @@ import type { JobEvent } from "./jobs/in-process-queue.js";
 export type { Logger };
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { service: "region-search" }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino(
+    { level, base: { service: "region-search" }, timestamp: pino.stdTimeFunctions.isoTime },
+    destination,
+  );
 }
 
 export function apiLogger(log: Logger): ApiLogger {
@@ -18,14 +21,37 @@ export function apiLogger(log: Logger): ApiLogger {
       const level = event.status >= 500 ? "error" : event.status >= 400 ? "warn" : "info";
       log[level]({ event: "request", ...event }, "request");
     },
-    error: (err, event) => log.error({ event: "unhandled_error", err, ...event }, "unhandled error"),
+    error: (err, event) =>
+      log.error({ event: "unhandled_error", err, ...event }, "unhandled error"),
   };
 }
 
 export function logJobEvent(log: Logger, e: JobEvent): void {
-  const base = { event: "ingest", tenant: e.job.tenant, imageId: e.job.imageId, attempt: e.attempt, ms: Math.round(e.ms) };
+  const base = {
+    event: "ingest",
+    tenant: e.job.tenant,
+    imageId: e.job.imageId,
+    attempt: e.attempt,
+    ms: Math.round(e.ms),
+  };
   const o = e.outcome;
-  if (o.status === "indexed") log.info({ ...base, status: o.status, regions: o.regionCount, timings: o.timings }, "ingest done");
-  else if (o.status === "skipped") log.info({ ...base, status: o.status, reason: o.reason }, "ingest skipped");
-  else log.warn({ ...base, status: o.status, retry: o.retry, retryInMs: e.retryInMs, error: o.error, errorCode: o.errorCode }, "ingest failed");
+  if (o.status === "indexed")
+    log.info(
+      { ...base, status: o.status, regions: o.regionCount, timings: o.timings },
+      "ingest done",
+    );
+  else if (o.status === "skipped")
+    log.info({ ...base, status: o.status, reason: o.reason }, "ingest skipped");
+  else
+    log.warn(
+      {
+        ...base,
+        status: o.status,
+        retry: o.retry,
+        retryInMs: e.retryInMs,
+        error: o.error,
+        errorCode: o.errorCode,
+      },
+      "ingest failed",
+    );
 }

@@ -6,7 +6,11 @@
  */
 import { z } from "zod";
 import { intVar, type EnvCheck } from "../lib/env-fields.js";
-import { qdrantEnvFields, qdrantOptions, type QdrantStoreOptions } from "../lib/store/qdrant/index.js";
+import {
+  qdrantEnvFields,
+  qdrantOptions,
+  type QdrantStoreOptions,
+} from "../lib/store/qdrant/index.js";
 import type { S3ObjectStoreOptions } from "./objects/s3.js";
 
 export const vectorStoreFields = {
@@ -22,14 +26,22 @@ export const vectorStoreFields = {
 
 export type VectorStoreEnv = z.infer<z.ZodObject<typeof vectorStoreFields>>;
 
-export const checkVectorStore: EnvCheck<Pick<VectorStoreEnv, "VECTOR_STORE" | "QDRANT_URL">> = (e, ctx) => {
+export const checkVectorStore: EnvCheck<Pick<VectorStoreEnv, "VECTOR_STORE" | "QDRANT_URL">> = (
+  e,
+  ctx,
+) => {
   if (e.VECTOR_STORE === "qdrant" && !e.QDRANT_URL) {
-    ctx.addIssue({ code: "custom", message: "QDRANT_URL is required with VECTOR_STORE=qdrant", path: ["QDRANT_URL"] });
+    ctx.addIssue({
+      code: "custom",
+      message: "QDRANT_URL is required with VECTOR_STORE=qdrant",
+      path: ["QDRANT_URL"],
+    });
   }
 };
 
 /** `embedded`: LanceDB under DATA_DIR/vectors. `qdrant`: the options carry the model pack's dimension. */
-export type VectorStoreSettings = { kind: "embedded" } | { kind: "qdrant"; options: QdrantStoreOptions };
+export type VectorStoreSettings =
+  { kind: "embedded" } | { kind: "qdrant"; options: QdrantStoreOptions };
 
 /**
  * The vector store the environment chose. `dim` is the model pack's embedding size
@@ -62,15 +74,28 @@ export type ObjectStoreEnv = z.infer<z.ZodObject<typeof objectStoreFields>>;
 /** Names each variable the chosen object store is missing; other stores ignore them. */
 export const checkObjectStore: EnvCheck<ObjectStoreEnv> = (e, ctx) => {
   if (e.OBJECT_STORE === "gateway" && !e.GATEWAY_URL) {
-    ctx.addIssue({ code: "custom", message: "GATEWAY_URL is required with OBJECT_STORE=gateway", path: ["GATEWAY_URL"] });
+    ctx.addIssue({
+      code: "custom",
+      message: "GATEWAY_URL is required with OBJECT_STORE=gateway",
+      path: ["GATEWAY_URL"],
+    });
   }
   if (e.OBJECT_STORE !== "s3") return;
   for (const name of ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
-    if (!e[name]) ctx.addIssue({ code: "custom", message: `${name} is required with OBJECT_STORE=s3`, path: [name] });
+    if (!e[name])
+      ctx.addIssue({
+        code: "custom",
+        message: `${name} is required with OBJECT_STORE=s3`,
+        path: [name],
+      });
   }
   // Without an endpoint the SDK targets AWS S3, which has no region "auto" (that is R2's).
   if (!e.S3_ENDPOINT && e.S3_REGION === "auto") {
-    ctx.addIssue({ code: "custom", message: "S3_ENDPOINT is required with S3_REGION=auto (R2); for AWS S3 set S3_REGION", path: ["S3_ENDPOINT"] });
+    ctx.addIssue({
+      code: "custom",
+      message: "S3_ENDPOINT is required with S3_REGION=auto (R2); for AWS S3 set S3_REGION",
+      path: ["S3_ENDPOINT"],
+    });
   }
 };
 
@@ -80,11 +105,15 @@ export type ObjectSettings =
   | { kind: "s3"; options: S3ObjectStoreOptions };
 
 /** What `objectSettings` reads: an entry without the object-store group (the local server) keeps objects on disk. */
-export type ObjectsEnv = { DATA_DIR: string; WEBHOOK_SECRET?: readonly string[] } & Partial<ObjectStoreEnv>;
+export type ObjectsEnv = {
+  DATA_DIR: string;
+  WEBHOOK_SECRET?: readonly string[];
+} & Partial<ObjectStoreEnv>;
 
 /** Which object store, from env (the schema has already required each store's variables). */
 export function objectSettings(env: ObjectsEnv): ObjectSettings {
-  if (env.OBJECT_STORE === "gateway") return { kind: "gateway", url: env.GATEWAY_URL!, secrets: env.WEBHOOK_SECRET ?? [] };
+  if (env.OBJECT_STORE === "gateway")
+    return { kind: "gateway", url: env.GATEWAY_URL!, secrets: env.WEBHOOK_SECRET ?? [] };
   if (env.OBJECT_STORE !== "s3") return { kind: "disk", dataDir: env.DATA_DIR };
   return {
     kind: "s3",

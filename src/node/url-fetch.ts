@@ -14,7 +14,11 @@ import { ApiError } from "../lib/errors.js";
 import type { UrlFetchLimits } from "../lib/limits.js";
 import type { UrlFetcher } from "../lib/services.js";
 import { createUrlFetcher } from "../lib/url-fetch/fetch-image.js";
-import { DEFAULT_URL_POLICY, privateResolutionError, type UrlPolicy } from "../lib/url-fetch/policy.js";
+import {
+  DEFAULT_URL_POLICY,
+  privateResolutionError,
+  type UrlPolicy,
+} from "../lib/url-fetch/policy.js";
 
 /** Every address a host name resolves to (`dns.lookup`, i.e. the system resolver, by default). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
@@ -28,15 +32,24 @@ export interface NodeUrlFetcherOptions extends UrlFetchLimits {
 
 const systemResolver: Resolver = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
 
-type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: Error | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 /** A `net.connect` lookup that refuses a name if any of its addresses is not allowed. */
 function guardedLookup(resolve: Resolver, allowed: (ip: string) => boolean) {
   return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
     resolve(hostname).then(
       (addresses) => {
-        if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), []);
-        if (addresses.some((a) => !allowed(a.address))) return callback(privateResolutionError(), []);
+        if (addresses.length === 0)
+          return callback(
+            Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }),
+            [],
+          );
+        if (addresses.some((a) => !allowed(a.address)))
+          return callback(privateResolutionError(), []);
         if (options.all) return callback(null, addresses);
         callback(null, addresses[0]!.address, addresses[0]!.family);
       },
@@ -46,7 +59,10 @@ function guardedLookup(resolve: Resolver, allowed: (ip: string) => boolean) {
 }
 
 function pinnedAgent(options: NodeUrlFetcherOptions, allowed: (ip: string) => boolean): Agent {
-  const connect = buildConnector({ timeout: options.connectTimeoutMs, lookup: guardedLookup(options.resolve ?? systemResolver, allowed) } as buildConnector.BuildOptions);
+  const connect = buildConnector({
+    timeout: options.connectTimeoutMs,
+    lookup: guardedLookup(options.resolve ?? systemResolver, allowed),
+  } as buildConnector.BuildOptions);
   return new Agent({
     connect: (opts, callback) =>
       connect(opts, (err, socket) => {
@@ -54,7 +70,13 @@ function pinnedAgent(options: NodeUrlFetcherOptions, allowed: (ip: string) => bo
         const peer = (socket as Socket).remoteAddress;
         if (peer && allowed(peer)) return callback(null, socket);
         socket.destroy();
-        callback(new ApiError("url_not_allowed", "The image URL is not allowed: it connects to a private or reserved address"), null);
+        callback(
+          new ApiError(
+            "url_not_allowed",
+            "The image URL is not allowed: it connects to a private or reserved address",
+          ),
+          null,
+        );
       }),
     // One fetch at a time per caller-chosen origin is plenty; idle sockets close quickly.
     connections: 4,
@@ -62,12 +84,23 @@ function pinnedAgent(options: NodeUrlFetcherOptions, allowed: (ip: string) => bo
   });
 }
 
-export function createNodeUrlFetcher(options: NodeUrlFetcherOptions): UrlFetcher & { close(): Promise<void> } {
+export function createNodeUrlFetcher(
+  options: NodeUrlFetcherOptions,
+): UrlFetcher & { close(): Promise<void> } {
   const isAllowedAddress = options.isAllowedAddress ?? DEFAULT_URL_POLICY.isAllowedAddress;
   const agent = pinnedAgent(options, isAllowedAddress);
   const fetcher = createUrlFetcher(
-    async (url, init) => (await undiciFetch(url, { ...init, redirect: "manual", dispatcher: agent })) as unknown as Response,
-    { timeoutMs: options.timeoutMs, maxRedirects: options.maxRedirects, policy: { allowedPorts: options.allowedPorts, isAllowedAddress } },
+    async (url, init) =>
+      (await undiciFetch(url, {
+        ...init,
+        redirect: "manual",
+        dispatcher: agent,
+      })) as unknown as Response,
+    {
+      timeoutMs: options.timeoutMs,
+      maxRedirects: options.maxRedirects,
+      policy: { allowedPorts: options.allowedPorts, isAllowedAddress },
+    },
   );
   return { fetchBytes: fetcher.fetchBytes, close: () => agent.close() };
 }

@@ -50,7 +50,12 @@ let h: Harness;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "rs-dlq-"));
   store = new HalfWritingStore(await LanceVectorStore.open({ dir }));
-  h = await makeHarness({ vectors: store, maxAttempts: 3, backoffMs: 20, apiKeys: { "key-a": "tenant-a", "key-b": "tenant-b" } });
+  h = await makeHarness({
+    vectors: store,
+    maxAttempts: 3,
+    backoffMs: 20,
+    apiKeys: { "key-a": "tenant-a", "key-b": "tenant-b" },
+  });
 });
 afterEach(async () => {
   await h.close();
@@ -68,7 +73,10 @@ const points = (tenant: string, imageId: string) => store.count(tenant, { imageI
 describe("ingest retries after a half-written store write", () => {
   it("retries with doubling backoff and ends with exactly one point per region (+ the whole image)", async () => {
     store.failures = 2;
-    const res = await upload(h, await fixture([200, 90, 10]), { query: "?id=fox&wait=true", headers: A });
+    const res = await upload(h, await fixture([200, 90, 10]), {
+      query: "?id=fox&wait=true",
+      headers: A,
+    });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ id: "fox", status: "indexed", regionCount: 4 });
     expect(store.partialWrites).toBe(2);
@@ -78,7 +86,9 @@ describe("ingest retries after a half-written store write", () => {
       [3, "indexed", undefined],
     ]);
     expect(await points("tenant-a", "fox")).toBe(LABELS.length + 1);
-    const regions = (await (await h.app.request("/v1/images/fox/regions", { headers: A })).json()) as { regions: { regionIndex: number }[] };
+    const regions = (await (
+      await h.app.request("/v1/images/fox/regions", { headers: A })
+    ).json()) as { regions: { regionIndex: number }[] };
     expect(regions.regions.map((r) => r.regionIndex)).toEqual([0, 1, 2, 3]);
   });
 });
@@ -86,7 +96,9 @@ describe("ingest retries after a half-written store write", () => {
 describe("dead letters: list and replay", () => {
   async function deadLetter(id: string, rgb: [number, number, number]): Promise<void> {
     store.failures = 1_000;
-    expect((await upload(h, await fixture(rgb), { query: `?id=${id}`, headers: A })).status).toBe(202);
+    expect((await upload(h, await fixture(rgb), { query: `?id=${id}`, headers: A })).status).toBe(
+      202,
+    );
     await h.jobs.idle();
     store.failures = 0;
   }
@@ -95,27 +107,52 @@ describe("dead letters: list and replay", () => {
     await deadLetter("doomed", [1, 2, 3]);
     expect(store.partialWrites).toBe(3);
     expect(await points("tenant-a", "doomed")).toBe(0);
-    expect((await upload(h, await fixture([9, 9, 9]), { query: "?id=fine&wait=true", headers: A })).status).toBe(201);
+    expect(
+      (await upload(h, await fixture([9, 9, 9]), { query: "?id=fine&wait=true", headers: A }))
+        .status,
+    ).toBe(201);
 
-    const failed = (await (await h.app.request("/v1/images?status=failed", { headers: A })).json()) as { images: { id: string; status: string; error: string; errorCode: string }[] };
-    expect(failed.images).toEqual([expect.objectContaining({ id: "doomed", status: "failed", errorCode: "ingest_failed", error: expect.stringMatching(/commit conflict/) })]);
-    const all = (await (await h.app.request("/v1/images", { headers: A })).json()) as { images: { id: string }[] };
+    const failed = (await (
+      await h.app.request("/v1/images?status=failed", { headers: A })
+    ).json()) as { images: { id: string; status: string; error: string; errorCode: string }[] };
+    expect(failed.images).toEqual([
+      expect.objectContaining({
+        id: "doomed",
+        status: "failed",
+        errorCode: "ingest_failed",
+        error: expect.stringMatching(/commit conflict/),
+      }),
+    ]);
+    const all = (await (await h.app.request("/v1/images", { headers: A })).json()) as {
+      images: { id: string }[];
+    };
     expect(all.images.map((i) => i.id)).toEqual(["doomed", "fine"]);
     // Tenant B sees none of it.
-    expect(await (await h.app.request("/v1/images?status=failed", { headers: B })).json()).toEqual({ images: [] });
+    expect(await (await h.app.request("/v1/images?status=failed", { headers: B })).json()).toEqual({
+      images: [],
+    });
   });
 
   it("replays a dead letter once the fault is gone: indexed, with exactly its points", async () => {
     await deadLetter("doomed", [4, 5, 6]);
-    const res = await h.app.request("/v1/images/doomed/retry?wait=true", { method: "POST", headers: A });
+    const res = await h.app.request("/v1/images/doomed/retry?wait=true", {
+      method: "POST",
+      headers: A,
+    });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ id: "doomed", status: "indexed", regionCount: 4 });
     expect(await points("tenant-a", "doomed")).toBe(LABELS.length + 1);
-    const record = (await (await h.app.request("/v1/images/doomed", { headers: A })).json()) as Record<string, unknown>;
+    const record = (await (
+      await h.app.request("/v1/images/doomed", { headers: A })
+    ).json()) as Record<string, unknown>;
     expect(record).not.toHaveProperty("error");
-    expect(await (await h.app.request("/v1/images?status=failed", { headers: A })).json()).toEqual({ images: [] });
+    expect(await (await h.app.request("/v1/images?status=failed", { headers: A })).json()).toEqual({
+      images: [],
+    });
     // Search finds it.
-    const hits = (await (await h.app.request("/v1/search?q=blue%20pond&limit=1", { headers: A })).json()) as { results: { imageId: string }[] };
+    const hits = (await (
+      await h.app.request("/v1/search?q=blue%20pond&limit=1", { headers: A })
+    ).json()) as { results: { imageId: string }[] };
     expect(hits.results[0]?.imageId).toBe("doomed");
   });
 
@@ -130,26 +167,59 @@ describe("dead letters: list and replay", () => {
 
   it("404 for unknown and other tenants' ids, 409 unless failed or when the bytes are gone", async () => {
     await deadLetter("doomed", [10, 11, 12]);
-    await expectError(await h.app.request("/v1/images/nope/retry", { method: "POST", headers: A }), 404, "not_found");
-    await expectError(await h.app.request("/v1/images/doomed/retry", { method: "POST", headers: B }), 404, "not_found");
+    await expectError(
+      await h.app.request("/v1/images/nope/retry", { method: "POST", headers: A }),
+      404,
+      "not_found",
+    );
+    await expectError(
+      await h.app.request("/v1/images/doomed/retry", { method: "POST", headers: B }),
+      404,
+      "not_found",
+    );
     expect((await h.catalog.get("tenant-a", "doomed"))?.status).toBe("failed");
 
-    expect((await upload(h, await fixture([13, 14, 15]), { query: "?id=ok&wait=true", headers: A })).status).toBe(201);
-    const conflict = await expectError(await h.app.request("/v1/images/ok/retry", { method: "POST", headers: A }), 409, "conflict");
+    expect(
+      (await upload(h, await fixture([13, 14, 15]), { query: "?id=ok&wait=true", headers: A }))
+        .status,
+    ).toBe(201);
+    const conflict = await expectError(
+      await h.app.request("/v1/images/ok/retry", { method: "POST", headers: A }),
+      409,
+      "conflict",
+    );
     expect(conflict.message).toMatch(/is indexed; only failed images can be retried/);
 
     await h.blobs.delete("tenant-a", "doomed");
-    const gone = await expectError(await h.app.request("/v1/images/doomed/retry", { method: "POST", headers: A }), 409, "conflict");
+    const gone = await expectError(
+      await h.app.request("/v1/images/doomed/retry", { method: "POST", headers: A }),
+      409,
+      "conflict",
+    );
     expect(gone.message).toMatch(/bytes .* are gone/);
     expect((await h.catalog.get("tenant-a", "doomed"))?.status).toBe("failed");
   });
 
   it("GET /v1/images validates status and limit, naming the cap", async () => {
-    await expectError(await h.app.request("/v1/images?status=lost", { headers: A }), 400, "invalid_request");
-    const cap = await expectError(await h.app.request("/v1/images?limit=1001", { headers: A }), 400, "invalid_request");
+    await expectError(
+      await h.app.request("/v1/images?status=lost", { headers: A }),
+      400,
+      "invalid_request",
+    );
+    const cap = await expectError(
+      await h.app.request("/v1/images?limit=1001", { headers: A }),
+      400,
+      "invalid_request",
+    );
     expect(cap.message).toMatch(/limit.*1000/);
     await deadLetter("one", [20, 20, 20]);
     await deadLetter("two", [21, 21, 21]);
-    expect(((await (await h.app.request("/v1/images?status=failed&limit=1", { headers: A })).json()) as { images: unknown[] }).images).toHaveLength(1);
+    expect(
+      (
+        (await (
+          await h.app.request("/v1/images?status=failed&limit=1", { headers: A })
+        ).json()) as { images: unknown[] }
+      ).images,
+    ).toHaveLength(1);
   });
 });

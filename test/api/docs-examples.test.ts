@@ -33,7 +33,8 @@ function exampleOf(doc: Doc, schema: Json | undefined): unknown {
   if (component?.example !== undefined) return component.example;
   // An object whose every property has an example is shown whole by Scalar.
   const props = (component ?? schema).properties as Record<string, Json> | undefined;
-  if (props && Object.values(props).every((p) => exampleOf(doc, p) !== undefined)) return Object.fromEntries(Object.entries(props).map(([k, p]) => [k, exampleOf(doc, p)]));
+  if (props && Object.values(props).every((p) => exampleOf(doc, p) !== undefined))
+    return Object.fromEntries(Object.entries(props).map(([k, p]) => [k, exampleOf(doc, p)]));
   return undefined;
 }
 
@@ -44,10 +45,20 @@ describe("OpenAPI examples", () => {
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(methods)) {
         const name = `${method.toUpperCase()} ${path}`;
-        for (const p of (op.parameters ?? []) as Json[]) if (exampleOf(doc, p.schema as Json) === undefined && p.example === undefined) missing.push(`${name} parameter ${String(p.name)}`);
-        const body = (op.requestBody as Json | undefined)?.content as Record<string, { schema: Json }> | undefined;
-        if (body?.["application/json"] && exampleOf(doc, body["application/json"].schema) === undefined) missing.push(`${name} request body`);
-        const responses = op.responses as Record<string, { content?: Record<string, { schema: Json }> }>;
+        for (const p of (op.parameters ?? []) as Json[])
+          if (exampleOf(doc, p.schema as Json) === undefined && p.example === undefined)
+            missing.push(`${name} parameter ${String(p.name)}`);
+        const body = (op.requestBody as Json | undefined)?.content as
+          Record<string, { schema: Json }> | undefined;
+        if (
+          body?.["application/json"] &&
+          exampleOf(doc, body["application/json"].schema) === undefined
+        )
+          missing.push(`${name} request body`);
+        const responses = op.responses as Record<
+          string,
+          { content?: Record<string, { schema: Json }> }
+        >;
         const ok = Object.entries(responses).find(([s]) => s.startsWith("2"))?.[1];
         const json = ok?.content?.["application/json"];
         if (json && exampleOf(doc, json.schema) === undefined) missing.push(`${name} response`);
@@ -67,7 +78,18 @@ describe("OpenAPI examples", () => {
       expect(validate(schema.example), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
       checked.push(name);
     }
-    expect(checked).toEqual(expect.arrayContaining(["Image", "Region", "SearchResponse", "Mask", "Error", "Health", "ImageAccepted", "RegionList"]));
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        "Image",
+        "Region",
+        "SearchResponse",
+        "Mask",
+        "Error",
+        "Health",
+        "ImageAccepted",
+        "RegionList",
+      ]),
+    );
   });
 
   it("the example mask is a real COCO RLE agreeing with the example's bbox and area", () => {

@@ -13,16 +13,31 @@ describe("AMG_OVERRIDES", () => {
   });
 
   it("a JSON object of AMG keys reaches the extractor options, limits kept", () => {
-    const options = modelOptions(parseEnv({ AMG_OVERRIDES: '{"cropNLayers":0,"pointsPerSide":8}', MAX_SIDE: "4000" }));
-    expect(options.extractor).toEqual({ limits: expect.objectContaining({ maxSide: 4000 }), amg: { cropNLayers: 0, pointsPerSide: 8 } });
-    expect(parseFunctionEnv({ ...FN, AMG_OVERRIDES: '{"cropNLayers":0}' }).AMG_OVERRIDES).toEqual({ cropNLayers: 0 });
+    const options = modelOptions(
+      parseEnv({ AMG_OVERRIDES: '{"cropNLayers":0,"pointsPerSide":8}', MAX_SIDE: "4000" }),
+    );
+    expect(options.extractor).toEqual({
+      limits: expect.objectContaining({ maxSide: 4000 }),
+      amg: { cropNLayers: 0, pointsPerSide: 8 },
+    });
+    expect(parseFunctionEnv({ ...FN, AMG_OVERRIDES: '{"cropNLayers":0}' }).AMG_OVERRIDES).toEqual({
+      cropNLayers: 0,
+    });
   });
 
   it("refuses what is not valid JSON, unknown keys and out-of-range values, naming the variable", () => {
-    expect(() => parseEnv({ AMG_OVERRIDES: "cropNLayers=0" })).toThrow(/AMG_OVERRIDES: expected a JSON object/);
-    expect(() => parseEnv({ AMG_OVERRIDES: '{"cropLayers":0}' })).toThrow(/AMG_OVERRIDES: .*"cropLayers"/);
-    expect(() => parseEnv({ AMG_OVERRIDES: '{"predIouThresh":2}' })).toThrow(/AMG_OVERRIDES: .*"predIouThresh"/);
+    expect(() => parseEnv({ AMG_OVERRIDES: "cropNLayers=0" })).toThrow(
+      /AMG_OVERRIDES: expected a JSON object/,
+    );
+    expect(() => parseEnv({ AMG_OVERRIDES: '{"cropLayers":0}' })).toThrow(
+      /AMG_OVERRIDES: .*"cropLayers"/,
+    );
+    expect(() => parseEnv({ AMG_OVERRIDES: '{"predIouThresh":2}' })).toThrow(
+      /AMG_OVERRIDES: .*"predIouThresh"/,
+    );
     expect(() => parseEnv({ AMG_OVERRIDES: "[1]" })).toThrow(/AMG_OVERRIDES/);
-    expect(() => parseFunctionEnv({ ...FN, AMG_OVERRIDES: '{"cropNLayers":9}' })).toThrow(/AMG_OVERRIDES/);
+    expect(() => parseFunctionEnv({ ...FN, AMG_OVERRIDES: '{"cropNLayers":9}' })).toThrow(
+      /AMG_OVERRIDES/,
+    );
   });
 });

@@ -9,14 +9,28 @@ const FN = { WEBHOOK_SECRET: "whsec_dGVzdA==" };
 
 describe("ORT_* session options", () => {
   it("default: onnxruntime's threads per core, one inter-op thread, no spinning", () => {
-    expect(modelOptions(parseEnv({})).session).toEqual({ intraOpNumThreads: 0, interOpNumThreads: 1, allowSpinning: false });
-    expect(sessionOptionsFromEnv(parseFunctionEnv(FN))).toEqual({ intraOpNumThreads: 0, interOpNumThreads: 1, allowSpinning: false });
+    expect(modelOptions(parseEnv({})).session).toEqual({
+      intraOpNumThreads: 0,
+      interOpNumThreads: 1,
+      allowSpinning: false,
+    });
+    expect(sessionOptionsFromEnv(parseFunctionEnv(FN))).toEqual({
+      intraOpNumThreads: 0,
+      interOpNumThreads: 1,
+      allowSpinning: false,
+    });
   });
 
   it("ORT_ALLOW_SPINNING reads true/false as words, not as non-empty strings", () => {
-    expect(modelOptions(parseEnv({ ORT_ALLOW_SPINNING: "true", ORT_INTRA_OP_THREADS: "2" })).session).toEqual({ intraOpNumThreads: 2, interOpNumThreads: 1, allowSpinning: true });
-    expect(modelOptions(parseEnv({ ORT_ALLOW_SPINNING: "false" })).session?.allowSpinning).toBe(false);
-    expect(sessionOptionsFromEnv(parseFunctionEnv({ ...FN, ORT_ALLOW_SPINNING: "1" })).allowSpinning).toBe(true);
+    expect(
+      modelOptions(parseEnv({ ORT_ALLOW_SPINNING: "true", ORT_INTRA_OP_THREADS: "2" })).session,
+    ).toEqual({ intraOpNumThreads: 2, interOpNumThreads: 1, allowSpinning: true });
+    expect(modelOptions(parseEnv({ ORT_ALLOW_SPINNING: "false" })).session?.allowSpinning).toBe(
+      false,
+    );
+    expect(
+      sessionOptionsFromEnv(parseFunctionEnv({ ...FN, ORT_ALLOW_SPINNING: "1" })).allowSpinning,
+    ).toBe(true);
     expect(() => parseEnv({ ORT_ALLOW_SPINNING: "sometimes" })).toThrow(/ORT_ALLOW_SPINNING/);
   });
 });

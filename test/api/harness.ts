@@ -35,12 +35,21 @@ export async function makeHarness(options: HarnessOptions = {}) {
   const text = new FakeTextEmbedder();
   const events: JobEvent[] = [];
   const jobs = new InProcessJobQueue({
-    handler: (job, attempt) => processIngestJob({ catalog, blobs, vectors, extractor }, job, attempt),
+    handler: (job, attempt) =>
+      processIngestJob({ catalog, blobs, vectors, extractor }, job, attempt),
     maxAttempts: options.maxAttempts ?? 3,
     backoffMs: options.backoffMs ?? 5,
     onEvent: (e) => events.push(e),
   });
-  const services: Services = { catalog, blobs, vectors, jobs, text, renderer: new SharpRenderer(), ...(options.urlFetcher ? { urlFetcher: options.urlFetcher } : {}) };
+  const services: Services = {
+    catalog,
+    blobs,
+    vectors,
+    jobs,
+    text,
+    renderer: new SharpRenderer(),
+    ...(options.urlFetcher ? { urlFetcher: options.urlFetcher } : {}),
+  };
   const app = createApp(services, options);
   const close = async () => {
     await jobs.close();
@@ -53,15 +62,25 @@ export async function makeHarness(options: HarnessOptions = {}) {
 export type Harness = Awaited<ReturnType<typeof makeHarness>>;
 
 /** A solid-colour PNG (distinct colours give distinct bytes, hence distinct content-hash ids). */
-export async function pngBytes(width = 40, height = 30, rgb: [number, number, number] = [200, 30, 30]): Promise<Uint8Array> {
-  const buf = await sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+export async function pngBytes(
+  width = 40,
+  height = 30,
+  rgb: [number, number, number] = [200, 30, 30],
+): Promise<Uint8Array> {
+  const buf = await sharp({
+    create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } },
+  })
     .png()
     .toBuffer();
   return new Uint8Array(buf);
 }
 
 export async function jpegBytes(width = 40, height = 30): Promise<Uint8Array> {
-  return new Uint8Array(await sharp({ create: { width, height, channels: 3, background: "#3366cc" } }).jpeg().toBuffer());
+  return new Uint8Array(
+    await sharp({ create: { width, height, channels: 3, background: "#3366cc" } })
+      .jpeg()
+      .toBuffer(),
+  );
 }
 
 /** A PNG that is only a signature and an IHDR chunk declaring `width × height`. */
@@ -70,7 +89,11 @@ export function pngHeaderOnly(width: number, height: number): Uint8Array {
   return new Uint8Array(pngFile([pngChunk("IHDR", ihdr)]));
 }
 
-export function upload(h: Harness, bytes: Uint8Array, opts: { query?: string; type?: string; headers?: Record<string, string> } = {}) {
+export function upload(
+  h: Harness,
+  bytes: Uint8Array,
+  opts: { query?: string; type?: string; headers?: Record<string, string> } = {},
+) {
   return h.app.request(`/v1/images${opts.query ?? ""}`, {
     method: "POST",
     body: bytes as Uint8Array<ArrayBuffer>,
@@ -78,15 +101,26 @@ export function upload(h: Harness, bytes: Uint8Array, opts: { query?: string; ty
   });
 }
 
-export function postJson(h: Harness, url: string, body: unknown, headers: Record<string, string> = {}) {
-  return h.app.request(url, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
+export function postJson(
+  h: Harness,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  return h.app.request(url, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json", ...headers },
+  });
 }
 
 /** Asserts the one error body and returns it. */
 export async function expectError(res: Response, status: number, code?: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toMatch(/application\/json/);
-  const body = (await res.json()) as { error: { code: string; message: string; requestId: string } };
+  const body = (await res.json()) as {
+    error: { code: string; message: string; requestId: string };
+  };
   expect(Object.keys(body)).toEqual(["error"]);
   expect(Object.keys(body.error).sort()).toEqual(["code", "message", "requestId"]);
   expect(typeof body.error.message).toBe("string");

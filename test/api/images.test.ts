@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { expectError, jpegBytes, makeHarness, pngBytes, pngHeaderOnly, upload, type Harness } from "./harness.js";
+import {
+  expectError,
+  jpegBytes,
+  makeHarness,
+  pngBytes,
+  pngHeaderOnly,
+  upload,
+  type Harness,
+} from "./harness.js";
 import { sha256 } from "../support/fakes.js";
 
 let h: Harness;
@@ -17,12 +25,23 @@ describe("POST /v1/images", () => {
     expect(body).toEqual({ id: sha256(bytes), status: "queued" });
     await h.jobs.idle();
     const rec = await (await h.app.request(`/v1/images/${body.id}`)).json();
-    expect(rec).toMatchObject({ id: body.id, status: "indexed", width: 40, height: 30, regionCount: 2, pack: "fake@1" });
+    expect(rec).toMatchObject({
+      id: body.id,
+      status: "indexed",
+      width: 40,
+      height: 30,
+      regionCount: 2,
+      pack: "fake@1",
+    });
   });
 
   it("accepts multipart field `file` and a JPEG, with ?id=", async () => {
     const form = new FormData();
-    form.set("file", new Blob([(await jpegBytes()) as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "x.jpg");
+    form.set(
+      "file",
+      new Blob([(await jpegBytes()) as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }),
+      "x.jpg",
+    );
     const res = await h.app.request("/v1/images?id=my-photo.jpg", { method: "POST", body: form });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ id: "my-photo.jpg", status: "queued" });
@@ -32,37 +51,63 @@ describe("POST /v1/images", () => {
   it("multipart without `file` → 400", async () => {
     const form = new FormData();
     form.set("other", "x");
-    await expectError(await h.app.request("/v1/images", { method: "POST", body: form }), 400, "invalid_request");
+    await expectError(
+      await h.app.request("/v1/images", { method: "POST", body: form }),
+      400,
+      "invalid_request",
+    );
   });
 
   it("?wait=true answers 201 with the indexed record", async () => {
     const res = await upload(h, await pngBytes(), { query: "?wait=true&id=w1" });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ id: "w1", status: "indexed", regionCount: 2, width: 40, height: 30 });
+    expect(await res.json()).toMatchObject({
+      id: "w1",
+      status: "indexed",
+      regionCount: 2,
+      width: 40,
+      height: 30,
+    });
   });
 
   it("?wait=true on an image that fails answers with the failure as an error status", async () => {
     const bytes = await pngBytes(20, 20, [1, 2, 3]);
     h.extractor.invalid.add(sha256(bytes));
-    const err = await expectError(await upload(h, bytes, { query: "?wait=true" }), 422, "invalid_image");
+    const err = await expectError(
+      await upload(h, bytes, { query: "?wait=true" }),
+      422,
+      "invalid_image",
+    );
     expect(err.message).toMatch(/corrupt/);
   });
 
   it("rejects a bad ?id= with 400 naming the field", async () => {
-    const err = await expectError(await upload(h, await pngBytes(), { query: "?id=a/b" }), 400, "invalid_request");
+    const err = await expectError(
+      await upload(h, await pngBytes(), { query: "?id=a/b" }),
+      400,
+      "invalid_request",
+    );
     expect(err.message).toMatch(/^query\.id: /);
     await expectError(await upload(h, await pngBytes(), { query: "?id=.." }), 400);
     await expectError(await upload(h, await pngBytes(), { query: `?id=${"x".repeat(129)}` }), 400);
   });
 
   it("non-image bytes → 415 and nothing stored", async () => {
-    await expectError(await upload(h, new TextEncoder().encode("hello, not an image")), 415, "unsupported_media_type");
+    await expectError(
+      await upload(h, new TextEncoder().encode("hello, not an image")),
+      415,
+      "unsupported_media_type",
+    );
     expect(await h.catalog.list("default")).toEqual([]);
   });
 
   it("GIF → 415 (recognised, not supported)", async () => {
     const gif = new TextEncoder().encode("GIF89a\x01\x00\x01\x00\x00\x00\x00;");
-    const err = await expectError(await upload(h, gif, { type: "image/gif" }), 415, "unsupported_media_type");
+    const err = await expectError(
+      await upload(h, gif, { type: "image/gif" }),
+      415,
+      "unsupported_media_type",
+    );
     expect(err.message).toMatch(/Content-Type/);
     const err2 = await expectError(await upload(h, gif, { type: "image/png" }), 415);
     expect(err2.message).toMatch(/GIF/);
@@ -79,7 +124,11 @@ describe("POST /v1/images", () => {
   it("oversize body with Content-Length → 413", async () => {
     const big = new Uint8Array(64 * 1024 + 1);
     big.set(await pngBytes());
-    await expectError(await upload(h, big, { headers: { "content-length": String(big.length) } }), 413, "payload_too_large");
+    await expectError(
+      await upload(h, big, { headers: { "content-length": String(big.length) } }),
+      413,
+      "payload_too_large",
+    );
   });
 
   it("oversize chunked body (no Content-Length) → 413", async () => {
@@ -104,18 +153,34 @@ describe("POST /v1/images", () => {
   });
 
   it("PNG declaring huge dimensions → 413 before anything is stored or decoded", async () => {
-    const err = await expectError(await upload(h, pngHeaderOnly(50_000, 50_000), { query: "?id=huge" }), 413, "image_too_large");
+    const err = await expectError(
+      await upload(h, pngHeaderOnly(50_000, 50_000), { query: "?id=huge" }),
+      413,
+      "image_too_large",
+    );
     expect(err.message).toMatch(/50000×50000/);
-    await expectError(await upload(h, pngHeaderOnly(12_000, 10), { query: "?id=wide" }), 413, "image_too_large");
+    await expectError(
+      await upload(h, pngHeaderOnly(12_000, 10), { query: "?id=wide" }),
+      413,
+      "image_too_large",
+    );
     // Each side within limits, the area not (9000² = 81 MP > 40 MP).
-    await expectError(await upload(h, pngHeaderOnly(9_000, 9_000), { query: "?id=area" }), 413, "image_too_large");
+    await expectError(
+      await upload(h, pngHeaderOnly(9_000, 9_000), { query: "?id=area" }),
+      413,
+      "image_too_large",
+    );
     expect(await h.catalog.get("default", "huge")).toBeNull();
     expect(await h.blobs.get("default", "huge")).toBeNull();
     expect(h.extractor.calls).toBe(0);
   });
 
   it("truncated PNG (signature only) → 422", async () => {
-    await expectError(await upload(h, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0])), 422, "invalid_image");
+    await expectError(
+      await upload(h, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0])),
+      422,
+      "invalid_image",
+    );
   });
 
   it("re-uploading the same bytes does not re-run the job", async () => {
@@ -151,7 +216,12 @@ describe("GET/DELETE /v1/images/{id}", () => {
     const body = await (await h.app.request("/v1/images/r1/regions")).json();
     expect(body.status).toBe("indexed");
     expect(body.regions.map((r: { regionIndex: number }) => r.regionIndex)).toEqual([0, 1, 2]);
-    expect(body.regions[1]).toMatchObject({ imageId: "r1", bbox: [10, 0, 10, 10], area: 100, mask: { size: [10, 30] } });
+    expect(body.regions[1]).toMatchObject({
+      imageId: "r1",
+      bbox: [10, 0, 10, 10],
+      area: 100,
+      mask: { size: [10, 30] },
+    });
     await expectError(await h.app.request("/v1/images/zz/regions"), 404);
   });
 

@@ -12,7 +12,10 @@ let h: Harness;
 afterEach(() => h.close());
 
 /** The harness's catalog with every `processing` write delayed by `delayMs` or failing. */
-function markingCatalog(inner: ImageCatalog, mark: { delayMs?: number; fail?: boolean }): ImageCatalog {
+function markingCatalog(
+  inner: ImageCatalog,
+  mark: { delayMs?: number; fail?: boolean },
+): ImageCatalog {
   return {
     get: (t, id) => inner.get(t, id),
     delete: (t, id) => inner.delete(t, id),
@@ -31,7 +34,17 @@ async function queuedImage(id: string): Promise<void> {
   const bytes = await pngBytes(12, 8);
   const now = new Date().toISOString();
   await h.blobs.put("default", id, bytes, "image/png");
-  await h.catalog.put({ tenant: "default", id, status: "queued", contentType: "image/png", bytes: bytes.length, sha256: "x", attempts: 0, createdAt: now, updatedAt: now });
+  await h.catalog.put({
+    tenant: "default",
+    id,
+    status: "queued",
+    contentType: "image/png",
+    bytes: bytes.length,
+    sha256: "x",
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
 }
 
 describe("the processing mark of an ingest job", () => {
@@ -39,9 +52,16 @@ describe("the processing mark of an ingest job", () => {
     h = await makeHarness();
     await queuedImage("slow");
     const catalog = markingCatalog(h.catalog, { delayMs: 50 });
-    const outcome = await processIngestJob({ ...h.services, catalog, extractor: h.extractor }, { tenant: "default", imageId: "slow" }, { attempt: 2, final: false });
+    const outcome = await processIngestJob(
+      { ...h.services, catalog, extractor: h.extractor },
+      { tenant: "default", imageId: "slow" },
+      { attempt: 2, final: false },
+    );
     expect(outcome.status).toBe("indexed");
-    expect(await h.catalog.get("default", "slow")).toMatchObject({ status: "indexed", attempts: 2 });
+    expect(await h.catalog.get("default", "slow")).toMatchObject({
+      status: "indexed",
+      attempts: 2,
+    });
   });
 
   it("a slow mark with a failing extraction still ends failed, not processing", async () => {
@@ -49,16 +69,27 @@ describe("the processing mark of an ingest job", () => {
     await queuedImage("slow-bad");
     h.extractor.transientFailures = 1;
     const catalog = markingCatalog(h.catalog, { delayMs: 50 });
-    const outcome = await processIngestJob({ ...h.services, catalog, extractor: h.extractor }, { tenant: "default", imageId: "slow-bad" });
+    const outcome = await processIngestJob(
+      { ...h.services, catalog, extractor: h.extractor },
+      { tenant: "default", imageId: "slow-bad" },
+    );
     expect(outcome).toMatchObject({ status: "failed", retry: false });
-    expect(await h.catalog.get("default", "slow-bad")).toMatchObject({ status: "failed", errorCode: "ingest_failed" });
+    expect(await h.catalog.get("default", "slow-bad")).toMatchObject({
+      status: "failed",
+      errorCode: "ingest_failed",
+    });
   });
 
   it("a failed mark fails the job before any point is written and leaves the record queued", async () => {
     h = await makeHarness();
     await queuedImage("no-mark");
     const catalog = markingCatalog(h.catalog, { fail: true });
-    await expect(processIngestJob({ ...h.services, catalog, extractor: h.extractor }, { tenant: "default", imageId: "no-mark" })).rejects.toThrow("disk full");
+    await expect(
+      processIngestJob(
+        { ...h.services, catalog, extractor: h.extractor },
+        { tenant: "default", imageId: "no-mark" },
+      ),
+    ).rejects.toThrow("disk full");
     expect(await h.vectors.count("default")).toBe(0);
     expect(await h.catalog.get("default", "no-mark")).toMatchObject({ status: "queued" });
   });

@@ -28,7 +28,11 @@ describe("ingest jobs", () => {
   it("a job failing every attempt ends `failed` (dead letter) with its error, after maxAttempts", async () => {
     h = await makeHarness({ maxAttempts: 2, backoffMs: 1 });
     h.extractor.transientFailures = 10;
-    const err = await expectError(await upload(h, await pngBytes(), { query: "?id=dead&wait=true" }), 500, "ingest_failed");
+    const err = await expectError(
+      await upload(h, await pngBytes(), { query: "?id=dead&wait=true" }),
+      500,
+      "ingest_failed",
+    );
     expect(err.message).toMatch(/model session crashed/);
     expect(h.extractor.calls).toBe(2);
     const rec = (await (await h.app.request("/v1/images/dead")).json()) as Record<string, unknown>;
@@ -44,7 +48,10 @@ describe("ingest jobs", () => {
     await upload(h, bytes, { query: "?id=bad" });
     await h.jobs.idle();
     expect(h.extractor.calls).toBe(1);
-    expect(await h.catalog.get("default", "bad")).toMatchObject({ status: "failed", errorCode: "invalid_image" });
+    expect(await h.catalog.get("default", "bad")).toMatchObject({
+      status: "failed",
+      errorCode: "invalid_image",
+    });
   });
 
   it("records left queued/processing by a previous process are recovered at start-up", async () => {
@@ -52,24 +59,58 @@ describe("ingest jobs", () => {
     const bytes = await pngBytes();
     const now = new Date().toISOString();
     await h.blobs.put("default", "orphan", bytes, "image/png");
-    await h.catalog.put({ tenant: "default", id: "orphan", status: "processing", contentType: "image/png", bytes: bytes.length, sha256: "x", attempts: 1, createdAt: now, updatedAt: now });
+    await h.catalog.put({
+      tenant: "default",
+      id: "orphan",
+      status: "processing",
+      contentType: "image/png",
+      bytes: bytes.length,
+      sha256: "x",
+      attempts: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
     const queue = new InProcessJobQueue({
-      handler: (job, attempt) => processIngestJob({ ...h.services, extractor: h.extractor }, job, attempt),
+      handler: (job, attempt) =>
+        processIngestJob({ ...h.services, extractor: h.extractor }, job, attempt),
     });
     expect(await queue.recover(h.catalog)).toBe(1);
     await queue.idle();
-    expect(await h.catalog.get("default", "orphan")).toMatchObject({ status: "indexed", regionCount: 2 });
+    expect(await h.catalog.get("default", "orphan")).toMatchObject({
+      status: "indexed",
+      regionCount: 2,
+    });
   });
 
   it("recovery re-enqueues unfinished records oldest upload first, not in id order", async () => {
     h = await makeHarness();
     const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
     const record = (id: string, createdAt: string, status: "queued" | "processing") =>
-      h.catalog.put({ tenant: "default", id, status, contentType: "image/png", bytes: 1, sha256: "x", attempts: 0, createdAt, updatedAt: createdAt });
+      h.catalog.put({
+        tenant: "default",
+        id,
+        status,
+        contentType: "image/png",
+        bytes: 1,
+        sha256: "x",
+        attempts: 0,
+        createdAt,
+        updatedAt: createdAt,
+      });
     await record("c9-0", at(1), "processing");
     await record("c10-0", at(2), "queued");
     await record("c10-1", at(3), "queued");
-    await h.catalog.put({ tenant: "default", id: "a-done", status: "indexed", contentType: "image/png", bytes: 1, sha256: "x", attempts: 1, createdAt: at(0), updatedAt: at(0) });
+    await h.catalog.put({
+      tenant: "default",
+      id: "a-done",
+      status: "indexed",
+      contentType: "image/png",
+      bytes: 1,
+      sha256: "x",
+      attempts: 1,
+      createdAt: at(0),
+      updatedAt: at(0),
+    });
     const order: string[] = [];
     const queue = new InProcessJobQueue({
       handler: async (job) => {
@@ -89,7 +130,11 @@ describe("ingest jobs", () => {
     await upload(h, await pngBytes(), { query: "?id=gone" });
     try {
       // The `processing` mark lands while the (gated) extraction runs: wait for it, however loaded the machine.
-      await vi.waitFor(async () => expect((await (await h.app.request("/v1/images/gone")).json()).status).toBe("processing"), { timeout: 10_000, interval: 10 });
+      await vi.waitFor(
+        async () =>
+          expect((await (await h.app.request("/v1/images/gone")).json()).status).toBe("processing"),
+        { timeout: 10_000, interval: 10 },
+      );
       expect((await h.app.request("/v1/images/gone", { method: "DELETE" })).status).toBe(204);
     } finally {
       release(); // even when an expectation failed, so the job (and afterEach's close) can finish
@@ -111,7 +156,10 @@ describe("ingest jobs", () => {
     await upload(h, b, { query: "?id=swap" });
     release();
     await h.jobs.idle();
-    expect(await h.catalog.get("default", "swap")).toMatchObject({ status: "indexed", regionCount: 3 });
+    expect(await h.catalog.get("default", "swap")).toMatchObject({
+      status: "indexed",
+      regionCount: 3,
+    });
     expect(await h.vectors.count("default", { imageIds: ["swap"] })).toBe(4);
   });
 });
@@ -122,15 +170,34 @@ describe("processIngestJob", () => {
     const calls: string[] = [];
     const vectors = new MemoryVectorStore();
     const spy = Object.assign(Object.create(vectors) as MemoryVectorStore, {
-      upsert: async (...a: Parameters<MemoryVectorStore["upsert"]>) => (calls.push("upsert"), vectors.upsert(...a)),
-      deleteImage: async (...a: Parameters<MemoryVectorStore["deleteImage"]>) => (calls.push(`delete keep=${a[2]?.length}`), vectors.deleteImage(...a)),
+      upsert: async (...a: Parameters<MemoryVectorStore["upsert"]>) => (
+        calls.push("upsert"),
+        vectors.upsert(...a)
+      ),
+      deleteImage: async (...a: Parameters<MemoryVectorStore["deleteImage"]>) => (
+        calls.push(`delete keep=${a[2]?.length}`),
+        vectors.deleteImage(...a)
+      ),
     });
     const bytes = await pngBytes();
     const now = new Date().toISOString();
     await h.blobs.put("t1", "img", bytes, "image/png");
-    await h.catalog.put({ tenant: "t1", id: "img", status: "queued", contentType: "image/png", bytes: 1, sha256: "x", attempts: 0, createdAt: now, updatedAt: now });
+    await h.catalog.put({
+      tenant: "t1",
+      id: "img",
+      status: "queued",
+      contentType: "image/png",
+      bytes: 1,
+      sha256: "x",
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    });
     const extractor = new FakeExtractor("pack@2");
-    const out = await processIngestJob({ catalog: h.catalog, blobs: h.blobs, vectors: spy, extractor }, { tenant: "t1", imageId: "img" });
+    const out = await processIngestJob(
+      { catalog: h.catalog, blobs: h.blobs, vectors: spy, extractor },
+      { tenant: "t1", imageId: "img" },
+    );
     expect(out.status).toBe("indexed");
     expect(calls).toEqual(["upsert", "delete keep=3"]);
     const ids = (await vectors.listImage("t1", "img")).map((p) => p.id);

@@ -31,14 +31,22 @@ describe("local server (LanceDB)", () => {
     let server = await buildLocalServer(settings(), models, log);
     const bytes = await pngBytes(30, 10);
     extractor.setLabels(bytes, ["purple cat", "green dog"]);
-    const created = await server.app.request("/v1/images?id=pets&wait=true", { method: "POST", body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": "image/png" } });
+    const created = await server.app.request("/v1/images?id=pets&wait=true", {
+      method: "POST",
+      body: bytes as Uint8Array<ArrayBuffer>,
+      headers: { "content-type": "image/png" },
+    });
     expect(created.status).toBe(201);
     await server.close();
 
     server = await buildLocalServer(settings(), models, log);
     const res = await server.app.request("/v1/search?q=green%20dog&limit=1");
-    const body = (await res.json()) as { results: { imageId: string; bbox: number[]; score: number }[] };
-    expect(body.results).toEqual([expect.objectContaining({ imageId: "pets", bbox: [15, 0, 15, 10] })]);
+    const body = (await res.json()) as {
+      results: { imageId: string; bbox: number[]; score: number }[];
+    };
+    expect(body.results).toEqual([
+      expect.objectContaining({ imageId: "pets", bbox: [15, 0, 15, 10] }),
+    ]);
     expect(body.results[0]!.score).toBeCloseTo(1, 4);
     expect((await server.app.request("/v1/images/pets", { method: "DELETE" })).status).toBe(204);
     expect(await server.vectors.count("default")).toBe(0);
@@ -52,14 +60,26 @@ describe("local server (LanceDB)", () => {
     const models = { extractor, text: new FakeTextEmbedder() };
     const first = await buildLocalServer(settings(), models, log);
     const bytes = await pngBytes();
-    await first.app.request("/v1/images?id=late", { method: "POST", body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": "image/png" } });
-    await first.app.request("/v1/images?id=later", { method: "POST", body: (await pngBytes(8, 8)) as Uint8Array<ArrayBuffer>, headers: { "content-type": "image/png" } });
+    await first.app.request("/v1/images?id=late", {
+      method: "POST",
+      body: bytes as Uint8Array<ArrayBuffer>,
+      headers: { "content-type": "image/png" },
+    });
+    await first.app.request("/v1/images?id=later", {
+      method: "POST",
+      body: (await pngBytes(8, 8)) as Uint8Array<ArrayBuffer>,
+      headers: { "content-type": "image/png" },
+    });
     // "Crash": stop the queue while the first job is held; the second is still queued.
     const closing = first.close();
     release();
     await closing;
 
-    const second = await buildLocalServer(settings(), { extractor: new FakeExtractor(), text: new FakeTextEmbedder() }, log);
+    const second = await buildLocalServer(
+      settings(),
+      { extractor: new FakeExtractor(), text: new FakeTextEmbedder() },
+      log,
+    );
     await second.jobs.idle();
     for (const id of ["late", "later"]) {
       expect((await (await second.app.request(`/v1/images/${id}`)).json()).status).toBe("indexed");
@@ -71,10 +91,23 @@ describe("local server (LanceDB)", () => {
 describe("environment", () => {
   it("defaults and parsing", () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 8080, DATA_DIR: "./data", MODEL_PACK: "models/shapes-tiny", INGEST_CONCURRENCY: 2, API_KEYS: {}, LOG_LEVEL: "info" });
-    expect(parseEnv({ PORT: "9000", API_KEYS: "k1:alice, k2:bob" })).toMatchObject({ PORT: 9000, API_KEYS: { k1: "alice", k2: "bob" } });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      DATA_DIR: "./data",
+      MODEL_PACK: "models/shapes-tiny",
+      INGEST_CONCURRENCY: 2,
+      API_KEYS: {},
+      LOG_LEVEL: "info",
+    });
+    expect(parseEnv({ PORT: "9000", API_KEYS: "k1:alice, k2:bob" })).toMatchObject({
+      PORT: 9000,
+      API_KEYS: { k1: "alice", k2: "bob" },
+    });
     const hex = "ab".repeat(32);
-    expect(parseEnv({ API_KEYS: `sha256:${hex}:carol,k1:alice` }).API_KEYS).toEqual({ [`sha256:${hex}`]: "carol", k1: "alice" });
+    expect(parseEnv({ API_KEYS: `sha256:${hex}:carol,k1:alice` }).API_KEYS).toEqual({
+      [`sha256:${hex}`]: "carol",
+      k1: "alice",
+    });
   });
 
   it("invalid values are refused with the variable named", () => {

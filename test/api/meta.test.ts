@@ -18,9 +18,17 @@ describe("meta routes and cross-cutting behaviour", () => {
   it("GET /openapi.json documents every operation with the shared error schema", async () => {
     h = await makeHarness();
     const doc = (await (await h.app.request("/openapi.json")).json()) as {
-      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }
+        >
+      >;
     };
-    const ops = Object.entries(doc.paths).flatMap(([p, m]) => Object.keys(m).map((verb) => `${verb.toUpperCase()} ${p}`));
+    const ops = Object.entries(doc.paths).flatMap(([p, m]) =>
+      Object.keys(m).map((verb) => `${verb.toUpperCase()} ${p}`),
+    );
     expect(ops.sort()).toEqual([
       "DELETE /v1/images/{id}",
       "GET /healthz",
@@ -42,7 +50,8 @@ describe("meta routes and cross-cutting behaviour", () => {
       for (const op of Object.values(methods)) {
         const errors = Object.entries(op.responses).filter(([s]) => Number(s) >= 400);
         expect(errors.length).toBeGreaterThan(0);
-        for (const [, r] of errors) expect(r.content?.["application/json"]?.schema.$ref).toBe("#/components/schemas/Error");
+        for (const [, r] of errors)
+          expect(r.content?.["application/json"]?.schema.$ref).toBe("#/components/schemas/Error");
       }
     }
   });
@@ -60,30 +69,43 @@ describe("meta routes and cross-cutting behaviour", () => {
     const res = await h.app.request("/nope", { headers: { "x-request-id": "req-123" } });
     const err = await expectError(res, 404, "not_found");
     expect(err.requestId).toBe("req-123");
-    const gen = await h.app.request("/healthz", { headers: { "x-request-id": "bad id with spaces" } });
+    const gen = await h.app.request("/healthz", {
+      headers: { "x-request-id": "bad id with spaces" },
+    });
     expect(gen.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("unexpected errors → 500 without internals, logged with the original error", async () => {
     const logged: unknown[] = [];
     const events: RequestLogEvent[] = [];
-    h = await makeHarness({ logger: { request: (e) => events.push(e), error: (err) => logged.push(err) } });
+    h = await makeHarness({
+      logger: { request: (e) => events.push(e), error: (err) => logged.push(err) },
+    });
     h.text.embedText = async () => {
       throw new Error("secret /internal/path exploded");
     };
     const err = await expectError(await h.app.request("/v1/search?q=x"), 500, "internal_error");
     expect(err.message).toBe("Internal server error");
     expect(String(logged[0])).toMatch(/secret/);
-    expect(events.at(-1)).toMatchObject({ status: 500, tenant: "default", errorCode: "internal_error", path: "/v1/search" });
+    expect(events.at(-1)).toMatchObject({
+      status: 500,
+      tenant: "default",
+      errorCode: "internal_error",
+      path: "/v1/search",
+    });
   });
 
   it("a configured key may be its SHA-256 (sha256:<hex>): the key works, its hash presented as a key does not", async () => {
     const digest = createHash("sha256").update("rs_live_only-the-caller-knows-this").digest("hex");
-    h = await makeHarness({ apiKeys: { [`sha256:${digest}`]: "tenant-h", "plain-key": "tenant-p" } });
-    const status = async (key: string) => (await h.app.request("/v1/images", { headers: { authorization: `Bearer ${key}` } })).status;
+    h = await makeHarness({
+      apiKeys: { [`sha256:${digest}`]: "tenant-h", "plain-key": "tenant-p" },
+    });
+    const status = async (key: string) =>
+      (await h.app.request("/v1/images", { headers: { authorization: `Bearer ${key}` } })).status;
     expect(await status("rs_live_only-the-caller-knows-this")).toBe(200);
     expect(await status("plain-key")).toBe(200);
-    for (const wrong of [digest, `sha256:${digest}`, "rs_live_only-the-caller-knows-thiS", ""]) expect(await status(wrong)).toBe(401);
+    for (const wrong of [digest, `sha256:${digest}`, "rs_live_only-the-caller-knows-thiS", ""])
+      expect(await status(wrong)).toBe(401);
     expect(() => apiKeyTenantResolver({ "sha256:abc": "t" })).toThrow(/sha256/);
   });
 
@@ -92,31 +114,50 @@ describe("meta routes and cross-cutting behaviour", () => {
     const A = { authorization: "Bearer key-a" };
     const B = { "x-api-key": "key-b" };
     await expectError(await h.app.request("/v1/search?q=x"), 401, "unauthorized");
-    await expectError(await h.app.request("/v1/search?q=x", { headers: { authorization: "Bearer key-c" } }), 401);
+    await expectError(
+      await h.app.request("/v1/search?q=x", { headers: { authorization: "Bearer key-c" } }),
+      401,
+    );
     expect((await h.app.request("/healthz")).status).toBe(200);
 
     const bytes = await pngBytes();
     const created = await upload(h, bytes, { query: "?id=shared-name&wait=true", headers: A });
     expect(created.status).toBe(201);
-    const regions = (await (await h.app.request("/v1/images/shared-name/regions", { headers: A })).json()) as { regions: { regionId: string }[] };
+    const regions = (await (
+      await h.app.request("/v1/images/shared-name/regions", { headers: A })
+    ).json()) as { regions: { regionId: string }[] };
     const regionId = regions.regions[0]!.regionId;
 
     await expectError(await h.app.request("/v1/images/shared-name", { headers: B }), 404);
     await expectError(await h.app.request("/v1/images/shared-name/file", { headers: B }), 404);
     await expectError(await h.app.request("/v1/images/shared-name/regions", { headers: B }), 404);
-    await expectError(await h.app.request("/v1/images/shared-name", { method: "DELETE", headers: B }), 404);
+    await expectError(
+      await h.app.request("/v1/images/shared-name", { method: "DELETE", headers: B }),
+      404,
+    );
     await expectError(await h.app.request(`/v1/regions/${regionId}`, { headers: B }), 404);
     await expectError(await h.app.request(`/v1/regions/${regionId}/mask.png`, { headers: B }), 404);
-    await expectError(await h.app.request(`/v1/regions/${regionId}/preview.png`, { headers: B }), 404);
+    await expectError(
+      await h.app.request(`/v1/regions/${regionId}/preview.png`, { headers: B }),
+      404,
+    );
     await expectError(await postJson(h, "/v1/search/similar", { regionId }, B), 404);
-    const searchB = (await (await h.app.request("/v1/search?q=left%20thing", { headers: B })).json()) as { results: unknown[] };
+    const searchB = (await (
+      await h.app.request("/v1/search?q=left%20thing", { headers: B })
+    ).json()) as { results: unknown[] };
     expect(searchB.results).toEqual([]);
-    const searchA = (await (await h.app.request("/v1/search?q=left%20thing", { headers: A })).json()) as { results: unknown[] };
+    const searchA = (await (
+      await h.app.request("/v1/search?q=left%20thing", { headers: A })
+    ).json()) as { results: unknown[] };
     expect(searchA.results).toHaveLength(2);
 
     // Tenant B may use the same image id independently.
-    expect((await upload(h, bytes, { query: "?id=shared-name&wait=true", headers: B })).status).toBe(201);
-    expect((await h.app.request("/v1/images/shared-name", { method: "DELETE", headers: B })).status).toBe(204);
+    expect(
+      (await upload(h, bytes, { query: "?id=shared-name&wait=true", headers: B })).status,
+    ).toBe(201);
+    expect(
+      (await h.app.request("/v1/images/shared-name", { method: "DELETE", headers: B })).status,
+    ).toBe(204);
     expect((await h.app.request("/v1/images/shared-name", { headers: A })).status).toBe(200);
     expect(await h.vectors.count("tenant-a")).toBe(3);
   });

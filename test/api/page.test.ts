@@ -7,7 +7,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { drawMaskOverlay } from "../../src/lib/api/page/overlay.js";
 import { PAGE_FILES, pageFileUrl, type PageFile } from "../../src/lib/api/page.js";
 import * as rleDecode from "../../src/lib/masks/rle-decode.js";
-import { rleCountsFromString, rleCountsToString, rleDecodeToRowMajor, rleEncodeRowMajor } from "../../src/lib/masks/rle.js";
+import {
+  rleCountsFromString,
+  rleCountsToString,
+  rleDecodeToRowMajor,
+  rleEncodeRowMajor,
+} from "../../src/lib/masks/rle.js";
 import { readPageFiles } from "../../src/node/server/page-files.js";
 import { makeHarness, type Harness } from "./harness.js";
 
@@ -24,15 +29,20 @@ function fakeCanvas() {
   };
   return canvas;
 }
-const draw = (canvas: ReturnType<typeof fakeCanvas>, ...args: [Parameters<typeof drawMaskOverlay>[1], number]) =>
-  drawMaskOverlay(canvas as unknown as HTMLCanvasElement, ...args);
+const draw = (
+  canvas: ReturnType<typeof fakeCanvas>,
+  ...args: [Parameters<typeof drawMaskOverlay>[1], number]
+) => drawMaskOverlay(canvas as unknown as HTMLCanvasElement, ...args);
 
 const files = readPageFiles();
 const jsFiles = PAGE_FILES.filter((f) => f.endsWith(".js"));
 
 /** The specifiers of a module's static imports and exports-from. */
 function importsOf(source: string): string[] {
-  return [...source.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']/gm), ...source.matchAll(/^\s*import\s*["']([^"']+)["']/gm)].map((m) => m[1]!);
+  return [
+    ...source.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']/gm),
+    ...source.matchAll(/^\s*import\s*["']([^"']+)["']/gm),
+  ].map((m) => m[1]!);
 }
 
 let h: Harness | undefined;
@@ -52,7 +62,16 @@ describe("search page", () => {
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
     const html = await res.text();
     expect(html).toBe(files["api/page/index.html"]);
-    for (const id of ["search-form", "query", "file-input", "dropzone", "uploads", "results", "similar", "api-key"]) {
+    for (const id of [
+      "search-form",
+      "query",
+      "file-input",
+      "dropzone",
+      "uploads",
+      "results",
+      "similar",
+      "api-key",
+    ]) {
       expect(html).toContain(`id="${id}"`);
     }
     // CSP-friendly markup: no inline handlers, no inline scripts or styles.
@@ -60,13 +79,20 @@ describe("search page", () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
     expect(html).not.toMatch(/style=/);
     expect(html).toContain(`<link rel="stylesheet" href="${pageFileUrl("api/page/app.css")}">`);
-    expect(html).toContain(`<script type="module" src="${pageFileUrl("api/page/app.js")}"></script>`);
+    expect(html).toContain(
+      `<script type="module" src="${pageFileUrl("api/page/app.js")}"></script>`,
+    );
     // Served without an API key: the page itself is public, the data behind it is not.
-    const types = { html: "text/html", css: "text/css", js: "text/javascript" } as Record<string, string>;
+    const types = { html: "text/html", css: "text/css", js: "text/javascript" } as Record<
+      string,
+      string
+    >;
     for (const file of PAGE_FILES) {
       const asset = await h.app.request(pageFileUrl(file));
       expect(asset.status, file).toBe(200);
-      expect(asset.headers.get("content-type")).toBe(`${types[file.split(".").pop()!]}; charset=utf-8`);
+      expect(asset.headers.get("content-type")).toBe(
+        `${types[file.split(".").pop()!]}; charset=utf-8`,
+      );
       expect(asset.headers.get("content-security-policy")).toBe(csp);
       expect(asset.headers.get("x-content-type-options")).toBe("nosniff");
       expect(asset.headers.get("referrer-policy")).toBe("no-referrer");
@@ -92,14 +118,25 @@ describe("search page", () => {
       for (const spec of importsOf(source)) {
         // Resolved as the browser does, against the module's own URL.
         const target = new URL(spec, `http://page${pageFileUrl(file)}`);
-        expect(spec, `${file} imports ${spec}: relative, not a package or a Node built-in`).toMatch(/^\.\.?\//);
-        expect(served.has(target.pathname), `${file} imports ${target.pathname}, which is served`).toBe(true);
+        expect(spec, `${file} imports ${spec}: relative, not a package or a Node built-in`).toMatch(
+          /^\.\.?\//,
+        );
+        expect(
+          served.has(target.pathname),
+          `${file} imports ${target.pathname}, which is served`,
+        ).toBe(true);
         reached.add(target.pathname);
       }
     }
     // Nothing is served that the entry module does not reach (index.html and app.css aside).
-    const entries = ["api/page/index.html", "api/page/app.css", "api/page/app.js"] satisfies PageFile[];
-    expect([...served].filter((u) => !reached.has(u)).sort()).toEqual(entries.map((f) => pageFileUrl(f)).sort());
+    const entries = [
+      "api/page/index.html",
+      "api/page/app.css",
+      "api/page/app.js",
+    ] satisfies PageFile[];
+    expect([...served].filter((u) => !reached.has(u)).sort()).toEqual(
+      entries.map((f) => pageFileUrl(f)).sort(),
+    );
   });
 
   it("decodes masks with src/lib/masks: the page's decoder is the server's, not a copy", () => {
@@ -119,7 +156,8 @@ describe("search page", () => {
     const canvas = fakeCanvas();
     expect(draw(canvas, rle, 640)).toBe(100);
     expect([canvas.width, canvas.height]).toEqual([30, 20]);
-    const px = (x: number, y: number) => Array.from(canvas.data!.slice((y * 30 + x) * 4, (y * 30 + x) * 4 + 4));
+    const px = (x: number, y: number) =>
+      Array.from(canvas.data!.slice((y * 30 + x) * 4, (y * 30 + x) * 4 + 4));
     expect(px(15, 10)).toEqual([0, 190, 255, 80]); // inside: tint
     expect(px(10, 10)).toEqual([255, 40, 160, 255]); // edge: outline
     expect(px(0, 0)).toEqual([0, 0, 0, 110]); // outside: dimmed
@@ -131,6 +169,8 @@ describe("search page", () => {
   });
 
   it("refuses a mask whose runs do not cover its size (the card then shows no overlay)", () => {
-    expect(() => draw(fakeCanvas(), { size: [4, 4], counts: rleCountsToString([3, 2]) }, 640)).toThrow(/cover 5 pixels/);
+    expect(() =>
+      draw(fakeCanvas(), { size: [4, 4], counts: rleCountsToString([3, 2]) }, 640),
+    ).toThrow(/cover 5 pixels/);
   });
 });

@@ -9,7 +9,9 @@ beforeEach(async () => {
   const bytes = await pngBytes(40, 20, [250, 250, 250]);
   h.extractor.setLabels(bytes, ["left", "right"]);
   await upload(h, bytes, { query: "?id=img&wait=true" });
-  const body = (await (await h.app.request("/v1/images/img/regions")).json()) as { regions: { regionId: string }[] };
+  const body = (await (await h.app.request("/v1/images/img/regions")).json()) as {
+    regions: { regionId: string }[];
+  };
   regionId = body.regions[1]!.regionId;
 });
 afterEach(() => h.close());
@@ -21,7 +23,14 @@ describe("/v1/regions/{id}", () => {
     const res = await h.app.request(`/v1/regions/${regionId}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
-      regionId, imageId: "img", regionIndex: 1, bbox: [20, 0, 20, 20], area: 400, imageWidth: 40, imageHeight: 20, pack: "fake@1",
+      regionId,
+      imageId: "img",
+      regionIndex: 1,
+      bbox: [20, 0, 20, 20],
+      area: 400,
+      imageWidth: 40,
+      imageHeight: 20,
+      pack: "fake@1",
     });
   });
 
@@ -50,9 +59,12 @@ describe("/v1/regions/{id}", () => {
   it("preview.png shows the image: region tinted, outside dimmed", async () => {
     const res = await h.app.request(`/v1/regions/${regionId}/preview.png`);
     expect(res.status).toBe(200);
-    const { data, info } = await sharp(Buffer.from(await res.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(Buffer.from(await res.arrayBuffer()))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([40, 20]);
-    const px = (x: number, y: number) => Array.from(data.subarray((y * 40 + x) * info.channels, (y * 40 + x) * info.channels + 3));
+    const px = (x: number, y: number) =>
+      Array.from(data.subarray((y * 40 + x) * info.channels, (y * 40 + x) * info.channels + 3));
     expect(px(5, 10)[0]).toBeLessThan(130); // outside: dimmed white
     expect(px(30, 10)).not.toEqual(px(5, 10)); // inside: tinted
     expect(px(30, 10)[0]).toBeGreaterThan(200);

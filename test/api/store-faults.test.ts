@@ -33,13 +33,27 @@ beforeAll(async () => {
   fake = await FakeQdrant.start();
   proxy = await FaultProxy.start(fake.url);
   dataDir = await mkdtemp(path.join(tmpdir(), "rs-faults-"));
-  const env = parseEnv({ DATA_DIR: dataDir, VECTOR_STORE: "qdrant", QDRANT_URL: proxy.url, QDRANT_COLLECTION: "faults", QDRANT_TIMEOUT_MS: String(QDRANT_TIMEOUT_MS) });
+  const env = parseEnv({
+    DATA_DIR: dataDir,
+    VECTOR_STORE: "qdrant",
+    QDRANT_URL: proxy.url,
+    QDRANT_COLLECTION: "faults",
+    QDRANT_TIMEOUT_MS: String(QDRANT_TIMEOUT_MS),
+  });
   expect(env.QDRANT_TIMEOUT_MS).toBe(QDRANT_TIMEOUT_MS);
   const extractor = new FakeExtractor();
-  server = await buildLocalServer(localServerSettings(env, FAKE_DIM), { extractor, text: new FakeTextEmbedder() }, createLogger("silent"));
+  server = await buildLocalServer(
+    localServerSettings(env, FAKE_DIM),
+    { extractor, text: new FakeTextEmbedder() },
+    createLogger("silent"),
+  );
   const bytes = await pngBytes(30, 10, [90, 20, 200]);
   extractor.setLabels(bytes, ["violet kite", "grey rock"]);
-  const res = await server.app.request("/v1/images?id=kite&wait=true", { method: "POST", body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": "image/png" } });
+  const res = await server.app.request("/v1/images?id=kite&wait=true", {
+    method: "POST",
+    body: bytes as Uint8Array<ArrayBuffer>,
+    headers: { "content-type": "image/png" },
+  });
   expect(res.status).toBe(201);
   regionId = (await searchOnce()).results[0]!.regionId;
 });
@@ -58,10 +72,16 @@ async function searchOnce(): Promise<{ results: { regionId: string; imageId: str
 }
 
 const post = (url: string, body: unknown) =>
-  server.app.request(url, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  server.app.request(url, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
 
 /** The request's answer and how long it took to settle. */
-async function timed(req: () => Response | Promise<Response>): Promise<{ res: Response; ms: number }> {
+async function timed(
+  req: () => Response | Promise<Response>,
+): Promise<{ res: Response; ms: number }> {
   const t0 = performance.now();
   const res = await req();
   return { res, ms: performance.now() - t0 };
@@ -75,34 +95,39 @@ const FAULTS: Array<[string, FaultMode]> = [
 ];
 
 describe("Qdrant slow or down, behind a loopback fault proxy", () => {
-  it.each(FAULTS)("%s: searches, similar-region searches and region reads settle fast with 503, then recover", async (_name, mode) => {
-    await proxy.set(mode);
-    try {
-      const calls = [
-        () => server.app.request("/v1/search?q=violet%20kite"),
-        () => post("/v1/search", { query: "violet kite", limit: 3 }),
-        () => post("/v1/search/similar", { regionId, limit: 3 }),
-        () => server.app.request(`/v1/regions/${regionId}`),
-      ];
-      for (const call of calls) {
-        const { res, ms } = await timed(call);
-        const err = await expectError(res, 503, "unavailable");
-        expect(err.message).toMatch(/vector store (timed out|unreachable|unavailable)/);
-        expect(ms).toBeLessThan(SETTLE_BOUND_MS);
+  it.each(FAULTS)(
+    "%s: searches, similar-region searches and region reads settle fast with 503, then recover",
+    async (_name, mode) => {
+      await proxy.set(mode);
+      try {
+        const calls = [
+          () => server.app.request("/v1/search?q=violet%20kite"),
+          () => post("/v1/search", { query: "violet kite", limit: 3 }),
+          () => post("/v1/search/similar", { regionId, limit: 3 }),
+          () => server.app.request(`/v1/regions/${regionId}`),
+        ];
+        for (const call of calls) {
+          const { res, ms } = await timed(call);
+          const err = await expectError(res, 503, "unavailable");
+          expect(err.message).toMatch(/vector store (timed out|unreachable|unavailable)/);
+          expect(ms).toBeLessThan(SETTLE_BOUND_MS);
+        }
+        // The image record lives in the catalog, not the store: still readable.
+        expect((await server.app.request("/v1/images/kite")).status).toBe(200);
+      } finally {
+        await proxy.set({ kind: "pass" });
       }
-      // The image record lives in the catalog, not the store: still readable.
-      expect((await server.app.request("/v1/images/kite")).status).toBe(200);
-    } finally {
-      await proxy.set({ kind: "pass" });
-    }
-    expect((await searchOnce()).results[0]).toMatchObject({ imageId: "kite", regionId });
-  });
+      expect((await searchOnce()).results[0]).toMatchObject({ imageId: "kite", regionId });
+    },
+  );
 });
 
 /** A store whose reads fail as an embedded database's do when its disk is gone. */
 class BrokenReads extends MemoryVectorStore {
   override async search(): Promise<SearchHit[]> {
-    throw new Error("lance error: IO error: No such file or directory (os error 2), /data/vectors/regions.lance");
+    throw new Error(
+      "lance error: IO error: No such file or directory (os error 2), /data/vectors/regions.lance",
+    );
   }
   override async get(): Promise<StoredPoint | null> {
     throw new TypeError("Cannot read properties of undefined (reading 'toArray')");
@@ -113,7 +138,10 @@ describe("the embedded store failing", () => {
   it("answers 503 with the one error body, never 500, and leaks no store internals", async () => {
     const h = await makeHarness({ vectors: new BrokenReads() });
     try {
-      for (const res of [await h.app.request("/v1/search?q=anything"), await h.app.request("/v1/regions/1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e")]) {
+      for (const res of [
+        await h.app.request("/v1/search?q=anything"),
+        await h.app.request("/v1/regions/1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e"),
+      ]) {
         const err = await expectError(res, 503, "unavailable");
         expect(err.message).toBe("vector store failed; retry later");
       }

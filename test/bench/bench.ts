@@ -38,13 +38,19 @@ const { values: args } = parseArgs({
 async function main(): Promise<void> {
   const threads = Number(args.threads);
   const images = Number(args.images ?? (args.quick ? 30 : 1000));
-  const scales = (args.scale ?? (args.quick ? "10000" : "10000,100000,1000000")).split(",").map(Number);
+  const scales = (args.scale ?? (args.quick ? "10000" : "10000,100000,1000000"))
+    .split(",")
+    .map(Number);
   const log = (s: string) => console.log(s);
   const t0 = performance.now();
 
   log(`bench: MatMul peak (onnxruntime, ${threads} threads)…`);
   const peak = await measureMatmulPeak(threads);
-  const session = { intraOpNumThreads: threads, interOpNumThreads: 1, allowSpinning: args["allow-spinning"] };
+  const session = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    allowSpinning: args["allow-spinning"],
+  };
   const splitDir = path.resolve("test/fixtures/generated", `bench-test-${images}`);
   writeShapesSplit(splitDir, images);
   const scenes = readShapesSplit(splitDir, images);
@@ -58,7 +64,11 @@ async function main(): Promise<void> {
   await pack.release();
   // The server as deployed: ingestion's models on their worker thread, text on the main thread.
   const amg = args.amg === undefined ? undefined : amgOverridesEnvField.parse(args.amg);
-  const models = await loadModels({ packDir: args.pack, session, ...(amg ? { extractor: { amg } } : {}) });
+  const models = await loadModels({
+    packDir: args.pack,
+    session,
+    ...(amg ? { extractor: { amg } } : {}),
+  });
   log(`bench: ingest ${images} images through the local server…`);
   const sequential = Number(args["sequential-images"] ?? (args.quick ? 10 : 100));
   const { ingest, search } = await benchIngestAndSearch(models, scenes, 200, sequential, log);
@@ -70,23 +80,46 @@ async function main(): Promise<void> {
     scale.push(await benchStoreScale(n, models.pack.vectorDim, 200, log));
   }
   const result = {
-    machine: machineInfo(), pack: models.pack.id, amgOverrides: amg ?? null, threads, matmulPeak: peak, modelSpeeds, decoders, ingest, search, scale,
-    servingPeakRssMiB, peakRssMiB: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - t0) / 1000,
+    machine: machineInfo(),
+    pack: models.pack.id,
+    amgOverrides: amg ?? null,
+    threads,
+    matmulPeak: peak,
+    modelSpeeds,
+    decoders,
+    ingest,
+    search,
+    scale,
+    servingPeakRssMiB,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    seconds: (performance.now() - t0) / 1000,
   };
   await models.release();
-  const files = await writeResults(args.out, "bench", result, benchToMarkdown(result), stageChart(result));
+  const files = await writeResults(
+    args.out,
+    "bench",
+    result,
+    benchToMarkdown(result),
+    stageChart(result),
+  );
   console.log(benchToMarkdown(result));
   console.log(`\nwrote ${files.join(", ")}`);
 }
 
 export type BenchResult = {
-  machine: ReturnType<typeof machineInfo>; pack: string; amgOverrides: AmgParamsOverrides | null; threads: number;
+  machine: ReturnType<typeof machineInfo>;
+  pack: string;
+  amgOverrides: AmgParamsOverrides | null;
+  threads: number;
   matmulPeak: Awaited<ReturnType<typeof measureMatmulPeak>>;
   modelSpeeds: Awaited<ReturnType<typeof measureModelSpeeds>>;
   decoders: Awaited<ReturnType<typeof batchedVsSingle>>;
   ingest: Awaited<ReturnType<typeof benchIngestAndSearch>>["ingest"];
   search: Awaited<ReturnType<typeof benchIngestAndSearch>>["search"];
-  scale: ScaleResult[]; servingPeakRssMiB: number; peakRssMiB: number; seconds: number;
+  scale: ScaleResult[];
+  servingPeakRssMiB: number;
+  peakRssMiB: number;
+  seconds: number;
 };
 
 main().catch((err: unknown) => {

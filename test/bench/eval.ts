@@ -40,9 +40,13 @@ const { values: args } = parseArgs({
 async function main(): Promise<void> {
   const count = Number(args.scenes ?? (args.quick ? 30 : 500));
   const split = args.split;
-  if (split !== "test" && split !== "validation") throw new Error(`--split: expected test or validation, got ${split}`);
+  if (split !== "test" && split !== "validation")
+    throw new Error(`--split: expected test or validation, got ${split}`);
   const robust = args.robust;
-  const splitDir = path.resolve("test/fixtures/generated", `eval-${split}${robust ? "-robust" : ""}-${count}`);
+  const splitDir = path.resolve(
+    "test/fixtures/generated",
+    `eval-${split}${robust ? "-robust" : ""}-${count}`,
+  );
   const t0 = performance.now();
   writeShapesSplit(splitDir, count, split, { robust });
   const scenes = readShapesSplit(splitDir, count);
@@ -50,7 +54,15 @@ async function main(): Promise<void> {
     session: { intraOpNumThreads: Number(args.threads), interOpNumThreads: 1 },
     roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"],
   });
-  const deps = { pack, extractor: createRegionExtractor(pack, args.amg ? { amg: amgOverridesEnvField.parse(args.amg) ?? {} } : {}), text: createTextTower(pack), baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"] };
+  const deps = {
+    pack,
+    extractor: createRegionExtractor(
+      pack,
+      args.amg ? { amg: amgOverridesEnvField.parse(args.amg) ?? {} } : {},
+    ),
+    text: createTextTower(pack),
+    baselines: Boolean(pack.manifest.embedder.clipImage) && !args["skip-baselines"],
+  };
   console.log(`eval: ${scenes.length} scenes of the ${split} split, pack ${pack.id}`);
 
   const outcomes: SceneOutcome[] = [];
@@ -58,16 +70,30 @@ async function main(): Promise<void> {
     outcomes.push(await evaluateScene(scene, deps));
     if ((i + 1) % 10 === 0 || i + 1 === scenes.length) {
       const s = (performance.now() - t0) / 1000;
-      console.log(`  ${i + 1}/${scenes.length} scenes, ${s.toFixed(0)} s, ETA ${((s / (i + 1)) * (scenes.length - i - 1)).toFixed(0)} s`);
+      console.log(
+        `  ${i + 1}/${scenes.length} scenes, ${s.toFixed(0)} s, ETA ${((s / (i + 1)) * (scenes.length - i - 1)).toFixed(0)} s`,
+      );
     }
   }
   const library = await evaluateLibrary(scenes, outcomes, createTextEmbedder(pack), pack.id);
   const methods = await libraryByMethod(scenes, outcomes, deps.text, pack.manifest.embedder.views);
   const summary = summarise(outcomes, library, methods, {
-    pack: pack.id, split, robust, scenes: scenes.length, seeds: `${scenes[0]?.seed}..${scenes.at(-1)?.seed}`, quick: args.quick,
-    machine: machineInfo(), seconds: (performance.now() - t0) / 1000,
+    pack: pack.id,
+    split,
+    robust,
+    scenes: scenes.length,
+    seeds: `${scenes[0]?.seed}..${scenes.at(-1)?.seed}`,
+    quick: args.quick,
+    machine: machineInfo(),
+    seconds: (performance.now() - t0) / 1000,
   });
-  const files = await writeResults(args.out, robust ? "eval-robust" : "eval", summary, toMarkdown(summary), toChart(summary));
+  const files = await writeResults(
+    args.out,
+    robust ? "eval-robust" : "eval",
+    summary,
+    toMarkdown(summary),
+    toChart(summary),
+  );
   console.log(toMarkdown(summary));
   console.log(`\nwrote ${files.join(", ")}`);
   await pack.release();

@@ -42,7 +42,10 @@ export function nodeFlops(node: GraphNode, shapeOf: (name: string) => readonly n
 }
 
 /** Total FLOPs of `modelPath` run on `feeds`. */
-export async function countModelFlops(modelPath: string, feeds: Record<string, ort.Tensor>): Promise<number> {
+export async function countModelFlops(
+  modelPath: string,
+  feeds: Record<string, ort.Tensor>,
+): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), "flops-"));
   execFileSync(pythonBin(), ["-m", "bench.flops", path.resolve(modelPath), dir], {
     cwd: path.resolve("infra/models"),

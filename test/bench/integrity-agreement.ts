@@ -25,18 +25,43 @@ const seeds = await Promise.all(named.map(async ([, b]) => new Uint8Array(await 
 
 // No cross-format splices here: each mutated file stays attributable to its seed's format.
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({
+    kind: fc.constant("flip" as const),
+    at: fc.nat(),
+    bit: fc.integer({ min: 0, max: 7 }),
+  }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("splice" as const), at: fc.nat(), insert: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
-  fc.record({ kind: fc.constant("cut" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({
+    kind: fc.constant("splice" as const),
+    at: fc.nat(),
+    insert: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+  }),
+  fc.record({
+    kind: fc.constant("cut" as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 1, max: 200 }),
+  }),
 );
-const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { code?: string }) => e.code ?? `unexpected ${String(e)}`);
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => "ok",
+    (e: { code?: string }) => e.code ?? `unexpected ${String(e)}`,
+  );
 
-const rows = new Map<string, { decoderRefused: number; alsoRefused: number; falseRejections: number }>();
-for (const s of fc.sample(fc.record({ seed: fc.nat(), muts: fc.array(mutation, { minLength: 1, maxLength: 4 }) }), { numRuns: runs, seed })) {
+const rows = new Map<
+  string,
+  { decoderRefused: number; alsoRefused: number; falseRejections: number }
+>();
+for (const s of fc.sample(
+  fc.record({ seed: fc.nat(), muts: fc.array(mutation, { minLength: 1, maxLength: 4 }) }),
+  { numRuns: runs, seed },
+)) {
   const i = s.seed % seeds.length;
   const bytes = s.muts.reduce<Uint8Array>((b, m) => mutate(seeds, b, m), seeds[i]!);
-  const [gateway, local] = [await outcome(verifyImageIntegrity(bytes)), await outcome(verifyDecodable(bytes))];
+  const [gateway, local] = [
+    await outcome(verifyImageIntegrity(bytes)),
+    await outcome(verifyDecodable(bytes)),
+  ];
   const row = rows.get(named[i]![0]) ?? { decoderRefused: 0, alsoRefused: 0, falseRejections: 0 };
   if (local === "invalid_image") {
     row.decoderRefused++;
@@ -46,8 +71,12 @@ for (const s of fc.sample(fc.record({ seed: fc.nat(), muts: fc.array(mutation, {
   rows.set(named[i]![0], row);
 }
 console.log(`${runs} mutated files, fast-check seed ${seed}\n`);
-console.log("| format | refused by the full decode (invalid_image) | also refused by the integrity check | refused by it but accepted by the decoder |");
+console.log(
+  "| format | refused by the full decode (invalid_image) | also refused by the integrity check | refused by it but accepted by the decoder |",
+);
 console.log("| --- | --- | --- | --- |");
 for (const [format, r] of rows) {
-  console.log(`| ${format} | ${r.decoderRefused} | ${r.alsoRefused} (${((100 * r.alsoRefused) / r.decoderRefused).toFixed(1)} %) | ${r.falseRejections} |`);
+  console.log(
+    `| ${format} | ${r.decoderRefused} | ${r.alsoRefused} (${((100 * r.alsoRefused) / r.decoderRefused).toFixed(1)} %) | ${r.falseRejections} |`,
+  );
 }

@@ -15,7 +15,15 @@ async function noise(format: "jpeg" | "webp" | "png"): Promise<Uint8Array> {
   const raw = Buffer.alloc(W * H * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 2654435761) >>> 24;
   const img = sharp(raw, { raw: { width: W, height: H, channels: 3 } });
-  return new Uint8Array(await (format === "jpeg" ? img.jpeg({ quality: 90 }) : format === "webp" ? img.webp({ quality: 80 }) : img.png({ compressionLevel: 1 })).toBuffer());
+  return new Uint8Array(
+    await (
+      format === "jpeg"
+        ? img.jpeg({ quality: 90 })
+        : format === "webp"
+          ? img.webp({ quality: 80 })
+          : img.png({ compressionLevel: 1 })
+    ).toBuffer(),
+  );
 }
 
 async function measure(check: () => Promise<void>): Promise<{ ms: number; peakMiB: number }> {
@@ -31,11 +39,15 @@ const inputs: Array<[string, () => Promise<Uint8Array>]> = [
   ["WebP q80, patterned", () => noise("webp")],
 ];
 
-console.log(`| ${W}×${H} input | bytes | integrity check ms | its peak RSS growth MiB | full decode (sharp) ms |`);
+console.log(
+  `| ${W}×${H} input | bytes | integrity check ms | its peak RSS growth MiB | full decode (sharp) ms |`,
+);
 console.log("| --- | --- | --- | --- | --- |");
 for (const [name, make] of inputs) {
   const bytes = await make();
   const integrity = await measure(() => verifyImageIntegrity(bytes));
   const decode = await measure(() => verifyDecodable(bytes, { maxUploadBytes: Infinity }));
-  console.log(`| ${name} | ${bytes.length} | ${integrity.ms.toFixed(0)} | ${integrity.peakMiB.toFixed(1)} | ${decode.ms.toFixed(0)} |`);
+  console.log(
+    `| ${name} | ${bytes.length} | ${integrity.ms.toFixed(0)} | ${integrity.peakMiB.toFixed(1)} | ${decode.ms.toFixed(0)} |`,
+  );
 }

@@ -36,13 +36,27 @@ async function timeSize(session: ort.InferenceSession, n: number, minMs: number)
   return (2 * n ** 3 * runs) / seconds / 1e9;
 }
 
-async function matmulSession(dir: string, n: number, intraOpThreads: number): Promise<ort.InferenceSession> {
+async function matmulSession(
+  dir: string,
+  n: number,
+  intraOpThreads: number,
+): Promise<ort.InferenceSession> {
   const file = path.join(dir, `matmul-${n}.onnx`);
-  execFileSync(pythonBin(), ["-m", "bench.matmul_model", file, String(n)], { cwd: path.resolve("infra/models") });
-  return ort.InferenceSession.create(file, { intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+  execFileSync(pythonBin(), ["-m", "bench.matmul_model", file, String(n)], {
+    cwd: path.resolve("infra/models"),
+  });
+  return ort.InferenceSession.create(file, {
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+  });
 }
 
-export async function measureMatmulPeak(intraOpThreads: number, sizes = [256, 512, 1024, 2048], minMs = 1500): Promise<MatmulPeak> {
+export async function measureMatmulPeak(
+  intraOpThreads: number,
+  sizes = [256, 512, 1024, 2048],
+  minMs = 1500,
+): Promise<MatmulPeak> {
   const dir = mkdtempSync(path.join(tmpdir(), "matmul-"));
   const bySize: Record<string, number> = {};
   for (const n of sizes) {

@@ -7,7 +7,12 @@
 import { parseArgs } from "node:util";
 import { loadModelPack } from "../../src/node/models/pack.js";
 
-const { values } = parseArgs({ options: { dir: { type: "string", default: "models/shapes-tiny" }, runs: { type: "string", default: "7" } } });
+const { values } = parseArgs({
+  options: {
+    dir: { type: "string", default: "models/shapes-tiny" },
+    runs: { type: "string", default: "7" },
+  },
+});
 const runs = Number(values.runs);
 const ms: number[] = [];
 for (let i = 0; i < runs; i++) {
@@ -17,4 +22,11 @@ for (let i = 0; i < runs; i++) {
   await pack.release();
 }
 ms.sort((a, b) => a - b);
-console.log(JSON.stringify({ dir: values.dir, runs, medianMs: +ms[Math.floor(runs / 2)]!.toFixed(1), minMs: +ms[0]!.toFixed(1) }));
+console.log(
+  JSON.stringify({
+    dir: values.dir,
+    runs,
+    medianMs: +ms[Math.floor(runs / 2)]!.toFixed(1),
+    minMs: +ms[0]!.toFixed(1),
+  }),
+);

@@ -18,12 +18,19 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadModelPack } from "../../src/node/models/pack.js";
-import { imageTowerParity, preprocessingParity, readReference, textTowerParity } from "../node/embedder-parity.js";
+import {
+  imageTowerParity,
+  preprocessingParity,
+  readReference,
+  textTowerParity,
+} from "../node/embedder-parity.js";
 
 const { values: args } = parseArgs({
   options: {
-    pack: { type: "string" }, ref: { type: "string" },
-    threads: { type: "string", default: "0" }, tol: { type: "string", default: "1e-4" },
+    pack: { type: "string" },
+    ref: { type: "string" },
+    threads: { type: "string", default: "0" },
+    tol: { type: "string", default: "1e-4" },
   },
 });
 
@@ -33,7 +40,10 @@ async function main(): Promise<void> {
   if (!args.pack || !args.ref) throw new Error("--pack and --ref are required");
   const tol = Number(args.tol);
   const t = performance.now();
-  const pack = await loadModelPack(path.resolve(args.pack), { roles: ["image", "text"], session: { intraOpNumThreads: Number(args.threads) } });
+  const pack = await loadModelPack(path.resolve(args.pack), {
+    roles: ["image", "text"],
+    session: { intraOpNumThreads: Number(args.threads) },
+  });
   const packLoadMs = Math.round(performance.now() - t);
   const rssAfterLoadMiB = mib(process.memoryUsage().rss);
   const ref = await readReference(path.resolve(args.ref));
@@ -42,16 +52,41 @@ async function main(): Promise<void> {
   const text = await textTowerParity(pack, ref);
   const prep = await preprocessingParity(pack, ref);
   await pack.release();
-  const pass = image.maxAbsDiff <= tol && text.maxAbsDiff <= tol && prep.cosines.every((c) => c >= 0.999) && text.tokenizerIdsEqual;
-  console.log(JSON.stringify({
-    machine: `${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length} (shared: load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`,
-    pack: pack.manifest.description, imageSize: embedder.imageSize, embedDim: embedder.embedDim,
-    fileMiB: { image: mib((await stat(path.join(args.pack, embedder.image.file))).size), text: mib((await stat(path.join(args.pack, embedder.text.file))).size) },
-    packLoadMs, rssAfterLoadMiB,
-    imageTower: { ...image, ms: Math.round(image.ms) }, textTower: text,
-    preprocessing: { oneMinusCosine: prep.cosines.map((c) => 1 - c), regionVsWhole: prep.regionVsWhole },
-    peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), tol, pass,
-  }, null, 2));
+  const pass =
+    image.maxAbsDiff <= tol &&
+    text.maxAbsDiff <= tol &&
+    prep.cosines.every((c) => c >= 0.999) &&
+    text.tokenizerIdsEqual;
+  console.log(
+    JSON.stringify(
+      {
+        machine: `${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length} (shared: load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" ")})`,
+        pack: pack.manifest.description,
+        imageSize: embedder.imageSize,
+        embedDim: embedder.embedDim,
+        fileMiB: {
+          image: mib((await stat(path.join(args.pack, embedder.image.file))).size),
+          text: mib((await stat(path.join(args.pack, embedder.text.file))).size),
+        },
+        packLoadMs,
+        rssAfterLoadMiB,
+        imageTower: { ...image, ms: Math.round(image.ms) },
+        textTower: text,
+        preprocessing: {
+          oneMinusCosine: prep.cosines.map((c) => 1 - c),
+          regionVsWhole: prep.regionVsWhole,
+        },
+        peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+        tol,
+        pass,
+      },
+      null,
+      2,
+    ),
+  );
   if (!pass) process.exitCode = 1;
 }
 

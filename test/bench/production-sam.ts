@@ -42,10 +42,15 @@ async function main(): Promise<void> {
   const pack = await loadModelPack(dir, { roles, session: { intraOpNumThreads: threads } });
   const loadMs = performance.now() - t;
   const sizes: Record<string, number> = {};
-  for (const k of ["encoder", "decoder", "batchedDecoder"]) sizes[section[k].file] = (await stat(path.join(dir, section[k].file))).size;
+  for (const k of ["encoder", "decoder", "batchedDecoder"])
+    sizes[section[k].file] = (await stat(path.join(dir, section[k].file))).size;
 
   const meta = JSON.parse(await readFile(path.join(dir, "image.json"), "utf8"));
-  const image = { height: meta.height, width: meta.width, data: new Uint8Array(await readFile(path.join(dir, meta.file))) };
+  const image = {
+    height: meta.height,
+    width: meta.width,
+    data: new Uint8Array(await readFile(path.join(dir, meta.file))),
+  };
   const seg = createSegmenter(pack);
   t = performance.now();
   const encoding = await seg.encode(image);
@@ -64,15 +69,28 @@ async function main(): Promise<void> {
 
   const result: Record<string, unknown> = {
     machine: `${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length} (shared: load average ${os.loadavg()[0]!.toFixed(1)})`,
-    intraOpThreads: threads, fileBytes: sizes, packLoadMs: Math.round(loadMs),
-    encoderMs: Math.round(encoderMs), batchedDecoderMs: Math.round(decoderMs), prompts: b,
+    intraOpThreads: threads,
+    fileBytes: sizes,
+    packLoadMs: Math.round(loadMs),
+    encoderMs: Math.round(encoderMs),
+    batchedDecoderMs: Math.round(decoderMs),
+    prompts: b,
   };
   if (args.extract) {
-    const png = await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+    const png = await sharp(Buffer.from(image.data), {
+      raw: { width: image.width, height: image.height, channels: 3 },
+    })
+      .png()
+      .toBuffer();
     t = performance.now();
     const amg = args.amg ? (JSON.parse(args.amg) as AmgParamsOverrides) : undefined;
     const out = await createRegionExtractor(pack, { amg }).extract(png);
-    result["extract"] = { amg: amg ?? "pack defaults", ms: Math.round(performance.now() - t), regions: out.regions.length, timings: out.timings };
+    result["extract"] = {
+      amg: amg ?? "pack defaults",
+      ms: Math.round(performance.now() - t),
+      regions: out.regions.length,
+      timings: out.timings,
+    };
   }
   await pack.release();
   console.log(JSON.stringify(result, null, 2));

@@ -17,18 +17,31 @@ import { parseArgs } from "node:util";
 import { maskIouRowMajor } from "../../src/lib/masks/iou.js";
 import { thresholdLogits } from "../../src/lib/masks/resize.js";
 import type { ModelPack } from "../../src/node/models/pack.js";
-import { createSegmenter, type DecodedBatch, type ImageEncoding } from "../../src/node/models/segmenter.js";
+import {
+  createSegmenter,
+  type DecodedBatch,
+  type ImageEncoding,
+} from "../../src/node/models/segmenter.js";
 import { maxAbsDiff } from "../node/parity-fixtures.js";
 import { cosine, loadSamParityDir } from "../node/sam-parity.js";
 
 const { values: args } = parseArgs({
   options: {
-    dir: { type: "string" }, variant: { type: "string", multiple: true, default: [] },
-    prompts: { type: "string", default: "64" }, threads: { type: "string", default: "0" },
+    dir: { type: "string" },
+    variant: { type: "string", multiple: true, default: [] },
+    prompts: { type: "string", default: "64" },
+    threads: { type: "string", default: "0" },
   },
 });
 
-interface Run { dir: string; pack: ModelPack; encoding: ImageEncoding; decoded: DecodedBatch; encoderMs: number; decoderMs: number }
+interface Run {
+  dir: string;
+  pack: ModelPack;
+  encoding: ImageEncoding;
+  decoded: DecodedBatch;
+  encoderMs: number;
+  decoderMs: number;
+}
 
 /** A centred side × side grid of points over the resized image (`b` of them). */
 function promptGrid(encoding: ImageEncoding, b: number): Float32Array {
@@ -42,7 +55,10 @@ function promptGrid(encoding: ImageEncoding, b: number): Float32Array {
 }
 
 async function runPack(dir: string, b: number): Promise<Run> {
-  const { pack, image } = await loadSamParityDir(dir, "sam-variant", { roles: ["encoder", "batchedDecoder"], session: { intraOpNumThreads: Number(args.threads) } });
+  const { pack, image } = await loadSamParityDir(dir, "sam-variant", {
+    roles: ["encoder", "batchedDecoder"],
+    session: { intraOpNumThreads: Number(args.threads) },
+  });
   const seg = createSegmenter(pack);
   let t = performance.now();
   const encoding = await seg.encode(image);
@@ -68,8 +84,11 @@ function maskDrift(want: DecodedBatch, got: DecodedBatch, threshold: number) {
     logitsMaxAbsDiff: maxAbsDiff(got.lowResLogits, want.lowResLogits),
     iouPredMaxAbsDiff: maxAbsDiff(got.iouPredictions, want.iouPredictions),
     maskIou: {
-      mean: round(ious.reduce((s, x) => s + x, 0) / Math.max(1, ious.length)), min: round(Math.min(...ious)),
-      atLeast09: round(ious.filter((x) => x >= 0.9).length / Math.max(1, ious.length)), masks: ious.length, bothEmpty,
+      mean: round(ious.reduce((s, x) => s + x, 0) / Math.max(1, ious.length)),
+      min: round(Math.min(...ious)),
+      atLeast09: round(ious.filter((x) => x >= 0.9).length / Math.max(1, ious.length)),
+      masks: ious.length,
+      bothEmpty,
     },
   };
 }
@@ -81,24 +100,48 @@ async function main(): Promise<void> {
   const threshold = base.pack.manifest.segmenter.maskThreshold;
   let logitScale = 0;
   for (const v of base.decoded.lowResLogits) logitScale = Math.max(logitScale, Math.abs(v));
-  const report: Record<string, unknown>[] = [{ dir: base.dir, encoderMs: Math.round(base.encoderMs), batchedDecoderMs: Math.round(base.decoderMs), maxAbsLogit: logitScale }];
+  const report: Record<string, unknown>[] = [
+    {
+      dir: base.dir,
+      encoderMs: Math.round(base.encoderMs),
+      batchedDecoderMs: Math.round(base.decoderMs),
+      maxAbsLogit: logitScale,
+    },
+  ];
   await base.pack.release();
   for (const dir of args.variant) {
     const v = await runPack(dir, b);
-    const baseEmb = base.encoding.embeddings.data as Float32Array, emb = v.encoding.embeddings.data as Float32Array;
-    const decoderOnly = await createSegmenter(v.pack).decode(base.encoding, promptGrid(base.encoding, b));
+    const baseEmb = base.encoding.embeddings.data as Float32Array,
+      emb = v.encoding.embeddings.data as Float32Array;
+    const decoderOnly = await createSegmenter(v.pack).decode(
+      base.encoding,
+      promptGrid(base.encoding, b),
+    );
     report.push({
-      dir, encoderMs: Math.round(v.encoderMs), batchedDecoderMs: Math.round(v.decoderMs),
+      dir,
+      encoderMs: Math.round(v.encoderMs),
+      batchedDecoderMs: Math.round(v.decoderMs),
       embeddings: { cosine: cosine(emb, baseEmb), maxAbsDiff: maxAbsDiff(emb, baseEmb) },
       endToEnd: maskDrift(base.decoded, v.decoded, threshold),
       decoderOnly: maskDrift(base.decoded, decoderOnly, threshold),
     });
     await v.pack.release();
   }
-  console.log(JSON.stringify({
-    machine: `${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length} (shared: load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`,
-    prompts: b, threads: Number(args.threads), runs: report,
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        machine: `${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length} (shared: load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" ")})`,
+        prompts: b,
+        threads: Number(args.threads),
+        runs: report,
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 main().catch((err) => {

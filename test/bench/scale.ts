@@ -24,7 +24,13 @@ async function main(): Promise<void> {
     scale.push(await benchStoreScale(n, Number(args.dim), Number(args.queries)));
   }
   const machine = machineInfo();
-  const result = { machine, dim: Number(args.dim), scale, peakRssMiB: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - t0) / 1000 };
+  const result = {
+    machine,
+    dim: Number(args.dim),
+    scale,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    seconds: (performance.now() - t0) / 1000,
+  };
   const md = [
     `### Embedded store (LanceDB) at scale on ${machine.cpu}, ${machine.cores} cores`,
     "",

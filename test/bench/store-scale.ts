@@ -47,21 +47,38 @@ function syntheticPoint(i: number, vector: Float32Array): StoredPoint {
     id: pointId(TENANT, imageId, regionIndex, PACK),
     vector,
     payload: {
-      tenant: TENANT, imageId, kind: "region", regionIndex, bbox: [0, 0, 10, 10], area: 100,
-      predictedIou: 0.9, stability: 0.9, mask: { size: [10, 10], counts: "0" + "d1" }, pack: PACK,
-      imageWidth: 10, imageHeight: 10, createdAt: "2026-01-01T00:00:00.000Z",
+      tenant: TENANT,
+      imageId,
+      kind: "region",
+      regionIndex,
+      bbox: [0, 0, 10, 10],
+      area: 100,
+      predictedIou: 0.9,
+      stability: 0.9,
+      mask: { size: [10, 10], counts: "0" + "d1" },
+      pack: PACK,
+      imageWidth: 10,
+      imageHeight: 10,
+      createdAt: "2026-01-01T00:00:00.000Z",
     },
   };
 }
 
 /** Writes `regions` synthetic points into the store's table layout with plain appends. */
-async function bulkLoad(dir: string, regions: number, dim: number, sample: () => Float32Array): Promise<void> {
+async function bulkLoad(
+  dir: string,
+  regions: number,
+  dim: number,
+  sample: () => Float32Array,
+): Promise<void> {
   const db = await lancedb.connect(dir);
   const table = await db.createEmptyTable("points", pointSchema(dim));
   const batch = 50_000;
   for (let start = 0; start < regions; start += batch) {
     const n = Math.min(batch, regions - start);
-    await table.add(Array.from({ length: n }, (_, k) => toRow(syntheticPoint(start + k, sample()))));
+    await table.add(
+      Array.from({ length: n }, (_, k) => toRow(syntheticPoint(start + k, sample()))),
+    );
   }
   table.close();
   db.close();
@@ -79,7 +96,12 @@ async function timeQueries(store: LanceVectorStore, queries: Float32Array[], exa
   return { p50: percentile(times, 50), p99: percentile(times, 99), hits };
 }
 
-export async function benchStoreScale(regions: number, dim: number, queryCount = 200, log = console.log): Promise<ScaleResult> {
+export async function benchStoreScale(
+  regions: number,
+  dim: number,
+  queryCount = 200,
+  log = console.log,
+): Promise<ScaleResult> {
   const dir = mkdtempSync(path.join(tmpdir(), "scale-"));
   const sample = mixture(dim, Math.max(50, Math.round(regions / 200)), 7);
   const t0 = performance.now();
@@ -102,7 +124,9 @@ export async function benchStoreScale(regions: number, dim: number, queryCount =
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return {
-    regions, loadSeconds, indexSeconds,
+    regions,
+    loadSeconds,
+    indexSeconds,
     exact: { p50: exact.p50, p99: exact.p99 },
     approx: { p50: approx.p50, p99: approx.p99 },
     speedup: exact.p50 / approx.p50,
@@ -112,6 +136,27 @@ export async function benchStoreScale(regions: number, dim: number, queryCount =
 
 /** The scale results as one Markdown table (shared by `npm run bench` and `npm run bench:scale`). */
 export function scaleTable(rows: readonly ScaleResult[]): string {
-  return markdownTable(["regions", "exact p50 ms", "exact p99 ms", "ANN p50 ms", "ANN p99 ms", "speed-up", "recall@10", "index build s"],
-    rows.map((s) => [String(s.regions), s.exact.p50, s.exact.p99, s.approx.p50, s.approx.p99, s.speedup, s.recallAt10, s.indexSeconds]), 2);
+  return markdownTable(
+    [
+      "regions",
+      "exact p50 ms",
+      "exact p99 ms",
+      "ANN p50 ms",
+      "ANN p99 ms",
+      "speed-up",
+      "recall@10",
+      "index build s",
+    ],
+    rows.map((s) => [
+      String(s.regions),
+      s.exact.p50,
+      s.exact.p99,
+      s.approx.p50,
+      s.approx.p99,
+      s.speedup,
+      s.recallAt10,
+      s.indexSeconds,
+    ]),
+    2,
+  );
 }

@@ -29,7 +29,10 @@ const { values: args } = parseArgs({
     pack: { type: "string", default: "models/shapes-tiny" },
     margins: { type: "string", default: "0,0.05,0.1,0.2,0.3" },
     /** Words that route a query to the context view (manifest views.context.relationWords). */
-    "relation-words": { type: "string", default: "left,right,above,below,top,bottom,larger,smaller" },
+    "relation-words": {
+      type: "string",
+      default: "left,right,above,below,top,bottom,larger,smaller",
+    },
     out: { type: "string", default: "results/tune-views" },
   },
 });
@@ -37,14 +40,17 @@ const { values: args } = parseArgs({
 const WEIGHTS = Array.from({ length: 21 }, (_, i) => i / 20);
 
 async function main(): Promise<void> {
-  const count = Number(args.scenes), split = args.split;
+  const count = Number(args.scenes),
+    split = args.split;
   if (split === "test") throw new Error("tune on validation, never on test");
   const margins = args.margins.split(",").map(Number);
   const relationWords = args["relation-words"].split(",").filter(Boolean);
   const dir = path.resolve("test/fixtures/generated", `eval-${split}-${count}`);
   writeShapesSplit(dir, count, split);
   const scenes = readShapesSplit(dir, count);
-  const pack = await loadModelPack(args.pack, { roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"] });
+  const pack = await loadModelPack(args.pack, {
+    roles: ["encoder", "decoder", "batchedDecoder", "image", "text", "clipImage"],
+  });
   const extractor = createRegionExtractor(pack);
   const clip = createClipImageEmbedder(pack);
   const text = createTextTower(pack);
@@ -52,25 +58,59 @@ async function main(): Promise<void> {
   const t0 = performance.now();
 
   // Per scene: regions with a context vector and one detail vector per margin.
-  const scored: { scene: (typeof scenes)[number]; masks: ScoredScene["masks"]; context: Float32Array[]; detail: Float32Array[][] }[] = [];
+  const scored: {
+    scene: (typeof scenes)[number];
+    masks: ScoredScene["masks"];
+    context: Float32Array[];
+    detail: Float32Array[][];
+  }[] = [];
   for (const [i, scene] of scenes.entries()) {
     const bytes = new Uint8Array(readFileSync(scene.png));
     const extracted = await extractor.extract(bytes);
     const image = await decodeImage(bytes);
-    const context = extracted.regions.map((r) => (views ? splitView(r.vector, "context", views)! : r.vector));
+    const context = extracted.regions.map((r) =>
+      views ? splitView(r.vector, "context", views)! : r.vector,
+    );
     const detail: Float32Array[][] = [];
     for (const m of margins) {
-      detail.push(await clip.embed(extracted.regions.map((r) => (out: Float32Array, offset: number) => {
-        out.set(embedderImage(cropRgb(image, detailCropBox(r.bbox, m, image.width, image.height)), E, imageMean, imageStd).data, offset);
-      })));
+      detail.push(
+        await clip.embed(
+          extracted.regions.map((r) => (out: Float32Array, offset: number) => {
+            out.set(
+              embedderImage(
+                cropRgb(image, detailCropBox(r.bbox, m, image.width, image.height)),
+                E,
+                imageMean,
+                imageStd,
+              ).data,
+              offset,
+            );
+          }),
+        ),
+      );
     }
     scored.push({ scene, masks: extracted.regions.map((r) => r.mask), context, detail });
-    if ((i + 1) % 50 === 0) console.log(`  ${i + 1}/${scenes.length} scenes, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    if ((i + 1) % 50 === 0)
+      console.log(
+        `  ${i + 1}/${scenes.length} scenes, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
   }
 
-  const rows: { margin: number; w: number; recallAt1: number; recallAt10: number; mAP: number; attribute: number; context: number }[] = [];
+  const rows: {
+    margin: number;
+    w: number;
+    recallAt1: number;
+    recallAt10: number;
+    mAP: number;
+    attribute: number;
+    context: number;
+  }[] = [];
   for (const [mi, margin] of margins.entries()) {
-    const perScene: ScoredScene[] = scored.map((s) => ({ scene: s.scene, masks: s.masks, views: [s.context, s.detail[mi]!] }));
+    const perScene: ScoredScene[] = scored.map((s) => ({
+      scene: s.scene,
+      masks: s.masks,
+      views: [s.context, s.detail[mi]!],
+    }));
     for (const w of WEIGHTS) {
       const lib = await libraryMetrics(perScene, text, [1 - w, w]);
       const ref = await referringTop1(perScene, text, [1 - w, w], relationWords);
@@ -84,14 +124,23 @@ async function main(): Promise<void> {
   const md = [
     `### Dual-view tuning: ${pack.id}, ${scenes.length} ${split} scenes`,
     "",
-    markdownTable(["margin", "w", "recall@1", "recall@10", "mAP@100", "attribute top-1", "context top-1"],
-      rows.filter((r) => Math.round(r.w * 20) % 2 === 0 || r === best).map((r) => [r.margin, r.w, r.recallAt1, r.recallAt10, r.mAP, r.attribute, r.context])),
+    markdownTable(
+      ["margin", "w", "recall@1", "recall@10", "mAP@100", "attribute top-1", "context top-1"],
+      rows
+        .filter((r) => Math.round(r.w * 20) % 2 === 0 || r === best)
+        .map((r) => [r.margin, r.w, r.recallAt1, r.recallAt10, r.mAP, r.attribute, r.context]),
+    ),
     "",
     `Chosen (best recall@1 + mAP + attribute with context ≥ alpha-only − 0.01 = ${(alphaOnly.context - 0.01).toFixed(3)}): margin ${best.margin}, w ${best.w}.`,
     `${((performance.now() - t0) / 1000).toFixed(0)} s.`,
   ].join("\n");
   console.log(md);
-  await writeResults(args.out, "tune-views", { pack: pack.id, split, scenes: scenes.length, relationWords, rows, best }, md);
+  await writeResults(
+    args.out,
+    "tune-views",
+    { pack: pack.id, split, scenes: scenes.length, relationWords, rows, best },
+    md,
+  );
   await pack.release();
 }
 

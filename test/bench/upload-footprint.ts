@@ -23,11 +23,24 @@ async function main(): Promise<void> {
   writeShapesSplit(dir, 2);
   const [warm, scene] = readShapesSplit(dir, 2);
   const dataDir = await mkdtemp(path.join(tmpdir(), "footprint-"));
-  const models = await loadModels({ packDir: path.join(root, "models/shapes-tiny"), session: { intraOpNumThreads: 2 } });
-  const settings = { dataDir, limits: {}, apiKeys: {}, ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 }, vectorIndexThreshold: 50_000 };
+  const models = await loadModels({
+    packDir: path.join(root, "models/shapes-tiny"),
+    session: { intraOpNumThreads: 2 },
+  });
+  const settings = {
+    dataDir,
+    limits: {},
+    apiKeys: {},
+    ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 },
+    vectorIndexThreshold: 50_000,
+  };
   const server = await buildLocalServer(settings, models, createLogger("silent"));
   const upload = async (png: string, id: string) => {
-    const res = await server.app.request(`/v1/images?id=${id}&wait=true`, { method: "POST", headers: { "content-type": "image/png" }, body: readFileSync(png) });
+    const res = await server.app.request(`/v1/images?id=${id}&wait=true`, {
+      method: "POST",
+      headers: { "content-type": "image/png" },
+      body: readFileSync(png),
+    });
     if (res.status !== 201) throw new Error(`upload answered ${res.status}`);
   };
   await upload(warm!.png, "warm"); // lazy loads and first-call paths happen here, not below

@@ -23,12 +23,39 @@ const RUNS = Number(process.argv[2] ?? 30);
 const SIZES = [64 * 1024, 1 << 20, 16 << 20];
 const MAX = 20 << 20;
 
-const bodies = new Map(SIZES.map((n) => [`/${n}`, new Uint8Array(n).map((_, i) => (i * 2654435761) >>> 24)]));
-const images = await startImageServer(Object.fromEntries([...bodies].map(([path, body]) => [path, (_q, res) => res.writeHead(200, { "content-length": body.length }).end(body)])));
-const pinned = createNodeUrlFetcher({ ...DEFAULT_URL_FETCH, allowedPorts: [images.port], resolve: resolveTestName, isAllowedAddress: admitLoopbackServer });
+const bodies = new Map(
+  SIZES.map((n) => [`/${n}`, new Uint8Array(n).map((_, i) => (i * 2654435761) >>> 24)]),
+);
+const images = await startImageServer(
+  Object.fromEntries(
+    [...bodies].map(([path, body]) => [
+      path,
+      (_q, res) => res.writeHead(200, { "content-length": body.length }).end(body),
+    ]),
+  ),
+);
+const pinned = createNodeUrlFetcher({
+  ...DEFAULT_URL_FETCH,
+  allowedPorts: [images.port],
+  resolve: resolveTestName,
+  isAllowedAddress: admitLoopbackServer,
+});
 const secret = generateSecret();
-const query = await listen(createQueryFunction({ text: new FakeTextEmbedder(), vectors: new MemoryVectorStore(), renderer: new SharpRenderer(), urlFetcher: pinned }, { secrets: [secret], maxBodyBytes: 1 << 20, maxFetchBytes: MAX }));
-const delegated = new RemoteUrlFetcher(new SignedClient({ baseUrl: query.url, secrets: [secret] }), { ...DEFAULT_URL_POLICY, allowedPorts: [images.port] });
+const query = await listen(
+  createQueryFunction(
+    {
+      text: new FakeTextEmbedder(),
+      vectors: new MemoryVectorStore(),
+      renderer: new SharpRenderer(),
+      urlFetcher: pinned,
+    },
+    { secrets: [secret], maxBodyBytes: 1 << 20, maxFetchBytes: MAX },
+  ),
+);
+const delegated = new RemoteUrlFetcher(
+  new SignedClient({ baseUrl: query.url, secrets: [secret] }),
+  { ...DEFAULT_URL_POLICY, allowedPorts: [images.port] },
+);
 
 async function time(fetcher: UrlFetcher, url: string): Promise<number[]> {
   const ms: number[] = [];
@@ -40,15 +67,20 @@ async function time(fetcher: UrlFetcher, url: string): Promise<number[]> {
   return ms.sort((a, b) => a - b);
 }
 
-const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+const q = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
-console.log(`| body | direct (local server) median / p90 | via the query function median / p90 | added median |`);
+console.log(
+  `| body | direct (local server) median / p90 | via the query function median / p90 | added median |`,
+);
 console.log(`|---|---|---|---|`);
 for (const n of SIZES) {
   const url = `http://images.example.test:${images.port}/${n}`;
   const [direct, via] = [await time(pinned, url), await time(delegated, url)];
   const fmt = (s: number[]) => `${q(s, 0.5).toFixed(1)} / ${q(s, 0.9).toFixed(1)} ms`;
-  console.log(`| ${(n / 2 ** 20).toFixed(n < 1 << 20 ? 3 : 0)} MiB | ${fmt(direct)} | ${fmt(via)} | ${(q(via, 0.5) - q(direct, 0.5)).toFixed(1)} ms |`);
+  console.log(
+    `| ${(n / 2 ** 20).toFixed(n < 1 << 20 ? 3 : 0)} MiB | ${fmt(direct)} | ${fmt(via)} | ${(q(via, 0.5) - q(direct, 0.5)).toFixed(1)} ms |`,
+  );
 }
 console.log(`\n${RUNS} runs per cell, Node ${process.version}, loopback only.`);
 await Promise.all([query.close(), pinned.close(), images.close()]);

@@ -30,7 +30,8 @@ const { values: args } = parseArgs({
 /** A folder with the pack's files linked and its manifest without `views`: the alpha-only variant. */
 async function alphaOnlyCopy(packDir: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "alpha-only-pack-"));
-  for (const name of await readdir(packDir)) if (name !== "manifest.json") await symlink(path.resolve(packDir, name), path.join(dir, name));
+  for (const name of await readdir(packDir))
+    if (name !== "manifest.json") await symlink(path.resolve(packDir, name), path.join(dir, name));
   const manifest = JSON.parse(await readFile(path.join(packDir, "manifest.json"), "utf8"));
   if (!manifest.embedder.views) throw new Error(`${packDir} has no views: nothing to compare`);
   delete manifest.embedder.views;
@@ -46,7 +47,9 @@ interface Run {
 }
 
 async function main(): Promise<void> {
-  const images = Number(args.images), sequential = Number(args["sequential-images"]), rounds = Number(args.rounds);
+  const images = Number(args.images),
+    sequential = Number(args["sequential-images"]),
+    rounds = Number(args.rounds);
   const session = { intraOpNumThreads: Number(args.threads), interOpNumThreads: 1 };
   const splitDir = path.resolve("test/fixtures/generated", `bench-test-${images}`);
   writeShapesSplit(splitDir, images);
@@ -58,15 +61,27 @@ async function main(): Promise<void> {
   };
   const runs: Run[] = [];
   for (let r = 0; r < rounds; r++) {
-    for (const variant of (r % 2 === 0 ? ["alpha", "dual"] : ["dual", "alpha"]) as Run["variant"][]) {
+    for (const variant of (r % 2 === 0
+      ? ["alpha", "dual"]
+      : ["dual", "alpha"]) as Run["variant"][]) {
       console.log(`round ${r + 1}/${rounds}: ${variant}`);
-      runs.push({ variant, ...(await benchIngestAndSearch(variants[variant], scenes, 100, sequential, () => undefined)) });
+      runs.push({
+        variant,
+        ...(await benchIngestAndSearch(
+          variants[variant],
+          scenes,
+          100,
+          sequential,
+          () => undefined,
+        )),
+      });
     }
   }
   await Promise.all(Object.values(variants).map((m) => m.release()));
   await rm(alphaDir, { recursive: true, force: true });
 
-  const figure = (v: Run["variant"], f: (r: Run) => number) => mean(runs.filter((r) => r.variant === v).map(f));
+  const figure = (v: Run["variant"], f: (r: Run) => number) =>
+    mean(runs.filter((r) => r.variant === v).map(f));
   const rows: [string, (r: Run) => number][] = [
     ["one at a time: p50 latency (ms)", (r) => r.ingest.sequential.latencyMs.p50],
     ["one at a time: wall ms per image", (r) => r.ingest.sequential.wallMsPerImage],
@@ -76,7 +91,8 @@ async function main(): Promise<void> {
     ["search HTTP p99 (ms)", (r) => r.search.httpMs.p99],
   ];
   const table = rows.map(([name, f]) => {
-    const a = figure("alpha", f), d = figure("dual", f);
+    const a = figure("alpha", f),
+      d = figure("dual", f);
     return [name, a, d, `${(((d - a) / a) * 100).toFixed(1)} %`];
   });
   const md = [
@@ -89,7 +105,12 @@ async function main(): Promise<void> {
     `Machine: ${machineInfo().cpu}, ${machineInfo().cores} cores.`,
   ].join("\n");
   console.log(md);
-  await writeResults(args.out, "views-cost", { pack: variants.dual.pack.id, images, sequential, rounds, runs, machine: machineInfo() }, md);
+  await writeResults(
+    args.out,
+    "views-cost",
+    { pack: variants.dual.pack.id, images, sequential, rounds, runs, machine: machineInfo() },
+    md,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -69,15 +69,42 @@ describe("region-search ingest", () => {
   it("indexes a folder recursively, reports regions and failures, and resumes without re-uploading", async () => {
     await start();
     await writeImages();
-    const first = await cli(["--url", url, "ingest", path.join(dir, "photos"), "--json", "-c", "2"]);
+    const first = await cli([
+      "--url",
+      url,
+      "ingest",
+      path.join(dir, "photos"),
+      "--json",
+      "-c",
+      "2",
+    ]);
     expect(first.code).toBe(1); // one file failed
-    const { summary, outcomes } = JSON.parse(first.out) as { summary: Record<string, unknown>; outcomes: { file: string; state: string }[] };
+    const { summary, outcomes } = JSON.parse(first.out) as {
+      summary: Record<string, unknown>;
+      outcomes: { file: string; state: string }[];
+    };
     expect(summary).toMatchObject({ images: 4, indexed: 3, skipped: 0, failed: 1, regions: 7 });
-    expect(summary.failures).toEqual([{ file: path.join(dir, "photos/broken.png"), reason: expect.stringMatching(/not a PNG, JPEG or WebP/) }]);
-    expect(outcomes.map((o) => path.basename(o.file)).sort()).toEqual(["blue.png", "broken.png", "green.png", "red.png"]);
+    expect(summary.failures).toEqual([
+      {
+        file: path.join(dir, "photos/broken.png"),
+        reason: expect.stringMatching(/not a PNG, JPEG or WebP/),
+      },
+    ]);
+    expect(outcomes.map((o) => path.basename(o.file)).sort()).toEqual([
+      "blue.png",
+      "broken.png",
+      "green.png",
+      "red.png",
+    ]);
     expect(h.extractor.calls).toBe(3);
 
-    const again = await cli(["--url", url, "ingest", path.join(dir, "photos/*.png"), path.join(dir, "photos/nested")]);
+    const again = await cli([
+      "--url",
+      url,
+      "ingest",
+      path.join(dir, "photos/*.png"),
+      path.join(dir, "photos/nested"),
+    ]);
     expect(again.code).toBe(1);
     expect(again.out).toMatch(/4 images in/);
     expect(again.out).toMatch(/skipped\s+3/);
@@ -126,28 +153,42 @@ describe("region-search search", () => {
     expect(lines[2]).toMatch(/^1\s+1\.000\s+[0-9a-f]{64}\s+[0-9a-f-]{36}\s+0,0,15,12\s+180$/);
     expect(lines.at(-1)).toMatch(/^2 results in [\d.]+ ms$/);
     const json = await cli(["--url", url, "search", "blue whale", "--json", "-g"]);
-    const body = JSON.parse(json.out) as { results: { imageId: string; score: number; mask: { counts: string } }[] };
+    const body = JSON.parse(json.out) as {
+      results: { imageId: string; score: number; mask: { counts: string } }[];
+    };
     expect(body.results[0]!.score).toBeCloseTo(1, 4);
     expect(new Set(body.results.map((r) => r.imageId)).size).toBe(body.results.length); // -g: one per image
   });
 
   it("sends the API key; without it the server's 401 is reported", async () => {
-    await start({ apiKeys: { "s3cret": "alice" } });
+    await start({ apiKeys: { s3cret: "alice" } });
     const denied = await cli(["--url", url, "search", "anything"]);
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/401 unauthorized/);
     expect((await cli(["--url", url, "--api-key", "s3cret", "search", "anything"])).code).toBe(0);
-    expect((await cli(["search", "anything"], { REGION_SEARCH_URL: url, REGION_SEARCH_API_KEY: "s3cret" })).code).toBe(0);
+    expect(
+      (
+        await cli(["search", "anything"], {
+          REGION_SEARCH_URL: url,
+          REGION_SEARCH_API_KEY: "s3cret",
+        })
+      ).code,
+    ).toBe(0);
   });
 
   it("says plainly when no server is listening", async () => {
     // A port that was just free: nothing listens there.
     const port = await new Promise<number>((resolve) => {
-      const s = serve({ fetch: () => new Response(), port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => s.close(() => resolve(info.port)));
+      const s = serve(
+        { fetch: () => new Response(), port: 0, hostname: "127.0.0.1" },
+        (info: AddressInfo) => s.close(() => resolve(info.port)),
+      );
     });
     const res = await cli(["--url", `http://127.0.0.1:${port}`, "search", "x"]);
     expect(res.code).toBe(1);
-    expect(res.err).toMatch(new RegExp(`cannot reach http://127.0.0.1:${port} \\(ECONNREFUSED\\): no server there`));
+    expect(res.err).toMatch(
+      new RegExp(`cannot reach http://127.0.0.1:${port} \\(ECONNREFUSED\\): no server there`),
+    );
   });
 });
 
@@ -155,12 +196,22 @@ describe("help and packs", () => {
   it("every command has help text", async () => {
     const top = await cli(["--help"]);
     expect(top.code).toBe(0);
-    for (const cmd of ["ingest", "search", "serve", "eval", "bench", "pack"]) expect(top.out).toMatch(new RegExp(`^  ${cmd}\\b.*\\S`, "m"));
-    for (const args of [["ingest", "--help"], ["search", "--help"], ["serve", "--help"], ["eval", "--cli-help"], ["bench", "--cli-help"], ["pack", "info", "--help"]]) {
+    for (const cmd of ["ingest", "search", "serve", "eval", "bench", "pack"])
+      expect(top.out).toMatch(new RegExp(`^  ${cmd}\\b.*\\S`, "m"));
+    for (const args of [
+      ["ingest", "--help"],
+      ["search", "--help"],
+      ["serve", "--help"],
+      ["eval", "--cli-help"],
+      ["bench", "--cli-help"],
+      ["pack", "info", "--help"],
+    ]) {
       const res = await cli(args);
       expect(res.code, args.join(" ")).toBe(0);
       expect(res.out).toMatch(/^Usage: region-search /);
-      expect(res.out.split("\n")[2]!.length, `${args.join(" ")} has a description`).toBeGreaterThan(20);
+      expect(res.out.split("\n")[2]!.length, `${args.join(" ")} has a description`).toBeGreaterThan(
+        20,
+      );
     }
     const bad = await cli(["ingest"]);
     expect(bad.code).toBe(1);
@@ -170,15 +221,27 @@ describe("help and packs", () => {
   it("pack info validates and describes a pack; a broken one is refused naming the tensor", async () => {
     const ok = await cli(["pack", "info", "models/shapes-tiny", "--json"]);
     expect(ok.code).toBe(0);
-    const info = JSON.parse(ok.out) as { id: string; files: unknown[]; totalBytes: number; models: { role: string; inputs: { name: string }[] }[] };
+    const info = JSON.parse(ok.out) as {
+      id: string;
+      files: unknown[];
+      totalBytes: number;
+      models: { role: string; inputs: { name: string }[] }[];
+    };
     expect(info.id).toBe("shapes-tiny@1.1.0");
     expect(info.files.length).toBeGreaterThan(3);
     expect(info.totalBytes).toBeGreaterThan(1_000_000);
-    expect(info.models.map((m) => m.role)).toEqual(expect.arrayContaining(["encoder", "batchedDecoder", "image", "text"]));
-    expect(info.models.find((m) => m.role === "image")!.inputs.map((t) => t.name)).toEqual(["image", "alpha"]);
+    expect(info.models.map((m) => m.role)).toEqual(
+      expect.arrayContaining(["encoder", "batchedDecoder", "image", "text"]),
+    );
+    expect(info.models.find((m) => m.role === "image")!.inputs.map((t) => t.name)).toEqual([
+      "image",
+      "alpha",
+    ]);
     const text = (await cli(["pack", "info", "models/shapes-tiny"])).out;
     expect(text).toMatch(/^shapes-tiny@1\.1\.0 .*valid/);
-    expect(text).toMatch(/stored vectors 256-d: context 0\.35 \+ detail 0\.65 \(crop margin 0\.2\)/);
+    expect(text).toMatch(
+      /stored vectors 256-d: context 0\.35 \+ detail 0\.65 \(crop margin 0\.2\)/,
+    );
 
     const broken = path.join(dir, "pack");
     await cp("models/shapes-tiny", broken, { recursive: true });
@@ -197,17 +260,24 @@ describe("embedded mode and the bin shim", () => {
     const scene = path.join(SHAPES_FIXTURE_DIR, "scene-000000.png");
     const ingested = await cli(["--embedded", "ingest", scene, "--json"], env);
     expect(ingested.code).toBe(0);
-    const { summary } = JSON.parse(ingested.out) as { summary: { indexed: number; regions: number } };
+    const { summary } = JSON.parse(ingested.out) as {
+      summary: { indexed: number; regions: number };
+    };
     expect(summary.indexed).toBe(1);
     expect(summary.regions).toBeGreaterThan(0);
-    const found = await cli(["--embedded", "search", "a large dotted brown diamond", "--json", "-l", "3"], env);
+    const found = await cli(
+      ["--embedded", "search", "a large dotted brown diamond", "--json", "-l", "3"],
+      env,
+    );
     expect(found.code).toBe(0);
     expect((JSON.parse(found.out) as { results: unknown[] }).results.length).toBeGreaterThan(0);
     expect((await cli(["--embedded", "ingest", scene], env)).out).toMatch(/skipped\s+1/);
   }, 120_000);
 
   it("`region-search` runs from the package bin", () => {
-    const out = execFileSync(process.execPath, ["bin/region-search.js", "--help"], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, ["bin/region-search.js", "--help"], {
+      encoding: "utf8",
+    });
     expect(out).toMatch(/Usage: region-search/);
     expect(out).toMatch(/ingest \[options\] <inputs\.\.\.>/);
   }, 30_000);

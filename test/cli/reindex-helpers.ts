@@ -31,7 +31,10 @@ export class WideExtractor implements RegionExtractor {
   /** Vector length overrides per call (a pack that changes layout mid-run). */
   dimOverride: number | null = null;
 
-  constructor(readonly pack: string, readonly times: number) {
+  constructor(
+    readonly pack: string,
+    readonly times: number,
+  ) {
     this.inner = new FakeExtractor(pack);
   }
 
@@ -49,7 +52,11 @@ export class WideExtractor implements RegionExtractor {
       for (let i = 0; i < w.length; i++) w[i] = v[i % v.length]!;
       return normalize(w);
     };
-    return { ...out, imageVector: widen(out.imageVector), regions: out.regions.map((r) => ({ ...r, vector: widen(r.vector) })) };
+    return {
+      ...out,
+      imageVector: widen(out.imageVector),
+      regions: out.regions.map((r) => ({ ...r, vector: widen(r.vector) })),
+    };
   }
 }
 
@@ -74,7 +81,11 @@ export async function tempDataDir(prefix = "rs-reindex-"): Promise<string> {
 /** A distinct solid PNG per `n`. */
 export async function png(n: number, width = 40, height = 30): Promise<Uint8Array> {
   const background = { r: (n * 53) % 256, g: (n * 97) % 256, b: (n * 191) % 256 };
-  return new Uint8Array(await sharp({ create: { width, height, channels: 3, background } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp({ create: { width, height, channels: 3, background } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 /** What an upload + ingest job leaves behind: record, blob and points of `extractor`'s pack. */
@@ -90,21 +101,48 @@ export async function seedImage(
   const blobs = new DiskBlobStore(dataDir);
   const now = new Date().toISOString();
   await blobs.put(tenant, imageId, bytes, "image/png");
-  await catalog.put({ tenant, id: imageId, status: "queued", contentType: "image/png", bytes: bytes.length, sha256: sha256(bytes), attempts: 0, createdAt: now, updatedAt: now });
-  const outcome = await processIngestJob({ catalog, blobs, vectors, extractor }, { tenant, imageId });
-  if (outcome.status !== "indexed") throw new Error(`seeding ${tenant}/${imageId}: ${JSON.stringify(outcome)}`);
+  await catalog.put({
+    tenant,
+    id: imageId,
+    status: "queued",
+    contentType: "image/png",
+    bytes: bytes.length,
+    sha256: sha256(bytes),
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const outcome = await processIngestJob(
+    { catalog, blobs, vectors, extractor },
+    { tenant, imageId },
+  );
+  if (outcome.status !== "indexed")
+    throw new Error(`seeding ${tenant}/${imageId}: ${JSON.stringify(outcome)}`);
 }
 
 /** An image deleted as the API deletes one: record, blob, points. */
-export async function deleteImage(dataDir: string, vectors: VectorStore, tenant: string, imageId: string): Promise<void> {
+export async function deleteImage(
+  dataDir: string,
+  vectors: VectorStore,
+  tenant: string,
+  imageId: string,
+): Promise<void> {
   await new FileCatalog(dataDir).delete(tenant, imageId);
   await new DiskBlobStore(dataDir).delete(tenant, imageId);
   await vectors.deleteImage(tenant, imageId);
 }
 
 /** A CliIo collecting what the command prints. */
-export function captureIo(env: Record<string, string | undefined>): CliIo & { output: () => { out: string; err: string } } {
+export function captureIo(
+  env: Record<string, string | undefined>,
+): CliIo & { output: () => { out: string; err: string } } {
   let out = "";
   let err = "";
-  return { env, out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, output: () => ({ out, err }) };
+  return {
+    env,
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    isTTY: false,
+    output: () => ({ out, err }),
+  };
 }

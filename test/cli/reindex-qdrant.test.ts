@@ -9,11 +9,24 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createQdrantStore, type QdrantVectorStore } from "../../src/lib/store/qdrant/index.js";
-import { runReindex, type ReindexCommandOptions, type ReindexSummary } from "../../src/node/cli/reindex.js";
+import {
+  runReindex,
+  type ReindexCommandOptions,
+  type ReindexSummary,
+} from "../../src/node/cli/reindex.js";
 import { checkIndex, IndexMismatchError } from "../../src/node/server/index-check.js";
 import { sha256 } from "../support/fakes.js";
 import { FakeQdrant } from "../store/qdrant-fake.js";
-import { captureIo, fakeLoader, NEW_PACK, OLD_PACK, png, seedImage, tempDataDir, WideExtractor } from "./reindex-helpers.js";
+import {
+  captureIo,
+  fakeLoader,
+  NEW_PACK,
+  OLD_PACK,
+  png,
+  seedImage,
+  tempDataDir,
+  WideExtractor,
+} from "./reindex-helpers.js";
 
 const IMAGES = [
   { tenant: "default", id: "a", n: 1, labels: ["red star"] },
@@ -49,7 +62,12 @@ beforeEach(async () => {
   old = new WideExtractor(OLD_PACK, 1);
   next = new WideExtractor(NEW_PACK, 2);
   // What a server on old@1 sets up and writes.
-  live = await createQdrantStore({ url: fake.url, collection: alias, dim: 32, retry: { baseDelayMs: 1 } });
+  live = await createQdrantStore({
+    url: fake.url,
+    collection: alias,
+    dim: 32,
+    retry: { baseDelayMs: 1 },
+  });
   for (const img of IMAGES) {
     const b = await label(img.n, img.labels);
     bytes.set(`${img.tenant}/${img.id}`, b);
@@ -60,11 +78,21 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const env = (extra: Record<string, string> = {}) => ({ DATA_DIR: dataDir, VECTOR_STORE: "qdrant", QDRANT_URL: fake.url, QDRANT_COLLECTION: alias, ...extra });
-const reindex = (o: Partial<ReindexCommandOptions> = {}, extractor = next): Promise<ReindexSummary> =>
+const env = (extra: Record<string, string> = {}) => ({
+  DATA_DIR: dataDir,
+  VECTOR_STORE: "qdrant",
+  QDRANT_URL: fake.url,
+  QDRANT_COLLECTION: alias,
+  ...extra,
+});
+const reindex = (
+  o: Partial<ReindexCommandOptions> = {},
+  extractor = next,
+): Promise<ReindexSummary> =>
   runReindex({ batch: 1, ...o }, captureIo(env()), fakeLoader(extractor));
 const stateFile = () => path.join(dataDir, `reindex-qdrant-${alias}.json`);
-const packsIn = (collection: string) => new Set([...fake.engine.collections.get(collection)!.points.values()].map((p) => p.payload.pack));
+const packsIn = (collection: string) =>
+  new Set([...fake.engine.collections.get(collection)!.points.values()].map((p) => p.payload.pack));
 const countsIn = (collection: string) => {
   const out: Record<string, number> = {};
   for (const p of fake.engine.collections.get(collection)!.points.values()) {
@@ -79,25 +107,54 @@ describe("region-search reindex (Qdrant)", () => {
     const before = fake.requests.length;
     const r = await reindex();
     expect(r).toMatchObject({
-      store: "qdrant", pack: NEW_PACK, vectorDim: 64, previousPack: OLD_PACK, live: alias, target: `${alias}_v2`,
-      images: 4, embedded: 4, skipped: 0, points: 12, complete: true, switched: true,
+      store: "qdrant",
+      pack: NEW_PACK,
+      vectorDim: 64,
+      previousPack: OLD_PACK,
+      live: alias,
+      target: `${alias}_v2`,
+      images: 4,
+      embedded: 4,
+      skipped: 0,
+      points: 12,
+      complete: true,
+      switched: true,
     });
     expect(fake.engine.aliases.get(alias)).toBe(`${alias}_v2`);
     expect(fake.engine.collections.has(`${alias}_v1`)).toBe(false);
     expect(fake.engine.collections.get(`${alias}_v2`)!.vectors.region!.size).toBe(64);
     expect(packsIn(`${alias}_v2`)).toEqual(new Set([NEW_PACK]));
-    expect(countsIn(`${alias}_v2`)).toEqual({ "bob/x": 3, "default/a": 2, "default/b": 3, "default/c": 4 });
+    expect(countsIn(`${alias}_v2`)).toEqual({
+      "bob/x": 3,
+      "default/a": 2,
+      "default/b": 3,
+      "default/c": 4,
+    });
     const switches = fake.requests.slice(before).filter((q) => q.operationId === "update_aliases");
     expect(switches.map((q) => q.body)).toEqual([
-      { actions: [{ delete_alias: { alias_name: alias } }, { create_alias: { collection_name: `${alias}_v2`, alias_name: alias } }] },
+      {
+        actions: [
+          { delete_alias: { alias_name: alias } },
+          { create_alias: { collection_name: `${alias}_v2`, alias_name: alias } },
+        ],
+      },
     ]);
     expect(fake.requests.slice(before).flatMap((q) => q.errors)).toEqual([]);
-    const state = JSON.parse(await readFile(stateFile(), "utf8")) as { target: string; switched: boolean; ledger: Record<string, unknown> };
+    const state = JSON.parse(await readFile(stateFile(), "utf8")) as {
+      target: string;
+      switched: boolean;
+      ledger: Record<string, unknown>;
+    };
     expect(state).toMatchObject({ target: `${alias}_v2`, switched: true });
     expect(Object.keys(state.ledger).length).toBe(4);
 
     // A re-run after the switch catches up (nothing new here) and switches nothing.
-    expect(await reindex()).toMatchObject({ target: `${alias}_v2`, embedded: 0, skipped: 4, switched: false });
+    expect(await reindex()).toMatchObject({
+      target: `${alias}_v2`,
+      embedded: 0,
+      skipped: 4,
+      switched: false,
+    });
     expect(fake.engine.aliases.get(alias)).toBe(`${alias}_v2`);
   });
 
@@ -112,7 +169,7 @@ describe("region-search reindex (Qdrant)", () => {
     next.calls = [];
     const r = await reindex();
     expect(r).toMatchObject({ target: `${alias}_v2`, embedded: 1, skipped: 4, switched: true });
-    expect(next.calls).toEqual([sha256((await png(5)))]);
+    expect(next.calls).toEqual([sha256(await png(5))]);
     expect(countsIn(`${alias}_v2`)["default/d"]).toBe(2);
     expect(fake.engine.aliases.get(alias)).toBe(`${alias}_v2`);
   });
@@ -121,7 +178,10 @@ describe("region-search reindex (Qdrant)", () => {
     next.failOn = sha256(bytes.get("default/c")!);
     await expect(reindex()).rejects.toThrow(/injected/);
     expect(fake.engine.aliases.get(alias)).toBe(`${alias}_v1`);
-    const state = JSON.parse(await readFile(stateFile(), "utf8")) as { target: string; ledger: Record<string, { points: number }> };
+    const state = JSON.parse(await readFile(stateFile(), "utf8")) as {
+      target: string;
+      ledger: Record<string, { points: number }>;
+    };
     expect(state.target).toBe(`${alias}_v2`);
     expect(Object.keys(state.ledger).sort()).toEqual(["bob/x", "default/a", "default/b"]);
 
@@ -135,7 +195,12 @@ describe("region-search reindex (Qdrant)", () => {
     const r = await reindex();
     expect(r).toMatchObject({ target: `${alias}_v2`, embedded: 2, skipped: 2, switched: true });
     expect(next.calls).toEqual(["default/b", "default/c"].map((k) => sha256(bytes.get(k)!)));
-    expect(countsIn(`${alias}_v2`)).toEqual({ "bob/x": 3, "default/a": 2, "default/b": 3, "default/c": 4 });
+    expect(countsIn(`${alias}_v2`)).toEqual({
+      "bob/x": 3,
+      "default/a": 2,
+      "default/b": 3,
+      "default/c": 4,
+    });
   });
 
   it("does not switch when the new collection lost points of an image after it was written", async () => {
@@ -149,7 +214,9 @@ describe("region-search reindex (Qdrant)", () => {
       }
       return extract(b);
     };
-    await expect(reindex()).rejects.toThrow(`"${alias}_v2" does not hold what was written, not switching "${alias}" to it: 1 image with the wrong point count: bob/x (3 expected, 2 stored)`);
+    await expect(reindex()).rejects.toThrow(
+      `"${alias}_v2" does not hold what was written, not switching "${alias}" to it: 1 image with the wrong point count: bob/x (3 expected, 2 stored)`,
+    );
     expect(fake.engine.aliases.get(alias)).toBe(`${alias}_v1`);
     // The re-run rewrites it and switches.
     next.extract = extract;
@@ -161,21 +228,39 @@ describe("region-search reindex (Qdrant)", () => {
     const other = new WideExtractor("other@9", 2);
     other.failOn = sha256(bytes.get("default/a")!);
     await expect(reindex({}, other)).rejects.toThrow(/injected/);
-    await expect(reindex()).rejects.toThrow(/refusing to mix layouts: .* is an unfinished re-index to model pack other@9 \(collection "regions_\d+_v2"\)/);
+    await expect(reindex()).rejects.toThrow(
+      /refusing to mix layouts: .* is an unfinished re-index to model pack other@9 \(collection "regions_\d+_v2"\)/,
+    );
 
     // Told to resume into that collection anyway (the state rewritten by hand): its points are of other@9.
     const state = JSON.parse(await readFile(stateFile(), "utf8")) as Record<string, unknown>;
     await writeFile(stateFile(), JSON.stringify({ ...state, pack: NEW_PACK }));
     next.calls = [];
-    await expect(reindex()).rejects.toThrow(`refusing to mix layouts in Qdrant collection "${alias}_v2": its points are of model pack other@9, these of ${NEW_PACK}`);
+    await expect(reindex()).rejects.toThrow(
+      `refusing to mix layouts in Qdrant collection "${alias}_v2": its points are of model pack other@9, these of ${NEW_PACK}`,
+    );
     expect(next.calls).toEqual([]);
     expect(fake.engine.aliases.get(alias)).toBe(`${alias}_v1`);
   });
 
   it("a target collection of another vector size is refused before anything is written", async () => {
     fake.engine.create(`${alias}_mine`, { vectors: { region: { size: 48, distance: "Cosine" } } });
-    await writeFile(stateFile(), JSON.stringify({ url: fake.url, alias, target: `${alias}_mine`, pack: NEW_PACK, vectorDim: 64, tenants: [], ledger: {}, switched: false }));
-    await expect(reindex()).rejects.toThrow(`refusing to mix layouts in Qdrant collection "${alias}_mine": it holds 48-dimensional vectors, these are 64-dimensional`);
+    await writeFile(
+      stateFile(),
+      JSON.stringify({
+        url: fake.url,
+        alias,
+        target: `${alias}_mine`,
+        pack: NEW_PACK,
+        vectorDim: 64,
+        tenants: [],
+        ledger: {},
+        switched: false,
+      }),
+    );
+    await expect(reindex()).rejects.toThrow(
+      `refusing to mix layouts in Qdrant collection "${alias}_mine": it holds 48-dimensional vectors, these are 64-dimensional`,
+    );
     expect(next.calls).toEqual([]);
   });
 });
@@ -184,7 +269,16 @@ describe("start-up detection (Qdrant)", () => {
   // What the entries pass with VECTOR_STORE=qdrant: the QDRANT_* options with the pack's length, DATA_DIR, MODEL_PACK.
   const server = (pack: string, dim: number, o: { apiKey?: string; collection?: string } = {}) =>
     checkIndex(
-      { kind: "qdrant", options: { url: fake.url, collection: o.collection ?? alias, dim, ...(o.apiKey ? { apiKey: o.apiKey } : {}) }, dataDir },
+      {
+        kind: "qdrant",
+        options: {
+          url: fake.url,
+          collection: o.collection ?? alias,
+          dim,
+          ...(o.apiKey ? { apiKey: o.apiKey } : {}),
+        },
+        dataDir,
+      },
       { id: pack, vectorDim: dim, dir: "models/next" },
     );
 
@@ -192,26 +286,36 @@ describe("start-up detection (Qdrant)", () => {
     const err = await server(NEW_PACK, 64, { apiKey: "secret-key" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexMismatchError);
     const message = (err as Error).message;
-    expect(message).toContain(`the Qdrant collection "${alias}" (alias of "${alias}_v1") at ${fake.url} holds points of model pack ${OLD_PACK} (32-dimensional vectors)`);
+    expect(message).toContain(
+      `the Qdrant collection "${alias}" (alias of "${alias}_v1") at ${fake.url} holds points of model pack ${OLD_PACK} (32-dimensional vectors)`,
+    );
     expect(message).toContain(`is ${NEW_PACK} (64-dimensional vectors)`);
-    expect(message).toContain(`\n  VECTOR_STORE=qdrant QDRANT_URL=${fake.url} QDRANT_COLLECTION=${alias} DATA_DIR=${dataDir} region-search reindex --pack models/next\n`);
+    expect(message).toContain(
+      `\n  VECTOR_STORE=qdrant QDRANT_URL=${fake.url} QDRANT_COLLECTION=${alias} DATA_DIR=${dataDir} region-search reindex --pack models/next\n`,
+    );
     expect(message).toContain("with QDRANT_API_KEY set as for this server");
     expect(message).not.toContain("secret-key");
 
     await reindex();
     expect(await server(NEW_PACK, 64)).toMatchObject({ status: "current" });
     const stale = await server(OLD_PACK, 32).catch((e: unknown) => e);
-    expect((stale as Error).message).toContain(`holds points of model pack ${NEW_PACK} (64-dimensional vectors)`);
+    expect((stale as Error).message).toContain(
+      `holds points of model pack ${NEW_PACK} (64-dimensional vectors)`,
+    );
   });
 
   it("the same vector size but another pack is detected too (the first point's pack)", async () => {
     const err = await server("old@2", 32).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexMismatchError);
-    expect((err as Error).message).toContain(`holds points of model pack ${OLD_PACK} (32-dimensional vectors), while the model pack models/next is old@2 (32-dimensional vectors)`);
+    expect((err as Error).message).toContain(
+      `holds points of model pack ${OLD_PACK} (32-dimensional vectors), while the model pack models/next is old@2 (32-dimensional vectors)`,
+    );
     expect(await server(OLD_PACK, 32)).toMatchObject({ status: "current" });
   });
 
   it("an alias that names nothing yet (a fresh deployment) passes", async () => {
-    expect(await server(NEW_PACK, 64, { collection: `fresh_${seq++}` })).toMatchObject({ status: "empty" });
+    expect(await server(NEW_PACK, 64, { collection: `fresh_${seq++}` })).toMatchObject({
+      status: "empty",
+    });
   });
 });

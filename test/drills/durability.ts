@@ -56,19 +56,32 @@ async function main(): Promise<void> {
   const warm = await warmUp(ctx);
   ctx.maxDelayMs = args["max-delay-ms"] ? Number(args["max-delay-ms"]) : warm.coldIngestMs;
   ctx.progressCapMs = 4 * warm.coldIngestMs;
-  log(`server ready in ${warm.readyMs} ms; ingest ${warm.coldIngestMs} ms cold, ${warm.warmIngestMs} ms warm; kills at U(0, ${ctx.maxDelayMs}) ms (odd cycles) or U(0, ${ctx.afterIndexedMs}) ms after an image is indexed (even)`);
+  log(
+    `server ready in ${warm.readyMs} ms; ingest ${warm.coldIngestMs} ms cold, ${warm.warmIngestMs} ms warm; kills at U(0, ${ctx.maxDelayMs}) ms (odd cycles) or U(0, ${ctx.afterIndexedMs}) ms after an image is indexed (even)`,
+  );
 
   const results: CycleResult[] = [];
   for (let c = 1; c <= cycles; c++) {
     const r = await runCycle(ctx, c);
     results.push(r);
-    log(`cycle ${c}/${cycles}: ready ${r.readyMs} ms, checked ${r.checked} in ${r.checkMs} ms, backlog ${r.backlog}, ` +
-      `+${r.acknowledged}/${r.uploads} acked, +${r.newlyIndexed} indexed, ${r.mode} kill at ${r.delayMs} ms${r.violations.length ? `, ${r.violations.length} VIOLATIONS` : ""}`);
+    log(
+      `cycle ${c}/${cycles}: ready ${r.readyMs} ms, checked ${r.checked} in ${r.checkMs} ms, backlog ${r.backlog}, ` +
+        `+${r.acknowledged}/${r.uploads} acked, +${r.newlyIndexed} indexed, ${r.mode} kill at ${r.delayMs} ms${r.violations.length ? `, ${r.violations.length} VIOLATIONS` : ""}`,
+    );
     for (const v of r.violations) log(`  ✗ ${v}`);
   }
   const final = await finalDrain(ctx, 600_000);
   const audit = await auditStore(ctx.dataDir);
-  const summary = summarise({ cycles: results, final, audit, tracked: [...ctx.tracked.values()], warm, maxDelayMs: ctx.maxDelayMs, afterIndexedMs: ctx.afterIndexedMs, wallS: (performance.now() - t0) / 1000 });
+  const summary = summarise({
+    cycles: results,
+    final,
+    audit,
+    tracked: [...ctx.tracked.values()],
+    warm,
+    maxDelayMs: ctx.maxDelayMs,
+    afterIndexedMs: ctx.afterIndexedMs,
+    wallS: (performance.now() - t0) / 1000,
+  });
   mkdirSync(path.dirname(args.out), { recursive: true });
   writeFileSync(args.out, JSON.stringify({ summary, cycles: results, final, audit }, null, 2));
   console.log(JSON.stringify(summary, null, 2));
@@ -95,7 +108,12 @@ async function warmUp(ctx: DrillContext) {
   const coldIngestMs = await timeIngest("warm-0");
   const warmIngestMs = await timeIngest("warm-1");
   await killHard(server);
-  return { readyMs: Math.round(server.readyMs), coldIngestMs, warmIngestMs, loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)) };
+  return {
+    readyMs: Math.round(server.readyMs),
+    coldIngestMs,
+    warmIngestMs,
+    loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)),
+  };
 }
 
 main().catch((err: unknown) => {

@@ -39,31 +39,64 @@ async function main(): Promise<void> {
   const log = (s: string) => console.log(`[load] ${s}`);
   const t0 = performance.now();
   const scenes = prepareScenes(path.join(work, "scenes"), 12);
-  const server = await startServer({ dataDir: path.join(work, "data"), port: Number(args.port), logFile: path.join(work, "server.log") });
+  const server = await startServer({
+    dataDir: path.join(work, "data"),
+    port: Number(args.port),
+    logFile: path.join(work, "server.log"),
+  });
   try {
     const seeded = await seedLibrary(server.baseUrl, scenes, Number(args["seed-images"]));
-    log(`server ready in ${Math.round(server.readyMs)} ms; ${seeded.images} images (${seeded.regions} regions) indexed in ${seeded.seconds} s`);
+    log(
+      `server ready in ${Math.round(server.readyMs)} ms; ${seeded.images} images (${seeded.regions} regions) indexed in ${seeded.seconds} s`,
+    );
     const search = searchRequests(scenes.captions);
     const sweep: (RouteFigures & { sustained: boolean })[] = [];
     for (const rate of args.sweep.split(",").map(Number)) {
-      const fig = await runRoute({ name: "GET /v1/search", baseUrl: server.baseUrl, rate, durationS: Number(args["step-duration"]), next: search });
+      const fig = await runRoute({
+        name: "GET /v1/search",
+        baseUrl: server.baseUrl,
+        rate,
+        durationS: Number(args["step-duration"]),
+        next: search,
+      });
       const sustained = fig.errorRate < ERROR_BUDGET && fig.achievedRate >= RATE_SHORTFALL * rate;
       sweep.push({ ...fig, sustained });
       log(`sweep ${line(fig)}${sustained ? "" : "  ← not sustained"}`);
       if (!sustained) break;
     }
-    const sustainedSearchRate = Math.max(0, ...sweep.filter((s) => s.sustained).map((s) => s.targetRate));
+    const sustainedSearchRate = Math.max(
+      0,
+      ...sweep.filter((s) => s.sustained).map((s) => s.targetRate),
+    );
     log(`search sustains ${sustainedSearchRate} req/s (< 1 % errors, ≥ 95 % of the target rate)`);
 
     const duration = Number(args.duration);
     const ingestRate = Number(args["ingest-rate"]);
     const mixed = await Promise.all([
-      runRoute({ name: "GET /v1/search", baseUrl: server.baseUrl, rate: Number(args.rate), durationS: duration, next: search }),
-      runRoute({ name: "POST /v1/images", baseUrl: server.baseUrl, rate: ingestRate, durationS: duration, amount: ingestRate * duration, next: ingestRequests(scenes) }),
+      runRoute({
+        name: "GET /v1/search",
+        baseUrl: server.baseUrl,
+        rate: Number(args.rate),
+        durationS: duration,
+        next: search,
+      }),
+      runRoute({
+        name: "POST /v1/images",
+        baseUrl: server.baseUrl,
+        rate: ingestRate,
+        durationS: duration,
+        amount: ingestRate * duration,
+        next: ingestRequests(scenes),
+      }),
     ]);
     for (const fig of mixed) log(`mixed ${line(fig)}`);
     const summary = {
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? "unknown",
+        loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)),
+        node: process.version,
+      },
       config: { ...args, errorBudget: ERROR_BUDGET, rateShortfall: RATE_SHORTFALL },
       serverReadyMs: Math.round(server.readyMs),
       seeded,
@@ -86,9 +119,15 @@ async function seedLibrary(baseUrl: string, scenes: DrillScenes, count: number) 
   const t0 = performance.now();
   let regions = 0;
   for (let i = 0; i < count; i++) {
-    const res = await requestJson<{ regionCount: number }>(`${baseUrl}/v1/images?id=seed-${i}&wait=true`, {
-      method: "POST", headers: { "content-type": "image/png" }, body: scenes.images[i % scenes.images.length]!,
-    }, 300_000);
+    const res = await requestJson<{ regionCount: number }>(
+      `${baseUrl}/v1/images?id=seed-${i}&wait=true`,
+      {
+        method: "POST",
+        headers: { "content-type": "image/png" },
+        body: scenes.images[i % scenes.images.length]!,
+      },
+      300_000,
+    );
     if (res.status !== 201) throw new Error(`seeding image ${i} answered ${res.status}`);
     regions += res.body?.regionCount ?? 0;
   }
@@ -98,16 +137,27 @@ async function seedLibrary(baseUrl: string, scenes: DrillScenes, count: number) 
 /** Captions in a fixed shuffled order, one per request. */
 function searchRequests(captions: string[]): () => RouteRequest {
   const random = seededRandom(7);
-  const order = captions.map((c) => ({ c, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.c);
+  const order = captions
+    .map((c) => ({ c, k: random() }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.c);
   let i = 0;
-  return () => ({ method: "GET", path: `/v1/search?q=${encodeURIComponent(order[i++ % order.length]!)}&limit=10` });
+  return () => ({
+    method: "GET",
+    path: `/v1/search?q=${encodeURIComponent(order[i++ % order.length]!)}&limit=10`,
+  });
 }
 
 /** A scene under a fresh id each time: every request is a new image to ingest. */
 function ingestRequests(scenes: DrillScenes): () => RouteRequest {
   let n = 0;
   const bodies = scenes.images.map((b) => Buffer.from(b));
-  return () => ({ method: "POST", path: `/v1/images?id=load-${n}`, headers: { "content-type": "image/png" }, body: bodies[n++ % bodies.length]! });
+  return () => ({
+    method: "POST",
+    path: `/v1/images?id=load-${n}`,
+    headers: { "content-type": "image/png" },
+    body: bodies[n++ % bodies.length]!,
+  });
 }
 
 function line(f: RouteFigures): string {

@@ -36,18 +36,31 @@ let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
-async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ http: ServerType; port: number }> {
+async function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+): Promise<{ http: ServerType; port: number }> {
   return new Promise((resolve) => {
-    const s = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve({ http: s, port: info.port }));
+    const s = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
+      resolve({ http: s, port: info.port }),
+    );
   });
 }
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "rs-browser-"));
   profileDir = await mkdtemp(path.join(tmpdir(), "rs-chromium-"));
-  models = await loadModels({ packDir: "models/shapes-tiny", session: { intraOpNumThreads: 2, interOpNumThreads: 1 } });
+  models = await loadModels({
+    packDir: "models/shapes-tiny",
+    session: { intraOpNumThreads: 2, interOpNumThreads: 1 },
+  });
   server = await buildLocalServer(
-    { dataDir, limits: {}, apiKeys: { [API_KEY]: "browser" }, ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 }, vectorIndexThreshold: 50_000 },
+    {
+      dataDir,
+      limits: {},
+      apiKeys: { [API_KEY]: "browser" },
+      ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 },
+      vectorIndexThreshold: 50_000,
+    },
     models,
     createLogger("silent"),
   );
@@ -58,13 +71,23 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 1000 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
     // 401s before the key is saved are expected; anything else (CSP violations, exceptions) is not.
-    if (m.type() === "error" && !/status of 401/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+    if (m.type() === "error" && !/status of 401/.test(m.text()))
+      pageErrors.push(`console: ${m.text()}`);
   });
 }, 180_000);
 
@@ -101,14 +124,26 @@ describe("search page in Chromium", () => {
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
         const dt = new DataTransfer();
         dt.items.add(new File([bytes], name, { type: "image/png" }));
-        document.getElementById("dropzone")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        document
+          .getElementById("dropzone")!
+          .dispatchEvent(
+            new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }),
+          );
       },
       { b64: readFileSync(scenes[1]!.png).toString("base64"), name: path.basename(scenes[1]!.png) },
     );
-    await page.waitForFunction((n) => document.querySelectorAll("#uploads li[data-state=indexed]").length === n, scenes.length, { timeout: 150_000 });
+    await page.waitForFunction(
+      (n) => document.querySelectorAll("#uploads li[data-state=indexed]").length === n,
+      scenes.length,
+      { timeout: 150_000 },
+    );
     const ids = scenes.map((s) => createHash("sha256").update(readFileSync(s.png)).digest("hex"));
     const rows = await page.$$eval("#uploads li", (lis) =>
-      lis.map((li) => ({ id: (li as HTMLElement).dataset.imageId, text: li.textContent ?? "", progress: li.querySelector("progress")!.value })),
+      lis.map((li) => ({
+        id: (li as HTMLElement).dataset.imageId,
+        text: li.textContent ?? "",
+        progress: li.querySelector("progress")!.value,
+      })),
     );
     expect(rows.map((r) => r.id)).toEqual(ids);
     for (const r of rows) {
@@ -119,19 +154,33 @@ describe("search page in Chromium", () => {
     // Search the first scene's caption with one result per image: the card of that scene is there.
     const scene = scenes[0]!;
     const target = scene.objects.find((o) => o.caption_unique) ?? scene.objects[0]!;
-    const searched = page.waitForResponse((r) => r.url().endsWith("/v1/search") && r.request().postDataJSON()?.query === target.caption);
+    const searched = page.waitForResponse(
+      (r) => r.url().endsWith("/v1/search") && r.request().postDataJSON()?.query === target.caption,
+    );
     await page.fill("#query", target.caption);
     await page.press("#query", "Enter");
     expect((await searched).status()).toBe(200);
-    const response = (await (await searched).json()) as { results: { imageId: string; regionId: string; mask: { size: [number, number]; counts: string } }[] };
+    const response = (await (await searched).json()) as {
+      results: {
+        imageId: string;
+        regionId: string;
+        mask: { size: [number, number]; counts: string };
+      }[];
+    };
     const hit = response.results.find((r) => r.imageId === ids[0]);
     expect(hit, "the uploaded scene is among the results").toBeDefined();
     const card = page.locator(`#results .card[data-region-id="${hit!.regionId}"]`);
     await expect.poll(() => card.getAttribute("data-image-id")).toBe(ids[0]);
 
     // The image is the uploaded one, loaded at its own size.
-    await expect.poll(() => card.locator("img").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(scene.width);
-    expect(await card.locator("img").evaluate((img: HTMLImageElement) => img.naturalHeight)).toBe(scene.height);
+    await expect
+      .poll(() =>
+        card.locator("img").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth),
+      )
+      .toBe(scene.width);
+    expect(await card.locator("img").evaluate((img: HTMLImageElement) => img.naturalHeight)).toBe(
+      scene.height,
+    );
 
     // The overlay is drawn, has the image's aspect ratio, and covers the result mask's share of pixels.
     const overlay = await card.locator("canvas").evaluate((c: HTMLCanvasElement) => {
@@ -142,7 +191,14 @@ describe("search page in Chromium", () => {
         if (data[i + 3] === 255 && data[i]! > 200 && data[i + 2]! > 100) outline++;
         else if (data[i + 3]! > 0 && data[i + 2]! > 200 && data[i]! < 50) tint++;
       }
-      return { state: c.dataset.overlay, inside: Number(c.dataset.maskPixels), outline, tint, w: c.width, h: c.height };
+      return {
+        state: c.dataset.overlay,
+        inside: Number(c.dataset.maskPixels),
+        outline,
+        tint,
+        w: c.width,
+        h: c.height,
+      };
     });
     expect(overlay.state).toBe("drawn");
     expect(overlay.w / overlay.h).toBeCloseTo(scene.width / scene.height, 1);
@@ -158,7 +214,9 @@ describe("search page in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.waitForSelector("#similar .card canvas[data-overlay=drawn]");
     expect(await page.getAttribute("#similar-section", "data-source-region")).toBe(hit!.regionId);
-    const similar = await page.$$eval("#similar .card", (cards) => cards.map((c) => (c as HTMLElement).dataset.regionId));
+    const similar = await page.$$eval("#similar .card", (cards) =>
+      cards.map((c) => (c as HTMLElement).dataset.regionId),
+    );
     expect(similar.length).toBeGreaterThan(0);
     expect(similar).not.toContain(hit!.regionId);
 

@@ -44,9 +44,18 @@ async function search(body: Record<string, unknown>): Promise<SearchResult[]> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "rs-e2e-"));
-  models = await loadModels({ packDir: "models/shapes-tiny", session: { intraOpNumThreads: 2, interOpNumThreads: 1 } });
+  models = await loadModels({
+    packDir: "models/shapes-tiny",
+    session: { intraOpNumThreads: 2, interOpNumThreads: 1 },
+  });
   server = await buildLocalServer(
-    { dataDir, limits: {}, apiKeys: {}, ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 }, vectorIndexThreshold: 50_000 },
+    {
+      dataDir,
+      limits: {},
+      apiKeys: {},
+      ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 },
+      vectorIndexThreshold: 50_000,
+    },
     models,
     createLogger("silent"),
   );
@@ -70,7 +79,12 @@ describe("ingest and search on the bundled pack", () => {
   it("indexes every scene with regions at the image's own size", async () => {
     for (const scene of scenes) {
       const res = await server.app.request(`/v1/images/scene-${scene.seed}`);
-      const record = (await res.json()) as { status: string; width: number; height: number; regionCount: number };
+      const record = (await res.json()) as {
+        status: string;
+        width: number;
+        height: number;
+        regionCount: number;
+      };
       expect(record).toMatchObject({ status: "indexed", width: scene.width, height: scene.height });
       expect(record.regionCount).toBeGreaterThan(0);
     }
@@ -80,10 +94,16 @@ describe("ingest and search on the bundled pack", () => {
     let found = 0;
     let asked = 0;
     for (const scene of scenes) {
-      const target = scene.objects.find((o) => o.caption_unique && o.size === "large") ?? scene.objects.find((o) => o.caption_unique);
+      const target =
+        scene.objects.find((o) => o.caption_unique && o.size === "large") ??
+        scene.objects.find((o) => o.caption_unique);
       if (!target) continue;
       asked++;
-      const [top] = await search({ query: target.caption, imageIds: [`scene-${scene.seed}`], limit: 1 });
+      const [top] = await search({
+        query: target.caption,
+        imageIds: [`scene-${scene.seed}`],
+        limit: 1,
+      });
       expect(top?.mask.size).toEqual([scene.height, scene.width]);
       if (top && rleIou(top.mask, target.mask) >= 0.5) found++;
     }
@@ -93,12 +113,18 @@ describe("ingest and search on the bundled pack", () => {
   });
 
   it("searches the whole library and returns the described object's image near the top", async () => {
-    const scene = scenes.find((s) => s.objects.some((o) => o.caption_unique && o.size === "large"))!;
+    const scene = scenes.find((s) =>
+      s.objects.some((o) => o.caption_unique && o.size === "large"),
+    )!;
     const target = scene.objects.find((o) => o.caption_unique && o.size === "large")!;
     const results = await search({ query: target.caption, limit: 10 });
-    const hit = results.find((r) => r.imageId === `scene-${scene.seed}` && rleIou(r.mask, target.mask) >= 0.5);
+    const hit = results.find(
+      (r) => r.imageId === `scene-${scene.seed}` && rleIou(r.mask, target.mask) >= 0.5,
+    );
     expect(hit, `"${target.caption}" not in the library top 10`).toBeDefined();
-    expect(results.map((r) => r.score)).toEqual([...results.map((r) => r.score)].sort((a, b) => b - a));
+    expect(results.map((r) => r.score)).toEqual(
+      [...results.map((r) => r.score)].sort((a, b) => b - a),
+    );
   });
 
   it("serves a returned region's mask and preview as PNG", async () => {

@@ -35,7 +35,8 @@ afterAll(async () => {
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
-const get = (url: string) => stack.mf.dispatchFetch(`http://gateway${url}`) as unknown as Promise<Response>;
+const get = (url: string) =>
+  stack.mf.dispatchFetch(`http://gateway${url}`) as unknown as Promise<Response>;
 
 describe("search page on the gateway Worker", () => {
   it("serves every page file as it is in the repository, with the Node server's headers", async () => {
@@ -43,9 +44,18 @@ describe("search page on the gateway Worker", () => {
     const node = await makeHarness({ page: files });
     try {
       for (const file of PAGE_FILES) {
-        const [res, ref] = [await get(pageFileUrl(file)), await node.app.request(pageFileUrl(file))];
+        const [res, ref] = [
+          await get(pageFileUrl(file)),
+          await node.app.request(pageFileUrl(file)),
+        ];
         expect(res.status, file).toBe(200);
-        for (const h of ["content-type", "content-security-policy", "x-content-type-options", "referrer-policy", "cache-control"]) {
+        for (const h of [
+          "content-type",
+          "content-security-policy",
+          "x-content-type-options",
+          "referrer-policy",
+          "cache-control",
+        ]) {
           expect(res.headers.get(h), `${file}: ${h}`).toBe(ref.headers.get(h));
         }
         expect(await res.text()).toBe(files[file]);
@@ -59,7 +69,15 @@ describe("search page on the gateway Worker", () => {
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
@@ -74,18 +92,30 @@ describe("search page on the gateway Worker", () => {
 
     const bytes = await pngBytes(48, 32, [10, 200, 10]);
     stack.extractor.setLabels(bytes, ["green leaf", "grey stone"]);
-    await page.setInputFiles("#file-input", { name: "leaf.png", mimeType: "image/png", buffer: Buffer.from(bytes) });
+    await page.setInputFiles("#file-input", {
+      name: "leaf.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(bytes),
+    });
     await page.waitForSelector("#uploads li[data-state=indexed]", { timeout: 60_000 });
     expect(await page.textContent("#uploads li")).toMatch(/indexed · 2 regions/);
 
     const searched = page.waitForResponse((r) => r.url().endsWith("/v1/search"));
     await page.fill("#query", "green leaf");
     await page.press("#query", "Enter");
-    const { results } = (await (await searched).json()) as { results: { regionId: string; mask: { size: [number, number]; counts: string } }[] };
+    const { results } = (await (await searched).json()) as {
+      results: { regionId: string; mask: { size: [number, number]; counts: string } }[];
+    };
     const card = page.locator(`#results .card[data-region-id="${results[0]!.regionId}"]`);
     await expect.poll(() => card.locator("canvas").getAttribute("data-overlay")).toBe("drawn");
-    expect(Number(await card.locator("canvas").getAttribute("data-mask-pixels"))).toBe(rleArea(results[0]!.mask));
-    await expect.poll(() => card.locator("img").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(48);
+    expect(Number(await card.locator("canvas").getAttribute("data-mask-pixels"))).toBe(
+      rleArea(results[0]!.mask),
+    );
+    await expect
+      .poll(() =>
+        card.locator("img").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth),
+      )
+      .toBe(48);
     expect(pageErrors).toEqual([]);
   });
 });

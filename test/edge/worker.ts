@@ -30,12 +30,15 @@ const run = promisify(execFile);
 
 const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /** A fresh `rs_test_` key in the gateway's format (operators mint theirs with infra/deploy/mint-api-key.mjs). */
-const mintTestKey = (): string => `rs_test_${Array.from({ length: 32 }, () => BASE62[randomInt(62)]).join("")}`;
+const mintTestKey = (): string =>
+  `rs_test_${Array.from({ length: 32 }, () => BASE62[randomInt(62)]).join("")}`;
 
 /** `wrangler deploy --dry-run --outdir <dir>`: validates wrangler.toml and bundles the Worker. */
 export async function dryRunBundle(outdir: string): Promise<string> {
   const wrangler = path.resolve("node_modules/.bin/wrangler");
-  await run(wrangler, ["deploy", "--dry-run", "--outdir", outdir], { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  await run(wrangler, ["deploy", "--dry-run", "--outdir", outdir], {
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
   return path.join(outdir, "gateway.js");
 }
 
@@ -46,13 +49,22 @@ export async function dryRunBundle(outdir: string): Promise<string> {
  */
 async function bundleModules(script: string) {
   const dir = path.dirname(script);
-  const text = (await readdir(dir)).filter((f) => f !== path.basename(script) && !f.endsWith(".map") && f !== "README.md");
-  return [{ type: "ESModule" as const, path: script }, ...text.map((f) => ({ type: "Text" as const, path: path.join(dir, f) }))];
+  const text = (await readdir(dir)).filter(
+    (f) => f !== path.basename(script) && !f.endsWith(".map") && f !== "README.md",
+  );
+  return [
+    { type: "ESModule" as const, path: script },
+    ...text.map((f) => ({ type: "Text" as const, path: path.join(dir, f) })),
+  ];
 }
 
 /** Listens on a loopback port; the handler is looked up per request so it can be set later. */
 function loopback(handler: () => FunctionApp | undefined) {
-  const server = serve({ fetch: (req) => handler()?.fetch(req) ?? new Response("not ready", { status: 503 }), port: 0, hostname: "127.0.0.1" });
+  const server = serve({
+    fetch: (req) => handler()?.fetch(req) ?? new Response("not ready", { status: 503 }),
+    port: 0,
+    hostname: "127.0.0.1",
+  });
   const url = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { server, url };
 }
@@ -76,8 +88,17 @@ export async function startStack(options: StackOptions) {
   // The ingest function needs the gateway's URL (its object store), known only once workerd runs.
   const ingest: { app?: FunctionApp } = {};
   const ingestHttp = loopback(() => ingest.app);
-  const queryDeps = { text: new FakeTextEmbedder(), vectors, renderer: new SharpRenderer(), ...(options.queryUrlFetcher ? { urlFetcher: options.queryUrlFetcher } : {}) };
-  const queryApp = createQueryFunction(queryDeps, { secrets: [SECRET], maxBodyBytes: 1 << 22, maxFetchBytes: options.maxUploadBytes });
+  const queryDeps = {
+    text: new FakeTextEmbedder(),
+    vectors,
+    renderer: new SharpRenderer(),
+    ...(options.queryUrlFetcher ? { urlFetcher: options.queryUrlFetcher } : {}),
+  };
+  const queryApp = createQueryFunction(queryDeps, {
+    secrets: [SECRET],
+    maxBodyBytes: 1 << 22,
+    maxFetchBytes: options.maxUploadBytes,
+  });
   const queryHttp = loopback(() => queryApp);
   await new Promise((r) => setTimeout(r, 50));
 
@@ -103,7 +124,15 @@ export async function startStack(options: StackOptions) {
       stderr.pipe(process.stderr);
     },
     // Retries come quickly in tests.
-    queueConsumers: { ...(workerOptions.queueConsumers as object), "region-search-ingest": { maxBatchTimeout: 0.1, maxRetries: 2, deadLetterQueue: "region-search-ingest-dlq", retryDelay: 0 } },
+    queueConsumers: {
+      ...(workerOptions.queueConsumers as object),
+      "region-search-ingest": {
+        maxBatchTimeout: 0.1,
+        maxRetries: 2,
+        deadLetterQueue: "region-search-ingest-dlq",
+        retryDelay: 0,
+      },
+    },
   } as ConstructorParameters<typeof Miniflare>[0]);
   const gatewayUrl = (await mf.ready).toString();
   const objects = openObjects({ kind: "gateway", url: gatewayUrl, secrets: [SECRET] });

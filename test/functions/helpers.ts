@@ -15,24 +15,38 @@ import { FakeExtractor, FakeTextEmbedder } from "../support/fakes.js";
 export const SECRET = generateSecret();
 
 /** A signed JSON POST `Request` (optionally with a chosen message id or timestamp). */
-export async function signedRequest(url: string, payload: unknown, options: { id?: string; timestamp?: number; secret?: string } = {}): Promise<Request> {
+export async function signedRequest(
+  url: string,
+  payload: unknown,
+  options: { id?: string; timestamp?: number; secret?: string } = {},
+): Promise<Request> {
   const body = JSON.stringify(payload);
   const headers = await signedHeaders([options.secret ?? SECRET], body, options);
-  return new Request(url, { method: "POST", body, headers: { ...headers, "content-type": "application/json" } });
+  return new Request(url, {
+    method: "POST",
+    body,
+    headers: { ...headers, "content-type": "application/json" },
+  });
 }
 
 /**
  * Both function apps; images and records on a temporary disk unless `objectSettings` says otherwise.
  * `secrets` are the functions' verifying secrets (several during a rotation).
  */
-export async function makeFunctions(objectSettings?: ObjectSettings, secrets: readonly string[] = [SECRET]) {
+export async function makeFunctions(
+  objectSettings?: ObjectSettings,
+  secrets: readonly string[] = [SECRET],
+) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-fn-"));
   const objects = openObjects(objectSettings ?? { kind: "disk", dataDir });
   const vectors = new MemoryVectorStore();
   const extractor = new FakeExtractor();
   const text = new FakeTextEmbedder();
   const ingest = createIngestFunction({ ...objects, vectors }, extractor, { secrets });
-  const query = createQueryFunction({ text, vectors, renderer: new SharpRenderer() }, { secrets, maxBodyBytes: 1 << 20, maxFetchBytes: DEFAULT_LIMITS.maxUploadBytes });
+  const query = createQueryFunction(
+    { text, vectors, renderer: new SharpRenderer() },
+    { secrets, maxBodyBytes: 1 << 20, maxFetchBytes: DEFAULT_LIMITS.maxUploadBytes },
+  );
   const close = () => rm(dataDir, { recursive: true, force: true });
   return { ...objects, vectors, extractor, text, ingest: ingest.app, query, close };
 }

@@ -15,11 +15,26 @@ afterEach(() => fns.close());
 async function queued(tenant: string, id: string, bytes: Uint8Array) {
   await fns.blobs.put(tenant, id, bytes, "image/png");
   const now = new Date().toISOString();
-  await fns.catalog.put({ tenant, id, status: "queued", contentType: "image/png", bytes: bytes.length, sha256: "x", attempts: 0, createdAt: now, updatedAt: now });
+  await fns.catalog.put({
+    tenant,
+    id,
+    status: "queued",
+    contentType: "image/png",
+    bytes: bytes.length,
+    sha256: "x",
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
 }
 
-const job = (payload: unknown, options: { id?: string; timestamp?: number; secret?: string } = {}) =>
-  signedRequest("http://ingest/v1/jobs/ingest", payload, options).then((r) => fns.ingest.request(r));
+const job = (
+  payload: unknown,
+  options: { id?: string; timestamp?: number; secret?: string } = {},
+) =>
+  signedRequest("http://ingest/v1/jobs/ingest", payload, options).then((r) =>
+    fns.ingest.request(r),
+  );
 
 describe("ingest function: POST /v1/jobs/ingest", () => {
   it("runs processIngestJob for a signed job and indexes the image", async () => {
@@ -28,7 +43,10 @@ describe("ingest function: POST /v1/jobs/ingest", () => {
     await queued("acme", "img1", bytes);
     const res = await job({ tenant: "acme", imageId: "img1", attempt: 1, final: false });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ outcome: { status: "indexed", regionCount: 2 }, replayed: false });
+    expect(await res.json()).toMatchObject({
+      outcome: { status: "indexed", regionCount: 2 },
+      replayed: false,
+    });
     expect((await fns.catalog.get("acme", "img1"))?.status).toBe("indexed");
     expect(await fns.vectors.count("acme")).toBe(3);
   });
@@ -45,22 +63,42 @@ describe("ingest function: POST /v1/jobs/ingest", () => {
   it("answers 503 for a retryable failure and runs again on redelivery", async () => {
     await queued("acme", "img1", await pngBytes());
     fns.extractor.transientFailures = 1;
-    const first = await job({ tenant: "acme", imageId: "img1", attempt: 1, final: false }, { id: "msg_r" });
+    const first = await job(
+      { tenant: "acme", imageId: "img1", attempt: 1, final: false },
+      { id: "msg_r" },
+    );
     expect(first.status).toBe(503);
     expect((await fns.catalog.get("acme", "img1"))?.status).toBe("queued");
-    const second = await job({ tenant: "acme", imageId: "img1", attempt: 2, final: false }, { id: "msg_r" });
+    const second = await job(
+      { tenant: "acme", imageId: "img1", attempt: 2, final: false },
+      { id: "msg_r" },
+    );
     expect(second.status).toBe(200);
     expect(fns.extractor.calls).toBe(2);
   });
 
   it("refuses unsigned, wrongly signed and stale requests with the one error body", async () => {
-    const unsigned = await fns.ingest.request("http://ingest/v1/jobs/ingest", { method: "POST", body: "{}" });
+    const unsigned = await fns.ingest.request("http://ingest/v1/jobs/ingest", {
+      method: "POST",
+      body: "{}",
+    });
     expect(unsigned.status).toBe(401);
-    const body = (await unsigned.json()) as { error: { code: string; message: string; requestId: string } };
+    const body = (await unsigned.json()) as {
+      error: { code: string; message: string; requestId: string };
+    };
     expect(body.error.code).toBe("unauthorized");
     expect(body.error.requestId).toBeTruthy();
-    expect((await job({ tenant: "acme", imageId: "x" }, { secret: generateSecret() })).status).toBe(401);
-    expect((await job({ tenant: "acme", imageId: "x" }, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
+    expect((await job({ tenant: "acme", imageId: "x" }, { secret: generateSecret() })).status).toBe(
+      401,
+    );
+    expect(
+      (
+        await job(
+          { tenant: "acme", imageId: "x" },
+          { timestamp: Math.floor(Date.now() / 1000) - 600 },
+        )
+      ).status,
+    ).toBe(401);
   });
 
   it("validates the job body", async () => {

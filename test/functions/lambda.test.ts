@@ -9,7 +9,14 @@ const event = (path: string, method = "GET") => ({
   rawPath: path,
   rawQueryString: "",
   headers: { host: "fn.example.com" },
-  requestContext: { http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" }, domainName: "fn.example.com", requestId: "r1", routeKey: "$default", stage: "$default", timeEpoch: 0 },
+  requestContext: {
+    http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+    domainName: "fn.example.com",
+    requestId: "r1",
+    routeKey: "$default",
+    stage: "$default",
+    timeEpoch: 0,
+  },
   isBase64Encoded: false,
 });
 
@@ -18,10 +25,16 @@ describe("functions on AWS Lambda (hono/aws-lambda)", () => {
     const fns = await makeFunctions();
     let built = 0;
     const handler = lambdaHandler(async () => (built++, { app: fns.ingest }));
-    const health = (await handler(event("/healthz") as never, {} as never)) as { statusCode: number; body: string };
+    const health = (await handler(event("/healthz") as never, {} as never)) as {
+      statusCode: number;
+      body: string;
+    };
     expect(health.statusCode).toBe(200);
     expect(JSON.parse(health.body)).toEqual({ status: "ok", function: "ingest" });
-    const unsigned = (await handler(event("/v1/jobs/ingest", "POST") as never, {} as never)) as { statusCode: number; body: string };
+    const unsigned = (await handler(event("/v1/jobs/ingest", "POST") as never, {} as never)) as {
+      statusCode: number;
+      body: string;
+    };
     expect(unsigned.statusCode).toBe(401);
     expect(JSON.parse(unsigned.body).error.code).toBe("unauthorized");
     expect(built).toBe(1);

@@ -19,13 +19,16 @@ beforeEach(async () => {
 });
 afterEach(() => fns.close());
 
-const unsigned = (headers: Record<string, string>) => fns.ingest.request(`http://ingest${INGEST_JOB_PATH}`, { method: "POST", body: "{}", headers });
+const unsigned = (headers: Record<string, string>) =>
+  fns.ingest.request(`http://ingest${INGEST_JOB_PATH}`, { method: "POST", body: "{}", headers });
 
 describe("function app shell", () => {
   it("echoes a plain x-request-id in the header and the error body, and replaces any other", async () => {
     const kept = await unsigned({ "x-request-id": "req-42" });
     expect(kept.headers.get("x-request-id")).toBe("req-42");
-    expect(((await kept.json()) as { error: { requestId: string } }).error.requestId).toBe("req-42");
+    expect(((await kept.json()) as { error: { requestId: string } }).error.requestId).toBe(
+      "req-42",
+    );
 
     const replaced = await unsigned({ "x-request-id": "not a token\tat all" });
     const id = replaced.headers.get("x-request-id");
@@ -41,13 +44,38 @@ describe("function app shell", () => {
 
   it("logs one request line per call, at info, naming the function and the webhook id", async () => {
     const lines: Record<string, unknown>[] = [];
-    const log = { info: (o: Record<string, unknown>) => lines.push(o), error: () => undefined } as unknown as Logger;
-    const { app } = createIngestFunction({ ...fns, vectors: new MemoryVectorStore() }, new FakeExtractor(), { secrets: [SECRET], log });
-    await app.request(await signedRequest(`http://ingest${INGEST_JOB_PATH}`, { tenant: "acme", imageId: "missing" }, { id: "msg_shell" }));
+    const log = {
+      info: (o: Record<string, unknown>) => lines.push(o),
+      error: () => undefined,
+    } as unknown as Logger;
+    const { app } = createIngestFunction(
+      { ...fns, vectors: new MemoryVectorStore() },
+      new FakeExtractor(),
+      { secrets: [SECRET], log },
+    );
+    await app.request(
+      await signedRequest(
+        `http://ingest${INGEST_JOB_PATH}`,
+        { tenant: "acme", imageId: "missing" },
+        { id: "msg_shell" },
+      ),
+    );
     await app.request(`http://ingest${INGEST_JOB_PATH}`, { method: "POST", body: "{}" });
     expect(lines).toEqual([
-      expect.objectContaining({ event: "request", fn: "ingest", method: "POST", path: INGEST_JOB_PATH, status: 200, webhookId: "msg_shell" }),
-      expect.objectContaining({ event: "request", fn: "ingest", status: 401, errorCode: "unauthorized" }),
+      expect.objectContaining({
+        event: "request",
+        fn: "ingest",
+        method: "POST",
+        path: INGEST_JOB_PATH,
+        status: 200,
+        webhookId: "msg_shell",
+      }),
+      expect.objectContaining({
+        event: "request",
+        fn: "ingest",
+        status: 401,
+        errorCode: "unauthorized",
+      }),
     ]);
   });
 });

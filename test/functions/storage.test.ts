@@ -11,13 +11,32 @@ beforeEach(async () => {
 afterEach(() => fns.close());
 
 const s3 = (eventName: string, key: string, sequencer: string) => ({
-  Records: [{ eventVersion: "2.1", eventSource: "aws:s3", eventName, eventTime: "2026-01-01T00:00:00.000Z", s3: { bucket: { name: "b" }, object: { key, size: 1, eTag: "e", sequencer } } }],
+  Records: [
+    {
+      eventVersion: "2.1",
+      eventSource: "aws:s3",
+      eventName,
+      eventTime: "2026-01-01T00:00:00.000Z",
+      s3: { bucket: { name: "b" }, object: { key, size: 1, eTag: "e", sequencer } },
+    },
+  ],
 });
-const r2 = (action: string, key: string, eventTime: string) => ({ account: "a", bucket: "b", action, object: { key, size: 1, eTag: "e" }, eventTime });
+const r2 = (action: string, key: string, eventTime: string) => ({
+  account: "a",
+  bucket: "b",
+  action,
+  object: { key, size: 1, eTag: "e" },
+  eventTime,
+});
 
 async function deliver(payload: unknown, id?: string) {
-  const res = await fns.ingest.request(await signedRequest("http://ingest/v1/webhooks/storage", payload, id ? { id } : {}));
-  return { status: res.status, body: (await res.json()) as { results: { key: string; result: string }[] } };
+  const res = await fns.ingest.request(
+    await signedRequest("http://ingest/v1/webhooks/storage", payload, id ? { id } : {}),
+  );
+  return {
+    status: res.status,
+    body: (await res.json()) as { results: { key: string; result: string }[] },
+  };
 }
 
 describe("ingest function: POST /v1/webhooks/storage", () => {
@@ -40,7 +59,10 @@ describe("ingest function: POST /v1/webhooks/storage", () => {
     expect(body.results[0]).toMatchObject({ key: "images/acme/a-b.png", result: "ingested" });
     // `+` is a space in form encoding: "my cat.png" is no valid image id, so the event is ignored.
     const plus = await deliver(s3("ObjectCreated:Put", "images/acme/my+cat.png", "02"));
-    expect(plus.body.results[0]).toMatchObject({ key: "images/acme/my cat.png", result: "ignored" });
+    expect(plus.body.results[0]).toMatchObject({
+      key: "images/acme/my cat.png",
+      result: "ignored",
+    });
   });
 
   it("a delete delivered before its create leaves no image (the object is gone)", async () => {
@@ -56,8 +78,14 @@ describe("ingest function: POST /v1/webhooks/storage", () => {
   it("a stale delete cannot remove an object that exists (R2 events reconcile with the object)", async () => {
     await fns.blobs.put("acme", "kept.png", await pngBytes(), "image/png");
     // R2 has no sequencer; even an out-of-order delete only removes what is really gone.
-    expect((await deliver(r2("PutObject", "images/acme/kept.png", "2026-01-01T00:00:02Z"))).body.results[0]?.result).toBe("ingested");
-    expect((await deliver(r2("DeleteObject", "images/acme/kept.png", "2026-01-01T00:00:01Z"))).body.results[0]?.result).toBe("stale");
+    expect(
+      (await deliver(r2("PutObject", "images/acme/kept.png", "2026-01-01T00:00:02Z"))).body
+        .results[0]?.result,
+    ).toBe("ingested");
+    expect(
+      (await deliver(r2("DeleteObject", "images/acme/kept.png", "2026-01-01T00:00:01Z"))).body
+        .results[0]?.result,
+    ).toBe("stale");
     expect(await fns.vectors.count("acme")).toBe(3);
   });
 
@@ -65,7 +93,10 @@ describe("ingest function: POST /v1/webhooks/storage", () => {
     await fns.blobs.put("acme", "d.png", await pngBytes(), "image/png");
     await deliver(r2("PutObject", "images/acme/d.png", "2026-01-01T00:00:01Z"));
     await fns.blobs.delete("acme", "d.png");
-    expect((await deliver(r2("DeleteObject", "images/acme/d.png", "2026-01-01T00:00:02Z"))).body.results[0]?.result).toBe("deleted");
+    expect(
+      (await deliver(r2("DeleteObject", "images/acme/d.png", "2026-01-01T00:00:02Z"))).body
+        .results[0]?.result,
+    ).toBe("deleted");
     expect(await fns.vectors.count("acme")).toBe(0);
     expect(await fns.catalog.get("acme", "d.png")).toBeNull();
   });
@@ -73,13 +104,24 @@ describe("ingest function: POST /v1/webhooks/storage", () => {
   it("records a non-image object as failed without running the models", async () => {
     await fns.blobs.put("acme", "notes.png", new TextEncoder().encode("hello"), "image/png");
     const { body } = await deliver(s3("ObjectCreated:Put", "images/acme/notes.png", "01"));
-    expect(body.results[0]).toMatchObject({ result: "rejected", errorCode: "unsupported_media_type" });
+    expect(body.results[0]).toMatchObject({
+      result: "rejected",
+      errorCode: "unsupported_media_type",
+    });
     expect(fns.extractor.calls).toBe(0);
   });
 
   it("ignores keys outside images/<tenant>/<id> and refuses bodies that are no notification", async () => {
-    expect((await deliver(s3("ObjectCreated:Put", "other/x.png", "01"))).body.results[0]?.result).toBe("ignored");
+    expect(
+      (await deliver(s3("ObjectCreated:Put", "other/x.png", "01"))).body.results[0]?.result,
+    ).toBe("ignored");
     expect((await deliver({ Event: "s3:TestEvent" })).body.results).toEqual([]);
-    expect((await fns.ingest.request(await signedRequest("http://ingest/v1/webhooks/storage", { hello: 1 }))).status).toBe(400);
+    expect(
+      (
+        await fns.ingest.request(
+          await signedRequest("http://ingest/v1/webhooks/storage", { hello: 1 }),
+        )
+      ).status,
+    ).toBe(400);
   });
 });

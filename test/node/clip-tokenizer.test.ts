@@ -16,16 +16,34 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const BPE = path.resolve(ROOT, "third_party/clip/bpe_simple_vocab_16e6.txt.gz");
 const tmp = mkdtempSync(path.join(tmpdir(), "clip-tokenizer-"));
 const file = path.join(tmp, "tokenizer.json");
-const script = "import json, sys; from export.tokenizer import write_tokenizer; print(json.dumps(write_tokenizer(sys.argv[1], sys.argv[2])))";
-const settings = JSON.parse(execFileSync(pythonBin(), ["-c", script, BPE, file], { cwd: path.join(ROOT, "infra/models"), encoding: "utf8" })) as TokenizerSettings;
-const tok = createPackTokenizer(JSON.parse(readFileSync(file, "utf8")), settings, "clip tokenizer.json");
-const { cases } = JSON.parse(readFileSync(path.join(ROOT, "test/fixtures/clip-tokenizer-cases.json"), "utf8")) as { cases: { text: string; ids: number[] }[] };
+const script =
+  "import json, sys; from export.tokenizer import write_tokenizer; print(json.dumps(write_tokenizer(sys.argv[1], sys.argv[2])))";
+const settings = JSON.parse(
+  execFileSync(pythonBin(), ["-c", script, BPE, file], {
+    cwd: path.join(ROOT, "infra/models"),
+    encoding: "utf8",
+  }),
+) as TokenizerSettings;
+const tok = createPackTokenizer(
+  JSON.parse(readFileSync(file, "utf8")),
+  settings,
+  "clip tokenizer.json",
+);
+const { cases } = JSON.parse(
+  readFileSync(path.join(ROOT, "test/fixtures/clip-tokenizer-cases.json"), "utf8"),
+) as { cases: { text: string; ids: number[] }[] };
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("CLIP tokenizer.json", () => {
   it("has CLIP's settings: start 49406, end 49407, pad 0, context 77", () => {
-    expect(settings).toEqual({ file: "tokenizer.json", contextLength: 77, bosId: 49406, eosId: 49407, padId: 0 });
+    expect(settings).toEqual({
+      file: "tokenizer.json",
+      contextLength: 77,
+      bosId: 49406,
+      eosId: 49407,
+      padId: 0,
+    });
   });
 
   it.each(cases)("$text → CLIP's ids", ({ text, ids }) => {

@@ -57,28 +57,54 @@ describe("dual-view extraction", () => {
     expect(dualOut.regions.map((r) => r.bbox)).toEqual(alphaOut.regions.map((r) => r.bbox));
     const image = await decodeImage(png);
     const { imageSize: e, imageMean, imageStd } = dual.manifest.embedder;
-    const crops = await createClipImageEmbedder(dual).embed(dualOut.regions.map((r) => (out, offset) => {
-      out.set(embedderImage(cropRgb(image, detailCropBox(r.bbox, views.detail.cropMargin, image.width, image.height)), e, imageMean, imageStd).data, offset);
-    }));
-    const tight = await createClipImageEmbedder(dual).embed(dualOut.regions.map((r) => (out, offset) => {
-      out.set(embedderImage(cropRgb(image, r.bbox), e, imageMean, imageStd).data, offset);
-    }));
+    const crops = await createClipImageEmbedder(dual).embed(
+      dualOut.regions.map((r) => (out, offset) => {
+        out.set(
+          embedderImage(
+            cropRgb(
+              image,
+              detailCropBox(r.bbox, views.detail.cropMargin, image.width, image.height),
+            ),
+            e,
+            imageMean,
+            imageStd,
+          ).data,
+          offset,
+        );
+      }),
+    );
+    const tight = await createClipImageEmbedder(dual).embed(
+      dualOut.regions.map((r) => (out, offset) => {
+        out.set(embedderImage(cropRgb(image, r.bbox), e, imageMean, imageStd).data, offset);
+      }),
+    );
     dualOut.regions.forEach((r, i) => {
       expect(r.vector).toHaveLength(dual.vectorDim);
       expect(dot(r.vector, r.vector)).toBeCloseTo(1, 5);
-      expect(dot(splitView(r.vector, "context", views)!, alphaOut.regions[i]!.vector)).toBeCloseTo(1, 5);
+      expect(dot(splitView(r.vector, "context", views)!, alphaOut.regions[i]!.vector)).toBeCloseTo(
+        1,
+        5,
+      );
       expect(dot(splitView(r.vector, "detail", views)!, crops[i]!)).toBeCloseTo(1, 5);
     });
     // The margin matters: some region's detail view is not its tight crop's.
-    expect(dualOut.regions.some((r, i) => dot(splitView(r.vector, "detail", views)!, tight[i]!) < 0.9999)).toBe(true);
+    expect(
+      dualOut.regions.some(
+        (r, i) => dot(splitView(r.vector, "detail", views)!, tight[i]!) < 0.9999,
+      ),
+    ).toBe(true);
   });
 
   it("the whole-image point joins the alpha = 1 vector with CLIP's view of the whole image", async () => {
     const views = dual.manifest.embedder.views!;
     const image = await decodeImage(png);
     const { imageSize: e, imageMean, imageStd } = dual.manifest.embedder;
-    const [whole] = await createClipImageEmbedder(dual).embed([(out, offset) => out.set(embedderImage(image, e, imageMean, imageStd).data, offset)]);
-    expect(dot(splitView(dualOut.imageVector, "context", views)!, alphaOut.imageVector)).toBeCloseTo(1, 5);
+    const [whole] = await createClipImageEmbedder(dual).embed([
+      (out, offset) => out.set(embedderImage(image, e, imageMean, imageStd).data, offset),
+    ]);
+    expect(
+      dot(splitView(dualOut.imageVector, "context", views)!, alphaOut.imageVector),
+    ).toBeCloseTo(1, 5);
     expect(dot(splitView(dualOut.imageVector, "detail", views)!, whole!)).toBeCloseTo(1, 5);
   });
 
@@ -87,11 +113,14 @@ describe("dual-view extraction", () => {
     const query = await createTextEmbedder(dual).embedText("a red circle");
     const [t] = await createTextTower(dual).embed(["a red circle"]);
     for (const r of dualOut.regions) {
-      const a = splitView(r.vector, "context", views)!, c = splitView(r.vector, "detail", views)!;
-      expect(dot(query, r.vector)).toBeCloseTo(views.context.weight * dot(a, t!) + views.detail.weight * dot(c, t!), 5);
+      const a = splitView(r.vector, "context", views)!,
+        c = splitView(r.vector, "detail", views)!;
+      expect(dot(query, r.vector)).toBeCloseTo(
+        views.context.weight * dot(a, t!) + views.detail.weight * dot(c, t!),
+        5,
+      );
     }
   });
-
 
   it("ranks a relational query on the context view alone (the pack's relationWords)", async () => {
     const views = dual.manifest.embedder.views!;
@@ -100,7 +129,10 @@ describe("dual-view extraction", () => {
     const query = await createTextEmbedder(dual).embedText(text);
     const [t] = await createTextTower(dual).embed([text]);
     for (const r of dualOut.regions) {
-      expect(dot(query, r.vector)).toBeCloseTo(Math.sqrt(views.context.weight) * dot(splitView(r.vector, "context", views)!, t!), 5);
+      expect(dot(query, r.vector)).toBeCloseTo(
+        Math.sqrt(views.context.weight) * dot(splitView(r.vector, "context", views)!, t!),
+        5,
+      );
     }
   });
 });
@@ -109,14 +141,21 @@ describe("manifest views", () => {
   it("refuses views without the CLIP image tower, and weights that do not sum to 1", async () => {
     const bad = await packCopy();
     try {
-      const embedder = bad.manifest["embedder"] as { views: { context: { weight: number } }; clipImage?: unknown };
+      const embedder = bad.manifest["embedder"] as {
+        views: { context: { weight: number } };
+        clipImage?: unknown;
+      };
       embedder.views.context.weight = 0.7;
       await bad.write();
-      await expect(loadModelPack(bad.dir)).rejects.toThrow(/context\.weight \+ detail\.weight must be 1/);
+      await expect(loadModelPack(bad.dir)).rejects.toThrow(
+        /context\.weight \+ detail\.weight must be 1/,
+      );
       embedder.views.context.weight = dual.manifest.embedder.views!.context.weight;
       delete embedder.clipImage;
       await bad.write();
-      await expect(loadModelPack(bad.dir)).rejects.toThrow(/the detail view needs the clipImage model/);
+      await expect(loadModelPack(bad.dir)).rejects.toThrow(
+        /the detail view needs the clipImage model/,
+      );
     } finally {
       await bad.cleanup();
     }

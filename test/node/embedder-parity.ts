@@ -7,22 +7,40 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { AlphaRasterizer } from "../../src/node/models/alpha.js";
-import { createImageEmbedder, createTextTower, l2Normalise } from "../../src/node/models/embedder.js";
+import {
+  createImageEmbedder,
+  createTextTower,
+  l2Normalise,
+} from "../../src/node/models/embedder.js";
 import type { ModelPack } from "../../src/node/models/pack.js";
 import { embedderImage } from "../../src/node/models/preprocess.js";
 import { ort, runFloat } from "../../src/node/models/session.js";
 import { maxAbsDiff } from "./parity-fixtures.js";
 
-interface TensorMeta { dtype: "float32" | "int64" | "uint8"; shape: number[]; file: string }
-export type Reference = Record<string, { data: Float32Array | BigInt64Array | Uint8Array; shape: number[] }>;
+interface TensorMeta {
+  dtype: "float32" | "int64" | "uint8";
+  shape: number[];
+  file: string;
+}
+export type Reference = Record<
+  string,
+  { data: Float32Array | BigInt64Array | Uint8Array; shape: number[] }
+>;
 
 export async function readReference(dir: string): Promise<Reference> {
-  const meta = JSON.parse(await readFile(path.join(dir, "meta.json"), "utf8")) as { tensors: Record<string, TensorMeta> };
+  const meta = JSON.parse(await readFile(path.join(dir, "meta.json"), "utf8")) as {
+    tensors: Record<string, TensorMeta>;
+  };
   const out: Reference = {};
   for (const [name, t] of Object.entries(meta.tensors)) {
     const bytes = await readFile(path.join(dir, t.file));
     const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    const data = t.dtype === "float32" ? new Float32Array(buf) : t.dtype === "int64" ? new BigInt64Array(buf) : new Uint8Array(buf);
+    const data =
+      t.dtype === "float32"
+        ? new Float32Array(buf)
+        : t.dtype === "int64"
+          ? new BigInt64Array(buf)
+          : new Uint8Array(buf);
     out[name] = { data, shape: t.shape };
   }
   return out;
@@ -51,30 +69,59 @@ export interface ImageTowerParity {
 }
 
 export async function imageTowerParity(pack: ModelPack, ref: Reference): Promise<ImageTowerParity> {
-  const image = ref["image-tensors"]!, alpha = ref["alpha-tensors"]!;
+  const image = ref["image-tensors"]!,
+    alpha = ref["alpha-tensors"]!;
   const { imageSize: s, embedDim: d } = pack.manifest.embedder;
   const t = performance.now();
-  const out = (await runFloat(pack.sessions.image!, {
-    image: new ort.Tensor("float32", image.data as Float32Array, image.shape),
-    alpha: new ort.Tensor("float32", alpha.data as Float32Array, alpha.shape),
-  }, ["embedding"]))["embedding"]!;
+  const out = (
+    await runFloat(
+      pack.sessions.image!,
+      {
+        image: new ort.Tensor("float32", image.data as Float32Array, image.shape),
+        alpha: new ort.Tensor("float32", alpha.data as Float32Array, alpha.shape),
+      },
+      ["embedding"],
+    )
+  )["embedding"]!;
   const ms = performance.now() - t;
   const want = floats(ref, "image-embedding");
   const plane = s * s;
-  const swapped = (await runFloat(pack.sessions.image!, {
-    image: new ort.Tensor("float32", (image.data as Float32Array).slice(0, 3 * plane), [1, 3, s, s]),
-    alpha: new ort.Tensor("float32", (alpha.data as Float32Array).slice(plane), [1, 1, s, s]),
-  }, ["embedding"]))["embedding"]!;
+  const swapped = (
+    await runFloat(
+      pack.sessions.image!,
+      {
+        image: new ort.Tensor("float32", (image.data as Float32Array).slice(0, 3 * plane), [
+          1,
+          3,
+          s,
+          s,
+        ]),
+        alpha: new ort.Tensor("float32", (alpha.data as Float32Array).slice(plane), [1, 1, s, s]),
+      },
+      ["embedding"],
+    )
+  )["embedding"]!;
   return {
-    maxAbsDiff: maxAbsDiff(out.data, want), maxAbs: Math.max(...want.map(Math.abs)),
-    alphaSwapDiff: maxAbsDiff(swapped.data, row(want, 0, d)), ms,
+    maxAbsDiff: maxAbsDiff(out.data, want),
+    maxAbs: Math.max(...want.map(Math.abs)),
+    alphaSwapDiff: maxAbsDiff(swapped.data, row(want, 0, d)),
+    ms,
   };
 }
 
 /** The plain CLIP image tower (the detail view) on the same images: max |ORT − PyTorch|. */
-export async function clipImageTowerParity(pack: ModelPack, ref: Reference): Promise<{ maxAbsDiff: number; maxAbs: number }> {
+export async function clipImageTowerParity(
+  pack: ModelPack,
+  ref: Reference,
+): Promise<{ maxAbsDiff: number; maxAbs: number }> {
   const image = ref["image-tensors"]!;
-  const out = (await runFloat(pack.sessions.clipImage!, { image: new ort.Tensor("float32", image.data as Float32Array, image.shape) }, ["embedding"]))["embedding"]!;
+  const out = (
+    await runFloat(
+      pack.sessions.clipImage!,
+      { image: new ort.Tensor("float32", image.data as Float32Array, image.shape) },
+      ["embedding"],
+    )
+  )["embedding"]!;
   const want = floats(ref, "clip-image-embedding");
   return { maxAbsDiff: maxAbsDiff(out.data, want), maxAbs: Math.max(...want.map(Math.abs)) };
 }
@@ -91,12 +138,23 @@ export async function textTowerParity(pack: ModelPack, ref: Reference): Promise<
   const ids = ref["input-ids"]!;
   const { embedDim: d } = pack.manifest.embedder;
   const ctx = pack.manifest.tokenizer.contextLength;
-  const out = (await runFloat(pack.sessions.text!, { input_ids: new ort.Tensor("int64", ids.data as BigInt64Array, ids.shape) }, ["embedding"]))["embedding"]!;
+  const out = (
+    await runFloat(
+      pack.sessions.text!,
+      { input_ids: new ort.Tensor("int64", ids.data as BigInt64Array, ids.shape) },
+      ["embedding"],
+    )
+  )["embedding"]!;
   const want = floats(ref, "text-embedding");
   const expected = Array.from(ids.data.slice(0, ctx), Number);
-  const tokenizerIdsEqual = JSON.stringify(pack.tokenizer.encode("a photo of a cat")) === JSON.stringify(expected);
+  const tokenizerIdsEqual =
+    JSON.stringify(pack.tokenizer.encode("a photo of a cat")) === JSON.stringify(expected);
   const [v] = await createTextTower(pack).embed(["A photo of a  cat"]);
-  return { maxAbsDiff: maxAbsDiff(out.data, want), tokenizerIdsEqual, pipelineCosine: dot(v!, l2Normalise(row(want, 0, d))) };
+  return {
+    maxAbsDiff: maxAbsDiff(out.data, want),
+    tokenizerIdsEqual,
+    pipelineCosine: dot(v!, l2Normalise(row(want, 0, d))),
+  };
 }
 
 export interface PreprocessingParity {
@@ -106,10 +164,25 @@ export interface PreprocessingParity {
   regionVsWhole: number;
 }
 
-export async function preprocessingParity(pack: ModelPack, ref: Reference): Promise<PreprocessingParity> {
+export async function preprocessingParity(
+  pack: ModelPack,
+  ref: Reference,
+): Promise<PreprocessingParity> {
   const [h, w] = ref["scene-rgb"]!.shape as [number, number];
-  const { imageMean, imageStd, alphaMean, alphaStd, imageSize, embedDim: d } = pack.manifest.embedder;
-  const pixels = embedderImage({ width: w, height: h, data: ref["scene-rgb"]!.data as Uint8Array }, imageSize, imageMean, imageStd);
+  const {
+    imageMean,
+    imageStd,
+    alphaMean,
+    alphaStd,
+    imageSize,
+    embedDim: d,
+  } = pack.manifest.embedder;
+  const pixels = embedderImage(
+    { width: w, height: h, data: ref["scene-rgb"]!.data as Uint8Array },
+    imageSize,
+    imageMean,
+    imageStd,
+  );
   const alpha = new AlphaRasterizer(h, w, imageSize, alphaMean, alphaStd);
   const mask = ref["scene-mask"]!.data as Uint8Array;
   const vectors = await createImageEmbedder(pack).embed(pixels.data, [
@@ -117,5 +190,8 @@ export async function preprocessingParity(pack: ModelPack, ref: Reference): Prom
     (out, offset) => alpha.full(out, offset),
   ]);
   const want = floats(ref, "reference-embedding");
-  return { cosines: vectors.map((v, r) => dot(v, l2Normalise(row(want, r, d)))), regionVsWhole: dot(vectors[0]!, vectors[1]!) };
+  return {
+    cosines: vectors.map((v, r) => dot(v, l2Normalise(row(want, r, d)))),
+    regionVsWhole: dot(vectors[0]!, vectors[1]!),
+  };
 }

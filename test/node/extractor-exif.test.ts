@@ -12,7 +12,8 @@ import { createRegionExtractor } from "../../src/node/pipeline/extractor.js";
 import { PACK_DIR } from "./pack-helpers.js";
 
 // Stored 320×240: one large blue square on a plain background.
-const W = 320, H = 240;
+const W = 320,
+  H = 240;
 const OBJ = { x: 40, y: 30, w: 120, h: 120 };
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">
   <rect width="100%" height="100%" fill="#d8d2c4"/>
@@ -34,14 +35,22 @@ describe("real extractor on EXIF-rotated JPEGs", () => {
   ];
   for (const { orientation, box } of cases) {
     it(`orientation ${orientation}: upright size, upright masks, the object's region where it stands upright`, async () => {
-      const jpeg = await sharp(Buffer.from(SVG)).jpeg({ quality: 95 }).withMetadata({ orientation }).toBuffer();
-      const extractor = createRegionExtractor(pack, { amg: { pointsPerSide: 8, predIouThresh: 0, stabilityScoreThresh: 0 }, embedBatchSize: 4 });
+      const jpeg = await sharp(Buffer.from(SVG))
+        .jpeg({ quality: 95 })
+        .withMetadata({ orientation })
+        .toBuffer();
+      const extractor = createRegionExtractor(pack, {
+        amg: { pointsPerSide: 8, predIouThresh: 0, stabilityScoreThresh: 0 },
+        embedBatchSize: 4,
+      });
       const result = await extractor.extract(jpeg);
       expect([result.width, result.height]).toEqual([H, W]);
       expect(result.regions.length).toBeGreaterThan(0);
       for (const r of result.regions) expect(r.mask.size).toEqual([W, H]);
       const expected = boxXywhToXyxy(box as [number, number, number, number]);
-      const best = Math.max(...result.regions.map((r) => boxIouXyxy(boxXywhToXyxy(r.bbox), expected)));
+      const best = Math.max(
+        ...result.regions.map((r) => boxIouXyxy(boxXywhToXyxy(r.bbox), expected)),
+      );
       expect(best).toBeGreaterThan(0.8);
     }, 120_000);
   }

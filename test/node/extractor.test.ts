@@ -12,7 +12,8 @@ import { loadModelPack, type ModelPack } from "../../src/node/models/pack.js";
 import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";
 import { PACK_DIR } from "./pack-helpers.js";
 
-const W = 320, H = 240;
+const W = 320,
+  H = 240;
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">
   <rect width="100%" height="100%" fill="#d8d2c4"/>
   <circle cx="80" cy="80" r="50" fill="#d62828"/>
@@ -43,7 +44,18 @@ describe("createRegionExtractor on the bundled pack", () => {
     expect([result.width, result.height]).toEqual([W, H]);
     expect(result.imageVector).toHaveLength(pack.vectorDim);
     expect(norm(result.imageVector)).toBeCloseTo(1, 5);
-    for (const stage of ["decode", "preprocess", "encoder", "decoder", "filter", "upsample", "alpha", "embed", "rle", "total"]) {
+    for (const stage of [
+      "decode",
+      "preprocess",
+      "encoder",
+      "decoder",
+      "filter",
+      "upsample",
+      "alpha",
+      "embed",
+      "rle",
+      "total",
+    ]) {
       expect(result.timings[stage], stage).toBeGreaterThanOrEqual(0);
     }
   });
@@ -77,17 +89,26 @@ describe("createRegionExtractor on the bundled pack", () => {
   });
 
   it("gives the same regions through the single-prompt decoder fallback", async () => {
-    const single = await createRegionExtractor(pack, { amg: AMG, segmenter: { preferSingleDecoder: true } }).extract(png);
+    const single = await createRegionExtractor(pack, {
+      amg: AMG,
+      segmenter: { preferSingleDecoder: true },
+    }).extract(png);
     expect(single.regions.map((r) => r.bbox)).toEqual(result.regions.map((r) => r.bbox));
-    single.regions.forEach((r, i) => expect(r.predictedIou).toBeCloseTo(result.regions[i]!.predictedIou, 4));
+    single.regions.forEach((r, i) =>
+      expect(r.predictedIou).toBeCloseTo(result.regions[i]!.predictedIou, 4),
+    );
   });
 
   it("applies the pack's mask-level dedupe: a subset of the regions without it, none left duplicated", async () => {
     const { maskNmsThresh, containedThresh } = pack.amg;
     expect(maskNmsThresh).toBeLessThan(1); // the bundled pack turns it on (docs/quality-tuning.md)
-    const all = await createRegionExtractor(pack, { amg: { ...AMG, maskNmsThresh: 1, containedThresh: 1 }, embedBatchSize: 4 }).extract(png);
+    const all = await createRegionExtractor(pack, {
+      amg: { ...AMG, maskNmsThresh: 1, containedThresh: 1 },
+      embedBatchSize: 4,
+    }).extract(png);
     expect(result.regions.length).toBeLessThanOrEqual(all.regions.length);
-    const key = (r: { bbox: number[]; predictedIou: number }) => `${r.bbox.join(",")}@${r.predictedIou}`;
+    const key = (r: { bbox: number[]; predictedIou: number }) =>
+      `${r.bbox.join(",")}@${r.predictedIou}`;
     const allKeys = new Set(all.regions.map(key));
     for (const r of result.regions) expect(allKeys.has(key(r))).toBe(true);
     const masks = result.regions.map((r) => rleDecodeToRowMajor(r.mask));
@@ -98,7 +119,8 @@ describe("createRegionExtractor on the bundled pack", () => {
         for (let k = 0; k < masks[i]!.length; k++) inter += masks[i]![k]! & masks[j]![k]!;
         const [a, b] = [result.regions[i]!, result.regions[j]!];
         expect(inter / (a.area + b.area - inter)).toBeLessThanOrEqual(maskNmsThresh);
-        if (b.predictedIou > a.predictedIou) expect(inter / a.area).toBeLessThanOrEqual(containedThresh);
+        if (b.predictedIou > a.predictedIou)
+          expect(inter / a.area).toBeLessThanOrEqual(containedThresh);
       }
     }
   });
@@ -117,7 +139,9 @@ describe("createRegionExtractor on the bundled pack", () => {
 
   it("rejects bad input with ImageInputError", async () => {
     const gif = await sharp(Buffer.from(SVG)).gif().toBuffer();
-    const err = await createRegionExtractor(pack).extract(gif).catch((e: unknown) => e);
+    const err = await createRegionExtractor(pack)
+      .extract(gif)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageInputError);
     expect((err as ImageInputError).code).toBe("unsupported_media_type");
   });
@@ -127,7 +151,9 @@ describe("createTextEmbedder", () => {
   it("returns deterministic unit vectors that differ between texts", async () => {
     const text = createTextEmbedder(pack);
     expect(text.pack).toBe(pack.id);
-    const a = await text.embedText("a red circle"), b = await text.embedText("a red circle"), c = await text.embedText("a blue square");
+    const a = await text.embedText("a red circle"),
+      b = await text.embedText("a red circle"),
+      c = await text.embedText("a blue square");
     expect(a).toHaveLength(pack.vectorDim);
     expect(norm(a)).toBeCloseTo(1, 5);
     expect(b).toEqual(a);

@@ -9,13 +9,18 @@ import { ihdrRgb8, pngChunk, pngFile } from "../support/png.js";
 /** A w×h RGB image: left half red, right half blue (so orientation is visible). */
 function halves(w: number, h: number): Buffer {
   const data = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set(x < w / 2 ? [255, 0, 0] : [0, 0, 255], (y * w + x) * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) data.set(x < w / 2 ? [255, 0, 0] : [0, 0, 255], (y * w + x) * 3);
   return data;
 }
-const raw = (w: number, h: number) => sharp(halves(w, h), { raw: { width: w, height: h, channels: 3 } });
+const raw = (w: number, h: number) =>
+  sharp(halves(w, h), { raw: { width: w, height: h, channels: 3 } });
 
 async function expectCode(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
-  const err = await (typeof p === "function" ? Promise.resolve().then(p) : p).then(() => null, (e: unknown) => e);
+  const err = await (typeof p === "function" ? Promise.resolve().then(p) : p).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ImageInputError);
   expect((err as ImageInputError).code).toBe(code);
 }
@@ -26,13 +31,19 @@ async function expectCode(p: Promise<unknown> | (() => unknown), code: string): 
  */
 function pngDeclaring(w: number, h: number): Uint8Array {
   const ihdr = ihdrRgb8(w, h);
-  return pngFile([pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(Buffer.alloc(1000))), pngChunk("IEND", Buffer.alloc(0))]);
+  return pngFile([
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", deflateSync(Buffer.alloc(1000))),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 describe("decodeImage", () => {
   it("decodes PNG, JPEG and WebP to RGB HWC", async () => {
     for (const fmt of ["png", "jpeg", "webp"] as const) {
-      const bytes = await raw(20, 10).toFormat(fmt, fmt === "png" ? {} : { quality: 100 }).toBuffer();
+      const bytes = await raw(20, 10)
+        .toFormat(fmt, fmt === "png" ? {} : { quality: 100 })
+        .toBuffer();
       const img = await decodeImage(bytes);
       expect(img).toMatchObject({ format: fmt, width: 20, height: 10 });
       expect(img.data.length).toBe(20 * 10 * 3);
@@ -47,7 +58,10 @@ describe("decodeImage", () => {
     await expectCode(decodeImage(gif), "unsupported_media_type");
     const bmp = Buffer.concat([Buffer.from("BM"), Buffer.alloc(60)]);
     await expectCode(decodeImage(bmp), "unsupported_media_type");
-    await expectCode(decodeImage(new TextEncoder().encode("hello, not an image")), "unsupported_media_type");
+    await expectCode(
+      decodeImage(new TextEncoder().encode("hello, not an image")),
+      "unsupported_media_type",
+    );
   });
 
   it("does not trust the container's claims: a PNG renamed .jpg is still decoded as PNG", async () => {
@@ -79,7 +93,10 @@ describe("decodeImage", () => {
 
   it("applies EXIF orientation: a 90°-rotated JPEG comes back upright with swapped size", async () => {
     // Stored 30×20 (left red, right blue) with orientation 6 = "rotate 90° clockwise to view".
-    const jpeg = await raw(30, 20).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+    const jpeg = await raw(30, 20)
+      .jpeg({ quality: 100 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     expect(acceptImage(jpeg)).toMatchObject({ format: "jpeg", width: 20, height: 30 });
     const img = await decodeImage(jpeg);
     expect([img.width, img.height]).toEqual([20, 30]);
@@ -90,12 +107,18 @@ describe("decodeImage", () => {
 
   it("flattens alpha onto white and keeps only the first frame", async () => {
     const rgba = Buffer.alloc(4 * 4 * 4); // fully transparent
-    const png = await sharp(rgba, { raw: { width: 4, height: 4, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 4, height: 4, channels: 4 } })
+      .png()
+      .toBuffer();
     const img = await decodeImage(png);
     expect(Array.from(img.data.subarray(0, 3))).toEqual([255, 255, 255]);
     // Animated WebP with 2 frames of 6×5: the first frame only, not a 6×10 strip.
     const frames = Buffer.concat([halves(6, 5), Buffer.alloc(6 * 5 * 3, 7)]);
-    const webpAnim = await sharp(frames, { raw: { width: 6, height: 10, channels: 3, pageHeight: 5 } }).webp({ lossless: true }).toBuffer();
+    const webpAnim = await sharp(frames, {
+      raw: { width: 6, height: 10, channels: 3, pageHeight: 5 },
+    })
+      .webp({ lossless: true })
+      .toBuffer();
     expect((await sharp(webpAnim).metadata()).pages).toBe(2);
     const first = await decodeImage(webpAnim);
     expect([first.width, first.height]).toEqual([6, 5]);
@@ -108,7 +131,11 @@ describe("verifyDecodable", () => {
     for (const fmt of ["png", "jpeg", "webp"] as const) {
       const bytes = await raw(64, 48).toFormat(fmt).toBuffer();
       await expect(verifyDecodable(bytes)).resolves.toBeUndefined();
-      for (const frac of [0.3, 0.6, 0.85]) await expectCode(verifyDecodable(bytes.subarray(0, Math.floor(bytes.length * frac))), "invalid_image");
+      for (const frac of [0.3, 0.6, 0.85])
+        await expectCode(
+          verifyDecodable(bytes.subarray(0, Math.floor(bytes.length * frac))),
+          "invalid_image",
+        );
       await expectCode(verifyDecodable(bytes, { maxPixels: 100 }), "image_too_large");
     }
     await expectCode(verifyDecodable(pngDeclaring(30, 30)), "invalid_image");
@@ -117,16 +144,33 @@ describe("verifyDecodable", () => {
   });
 
   it("agrees with decodeImage on mutated images (property): refuses exactly what decodeImage refuses", async () => {
-    const seeds = await Promise.all((["png", "jpeg", "webp"] as const).map((f) => raw(32, 24).toFormat(f).toBuffer()));
-    const mutated = fc.tuple(fc.nat(2), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), fc.option(fc.nat()))
+    const seeds = await Promise.all(
+      (["png", "jpeg", "webp"] as const).map((f) => raw(32, 24).toFormat(f).toBuffer()),
+    );
+    const mutated = fc
+      .tuple(
+        fc.nat(2),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.option(fc.nat()),
+      )
       .map(([seed, flips, cut]) => {
         const b = Buffer.from(seeds[seed]!);
         for (const [at, x] of flips) b[at % b.length]! ^= x;
         return cut === null ? b : b.subarray(0, cut % b.length);
       });
-    const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof ImageInputError ? e.code : `other: ${String(e)}`));
-    await fc.assert(fc.asyncProperty(mutated, async (bytes) => {
-      expect(await outcome(verifyDecodable(bytes))).toBe(await outcome(decodeImage(bytes)));
-    }), { numRuns: 300, seed: 42 });
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: unknown) => (e instanceof ImageInputError ? e.code : `other: ${String(e)}`),
+      );
+    await fc.assert(
+      fc.asyncProperty(mutated, async (bytes) => {
+        expect(await outcome(verifyDecodable(bytes))).toBe(await outcome(decodeImage(bytes)));
+      }),
+      { numRuns: 300, seed: 42 },
+    );
   });
 });

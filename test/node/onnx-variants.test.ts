@@ -22,19 +22,31 @@ const FIXTURES = path.join(ROOT, "test/fixtures/parity");
 const tmp = mkdtempSync(path.join(tmpdir(), "onnx-variants-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface TensorFile { name: string; dtype: "float32" | "int64"; shape: number[]; file: string }
+interface TensorFile {
+  name: string;
+  dtype: "float32" | "int64";
+  shape: number[];
+  file: string;
+}
 
 function tensor(dir: string, t: TensorFile): ort.Tensor {
   const b = readFileSync(path.join(dir, t.file));
   const buf = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-  return new ort.Tensor(t.dtype, t.dtype === "float32" ? new Float32Array(buf) : new BigInt64Array(buf), t.shape);
+  return new ort.Tensor(
+    t.dtype,
+    t.dtype === "float32" ? new Float32Array(buf) : new BigInt64Array(buf),
+    t.shape,
+  );
 }
 
 /** Copy `model` of the bundled pack to tmp and rewrite it as `kind` with the exporter's converter. */
 function variant(model: string, kind: "fp16" | "int8"): string {
   const out = path.join(tmp, `${kind}-${model}`);
-  const script = "import shutil, sys; from export.onnx_weights import convert_file; shutil.copyfile(sys.argv[1], sys.argv[2]); convert_file(sys.argv[2], sys.argv[3])";
-  execFileSync(pythonBin(), ["-c", script, path.join(PACK_DIR, model), out, kind], { cwd: path.join(ROOT, "infra/models") });
+  const script =
+    "import shutil, sys; from export.onnx_weights import convert_file; shutil.copyfile(sys.argv[1], sys.argv[2]); convert_file(sys.argv[2], sys.argv[3])";
+  execFileSync(pythonBin(), ["-c", script, path.join(PACK_DIR, model), out, kind], {
+    cwd: path.join(ROOT, "infra/models"),
+  });
   return out;
 }
 
@@ -42,7 +54,9 @@ function variant(model: string, kind: "fp16" | "int8"): string {
 function minRowCosine(a: Float32Array, b: Float32Array, dim: number): number {
   let worst = 1;
   for (let r = 0; r < a.length / dim; r++) {
-    let ab = 0, aa = 0, bb = 0;
+    let ab = 0,
+      aa = 0,
+      bb = 0;
     for (let i = r * dim; i < (r + 1) * dim; i++) {
       ab += a[i]! * b[i]!;
       aa += a[i]! * a[i]!;
@@ -57,36 +71,61 @@ describe.each([
   ["fp16", 0.9999],
   ["int8", 0.99],
 ] as const)("%s variant", (kind, bound) => {
-  it.each(["embedder-image", "embedder-text"])(`%s: loads in onnxruntime-node, float32 inputs/outputs, cosine ≥ ${bound} to float32`, async (fixture) => {
-    const dir = path.join(FIXTURES, fixture);
-    const meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8")) as { model: string; inputs: TensorFile[]; outputs: TensorFile[] };
-    const session = await createSession(readFileSync(variant(meta.model, kind)), { intraOpNumThreads: 1 });
-    try {
-      expect([...session.inputNames].sort()).toEqual(meta.inputs.map((t) => t.name).sort());
-      const feeds = Object.fromEntries(meta.inputs.map((t) => [t.name, tensor(dir, t)]));
-      const want = meta.outputs[0]!;
-      const got = (await session.run(feeds))[want.name]!;
-      expect(got.type).toBe("float32");
-      const ref = tensor(dir, want).data as Float32Array;
-      const cos = minRowCosine(got.data as Float32Array, ref, want.shape[1]!);
-      console.log(`${kind} ${fixture}: min cosine to float32 ${cos.toFixed(6)}`);
-      expect(cos).toBeGreaterThanOrEqual(bound);
-      if (kind === "int8") expect(cos).toBeLessThan(1); // the rewrite really changed the arithmetic
-    } finally {
-      await session.release();
-    }
-  });
+  it.each(["embedder-image", "embedder-text"])(
+    `%s: loads in onnxruntime-node, float32 inputs/outputs, cosine ≥ ${bound} to float32`,
+    async (fixture) => {
+      const dir = path.join(FIXTURES, fixture);
+      const meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8")) as {
+        model: string;
+        inputs: TensorFile[];
+        outputs: TensorFile[];
+      };
+      const session = await createSession(readFileSync(variant(meta.model, kind)), {
+        intraOpNumThreads: 1,
+      });
+      try {
+        expect([...session.inputNames].sort()).toEqual(meta.inputs.map((t) => t.name).sort());
+        const feeds = Object.fromEntries(meta.inputs.map((t) => [t.name, tensor(dir, t)]));
+        const want = meta.outputs[0]!;
+        const got = (await session.run(feeds))[want.name]!;
+        expect(got.type).toBe("float32");
+        const ref = tensor(dir, want).data as Float32Array;
+        const cos = minRowCosine(got.data as Float32Array, ref, want.shape[1]!);
+        console.log(`${kind} ${fixture}: min cosine to float32 ${cos.toFixed(6)}`);
+        expect(cos).toBeGreaterThanOrEqual(bound);
+        if (kind === "int8") expect(cos).toBeLessThan(1); // the rewrite really changed the arithmetic
+      } finally {
+        await session.release();
+      }
+    },
+  );
 });
 
 /** Run the `kind` rewrite of a fixture's model on the fixture's inputs: (outputs, float32 reference). */
 async function runVariant(fixture: string, kind: "fp16" | "int8") {
   const dir = path.join(FIXTURES, fixture);
-  const meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8")) as { model: string; inputs: TensorFile[]; outputs: TensorFile[] };
-  const session = await createSession(readFileSync(variant(meta.model, kind)), { intraOpNumThreads: 1 });
+  const meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8")) as {
+    model: string;
+    inputs: TensorFile[];
+    outputs: TensorFile[];
+  };
+  const session = await createSession(readFileSync(variant(meta.model, kind)), {
+    intraOpNumThreads: 1,
+  });
   try {
     const feeds = Object.fromEntries(meta.inputs.map((t) => [t.name, tensor(dir, t)]));
     const out = await session.run(feeds);
-    const pairs = meta.outputs.map((t) => [t.name, { got: out[t.name]!.data as Float32Array, want: tensor(dir, t).data as Float32Array, shape: t.shape }] as const);
+    const pairs = meta.outputs.map(
+      (t) =>
+        [
+          t.name,
+          {
+            got: out[t.name]!.data as Float32Array,
+            want: tensor(dir, t).data as Float32Array,
+            shape: t.shape,
+          },
+        ] as const,
+    );
     return Object.fromEntries(pairs);
   } finally {
     await session.release();
@@ -102,23 +141,35 @@ describe.each([
   it(`encoder: image embeddings with cosine ≥ ${bound.cosine} to float32`, async () => {
     const { image_embeddings: e } = await runVariant("segmenter-encoder", kind);
     const cos = minRowCosine(e!.got, e!.want, e!.want.length);
-    console.log(`${kind} segmenter-encoder: cosine to float32 ${cos.toFixed(6)}, max abs diff ${maxAbsDiff(e!.got, e!.want).toExponential(2)}`);
+    console.log(
+      `${kind} segmenter-encoder: cosine to float32 ${cos.toFixed(6)}, max abs diff ${maxAbsDiff(e!.got, e!.want).toExponential(2)}`,
+    );
     expect(cos).toBeGreaterThanOrEqual(bound.cosine);
     if (kind === "int8") expect(cos).toBeLessThan(1);
   });
 
   it(`batched decoder: thresholded masks' IoU to float32's ≥ ${bound.meanIou} on average, ≥ ${bound.minIou} each; IoU predictions within 0.05`, async () => {
-    const { low_res_masks: m, iou_predictions: p } = await runVariant("segmenter-decoder-batched", kind);
+    const { low_res_masks: m, iou_predictions: p } = await runVariant(
+      "segmenter-decoder-batched",
+      kind,
+    );
     const [b, k, h, w] = m!.shape as [number, number, number, number];
     const ious: number[] = [];
     for (let i = 0; i < b * k; i++) {
       const want = thresholdLogits(m!.want.subarray(i * h * w, (i + 1) * h * w), 0);
       if (!want.some((v) => v)) continue; // an empty float32 mask has no IoU to keep
-      ious.push(maskIouRowMajor(thresholdLogits(m!.got.subarray(i * h * w, (i + 1) * h * w), 0), want));
+      ious.push(
+        maskIouRowMajor(thresholdLogits(m!.got.subarray(i * h * w, (i + 1) * h * w), 0), want),
+      );
     }
-    const worst = Math.min(...ious), mean = ious.reduce((a, x) => a + x, 0) / ious.length, masks = ious.length;
-    const logits = maxAbsDiff(m!.got, m!.want), iou = maxAbsDiff(p!.got, p!.want);
-    console.log(`${kind} segmenter-decoder-batched: mask IoU mean ${mean.toFixed(4)}, min ${worst.toFixed(4)} over ${masks} masks, logits max abs diff ${logits.toExponential(2)}, iou_predictions ${iou.toExponential(2)}`);
+    const worst = Math.min(...ious),
+      mean = ious.reduce((a, x) => a + x, 0) / ious.length,
+      masks = ious.length;
+    const logits = maxAbsDiff(m!.got, m!.want),
+      iou = maxAbsDiff(p!.got, p!.want);
+    console.log(
+      `${kind} segmenter-decoder-batched: mask IoU mean ${mean.toFixed(4)}, min ${worst.toFixed(4)} over ${masks} masks, logits max abs diff ${logits.toExponential(2)}, iou_predictions ${iou.toExponential(2)}`,
+    );
     expect(masks).toBeGreaterThan(0);
     expect(mean).toBeGreaterThanOrEqual(bound.meanIou);
     expect(worst).toBeGreaterThanOrEqual(bound.minIou);

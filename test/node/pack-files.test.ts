@@ -28,7 +28,11 @@ describe("digestFile (streamed sha256)", () => {
     const empty = path.join(dir, "empty");
     await writeFile(empty, new Uint8Array(0));
     const d = await digestFile(empty, true);
-    expect([d.bytes, d.sha256, d.content?.length]).toEqual([0, createHash("sha256").digest("hex"), 0]);
+    expect([d.bytes, d.sha256, d.content?.length]).toEqual([
+      0,
+      createHash("sha256").digest("hex"),
+      0,
+    ]);
     await expect(digestFile(path.join(dir, "nope"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

@@ -55,14 +55,23 @@ export async function packCopy(): Promise<{
  * embedder and tokenizer are the bundled pack's (symlinked). The manifest's file list is sealed
  * (external-data files included).
  */
-export async function packWithSegmenter(segmenterDir: string, section: { [k: string]: unknown }, name: string): Promise<string> {
+export async function packWithSegmenter(
+  segmenterDir: string,
+  section: { [k: string]: unknown },
+  name: string,
+): Promise<string> {
   const bundled = JSON.parse(await readFile(path.join(PACK_DIR, "manifest.json"), "utf8"));
   const files: { path: string; bytes: number; sha256: string }[] = [];
   const segFiles = ["encoder", "decoder", "batchedDecoder"].flatMap((k) => {
     const spec = section[k] as { file: string; externalData?: string[] } | undefined;
     return spec ? [spec.file, ...(spec.externalData ?? [])] : [];
   });
-  const embFiles = [bundled.tokenizer.file as string, ...Object.values(bundled.embedder).flatMap((v) => (v && typeof v === "object" && "file" in v ? [(v as { file: string }).file] : []))];
+  const embFiles = [
+    bundled.tokenizer.file as string,
+    ...Object.values(bundled.embedder).flatMap((v) =>
+      v && typeof v === "object" && "file" in v ? [(v as { file: string }).file] : [],
+    ),
+  ];
   for (const f of new Set(embFiles)) {
     await rm(path.join(segmenterDir, f), { force: true });
     await symlink(path.join(PACK_DIR, f), path.join(segmenterDir, f));
@@ -71,7 +80,15 @@ export async function packWithSegmenter(segmenterDir: string, section: { [k: str
     const { bytes, sha256 } = await digestFile(path.join(segmenterDir, f)); // streamed: a ViT-H .data file is > 2 GiB
     files.push({ path: f, bytes, sha256 });
   }
-  const manifest = { format: bundled.format, name, version: "0.0.0", segmenter: section, embedder: bundled.embedder, tokenizer: bundled.tokenizer, files };
+  const manifest = {
+    format: bundled.format,
+    name,
+    version: "0.0.0",
+    segmenter: section,
+    embedder: bundled.embedder,
+    tokenizer: bundled.tokenizer,
+    files,
+  };
   await writeFile(path.join(segmenterDir, "manifest.json"), JSON.stringify(manifest, null, 2));
   return segmenterDir;
 }

@@ -11,7 +11,11 @@ import { PACK_DIR } from "./pack-helpers.js";
 import { maxAbsDiff, readMeta, readTensor } from "./parity-fixtures.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../fixtures/parity");
-const folders = existsSync(ROOT) ? readdirSync(ROOT).filter((d) => existsSync(path.join(ROOT, d, "meta.json"))).sort() : [];
+const folders = existsSync(ROOT)
+  ? readdirSync(ROOT)
+      .filter((d) => existsSync(path.join(ROOT, d, "meta.json")))
+      .sort()
+  : [];
 
 describe("ONNX parity fixtures", () => {
   it("exist (an empty fixture folder must not pass silently)", () => {
@@ -22,10 +26,15 @@ describe("ONNX parity fixtures", () => {
     const dir = path.join(ROOT, name);
     const meta = readMeta(dir);
     expect(meta.outputs.length).toBeGreaterThan(0);
-    const session = await createSession(readFileSync(path.join(PACK_DIR, meta.model)), { intraOpNumThreads: 1 });
+    const session = await createSession(readFileSync(path.join(PACK_DIR, meta.model)), {
+      intraOpNumThreads: 1,
+    });
     try {
       const feeds = Object.fromEntries(meta.inputs.map((t) => [t.name, readTensor(dir, t)]));
-      const result = await session.run(feeds, meta.outputs.map((t) => t.name));
+      const result = await session.run(
+        feeds,
+        meta.outputs.map((t) => t.name),
+      );
       for (const want of meta.outputs) {
         const got = result[want.name];
         expect(got, `${name}: output ${want.name}`).toBeDefined();
@@ -52,17 +61,26 @@ describe("batched decoder: prompts without a mask prompt", () => {
     const pick = (t: ort.Tensor): ort.Tensor => {
       const per = t.data.length / t.dims[0]!;
       const out = new Float32Array(rows.length * per);
-      rows.forEach((r, k) => out.set((t.data as Float32Array).subarray(r * per, (r + 1) * per), k * per));
+      rows.forEach((r, k) =>
+        out.set((t.data as Float32Array).subarray(r * per, (r + 1) * per), k * per),
+      );
       return new ort.Tensor("float32", out, [rows.length, ...t.dims.slice(1)]);
     };
-    const feeds = Object.fromEntries(Object.entries(input).map(([k, t]) => [k, k === "image_embeddings" ? t : pick(t)]));
-    const session = await createSession(readFileSync(path.join(PACK_DIR, meta.model)), { intraOpNumThreads: 1 });
+    const feeds = Object.fromEntries(
+      Object.entries(input).map(([k, t]) => [k, k === "image_embeddings" ? t : pick(t)]),
+    );
+    const session = await createSession(readFileSync(path.join(PACK_DIR, meta.model)), {
+      intraOpNumThreads: 1,
+    });
     try {
       const result = await session.run(feeds);
       for (const want of meta.outputs) {
         const ref = pick(readTensor(dir, want));
         expect(Array.from(result[want.name]!.dims)).toEqual(Array.from(ref.dims));
-        expect(maxAbsDiff(result[want.name]!.data as Float32Array, ref.data as Float32Array), want.name).toBeLessThanOrEqual(meta.tolerance);
+        expect(
+          maxAbsDiff(result[want.name]!.data as Float32Array, ref.data as Float32Array),
+          want.name,
+        ).toBeLessThanOrEqual(meta.tolerance);
       }
     } finally {
       await session.release();

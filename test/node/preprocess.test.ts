@@ -1,12 +1,33 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { AlphaRasterizer, padToSquareGeometry } from "../../src/node/models/alpha.js";
-import { embedderImage, meanFill, segmenterGeometry, segmenterInput } from "../../src/node/models/preprocess.js";
+import {
+  embedderImage,
+  meanFill,
+  segmenterGeometry,
+  segmenterInput,
+} from "../../src/node/models/preprocess.js";
 import { precomputeCoeffs } from "../../src/node/models/resample.js";
 
-interface RefCase { h: number; w: number; S: number; E: number; image: string; mask: string; segmenter: string; embedder: string; alpha: string }
-const ref = JSON.parse(readFileSync(new URL("./fixtures/preprocess-reference.json", import.meta.url), "utf8")) as {
-  pixelMean: number[]; pixelStd: number[]; imageMean: number[]; imageStd: number[]; cases: RefCase[];
+interface RefCase {
+  h: number;
+  w: number;
+  S: number;
+  E: number;
+  image: string;
+  mask: string;
+  segmenter: string;
+  embedder: string;
+  alpha: string;
+}
+const ref = JSON.parse(
+  readFileSync(new URL("./fixtures/preprocess-reference.json", import.meta.url), "utf8"),
+) as {
+  pixelMean: number[];
+  pixelStd: number[];
+  imageMean: number[];
+  imageStd: number[];
+  cases: RefCase[];
 };
 const bytes = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, "base64"));
 const floats = (b64: string): Float32Array => {
@@ -15,21 +36,36 @@ const floats = (b64: string): Float32Array => {
 };
 
 describe("preprocessing matches the Python reference (PIL) bit for bit", () => {
-  it.each(ref.cases.map((c) => [`${c.h}×${c.w} S=${c.S} E=${c.E}`, c] as const))("%s", (_name, c) => {
-    const image = { width: c.w, height: c.h, data: bytes(c.image) };
-    const seg = segmenterInput(image, segmenterGeometry(c.h, c.w, c.S), ref.pixelMean, ref.pixelStd);
-    expect(seg).toEqual(floats(c.segmenter));
-    expect(embedderImage(image, c.E, ref.imageMean, ref.imageStd).data).toEqual(floats(c.embedder));
-    const alpha = new Float32Array(c.E * c.E);
-    new AlphaRasterizer(c.h, c.w, c.E, 0.5, 0.26).normalised(bytes(c.mask), null, alpha, 0);
-    const want = floats(c.alpha);
-    for (let i = 0; i < alpha.length; i++) expect(Math.abs(alpha[i]! - want[i]!)).toBeLessThanOrEqual(1e-6);
-  });
+  it.each(ref.cases.map((c) => [`${c.h}×${c.w} S=${c.S} E=${c.E}`, c] as const))(
+    "%s",
+    (_name, c) => {
+      const image = { width: c.w, height: c.h, data: bytes(c.image) };
+      const seg = segmenterInput(
+        image,
+        segmenterGeometry(c.h, c.w, c.S),
+        ref.pixelMean,
+        ref.pixelStd,
+      );
+      expect(seg).toEqual(floats(c.segmenter));
+      expect(embedderImage(image, c.E, ref.imageMean, ref.imageStd).data).toEqual(
+        floats(c.embedder),
+      );
+      const alpha = new Float32Array(c.E * c.E);
+      new AlphaRasterizer(c.h, c.w, c.E, 0.5, 0.26).normalised(bytes(c.mask), null, alpha, 0);
+      const want = floats(c.alpha);
+      for (let i = 0; i < alpha.length; i++)
+        expect(Math.abs(alpha[i]! - want[i]!)).toBeLessThanOrEqual(1e-6);
+    },
+  );
 });
 
 describe("segmenter geometry", () => {
   it("resizes the longest side to S with SAM's rounding and zero-pads bottom/right", () => {
-    expect(segmenterGeometry(480, 640, 1024)).toEqual({ size: 1024, resizedH: 768, resizedW: 1024 });
+    expect(segmenterGeometry(480, 640, 1024)).toEqual({
+      size: 1024,
+      resizedH: 768,
+      resizedW: 1024,
+    });
     expect(segmenterGeometry(100, 300, 256)).toEqual({ size: 256, resizedH: 85, resizedW: 256 });
     const image = { width: 8, height: 4, data: new Uint8Array(8 * 4 * 3).fill(200) };
     const out = segmenterInput(image, segmenterGeometry(4, 8, 8), [0, 0, 0], [1, 1, 1]);
@@ -78,10 +114,13 @@ describe("embedder geometry", () => {
   });
 
   it("limits work to the mask bounds without changing the result", () => {
-    const h = 23, w = 31, mask = new Uint8Array(h * w);
+    const h = 23,
+      w = 31,
+      mask = new Uint8Array(h * w);
     for (let y = 5; y <= 12; y++) for (let x = 9; x <= 20; x++) mask[y * w + x] = 1;
     const r = new AlphaRasterizer(h, w, 9, 0.5, 0.26);
-    const a = new Float32Array(81), b = new Float32Array(81);
+    const a = new Float32Array(81),
+      b = new Float32Array(81);
     r.fractions(mask, null, a, 0);
     r.fractions(mask, { x0: 9, y0: 5, x1: 20, y1: 12 }, b, 0);
     expect(b).toEqual(a);

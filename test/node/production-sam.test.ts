@@ -19,7 +19,14 @@ import type { ModelPack } from "../../src/node/models/pack.js";
 import { segmenterGeometry, type RgbImage } from "../../src/node/models/preprocess.js";
 import { createSegmenter, type ImageEncoding } from "../../src/node/models/segmenter.js";
 import { maxAbsDiff } from "./parity-fixtures.js";
-import { batchedParity, decoderParity, encoderParity, fixture, loadSamParityDir, rows } from "./sam-parity.js";
+import {
+  batchedParity,
+  decoderParity,
+  encoderParity,
+  fixture,
+  loadSamParityDir,
+  rows,
+} from "./sam-parity.js";
 
 const MODELS = path.resolve(import.meta.dirname, "../../infra/models");
 const TOL = 1e-4;
@@ -34,7 +41,18 @@ beforeAll(async () => {
   dir = REUSE ?? (await mkdtemp(path.join(tmpdir(), "sam-vit-b-")));
   if (!REUSE) {
     const { stderr } = await promisify(execFile)(
-      "/usr/bin/python3", ["-m", "export.sam_parity", "--arch", "vit_b", "--random-weights", "--seed", "0", "--out", dir],
+      "/usr/bin/python3",
+      [
+        "-m",
+        "export.sam_parity",
+        "--arch",
+        "vit_b",
+        "--random-weights",
+        "--seed",
+        "0",
+        "--out",
+        dir,
+      ],
       { cwd: MODELS, timeout: SETUP_MS, maxBuffer: 16 << 20 },
     );
     console.log(`[production-sam] ${stderr.trim().split("\n").at(-1)}`);
@@ -52,54 +70,95 @@ describe("production SAM ViT-B pack (random weights, full size)", () => {
     const seg = pack.manifest.segmenter;
     expect(seg.imageSize).toBe(1024);
     expect(seg.encoder.outputs[0]!.shape).toEqual([1, 256, 64, 64]);
-    expect(seg.batchedDecoder!.outputs.find((t) => t.name === "low_res_masks")!.shape).toEqual(["B", 4, 256, 256]);
+    expect(seg.batchedDecoder!.outputs.find((t) => t.name === "low_res_masks")!.shape).toEqual([
+      "B",
+      4,
+      256,
+      256,
+    ]);
     expect(pack.amg).toEqual(SAM_AMG_DEFAULTS);
   });
 
-  it("TypeScript preprocessing + encoder match segment-anything's preprocessing + PyTorch", { timeout: 10 * 60_000 }, async () => {
-    const r = await encoderParity(pack, dir, image);
-    console.log(`[production-sam] encoder: input max |ts − sam| ${r.inputMaxAbsDiff.toExponential(2)}, embeddings max |ort − torch| ${r.maxAbsDiff.toExponential(2)}, cosine ${r.cosine.toFixed(7)}`);
-    expect(r.inputMaxAbsDiff).toBeLessThanOrEqual(1e-5); // float64 vs float32 normalisation: an ulp or so
-    expect(r.maxAbsDiff).toBeLessThanOrEqual(TOL);
-    expect(r.cosine).toBeGreaterThanOrEqual(0.999);
-  });
+  it(
+    "TypeScript preprocessing + encoder match segment-anything's preprocessing + PyTorch",
+    { timeout: 10 * 60_000 },
+    async () => {
+      const r = await encoderParity(pack, dir, image);
+      console.log(
+        `[production-sam] encoder: input max |ts − sam| ${r.inputMaxAbsDiff.toExponential(2)}, embeddings max |ort − torch| ${r.maxAbsDiff.toExponential(2)}, cosine ${r.cosine.toFixed(7)}`,
+      );
+      expect(r.inputMaxAbsDiff).toBeLessThanOrEqual(1e-5); // float64 vs float32 normalisation: an ulp or so
+      expect(r.maxAbsDiff).toBeLessThanOrEqual(TOL);
+      expect(r.cosine).toBeGreaterThanOrEqual(0.999);
+    },
+  );
 
-  it("official single-prompt decoder (points of every label, mask prompt, original size) matches PyTorch", { timeout: 5 * 60_000 }, async () => {
-    const { diffs, masksDims } = await decoderParity(pack, dir);
-    expect(masksDims).toEqual([1, 4, image.height, image.width]);
-    expect(Object.keys(diffs)).toEqual(["masks", "iou_predictions", "low_res_masks"]);
-    for (const [name, diff] of Object.entries(diffs)) {
-      console.log(`[production-sam] decoder ${name}: max |ort − torch| ${diff.toExponential(2)}`);
-      expect(diff, name).toBeLessThanOrEqual(TOL);
-    }
-  });
+  it(
+    "official single-prompt decoder (points of every label, mask prompt, original size) matches PyTorch",
+    { timeout: 5 * 60_000 },
+    async () => {
+      const { diffs, masksDims } = await decoderParity(pack, dir);
+      expect(masksDims).toEqual([1, 4, image.height, image.width]);
+      expect(Object.keys(diffs)).toEqual(["masks", "iou_predictions", "low_res_masks"]);
+      for (const [name, diff] of Object.entries(diffs)) {
+        console.log(`[production-sam] decoder ${name}: max |ort − torch| ${diff.toExponential(2)}`);
+        expect(diff, name).toBeLessThanOrEqual(TOL);
+      }
+    },
+  );
 
-  it("batched decoder matches PyTorch, and its prompt k equals the single decoder on prompt k alone", { timeout: 5 * 60_000 }, async () => {
-    const r = await batchedParity(pack, dir);
-    expect(Object.keys(r.diffs)).toEqual(["iou_predictions", "low_res_masks"]);
-    for (const [name, diff] of Object.entries(r.diffs)) {
-      console.log(`[production-sam] batched decoder ${name}: max |ort − torch| ${diff.toExponential(2)}`);
-      expect(diff, name).toBeLessThanOrEqual(TOL);
-    }
-    console.log(`[production-sam] batched prompt k vs single decoder: max diff ${r.promptVsSingle.toExponential(2)} over ${r.prompts} prompts`);
-    expect(r.prompts).toBe(4);
-    expect(r.promptVsSingle).toBeLessThanOrEqual(TOL);
-  });
+  it(
+    "batched decoder matches PyTorch, and its prompt k equals the single decoder on prompt k alone",
+    { timeout: 5 * 60_000 },
+    async () => {
+      const r = await batchedParity(pack, dir);
+      expect(Object.keys(r.diffs)).toEqual(["iou_predictions", "low_res_masks"]);
+      for (const [name, diff] of Object.entries(r.diffs)) {
+        console.log(
+          `[production-sam] batched decoder ${name}: max |ort − torch| ${diff.toExponential(2)}`,
+        );
+        expect(diff, name).toBeLessThanOrEqual(TOL);
+      }
+      console.log(
+        `[production-sam] batched prompt k vs single decoder: max diff ${r.promptVsSingle.toExponential(2)} over ${r.prompts} prompts`,
+      );
+      expect(r.prompts).toBe(4);
+      expect(r.promptVsSingle).toBeLessThanOrEqual(TOL);
+    },
+  );
 
-  it("the pipeline's decode (batched and one-by-one) gives PyTorch's masks for AMG-style prompts", { timeout: 5 * 60_000 }, async () => {
-    const f = fixture(dir, "segmenter-decoder-batched");
-    const coords = f.feeds["point_coords"]!.data as Float32Array; // [B, 2, 2]: point, then padding
-    const points = Float32Array.of(coords[0]!, coords[1]!, coords[4]!, coords[5]!, coords[8]!, coords[9]!);
-    const encoding: ImageEncoding = {
-      embeddings: f.feeds["image_embeddings"]!, height: 1024, width: 1024, geometry: segmenterGeometry(1024, 1024, 1024),
-    };
-    for (const preferSingleDecoder of [false, true]) {
-      const seg = createSegmenter(pack, { preferSingleDecoder });
-      expect(seg.usesBatchedDecoder).toBe(!preferSingleDecoder);
-      const got = await seg.decode(encoding, points);
-      expect([got.batchSize, got.masksPerPrompt, got.lowH, got.lowW]).toEqual([3, 4, 256, 256]);
-      expect(maxAbsDiff(got.lowResLogits, rows(f.want["low_res_masks"]!, 4 * 256 * 256, 0, 3))).toBeLessThanOrEqual(TOL);
-      expect(maxAbsDiff(got.iouPredictions, rows(f.want["iou_predictions"]!, 4, 0, 3))).toBeLessThanOrEqual(TOL);
-    }
-  });
+  it(
+    "the pipeline's decode (batched and one-by-one) gives PyTorch's masks for AMG-style prompts",
+    { timeout: 5 * 60_000 },
+    async () => {
+      const f = fixture(dir, "segmenter-decoder-batched");
+      const coords = f.feeds["point_coords"]!.data as Float32Array; // [B, 2, 2]: point, then padding
+      const points = Float32Array.of(
+        coords[0]!,
+        coords[1]!,
+        coords[4]!,
+        coords[5]!,
+        coords[8]!,
+        coords[9]!,
+      );
+      const encoding: ImageEncoding = {
+        embeddings: f.feeds["image_embeddings"]!,
+        height: 1024,
+        width: 1024,
+        geometry: segmenterGeometry(1024, 1024, 1024),
+      };
+      for (const preferSingleDecoder of [false, true]) {
+        const seg = createSegmenter(pack, { preferSingleDecoder });
+        expect(seg.usesBatchedDecoder).toBe(!preferSingleDecoder);
+        const got = await seg.decode(encoding, points);
+        expect([got.batchSize, got.masksPerPrompt, got.lowH, got.lowW]).toEqual([3, 4, 256, 256]);
+        expect(
+          maxAbsDiff(got.lowResLogits, rows(f.want["low_res_masks"]!, 4 * 256 * 256, 0, 3)),
+        ).toBeLessThanOrEqual(TOL);
+        expect(
+          maxAbsDiff(got.iouPredictions, rows(f.want["iou_predictions"]!, 4, 0, 3)),
+        ).toBeLessThanOrEqual(TOL);
+      }
+    },
+  );
 });

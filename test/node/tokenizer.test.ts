@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { createPackTokenizer, toInputIds } from "../../src/node/models/tokenizer.js";
 import { PACK_DIR } from "./pack-helpers.js";
 
-const json = JSON.parse(readFileSync(path.join(PACK_DIR, "tokenizer.json"), "utf8")) as { model: { vocab: Record<string, number> } };
+const json = JSON.parse(readFileSync(path.join(PACK_DIR, "tokenizer.json"), "utf8")) as {
+  model: { vocab: Record<string, number> };
+};
 const manifest = JSON.parse(readFileSync(path.join(PACK_DIR, "manifest.json"), "utf8")) as {
   tokenizer: { file: string; contextLength: number; bosId: number; eosId: number; padId: number };
 };
@@ -29,7 +31,12 @@ describe("pack tokenizer", () => {
   });
 
   it("agrees with the reference rule on punctuation, case and unknown words", () => {
-    for (const text of ["the circle LEFT of the blue square!", "zebra, giraffe: a star?", "", "   two   green   triangles  "]) {
+    for (const text of [
+      "the circle LEFT of the blue square!",
+      "zebra, giraffe: a star?",
+      "",
+      "   two   green   triangles  ",
+    ]) {
       const ids = tok.encode(text);
       const want = [settings.bosId, ...reference(text), settings.eosId];
       expect(ids.slice(0, want.length)).toEqual(want);
@@ -56,6 +63,8 @@ describe("pack tokenizer", () => {
   });
 
   it("refuses settings whose eos is not the largest id (CLIP pools at argmax)", () => {
-    expect(() => createPackTokenizer(json, { ...settings, eosId: settings.bosId }, "pack x")).toThrow(/pack x: eosId \d+ is not the largest token id/);
+    expect(() =>
+      createPackTokenizer(json, { ...settings, eosId: settings.bosId }, "pack x"),
+    ).toThrow(/pack x: eosId \d+ is not the largest token id/);
   });
 });

@@ -11,8 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptImage, ImageInputError } from "../../src/lib/intake/index.js";
 import type { ExtractedImage, IngestJob } from "../../src/lib/services.js";
 import { createLogger } from "../../src/node/logging.js";
-import { createUploadPrefetch, EMBEDDER_INPUT_STAGE, type UploadPrefetchOptions } from "../../src/node/pipeline/upload-prefetch.js";
-import { createWorkerExtractor, type WorkerExtractor } from "../../src/node/pipeline/worker-extractor.js";
+import {
+  createUploadPrefetch,
+  EMBEDDER_INPUT_STAGE,
+  type UploadPrefetchOptions,
+} from "../../src/node/pipeline/upload-prefetch.js";
+import {
+  createWorkerExtractor,
+  type WorkerExtractor,
+} from "../../src/node/pipeline/worker-extractor.js";
 import type { WorkerInit } from "../../src/node/pipeline/worker-protocol.js";
 import { buildLocalServer } from "../../src/node/server/build.js";
 import { SHAPES_FIXTURE_DIR } from "../setup/shapes-fixtures.js";
@@ -20,7 +27,11 @@ import { damagedImages, type Sample } from "../support/bad-images.js";
 import { FakeTextEmbedder } from "../support/fakes.js";
 import { readShapesSplit } from "../support/shapes.js";
 
-const init: WorkerInit = { packDir: "models/shapes-tiny", session: { intraOpNumThreads: 1, interOpNumThreads: 1 }, extractor: { amg: { pointsPerSide: 4 } } };
+const init: WorkerInit = {
+  packDir: "models/shapes-tiny",
+  session: { intraOpNumThreads: 1, interOpNumThreads: 1 },
+  extractor: { amg: { pointsPerSide: 4 } },
+};
 const [scene] = readShapesSplit(SHAPES_FIXTURE_DIR, 1);
 const png = readFileSync(scene!.png);
 const copy = (b: Uint8Array) => new Uint8Array(b); // what the job reads back from the blob store
@@ -29,11 +40,20 @@ let worker: WorkerExtractor;
 let damaged: Sample[];
 
 const outcome = (p: () => Promise<unknown>) =>
-  Promise.resolve().then(p).then(() => "ok", (e: unknown) => (e instanceof ImageInputError ? e.code : `unexpected ${String(e)}`));
+  Promise.resolve()
+    .then(p)
+    .then(
+      () => "ok",
+      (e: unknown) => (e instanceof ImageInputError ? e.code : `unexpected ${String(e)}`),
+    );
 const withoutTimings = ({ timings: _t, ...rest }: ExtractedImage) => rest;
 
 /** A worker of its own with a prefetch on it, closed after `body`. */
-async function withPrefetch(options: UploadPrefetchOptions, body: (p: ReturnType<typeof createUploadPrefetch>, w: WorkerExtractor) => Promise<void>, workerInit = init) {
+async function withPrefetch(
+  options: UploadPrefetchOptions,
+  body: (p: ReturnType<typeof createUploadPrefetch>, w: WorkerExtractor) => Promise<void>,
+  workerInit = init,
+) {
   const own = createWorkerExtractor("shapes-tiny", workerInit);
   try {
     await body(createUploadPrefetch(own, options), own);
@@ -59,7 +79,10 @@ describe("the upload prefetch keeps the check's pixels for the job", () => {
     const p = prefetch();
     const fromBytes = await worker.extract(png);
     const ticket = await p.accept(acceptImage(png));
-    expect(p.stats.pixels).toEqual({ entries: 1, bytes: png.length + scene!.width * scene!.height * 3 });
+    expect(p.stats.pixels).toEqual({
+      entries: 1,
+      bytes: png.length + scene!.width * scene!.height * 3,
+    });
     ticket.file(job("scene"));
     const fromPixels = await p.redeem(job("scene"), copy(png));
     expect(p.stats.pixels).toEqual({ entries: 0, bytes: 0 });
@@ -69,16 +92,23 @@ describe("the upload prefetch keeps the check's pixels for the job", () => {
 
   it("refuses every damaged sample with invalid_image and keeps nothing", async () => {
     const p = prefetch();
-    for (const s of damaged) expect(await outcome(() => p.accept(acceptImage(s.bytes))), s.name).toBe("invalid_image");
+    for (const s of damaged)
+      expect(await outcome(() => p.accept(acceptImage(s.bytes))), s.name).toBe("invalid_image");
     expect(p.stats.pixels).toEqual({ entries: 0, bytes: 0 });
   });
 
   it("leaves the worker's own limits checked on handed-over pixels, as a decode of the bytes would", async () => {
-    await withPrefetch({ startEarly: false }, async (p, strict) => {
-      (await p.accept(acceptImage(png))).file(job("scene"));
-      await expect(p.redeem(job("scene"), copy(png))).rejects.toMatchObject({ code: "image_too_large" });
-      await expect(strict.extract(png)).rejects.toMatchObject({ code: "image_too_large" });
-    }, { ...init, extractor: { ...init.extractor, limits: { maxPixels: 1000 } } });
+    await withPrefetch(
+      { startEarly: false },
+      async (p, strict) => {
+        (await p.accept(acceptImage(png))).file(job("scene"));
+        await expect(p.redeem(job("scene"), copy(png))).rejects.toMatchObject({
+          code: "image_too_large",
+        });
+        await expect(strict.extract(png)).rejects.toMatchObject({ code: "image_too_large" });
+      },
+      { ...init, extractor: { ...init.extractor, limits: { maxPixels: 1000 } } },
+    );
   }, 120_000);
 
   it("checks an upload too large for the budget without keeping its pixels; its job decodes the bytes", async () => {
@@ -111,7 +141,10 @@ describe("extractions started at upload time", () => {
     await withPrefetch({}, async (p, own) => {
       const busy = own.extract(other);
       await p.accept(acceptImage(png));
-      expect(p.stats).toEqual({ pixels: { entries: 1, bytes: png.length + scene!.width * scene!.height * 3 }, started: 0 });
+      expect(p.stats).toEqual({
+        pixels: { entries: 1, bytes: png.length + scene!.width * scene!.height * 3 },
+        started: 0,
+      });
       await busy;
       // Three idle-time uploads whose jobs never come: the oldest is dropped.
       for (const bytes of [other, png, copy(other)]) {
@@ -128,7 +161,11 @@ describe("the Alpha-CLIP input computed on the server thread", () => {
   const manifest = JSON.parse(readFileSync("models/shapes-tiny/manifest.json", "utf8")) as {
     embedder: { imageSize: number; imageMean: number[]; imageStd: number[] };
   };
-  const spec = { imageSize: manifest.embedder.imageSize, imageMean: manifest.embedder.imageMean, imageStd: manifest.embedder.imageStd };
+  const spec = {
+    imageSize: manifest.embedder.imageSize,
+    imageMean: manifest.embedder.imageMean,
+    imageStd: manifest.embedder.imageStd,
+  };
 
   it("gives the result of an extraction that computes it in the worker; only an idle worker's early start splits", async () => {
     const expected = withoutTimings(await worker.extract(png));
@@ -144,36 +181,59 @@ describe("the Alpha-CLIP input computed on the server thread", () => {
 
   it("is the input the worker embeds (another normalisation changes every vector)", async () => {
     const expected = await worker.extract(png);
-    await withPrefetch({ embedder: { ...spec, imageMean: spec.imageMean.map((m) => m + 0.2) } }, async (p) => {
-      (await p.accept(acceptImage(png))).file(job("scene"));
-      const got = (await p.redeem(job("scene"), copy(png)))!;
-      expect(got.regions.map((r) => r.mask)).toEqual(expected.regions.map((r) => r.mask));
-      expect(Array.from(got.imageVector)).not.toEqual(Array.from(expected.imageVector));
-    });
+    await withPrefetch(
+      { embedder: { ...spec, imageMean: spec.imageMean.map((m) => m + 0.2) } },
+      async (p) => {
+        (await p.accept(acceptImage(png))).file(job("scene"));
+        const got = (await p.redeem(job("scene"), copy(png)))!;
+        expect(got.regions.map((r) => r.mask)).toEqual(expected.regions.map((r) => r.mask));
+        expect(Array.from(got.imageVector)).not.toEqual(Array.from(expected.imageVector));
+      },
+    );
   }, 120_000);
 });
 
 describe("the local server with the upload prefetch", () => {
-  const settings = (dataDir: string) => ({ dataDir, limits: {}, apiKeys: {}, ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 }, vectorIndexThreshold: 50_000 });
+  const settings = (dataDir: string) => ({
+    dataDir,
+    limits: {},
+    apiKeys: {},
+    ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 },
+    vectorIndexThreshold: 50_000,
+  });
 
   it("answers a damaged upload 422 with nothing stored, then indexes an intact one", async () => {
     const prefetch = createUploadPrefetch(worker, { startEarly: false });
     const dataDir = await mkdtemp(path.join(tmpdir(), "rs-once-"));
-    const server = await buildLocalServer(settings(dataDir), { extractor: worker, prefetch, text: new FakeTextEmbedder() }, createLogger("silent"));
+    const server = await buildLocalServer(
+      settings(dataDir),
+      { extractor: worker, prefetch, text: new FakeTextEmbedder() },
+      createLogger("silent"),
+    );
     const post = (body: Uint8Array, type: string, id: string) =>
-      server.app.request(`/v1/images?id=${id}&wait=true`, { method: "POST", headers: { "content-type": type }, body: body as Uint8Array<ArrayBuffer> });
+      server.app.request(`/v1/images?id=${id}&wait=true`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body: body as Uint8Array<ArrayBuffer>,
+      });
     try {
       for (const [i, s] of damaged.entries()) {
         const res = await post(s.bytes, s.type, `bad-${i}`);
         expect(res.status, s.name).toBe(422);
-        expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_image");
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+          "invalid_image",
+        );
       }
       expect(await readdir(dataDir)).not.toContain("blobs");
       expect(await readdir(dataDir)).not.toContain("catalog");
       expect(prefetch.stats.pixels.entries).toBe(0);
       const res = await post(png, "image/png", "good");
       expect(res.status).toBe(201);
-      expect(await res.json()).toMatchObject({ status: "indexed", width: scene!.width, height: scene!.height });
+      expect(await res.json()).toMatchObject({
+        status: "indexed",
+        width: scene!.width,
+        height: scene!.height,
+      });
       expect(prefetch.stats.pixels).toEqual({ entries: 0, bytes: 0 }); // redeemed by its job
     } finally {
       await server.close();
@@ -187,18 +247,28 @@ describe("the local server with the upload prefetch", () => {
       const server = await buildLocalServer(
         settings(dataDir),
         // The text tower's pack is the extractor's, or a second upload would re-ingest under a new pack.
-        { extractor: eager, prefetch, text: Object.assign(new FakeTextEmbedder(), { pack: eager.pack }) },
+        {
+          extractor: eager,
+          prefetch,
+          text: Object.assign(new FakeTextEmbedder(), { pack: eager.pack }),
+        },
         createLogger("silent"),
       );
       const post = (id: string) =>
-        server.app.request(`/v1/images?id=${id}&wait=true`, { method: "POST", headers: { "content-type": "image/png" }, body: png as Uint8Array<ArrayBuffer> });
+        server.app.request(`/v1/images?id=${id}&wait=true`, {
+          method: "POST",
+          headers: { "content-type": "image/png" },
+          body: png as Uint8Array<ArrayBuffer>,
+        });
       try {
         const expected = await worker.extract(png);
         const res = await post("early");
         expect(res.status).toBe(201);
         expect(prefetch.stats.started).toBe(0);
         const regions = await server.vectors.listImage("default", "early");
-        expect(regions.filter((p) => p.payload.kind === "region").map((p) => p.payload.mask)).toEqual(expected.regions.map((r) => r.mask));
+        expect(
+          regions.filter((p) => p.payload.kind === "region").map((p) => p.payload.mask),
+        ).toEqual(expected.regions.map((r) => r.mask));
         // The same bytes again need no ingest: the early extraction is never filed, and stays bounded.
         expect((await post("early")).status).toBe(201);
         expect(prefetch.stats.started).toBe(1);

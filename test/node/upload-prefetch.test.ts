@@ -9,7 +9,10 @@ import { acceptImage } from "../../src/lib/intake/index.js";
 import type { AcceptedImage, ExtractedImage, IngestJob } from "../../src/lib/services.js";
 import type { DecodedImage } from "../../src/node/imaging/index.js";
 import { KeptUploads } from "../../src/node/pipeline/kept-uploads.js";
-import { createUploadPrefetch, EMBEDDER_INPUT_STAGE } from "../../src/node/pipeline/upload-prefetch.js";
+import {
+  createUploadPrefetch,
+  EMBEDDER_INPUT_STAGE,
+} from "../../src/node/pipeline/upload-prefetch.js";
 import type { WorkerExtractor } from "../../src/node/pipeline/worker-extractor.js";
 
 /** A worker that answers each request when `answer()` is called; `busy` makes it look occupied. */
@@ -31,7 +34,15 @@ class FakeWorker implements WorkerExtractor {
     const request: (typeof this.posted)[number] = { image, byteLength };
     this.posted.push(request);
     const result = new Promise<ExtractedImage>((resolve) =>
-      this.waiting.push(() => resolve({ width: image.width, height: image.height, imageVector: new Float32Array(1), regions: [], timings: { n: this.posted.indexOf(request) } })),
+      this.waiting.push(() =>
+        resolve({
+          width: image.width,
+          height: image.height,
+          imageVector: new Float32Array(1),
+          regions: [],
+          timings: { n: this.posted.indexOf(request) },
+        }),
+      ),
     );
     const sendEmbedderInput = (make: () => Float32Array) => ((request.embedderInput = make()), 1);
     return { result, sendEmbedderInput };
@@ -45,7 +56,10 @@ class FakeWorker implements WorkerExtractor {
 }
 
 const png = (w: number, h: number, shade = 90) =>
-  sharp({ create: { width: w, height: h, channels: 3, background: { r: shade, g: 40, b: 200 } } }).png().toBuffer().then((b) => new Uint8Array(b));
+  sharp({ create: { width: w, height: h, channels: 3, background: { r: shade, g: 40, b: 200 } } })
+    .png()
+    .toBuffer()
+    .then((b) => new Uint8Array(b));
 const job = (imageId: string): IngestJob => ({ tenant: "acme", imageId });
 const copy = (b: Uint8Array) => new Uint8Array(b); // what the job reads back from the blob store
 const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -76,7 +90,10 @@ describe("upload prefetch: redeemed by the job it was filed under", () => {
     worker.busy = true; // keep the pixels, so each redeem posts them and shows which upload it was
     const prefetch = createUploadPrefetch(worker);
     const image = await accepted();
-    const [first, second] = [await prefetch.accept(image), await prefetch.accept(acceptImage(copy(image.bytes)))];
+    const [first, second] = [
+      await prefetch.accept(image),
+      await prefetch.accept(acceptImage(copy(image.bytes))),
+    ];
     await prefetch.accept(acceptImage(copy(image.bytes))); // never filed: no job can redeem it
     first.file(job("a"));
     second.file(job("b"));
@@ -118,10 +135,15 @@ describe("upload prefetch: decode once, start early only into an idle worker", (
     const image = await accepted(16, 12);
     const ticket = await prefetch.accept(image);
     expect(worker.posted).toHaveLength(0);
-    expect(prefetch.stats).toEqual({ pixels: { entries: 1, bytes: image.bytes.length + 16 * 12 * 3 }, started: 0 });
+    expect(prefetch.stats).toEqual({
+      pixels: { entries: 1, bytes: image.bytes.length + 16 * 12 * 3 },
+      started: 0,
+    });
     ticket.file(job("a"));
     const redeemed = prefetch.redeem(job("a"), copy(image.bytes));
-    expect(worker.posted.map((p) => [p.image.width, p.image.height, p.byteLength])).toEqual([[16, 12, image.bytes.length]]);
+    expect(worker.posted.map((p) => [p.image.width, p.image.height, p.byteLength])).toEqual([
+      [16, 12, image.bytes.length],
+    ]);
     worker.answer();
     await nextTurn();
     // Not started early: the worker computes the Alpha-CLIP input itself.
@@ -168,7 +190,9 @@ describe("upload prefetch: decode once, start early only into an idle worker", (
     expect(worker.posted).toHaveLength(0);
     expect(prefetch.redeem(job("a"), image.bytes)).toBeUndefined();
     const bytes = await png(64, 48);
-    await expect(prefetch.accept(acceptImage(bytes.subarray(0, Math.floor(bytes.length * 0.6))))).rejects.toMatchObject({ code: "invalid_image" });
+    await expect(
+      prefetch.accept(acceptImage(bytes.subarray(0, Math.floor(bytes.length * 0.6)))),
+    ).rejects.toMatchObject({ code: "invalid_image" });
   });
 });
 
@@ -176,7 +200,11 @@ describe("upload prefetch: what no job redeems is bounded", () => {
   it("keeps at most `maxStarted` early extractions; the oldest is dropped, filed or not", async () => {
     const worker = new FakeWorker();
     const prefetch = createUploadPrefetch(worker, { maxStarted: 2 });
-    const images = [await accepted(16, 12, 10), await accepted(16, 12, 20), await accepted(16, 12, 30)];
+    const images = [
+      await accepted(16, 12, 10),
+      await accepted(16, 12, 20),
+      await accepted(16, 12, 30),
+    ];
     for (const [i, image] of images.entries()) {
       (await prefetch.accept(image)).file(job(`i${i}`));
       worker.answer(); // idle again for the next upload
@@ -192,7 +220,8 @@ describe("upload prefetch: what no job redeems is bounded", () => {
     const image = await accepted(16, 12, 10);
     const size = image.bytes.length + 16 * 12 * 3;
     const prefetch = createUploadPrefetch(worker, { budgetBytes: 2 * size + size / 2 });
-    for (let i = 0; i < 4; i++) (await prefetch.accept(acceptImage(copy(image.bytes)))).file(job(`i${i}`));
+    for (let i = 0; i < 4; i++)
+      (await prefetch.accept(acceptImage(copy(image.bytes)))).file(job(`i${i}`));
     expect(prefetch.stats.pixels).toEqual({ entries: 2, bytes: 2 * size });
     expect(prefetch.redeem(job("i1"), image.bytes)).toBeUndefined();
     expect(prefetch.redeem(job("i3"), image.bytes)).toBeDefined();
@@ -200,13 +229,20 @@ describe("upload prefetch: what no job redeems is bounded", () => {
 });
 
 describe("KeptUploads", () => {
-  const pixels = (w: number, h: number): DecodedImage => ({ format: "png", width: w, height: h, data: new Uint8Array(w * h * 3) });
+  const pixels = (w: number, h: number): DecodedImage => ({
+    format: "png",
+    width: w,
+    height: h,
+    data: new Uint8Array(w * h * 3),
+  });
   const bytes = (n: number) => new Uint8Array(n);
 
   it("does not decode what cannot fit the whole budget", async () => {
     const kept = new KeptUploads(100, 2);
     let decoded = 0;
-    expect(await kept.keepPixels(bytes(10), 310, async () => (decoded++, pixels(10, 10)))).toBeUndefined();
+    expect(
+      await kept.keepPixels(bytes(10), 310, async () => (decoded++, pixels(10, 10))),
+    ).toBeUndefined();
     expect(decoded).toBe(0);
     expect(kept.stats.pixels.bytes).toBe(0);
   });
@@ -214,7 +250,11 @@ describe("KeptUploads", () => {
   it("reserves room for decodes in flight, so concurrent uploads cannot overshoot the budget", async () => {
     const kept = new KeptUploads(100, 2);
     let release!: () => void;
-    const slow = kept.keepPixels(bytes(10), 58, () => new Promise<DecodedImage>((r) => (release = () => r(pixels(4, 4)))));
+    const slow = kept.keepPixels(
+      bytes(10),
+      58,
+      () => new Promise<DecodedImage>((r) => (release = () => r(pixels(4, 4)))),
+    );
     expect(await kept.keepPixels(bytes(10), 58, async () => pixels(4, 4))).toBeUndefined(); // 58 + 58 > 100
     release();
     expect(await slow).toBeDefined();
@@ -223,7 +263,9 @@ describe("KeptUploads", () => {
 
   it("frees the room of a decode that fails", async () => {
     const kept = new KeptUploads(100, 2);
-    await expect(kept.keepPixels(bytes(10), 58, () => Promise.reject(new Error("corrupt")))).rejects.toThrow("corrupt");
+    await expect(
+      kept.keepPixels(bytes(10), 58, () => Promise.reject(new Error("corrupt"))),
+    ).rejects.toThrow("corrupt");
     expect(kept.stats.pixels).toEqual({ entries: 0, bytes: 0 });
   });
 
@@ -235,4 +277,3 @@ describe("KeptUploads", () => {
     expect(kept.take("acme/a")).toBeUndefined();
   });
 });
-

@@ -26,7 +26,9 @@ afterAll(async () => {
 describe("worker extractor", () => {
   it("answers concurrent requests in order without interleaving them", async () => {
     const t0 = performance.now();
-    const results = await Promise.all(scenes.map((s) => models.extractor.extract(readFileSync(s.png))));
+    const results = await Promise.all(
+      scenes.map((s) => models.extractor.extract(readFileSync(s.png))),
+    );
     const wall = performance.now() - t0;
     expect(results.map((r) => [r.width, r.height])).toEqual(scenes.map((s) => [s.width, s.height]));
     // Interleaved, each image's total would include the others' stages and the totals would add

@@ -22,7 +22,11 @@ beforeEach(async () => {
 afterEach(() => local.close());
 
 const post = (bytes: Uint8Array, query = "", type = "image/png") =>
-  local.app.request(`/v1/images${query}`, { method: "POST", body: bytes as Uint8Array<ArrayBuffer>, headers: { "content-type": type } });
+  local.app.request(`/v1/images${query}`, {
+    method: "POST",
+    body: bytes as Uint8Array<ArrayBuffer>,
+    headers: { "content-type": type },
+  });
 
 /** Everything the server holds for the default tenant: records, and per record its blob and points. */
 async function snapshot() {
@@ -34,12 +38,15 @@ async function snapshot() {
 /** A w×h PNG that is black inside [x, y, w, h] and white elsewhere. */
 function boxImage(w: number, h: number, box: [number, number, number, number]) {
   const data = Buffer.alloc(w * h * 3, 255);
-  for (let y = box[1]; y < box[1] + box[3]; y++) data.fill(0, (y * w + box[0]) * 3, (y * w + box[0] + box[2]) * 3);
+  for (let y = box[1]; y < box[1] + box[3]; y++)
+    data.fill(0, (y * w + box[0]) * 3, (y * w + box[0] + box[2]) * 3);
   return sharp(data, { raw: { width: w, height: h, channels: 3 } });
 }
 
 type Region = { bbox: number[]; area: number; mask: { size: number[]; counts: string } };
-const regionsOf = async (id: string) => ((await (await local.app.request(`/v1/images/${id}/regions`)).json()) as { regions: Region[] }).regions;
+const regionsOf = async (id: string) =>
+  ((await (await local.app.request(`/v1/images/${id}/regions`)).json()) as { regions: Region[] })
+    .regions;
 
 describe("pixel bombs", () => {
   it("a ~600 KB PNG declaring 20000×20000 is refused from its header (413), RSS grows < 100 MB, nothing stored", async () => {
@@ -47,7 +54,11 @@ describe("pixel bombs", () => {
     const raw = Buffer.alloc(5 * 1024 * 1024);
     for (let i = 0; i < raw.length; i++) raw[i] = Math.random() < 0.5 ? 0 : 1;
     const ihdr = ihdrRgb8(20_000, 20_000);
-    const bomb = pngFile([pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(raw)), pngChunk("IEND", Buffer.alloc(0))]);
+    const bomb = pngFile([
+      pngChunk("IHDR", ihdr),
+      pngChunk("IDAT", deflateSync(raw)),
+      pngChunk("IEND", Buffer.alloc(0)),
+    ]);
     expect(bomb.length).toBeGreaterThan(400_000);
     expect(bomb.length).toBeLessThan(900_000);
 
@@ -65,8 +76,14 @@ describe("pixel bombs", () => {
 describe("animated images: the first frame only (DECODED_FRAMES = 1)", () => {
   it("an animated WebP is indexed at its frame size from its first frame", async () => {
     // 40 frames of 16×12; frame 0 black, the others distinct greys (identical frames would be merged).
-    const frames = Buffer.concat(Array.from({ length: 40 }, (_, i) => Buffer.alloc(16 * 12 * 3, i === 0 ? 0 : 100 + i * 3)));
-    const webp = await sharp(frames, { raw: { width: 16, height: 12 * 40, channels: 3, pageHeight: 12 } }).webp({ lossless: true }).toBuffer();
+    const frames = Buffer.concat(
+      Array.from({ length: 40 }, (_, i) => Buffer.alloc(16 * 12 * 3, i === 0 ? 0 : 100 + i * 3)),
+    );
+    const webp = await sharp(frames, {
+      raw: { width: 16, height: 12 * 40, channels: 3, pageHeight: 12 },
+    })
+      .webp({ lossless: true })
+      .toBuffer();
     expect((await sharp(webp).metadata()).pages).toBe(40);
     const res = await post(webp, "?id=anim.webp&wait=true", "image/webp");
     expect(res.status).toBe(201);
@@ -77,7 +94,10 @@ describe("animated images: the first frame only (DECODED_FRAMES = 1)", () => {
 
   it("an APNG is decoded from its default image only (the fdAT frames are never read)", async () => {
     const ihdr = ihdrRgb8(8, 6);
-    const scanlines = (v: number) => deflateSync(Buffer.concat(Array.from({ length: 6 }, () => Buffer.from([0, ...Array(8 * 3).fill(v)]))));
+    const scanlines = (v: number) =>
+      deflateSync(
+        Buffer.concat(Array.from({ length: 6 }, () => Buffer.from([0, ...Array(8 * 3).fill(v)]))),
+      );
     const fctl = (seq: number) => {
       const b = Buffer.alloc(26);
       b.writeUInt32BE(seq, 0);
@@ -92,8 +112,13 @@ describe("animated images: the first frame only (DECODED_FRAMES = 1)", () => {
     const seq = Buffer.alloc(4);
     seq.writeUInt32BE(2, 0);
     const apng = pngFile([
-      pngChunk("IHDR", ihdr), pngChunk("acTL", actl), fctl(0), pngChunk("IDAT", scanlines(0)),
-      fctl(1), pngChunk("fdAT", Buffer.concat([seq, scanlines(255)])), pngChunk("IEND", Buffer.alloc(0)),
+      pngChunk("IHDR", ihdr),
+      pngChunk("acTL", actl),
+      fctl(0),
+      pngChunk("IDAT", scanlines(0)),
+      fctl(1),
+      pngChunk("fdAT", Buffer.concat([seq, scanlines(255)])),
+      pngChunk("IEND", Buffer.alloc(0)),
     ]);
     const res = await post(apng, "?id=anim.png&wait=true");
     expect(res.status).toBe(201);
@@ -128,7 +153,10 @@ describe("EXIF orientation", () => {
   ];
   for (const { orientation, box } of cases) {
     it(`orientation ${orientation}: record, masks and the object's box are in upright coordinates`, async () => {
-      const jpeg = await boxImage(60, 40, [0, 0, 20, 20]).jpeg({ quality: 100 }).withMetadata({ orientation }).toBuffer();
+      const jpeg = await boxImage(60, 40, [0, 0, 20, 20])
+        .jpeg({ quality: 100 })
+        .withMetadata({ orientation })
+        .toBuffer();
       const [w, h] = orientation === 3 ? [60, 40] : [40, 60];
       const res = await post(jpeg, `?id=exif${orientation}&wait=true`, "image/jpeg");
       expect(await res.json()).toMatchObject({ status: "indexed", width: w, height: h });
@@ -146,9 +174,15 @@ describe("EXIF orientation", () => {
 
 describe("formats outside the allowlist → 415, nothing stored", () => {
   const small = () => boxImage(16, 16, [0, 0, 8, 8]);
-  const heicHeader = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from("ftypheic\0\0\0\0mif1heic", "latin1"), Buffer.alloc(64)]);
+  const heicHeader = Buffer.concat([
+    Buffer.from([0, 0, 0, 24]),
+    Buffer.from("ftypheic\0\0\0\0mif1heic", "latin1"),
+    Buffer.alloc(64),
+  ]);
   const bmp = Buffer.concat([Buffer.from("BM", "latin1"), Buffer.alloc(70)]);
-  const svg = Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+  const svg = Buffer.from(
+    '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+  );
   const formats: [string, () => Promise<Buffer> | Buffer][] = [
     ["GIF", () => small().gif().toBuffer()],
     ["TIFF", () => small().tiff().toBuffer()],
@@ -160,7 +194,8 @@ describe("formats outside the allowlist → 415, nothing stored", () => {
   for (const [name, make] of formats) {
     it(`${name}, whatever Content-Type claims`, async () => {
       const bytes = new Uint8Array(await make());
-      for (const type of ["image/png", "image/jpeg", "image/webp"]) await expectError(await post(bytes, "?wait=true", type), 415, "unsupported_media_type");
+      for (const type of ["image/png", "image/jpeg", "image/webp"])
+        await expectError(await post(bytes, "?wait=true", type), 415, "unsupported_media_type");
       expect(await snapshot()).toEqual({ records: [], blobs: [], points: 0 });
       expect(await local.services.blobs.get("default", sha256(bytes))).toBeNull();
     });

@@ -5,9 +5,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/lib/limits.js";
-import { expectError, makeHarness, pngBytes, pngHeaderOnly, postJson, upload, type Harness } from "../api/harness.js";
+import {
+  expectError,
+  makeHarness,
+  pngBytes,
+  pngHeaderOnly,
+  postJson,
+  upload,
+  type Harness,
+} from "../api/harness.js";
 
-const CUSTOM = { maxSearchLimit: 7, maxQueryChars: 20, maxImageIds: 3, maxJsonBytes: 2000, maxUploadBytes: 5000, maxSide: 50, maxPixels: 1500 };
+const CUSTOM = {
+  maxSearchLimit: 7,
+  maxQueryChars: 20,
+  maxImageIds: 3,
+  maxJsonBytes: 2000,
+  maxUploadBytes: 5000,
+  maxSide: 50,
+  maxPixels: 1500,
+};
 
 describe.each([
   ["defaults", {}],
@@ -28,9 +44,27 @@ describe.each([
 
   it("`limit` on GET /v1/search, POST /v1/search and POST /v1/search/similar", async () => {
     const over = lim.maxSearchLimit + 1;
-    await capIn(await h.app.request(`/v1/search?q=x&limit=${over}`), 400, /query\.limit/, lim.maxSearchLimit);
-    await capIn(await postJson(h, "/v1/search", { query: "x", limit: over }), 400, /limit/, lim.maxSearchLimit);
-    await capIn(await postJson(h, "/v1/search/similar", { regionId: "00000000-0000-5000-8000-000000000000", limit: over }), 400, /limit/, lim.maxSearchLimit);
+    await capIn(
+      await h.app.request(`/v1/search?q=x&limit=${over}`),
+      400,
+      /query\.limit/,
+      lim.maxSearchLimit,
+    );
+    await capIn(
+      await postJson(h, "/v1/search", { query: "x", limit: over }),
+      400,
+      /limit/,
+      lim.maxSearchLimit,
+    );
+    await capIn(
+      await postJson(h, "/v1/search/similar", {
+        regionId: "00000000-0000-5000-8000-000000000000",
+        limit: over,
+      }),
+      400,
+      /limit/,
+      lim.maxSearchLimit,
+    );
     expect((await h.app.request(`/v1/search?q=x&limit=${lim.maxSearchLimit}`)).status).toBe(200);
   });
 
@@ -43,14 +77,26 @@ describe.each([
 
   it("`imageIds` filter size (the only batch parameter) on POST /v1/search", async () => {
     const ids = Array.from({ length: lim.maxImageIds + 1 }, (_, i) => `i${i}`);
-    await capIn(await postJson(h, "/v1/search", { query: "x", imageIds: ids }), 400, /imageIds/, lim.maxImageIds);
-    expect((await postJson(h, "/v1/search", { query: "x", imageIds: ids.slice(1) })).status).toBe(200);
+    await capIn(
+      await postJson(h, "/v1/search", { query: "x", imageIds: ids }),
+      400,
+      /imageIds/,
+      lim.maxImageIds,
+    );
+    expect((await postJson(h, "/v1/search", { query: "x", imageIds: ids.slice(1) })).status).toBe(
+      200,
+    );
   });
 
   it("JSON bodies of the search routes → 413 naming the byte cap", async () => {
     const padded = { query: "x", imageIds: ["a"], pad: "p".repeat(lim.maxJsonBytes) };
     await capIn(await postJson(h, "/v1/search", padded), 413, /JSON body/, lim.maxJsonBytes);
-    await capIn(await postJson(h, "/v1/search/similar", padded), 413, /JSON body/, lim.maxJsonBytes);
+    await capIn(
+      await postJson(h, "/v1/search/similar", padded),
+      413,
+      /JSON body/,
+      lim.maxJsonBytes,
+    );
   });
 
   it("upload bytes → 413 and image sides / pixels → 413, naming the caps", async () => {
@@ -64,8 +110,18 @@ describe.each([
   });
 
   it("ids: ?id= over 128 characters and region ids over 64 → 400 naming the field", async () => {
-    await capIn(await upload(h, await pngBytes(), { query: `?id=${"x".repeat(129)}` }), 400, /query\.id/, 128);
+    await capIn(
+      await upload(h, await pngBytes(), { query: `?id=${"x".repeat(129)}` }),
+      400,
+      /query\.id/,
+      128,
+    );
     await expectError(await h.app.request(`/v1/regions/${"r".repeat(65)}`), 400);
-    await capIn(await postJson(h, "/v1/search/similar", { regionId: "r".repeat(65) }), 400, /regionId/, 64);
+    await capIn(
+      await postJson(h, "/v1/search/similar", { regionId: "r".repeat(65) }),
+      400,
+      /regionId/,
+      64,
+    );
   });
 });

@@ -13,8 +13,15 @@ import { FAKE_DIM, FakeTextEmbedder } from "../support/fakes.js";
 
 export async function startLocal(extractor: RegionExtractor, env: Record<string, string> = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-sec-"));
-  const settings = localServerSettings(parseEnv({ DATA_DIR: dataDir, INGEST_BACKOFF_MS: "1", INGEST_MAX_ATTEMPTS: "2", ...env }), FAKE_DIM);
-  const server = await buildLocalServer(settings, { extractor, text: new FakeTextEmbedder() }, createLogger("silent"));
+  const settings = localServerSettings(
+    parseEnv({ DATA_DIR: dataDir, INGEST_BACKOFF_MS: "1", INGEST_MAX_ATTEMPTS: "2", ...env }),
+    FAKE_DIM,
+  );
+  const server = await buildLocalServer(
+    settings,
+    { extractor, text: new FakeTextEmbedder() },
+    createLogger("silent"),
+  );
   const close = async () => {
     await server.close();
     await rm(dataDir, { recursive: true, force: true });

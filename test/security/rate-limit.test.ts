@@ -77,8 +77,13 @@ describe("local server rate limit (RATE_LIMIT_PER_MINUTE) over a socket", () => 
   });
 
   it("per tenant with API keys: one tenant's flood does not limit another; RATE_LIMIT_BURST sets the bucket", async () => {
-    const url = await start({ RATE_LIMIT_PER_MINUTE: "60", RATE_LIMIT_BURST: "2", API_KEYS: "ka:alice,kb:bob" });
-    const get = (key: string) => fetch(`${url}/v1/images/none`, { headers: { authorization: `Bearer ${key}` } });
+    const url = await start({
+      RATE_LIMIT_PER_MINUTE: "60",
+      RATE_LIMIT_BURST: "2",
+      API_KEYS: "ka:alice,kb:bob",
+    });
+    const get = (key: string) =>
+      fetch(`${url}/v1/images/none`, { headers: { authorization: `Bearer ${key}` } });
     expect([(await get("ka")).status, (await get("ka")).status]).toEqual([404, 404]);
     const limited = await get("ka");
     expect(limited.headers.get("retry-after")).toBe("1");

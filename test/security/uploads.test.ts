@@ -49,7 +49,11 @@ function stream(path: string, total: number, headers: Record<string, string>): P
       const parts: Buffer[] = [];
       res.on("data", (d: Buffer) => parts.push(d));
       res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString("utf8")), sentAtResponse });
+        resolve({
+          status: res.statusCode ?? 0,
+          body: JSON.parse(Buffer.concat(parts).toString("utf8")),
+          sentAtResponse,
+        });
         req.destroy();
       });
     });
@@ -73,13 +77,18 @@ async function nothingStored() {
   expect(await local.vectors.count("default")).toBe(0);
   // No file at all outside the vector store's folder: no blob, record, or half-written temporary.
   const entries = await readdir(local.dataDir, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile()).map((e) => path.relative(local.dataDir, path.join(e.parentPath, e.name)));
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(local.dataDir, path.join(e.parentPath, e.name)));
   expect(files.filter((f) => !f.startsWith(`vectors${path.sep}`))).toEqual([]);
 }
 
 describe("upload body limits over a socket", () => {
   it("a 100 MB chunked body without Content-Length is cut off at the limit: 413 before the client has sent it all", async () => {
-    const res = await stream("/v1/images?wait=true", 100 * MB, { "content-type": "image/png", "transfer-encoding": "chunked" });
+    const res = await stream("/v1/images?wait=true", 100 * MB, {
+      "content-type": "image/png",
+      "transfer-encoding": "chunked",
+    });
     expect(res.status).toBe(413);
     expect(res.body.error?.code).toBe("payload_too_large");
     expect(res.body.error?.message).toMatch(new RegExp(String(DEFAULT_LIMITS.maxUploadBytes)));
@@ -89,7 +98,10 @@ describe("upload body limits over a socket", () => {
   });
 
   it("a declared Content-Length over the limit is refused before the body is read", async () => {
-    const res = await stream("/v1/images", 100 * MB, { "content-type": "image/png", "content-length": String(100 * MB) });
+    const res = await stream("/v1/images", 100 * MB, {
+      "content-type": "image/png",
+      "content-length": String(100 * MB),
+    });
     expect(res.status).toBe(413);
     expect(res.body.error?.code).toBe("payload_too_large");
     expect(res.sentAtResponse).toBeLessThan(8 * MB);
@@ -97,21 +109,30 @@ describe("upload body limits over a socket", () => {
   });
 
   it("multipart uploads are capped the same way", async () => {
-    const res = await stream("/v1/images", 100 * MB, { "content-type": "multipart/form-data; boundary=x", "transfer-encoding": "chunked" });
+    const res = await stream("/v1/images", 100 * MB, {
+      "content-type": "multipart/form-data; boundary=x",
+      "transfer-encoding": "chunked",
+    });
     expect(res.status).toBe(413);
     expect(res.sentAtResponse).toBeLessThan(DEFAULT_LIMITS.maxUploadBytes + 16 * MB);
     await nothingStored();
   });
 
   it("a chunked JSON search body over 64 KiB → 413 naming the cap", async () => {
-    const res = await stream("/v1/search", 10 * MB, { "content-type": "application/json", "transfer-encoding": "chunked" });
+    const res = await stream("/v1/search", 10 * MB, {
+      "content-type": "application/json",
+      "transfer-encoding": "chunked",
+    });
     expect(res.status).toBe(413);
     expect(res.body.error?.message).toMatch(/65536 bytes/);
     expect(res.sentAtResponse).toBeLessThan(8 * MB);
   });
 
   it("the server keeps serving afterwards", async () => {
-    await stream("/v1/images", 30 * MB, { "content-type": "image/png", "transfer-encoding": "chunked" });
+    await stream("/v1/images", 30 * MB, {
+      "content-type": "image/png",
+      "transfer-encoding": "chunked",
+    });
     expect((await fetch(`${http.url}/healthz`)).status).toBe(200);
   });
 });

@@ -28,14 +28,17 @@ beforeAll(async () => {
 const outcome = (p: Promise<unknown>) =>
   p.then(
     () => "ok",
-    (e: unknown) => (e instanceof ApiError || e instanceof ImageInputError ? e.code : `unexpected ${String(e)}`),
+    (e: unknown) =>
+      e instanceof ApiError || e instanceof ImageInputError ? e.code : `unexpected ${String(e)}`,
   );
 
 describe("the shared corpus", () => {
   it("both verifiers refuse every damaged sample with invalid_image", async () => {
     expect(damaged.length).toBeGreaterThanOrEqual(15);
     for (const s of damaged) {
-      expect(await outcome(verifyImageIntegrity(s.bytes)), `gateway: ${s.name}`).toBe("invalid_image");
+      expect(await outcome(verifyImageIntegrity(s.bytes)), `gateway: ${s.name}`).toBe(
+        "invalid_image",
+      );
       expect(await outcome(verifyDecodable(s.bytes)), `local: ${s.name}`).toBe("invalid_image");
     }
   });
@@ -49,10 +52,17 @@ describe("the shared corpus", () => {
   });
 
   it("names the damage in the message", async () => {
-    const message = async (name: string) => (await verifyImageIntegrity(damaged.find((s) => s.name === name)!.bytes).catch((e: Error) => e)) as Error;
+    const message = async (name: string) =>
+      (await verifyImageIntegrity(damaged.find((s) => s.name === name)!.bytes).catch(
+        (e: Error) => e,
+      )) as Error;
     expect((await message("JPEG cut at 90 %")).message).toMatch(/JPEG .*end-of-image/);
-    expect((await message("PNG with a flipped byte in IDAT (CRC-32 fails)")).message).toMatch(/IDAT fails its CRC-32/);
-    expect((await message("PNG with a flipped byte in IDAT and a valid CRC (zlib fails)")).message).toMatch(/zlib/);
+    expect((await message("PNG with a flipped byte in IDAT (CRC-32 fails)")).message).toMatch(
+      /IDAT fails its CRC-32/,
+    );
+    expect(
+      (await message("PNG with a flipped byte in IDAT and a valid CRC (zlib fails)")).message,
+    ).toMatch(/zlib/);
     expect((await message("lossy WebP cut at 90 %")).message).toMatch(/RIFF .*truncated/);
   });
 });
@@ -61,13 +71,17 @@ describe("fuzzing the integrity check against the full decode", () => {
   it("throws only ApiError, and never refuses what the decoder accepts", async () => {
     const seeds = intact.filter((s) => !s.name.startsWith("shapes fixture")).map((s) => s.bytes);
     const verdicts = new Map<string, number>();
-    const input = fc.oneof({ weight: 1, arbitrary: fc.uint8Array({ maxLength: 2048 }) }, { weight: 6, arbitrary: mutatedImage(seeds) });
+    const input = fc.oneof(
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2048 }) },
+      { weight: 6, arbitrary: mutatedImage(seeds) },
+    );
     await fc.assert(
       fc.asyncProperty(input, async (bytes) => {
         const gateway = await outcome(verifyImageIntegrity(bytes));
         expect(["ok", "invalid_image", "unsupported_media_type"]).toContain(gateway);
         const local = await outcome(verifyDecodable(bytes));
-        if (gateway !== "ok") expect(local, `gateway refused (${gateway}) what the decoder accepts`).not.toBe("ok");
+        if (gateway !== "ok")
+          expect(local, `gateway refused (${gateway}) what the decoder accepts`).not.toBe("ok");
         verdicts.set(`${gateway}/${local}`, (verdicts.get(`${gateway}/${local}`) ?? 0) + 1);
       }),
       { numRuns: 600, seed: Number(process.env.FUZZ_SEED ?? 20261201) },
@@ -82,18 +96,26 @@ describe("bounded memory", () => {
   it("checks a 40-megapixel PNG (120 MB of pixel data) with peak RSS growth under 64 MiB, and refuses it cut short", async () => {
     const png = new Uint8Array(await blackPng(6400, 6250));
     expect(await peakRssGrowth(() => verifyImageIntegrity(png))).toBeLessThan(64 * 1024 * 1024);
-    expect(await outcome(verifyImageIntegrity(png.subarray(0, png.length - 5000)))).toBe("invalid_image");
+    expect(await outcome(verifyImageIntegrity(png.subarray(0, png.length - 5000)))).toBe(
+      "invalid_image",
+    );
   });
 });
 
 describe("bounded memory with many chunks", () => {
   it("walks a PNG whose image data is cut into ~1 million 1-byte IDAT chunks with peak RSS growth under 64 MiB", async () => {
     const noise = randomBytes(600 * 600 * 3); // incompressible: ~1 MB of zlib data
-    const png = new Uint8Array(await sharp(noise, { raw: { width: 600, height: 600, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer());
+    const png = new Uint8Array(
+      await sharp(noise, { raw: { width: 600, height: 600, channels: 3 } })
+        .png({ compressionLevel: 9 })
+        .toBuffer(),
+    );
     const split = splitIdat(png, 1);
     expect(split.length).toBeGreaterThan(13 * 800_000);
     let verdict = "";
-    expect(await peakRssGrowth(async () => (verdict = await outcome(verifyImageIntegrity(split))))).toBeLessThan(64 * 1024 * 1024);
+    expect(
+      await peakRssGrowth(async () => (verdict = await outcome(verifyImageIntegrity(split)))),
+    ).toBeLessThan(64 * 1024 * 1024);
     expect(verdict).toBe("ok");
   }, 60_000);
 });
@@ -106,7 +128,11 @@ describe("bounded memory with many WebP chunks", () => {
     const padded = Buffer.concat([webp, padding]);
     padded.writeUInt32LE(padded.length - 8, 4);
     let verdict = "";
-    expect(await peakRssGrowth(async () => (verdict = await outcome(verifyImageIntegrity(new Uint8Array(padded)))))).toBeLessThan(64 * 1024 * 1024);
+    expect(
+      await peakRssGrowth(
+        async () => (verdict = await outcome(verifyImageIntegrity(new Uint8Array(padded)))),
+      ),
+    ).toBeLessThan(64 * 1024 * 1024);
     expect(verdict).toBe("ok");
   }, 60_000);
 });
@@ -114,16 +140,25 @@ describe("bounded memory with many WebP chunks", () => {
 describe("pngRowLayout", () => {
   it("covers every pixel exactly once, interlaced (Adam7) or not (property, 1 byte per pixel)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 300 }), fc.boolean(), (width, height, interlaced) => {
-        const layout = pngRowLayout({ width, height, bitsPerPixel: 8, interlaced });
-        expect(layout.reduce((n, [rows, stride]) => n + rows * (stride - 1), 0)).toBe(width * height);
-        if (!interlaced) expect(layout).toEqual([[height, width + 1]]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.boolean(),
+        (width, height, interlaced) => {
+          const layout = pngRowLayout({ width, height, bitsPerPixel: 8, interlaced });
+          expect(layout.reduce((n, [rows, stride]) => n + rows * (stride - 1), 0)).toBe(
+            width * height,
+          );
+          if (!interlaced) expect(layout).toEqual([[height, width + 1]]);
+        },
+      ),
       { numRuns: 300, seed: 1 },
     );
   });
 
   it("rounds sub-byte rows up: 1-bit, 10 pixels wide → 2 bytes + the filter byte", () => {
-    expect(pngRowLayout({ width: 10, height: 3, bitsPerPixel: 1, interlaced: false })).toEqual([[3, 3]]);
+    expect(pngRowLayout({ width: 10, height: 3, bitsPerPixel: 1, interlaced: false })).toEqual([
+      [3, 3],
+    ]);
   });
 });

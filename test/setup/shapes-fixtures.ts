@@ -18,10 +18,26 @@ export function pythonBin(): string {
 }
 
 /** `robust`: the robustness subset (same seeds, objects turned and partly hidden). */
-export function writeShapesSplit(outDir: string, count: number, split = "test", options: { robust?: boolean } = {}): void {
+export function writeShapesSplit(
+  outDir: string,
+  count: number,
+  split = "test",
+  options: { robust?: boolean } = {},
+): void {
   execFileSync(
     pythonBin(),
-    ["-m", "shapesworld", "write-split", "--split", split, "--count", String(count), "--out", outDir, ...(options.robust ? ["--robust"] : [])],
+    [
+      "-m",
+      "shapesworld",
+      "write-split",
+      "--split",
+      split,
+      "--count",
+      String(count),
+      "--out",
+      outDir,
+      ...(options.robust ? ["--robust"] : []),
+    ],
     { cwd: path.join(root, "infra/models"), stdio: ["ignore", "ignore", "inherit"] },
   );
 }

@@ -26,7 +26,13 @@ export function unit(...xs: number[]): Float32Array {
   return v.map((x) => x / n);
 }
 
-export function point(tenant: string, imageId: string, regionIndex: number, vector: Float32Array, extra: { area?: number; kind?: PointKind } = {}): StoredPoint {
+export function point(
+  tenant: string,
+  imageId: string,
+  regionIndex: number,
+  vector: Float32Array,
+  extra: { area?: number; kind?: PointKind } = {},
+): StoredPoint {
   const kind = extra.kind ?? (regionIndex < 0 ? "image" : "region");
   return {
     id: pointId(tenant, imageId, regionIndex, PACK),
@@ -75,7 +81,9 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
       await store.upsert("t", [p]);
       const got = await store.get("t", p.id, true);
       expect(got?.payload).toEqual(p.payload);
-      expect(Array.from(got!.vector)).toEqual(Array.from(p.vector).map((x) => expect.closeTo(x, 6)));
+      expect(Array.from(got!.vector)).toEqual(
+        Array.from(p.vector).map((x) => expect.closeTo(x, 6)),
+      );
       expect((await store.get("t", p.id))?.payload).toEqual(p.payload);
     });
 
@@ -94,12 +102,20 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
     });
 
     it("listImage orders by regionIndex, whole-image point first", async () => {
-      await store.upsert("t", [2, 0, -1, 1].map((i) => point("t", "img", i, unit(1, i + 2))));
-      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([-1, 0, 1, 2]);
+      await store.upsert(
+        "t",
+        [2, 0, -1, 1].map((i) => point("t", "img", i, unit(1, i + 2))),
+      );
+      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([
+        -1, 0, 1, 2,
+      ]);
     });
 
     it("deleteImage with keepIds removes only the stale points of that image", async () => {
-      await store.upsert("t", [0, 1, 2, 3].map((i) => point("t", "img", i, unit(1, i))));
+      await store.upsert(
+        "t",
+        [0, 1, 2, 3].map((i) => point("t", "img", i, unit(1, i))),
+      );
       await store.upsert("t", [point("t", "other", 0, unit(1))]);
       await store.upsert("u", [point("u", "img", 0, unit(1))]);
       const keep = [0, 2].map((i) => pointId("t", "img", i, PACK));
@@ -113,13 +129,22 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
     });
 
     it("replaceImage makes the given points the image's only ones, touching no other image or tenant", async () => {
-      await store.upsert("t", [-1, 0, 1, 2, 3].map((i) => point("t", "img", i, unit(1, i))));
+      await store.upsert(
+        "t",
+        [-1, 0, 1, 2, 3].map((i) => point("t", "img", i, unit(1, i))),
+      );
       await store.upsert("t", [point("t", "other", 0, unit(1))]);
       await store.upsert("u", [point("u", "img", 0, unit(1)), point("u", "img", 5, unit(1))]);
       // Fewer regions than before, one of them new (index 7), one re-embedded (index 0).
-      const next = [point("t", "img", -1, unit(0, 1)), point("t", "img", 0, unit(0, 0, 1), { area: 9 }), point("t", "img", 7, unit(1, 1))];
+      const next = [
+        point("t", "img", -1, unit(0, 1)),
+        point("t", "img", 0, unit(0, 0, 1), { area: 9 }),
+        point("t", "img", 7, unit(1, 1)),
+      ];
       await store.replaceImage("t", "img", next);
-      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([-1, 0, 7]);
+      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([
+        -1, 0, 7,
+      ]);
       expect((await store.get("t", next[1]!.id, true))?.payload.area).toBe(9);
       expect(await store.count("t", { imageIds: ["other"] })).toBe(1);
       expect(await store.count("u")).toBe(2);
@@ -132,8 +157,12 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
       // The first write of an image, and refusals that write nothing.
       await store.replaceImage("t", "new", [point("t", "new", 0, unit(1))]);
       expect(await store.count("t", { imageIds: ["new"] })).toBe(1);
-      await expect(store.replaceImage("t", "new", [point("u", "new", 1, unit(1))])).rejects.toThrow();
-      await expect(store.replaceImage("t", "new", [point("t", "img", 1, unit(1))])).rejects.toThrow();
+      await expect(
+        store.replaceImage("t", "new", [point("u", "new", 1, unit(1))]),
+      ).rejects.toThrow();
+      await expect(
+        store.replaceImage("t", "new", [point("t", "img", 1, unit(1))]),
+      ).rejects.toThrow();
       expect(await store.count("t")).toBe(2);
       expect(await store.count("u")).toBe(2);
     });
@@ -146,8 +175,18 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
         point("t", "b", 1, unit(-1, 0)),
       ]);
       const hits = await store.search("t", unit(1, 0), { limit: 10 });
-      expect(hits.map((h) => [h.payload.imageId, h.payload.regionIndex])).toEqual([["a", 0], ["a", 1], ["b", 0], ["b", 1]]);
-      expect(hits.map((h) => h.score)).toEqual([expect.closeTo(1, 4), expect.closeTo(Math.SQRT1_2, 4), expect.closeTo(0, 4), expect.closeTo(-1, 4)]);
+      expect(hits.map((h) => [h.payload.imageId, h.payload.regionIndex])).toEqual([
+        ["a", 0],
+        ["a", 1],
+        ["b", 0],
+        ["b", 1],
+      ]);
+      expect(hits.map((h) => h.score)).toEqual([
+        expect.closeTo(1, 4),
+        expect.closeTo(Math.SQRT1_2, 4),
+        expect.closeTo(0, 4),
+        expect.closeTo(-1, 4),
+      ]);
       expect(hits[0]!.payload).toEqual(point("t", "a", 0, unit(1)).payload);
       expect(await store.search("t", unit(1, 0), { limit: 2 })).toHaveLength(2);
     });
@@ -160,7 +199,9 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
         point("t", "c", 0, unit(1, 0.3), { area: 5000 }),
       ]);
       const ids = async (filter: object) =>
-        (await store.search("t", unit(1), { limit: 10, filter })).map((h) => `${h.payload.imageId}${h.payload.regionIndex}`);
+        (await store.search("t", unit(1), { limit: 10, filter })).map(
+          (h) => `${h.payload.imageId}${h.payload.regionIndex}`,
+        );
       expect(await ids({ kind: "image" })).toEqual(["a-1"]);
       expect(await ids({ kind: "region" })).toEqual(["a0", "b0", "c0"]);
       expect(await ids({ imageIds: ["c", "a"] })).toEqual(["a-1", "a0", "c0"]);
@@ -171,8 +212,14 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
     });
 
     it("groupByImage keeps each image's best region, even when one image dominates the top hits", async () => {
-      const many = Array.from({ length: 30 }, (_, i) => point("t", "dominant", i, unit(1, 0.01 * i)));
-      await store.upsert("t", [...many, point("t", "second", 0, unit(1, 1)), point("t", "third", 0, unit(0, 1))]);
+      const many = Array.from({ length: 30 }, (_, i) =>
+        point("t", "dominant", i, unit(1, 0.01 * i)),
+      );
+      await store.upsert("t", [
+        ...many,
+        point("t", "second", 0, unit(1, 1)),
+        point("t", "third", 0, unit(0, 1)),
+      ]);
       const hits = await store.search("t", unit(1), { limit: 3, groupByImage: true });
       expect(hits.map((h) => h.payload.imageId)).toEqual(["dominant", "second", "third"]);
       expect(hits[0]!.payload.regionIndex).toBe(0);
@@ -184,7 +231,9 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
       await store.upsert("b", [point("b", "img", 0, unit(1))]);
       const aId = pointId("a", "img", 0, PACK);
       expect(await store.get("b", aId)).toBeNull();
-      expect((await store.search("b", unit(1), { limit: 10 })).map((h) => h.payload.tenant)).toEqual(["b"]);
+      expect(
+        (await store.search("b", unit(1), { limit: 10 })).map((h) => h.payload.tenant),
+      ).toEqual(["b"]);
       expect(await store.listImage("b", "img")).toHaveLength(1);
       expect(await store.count("a")).toBe(2);
       expect(await store.count("c")).toBe(0);
@@ -194,9 +243,15 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
 
     it("values with quotes cannot break out of a filter (rejected, or matching nothing)", async () => {
       await store.upsert("t", [point("t", "img", 0, unit(1))]);
-      const settle = <T>(p: Promise<T>) => p.then((v) => v, () => "rejected" as const);
+      const settle = <T>(p: Promise<T>) =>
+        p.then(
+          (v) => v,
+          () => "rejected" as const,
+        );
       expect([0, "rejected"]).toContain(await settle(store.count("t' OR '1'='1")));
-      expect([[], "rejected"]).toContainEqual(await settle(store.search("t' OR '1'='1", unit(1), { limit: 5 })));
+      expect([[], "rejected"]).toContainEqual(
+        await settle(store.search("t' OR '1'='1", unit(1), { limit: 5 })),
+      );
       expect([[], "rejected"]).toContainEqual(await settle(store.listImage("t", "x' OR '1'='1")));
       expect([null, "rejected"]).toContain(await settle(store.get("t", "' OR 1=1 --")));
       await settle(store.deleteImage("t", "x' OR '1'='1"));
@@ -205,13 +260,16 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
     });
 
     it("scan pages through one tenant's points in id order, vectors included, from any cursor", async () => {
-      const mine = [-1, 0, 1, 2].flatMap((i) => [point("t", "a", i, unit(1, i)), point("t", "b", i, unit(i, 1))]);
+      const mine = [-1, 0, 1, 2].flatMap((i) => [
+        point("t", "a", i, unit(1, i)),
+        point("t", "b", i, unit(i, 1)),
+      ]);
       await store.upsert("t", mine);
       await store.upsert("u", [point("u", "a", 0, unit(1))]);
       const ids = mine.map((p) => p.id).sort();
       const pages: string[][] = [];
       // Bounded, so a store that ignores the cursor fails here instead of looping forever.
-      for (let after: string | undefined; pages.length < 10; ) {
+      for (let after: string | undefined; pages.length < 10;) {
         const page = await store.scan!("t", { limit: 3, ...(after ? { after } : {}) });
         if (page.length === 0) break;
         expect(page.length).toBeLessThanOrEqual(3);
@@ -224,39 +282,61 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
       const [first] = await store.scan!("t", { limit: 1, after: ids[2] });
       const expected = mine.find((p) => p.id === ids[3])!;
       expect(first?.payload).toEqual(expected.payload);
-      expect(Array.from(first!.vector)).toEqual(Array.from(expected.vector).map((x) => expect.closeTo(x, 6)));
+      expect(Array.from(first!.vector)).toEqual(
+        Array.from(expected.vector).map((x) => expect.closeTo(x, 6)),
+      );
 
       // A cursor whose point is gone still resumes right after it; the last id ends the scan.
       const gone = mine.find((p) => p.id === ids[4])!;
-      await store.deleteImage("t", gone.payload.imageId, mine.filter((p) => p.payload.imageId === gone.payload.imageId && p.id !== gone.id).map((p) => p.id));
-      expect((await store.scan!("t", { limit: 10, after: ids[4] })).map((p) => p.id)).toEqual(ids.slice(5));
+      await store.deleteImage(
+        "t",
+        gone.payload.imageId,
+        mine
+          .filter((p) => p.payload.imageId === gone.payload.imageId && p.id !== gone.id)
+          .map((p) => p.id),
+      );
+      expect((await store.scan!("t", { limit: 10, after: ids[4] })).map((p) => p.id)).toEqual(
+        ids.slice(5),
+      );
       expect(await store.scan!("t", { limit: 10, after: ids.at(-1) })).toEqual([]);
       expect(await store.scan!("nobody", { limit: 10 })).toEqual([]);
     });
 
-    if (factory.persistent) it("replaceImage after a reopen still removes the points an earlier open wrote", async () => {
-      await store.replaceImage("t", "img", [-1, 0, 1, 2].map((i) => point("t", "img", i, unit(1, i))));
-      await store.replaceImage("t", "gone", [point("t", "gone", 0, unit(1))]);
-      await store.deleteImage("t", "gone");
-      await store.close?.();
-      store = await factory.open(dir);
-      await store.replaceImage("t", "img", [-1, 5].map((i) => point("t", "img", i, unit(0, 1, i))));
-      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([-1, 5]);
-      await store.replaceImage("t", "gone", [point("t", "gone", 3, unit(1))]);
-      expect((await store.listImage("t", "gone")).map((p) => p.payload.regionIndex)).toEqual([3]);
-      expect(await store.count("t")).toBe(3);
-    });
+    if (factory.persistent)
+      it("replaceImage after a reopen still removes the points an earlier open wrote", async () => {
+        await store.replaceImage(
+          "t",
+          "img",
+          [-1, 0, 1, 2].map((i) => point("t", "img", i, unit(1, i))),
+        );
+        await store.replaceImage("t", "gone", [point("t", "gone", 0, unit(1))]);
+        await store.deleteImage("t", "gone");
+        await store.close?.();
+        store = await factory.open(dir);
+        await store.replaceImage(
+          "t",
+          "img",
+          [-1, 5].map((i) => point("t", "img", i, unit(0, 1, i))),
+        );
+        expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([
+          -1, 5,
+        ]);
+        await store.replaceImage("t", "gone", [point("t", "gone", 3, unit(1))]);
+        expect((await store.listImage("t", "gone")).map((p) => p.payload.regionIndex)).toEqual([3]);
+        expect(await store.count("t")).toBe(3);
+      });
 
     // Only stores that keep data on disk have a restart to survive; in-memory ones don't register it.
-    if (factory.persistent) it("writes survive closing and reopening the same directory", async () => {
-      await store.upsert("t", [point("t", "img", -1, unit(1)), point("t", "img", 0, unit(0, 1))]);
-      await store.deleteImage("t", "img", [pointId("t", "img", 0, PACK)]);
-      await store.close?.();
-      store = await factory.open(dir);
-      expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([0]);
-      expect((await store.search("t", unit(0, 1), { limit: 1 }))[0]?.score).toBeCloseTo(1, 4);
-      await store.upsert("t", [point("t", "img", 1, unit(1, 1))]);
-      expect(await store.count("t")).toBe(2);
-    });
+    if (factory.persistent)
+      it("writes survive closing and reopening the same directory", async () => {
+        await store.upsert("t", [point("t", "img", -1, unit(1)), point("t", "img", 0, unit(0, 1))]);
+        await store.deleteImage("t", "img", [pointId("t", "img", 0, PACK)]);
+        await store.close?.();
+        store = await factory.open(dir);
+        expect((await store.listImage("t", "img")).map((p) => p.payload.regionIndex)).toEqual([0]);
+        expect((await store.search("t", unit(0, 1), { limit: 1 }))[0]?.score).toBeCloseTo(1, 4);
+        await store.upsert("t", [point("t", "img", 1, unit(1, 1))]);
+        expect(await store.count("t")).toBe(2);
+      });
   });
 }

@@ -2,10 +2,19 @@
  * A brute-force in-memory VectorStore: the reference the conformance suite is checked against (so a
  * failing LanceDB run points at the adapter, not at the suite), and a fast store for API tests.
  */
-import type { ScanOptions, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../src/lib/store/types.js";
+import type {
+  ScanOptions,
+  SearchFilter,
+  SearchHit,
+  SearchOptions,
+  StoredPoint,
+  VectorStore,
+} from "../../src/lib/store/types.js";
 
 function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;
@@ -34,16 +43,25 @@ export class MemoryVectorStore implements VectorStore {
     }
   }
 
-  async deleteImage(tenant: string, imageId: string, keepIds: readonly string[] = []): Promise<void> {
+  async deleteImage(
+    tenant: string,
+    imageId: string,
+    keepIds: readonly string[] = [],
+  ): Promise<void> {
     for (const [k, p] of this.points) {
-      if (p.payload.tenant === tenant && p.payload.imageId === imageId && !keepIds.includes(p.id)) this.points.delete(k);
+      if (p.payload.tenant === tenant && p.payload.imageId === imageId && !keepIds.includes(p.id))
+        this.points.delete(k);
     }
   }
 
   async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
     if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("image mismatch");
     await this.upsert(tenant, points);
-    await this.deleteImage(tenant, imageId, points.map((p) => p.id));
+    await this.deleteImage(
+      tenant,
+      imageId,
+      points.map((p) => p.id),
+    );
   }
 
   async search(tenant: string, vector: Float32Array, o: SearchOptions): Promise<SearchHit[]> {
@@ -52,7 +70,9 @@ export class MemoryVectorStore implements VectorStore {
       .map((p) => ({ id: p.id, score: cosine(vector, p.vector), payload: p.payload }))
       .sort((a, b) => b.score - a.score);
     const seen = new Set<string>();
-    const grouped = o.groupByImage ? hits.filter((h) => !seen.has(h.payload.imageId) && seen.add(h.payload.imageId)) : hits;
+    const grouped = o.groupByImage
+      ? hits.filter((h) => !seen.has(h.payload.imageId) && seen.add(h.payload.imageId))
+      : hits;
     return grouped.slice(0, o.limit);
   }
 

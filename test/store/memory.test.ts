@@ -2,4 +2,7 @@
 import { vectorStoreConformance } from "./conformance.js";
 import { MemoryVectorStore } from "./memory-store.js";
 
-vectorStoreConformance("memory (reference)", { open: async () => new MemoryVectorStore(), persistent: false });
+vectorStoreConformance("memory (reference)", {
+  open: async () => new MemoryVectorStore(),
+  persistent: false,
+});

@@ -4,7 +4,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../src/lib/errors.js";
-import { CollectionMismatchError, createQdrantStore, type QdrantStoreOptions } from "../../src/lib/store/qdrant/index.js";
+import {
+  CollectionMismatchError,
+  createQdrantStore,
+  type QdrantStoreOptions,
+} from "../../src/lib/store/qdrant/index.js";
 import { DIM, point, unit } from "./conformance.js";
 import { FakeQdrant } from "./qdrant-fake.js";
 
@@ -23,10 +27,19 @@ afterEach(() => {
 let seq = 0;
 const fresh = () => `adapter_${seq++}`;
 const open = (o: Partial<QdrantStoreOptions> = {}) =>
-  createQdrantStore({ url: fake.url, collection: o.collection ?? fresh(), dim: DIM, retry: { baseDelayMs: 1, maxDelayMs: 50 }, ...o });
+  createQdrantStore({
+    url: fake.url,
+    collection: o.collection ?? fresh(),
+    dim: DIM,
+    retry: { baseDelayMs: 1, maxDelayMs: 50 },
+    ...o,
+  });
 const ops = (op: string) => fake.requests.filter((r) => r.operationId === op);
 const rejection = async (p: Promise<unknown>): Promise<ApiError> => {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ApiError);
   return err as ApiError;
 };
@@ -35,12 +48,19 @@ describe("Qdrant bootstrap", () => {
   it("creates the collection with the named cosine vector, HNSW params and payload indexes", async () => {
     const collection = fresh();
     const store = await open({ collection, hnsw: { m: 24, efConstruct: 200, payloadM: 12 } });
-    expect(store.bootstrap).toMatchObject({ created: true, serverVersion: "1.19.0", indexesCreated: ["tenant", "image_id", "kind", "area"] });
+    expect(store.bootstrap).toMatchObject({
+      created: true,
+      serverVersion: "1.19.0",
+      indexesCreated: ["tenant", "image_id", "kind", "area"],
+    });
     const col = fake.engine.resolve(collection);
     expect(col.vectors).toEqual({ region: { size: DIM, distance: "Cosine" } });
     expect(col.config.hnsw_config).toEqual({ m: 24, ef_construct: 200, payload_m: 12 });
     expect(col.config.quantization_config).toBeUndefined();
-    expect(col.indexes.tenant).toEqual({ data_type: "keyword", params: { type: "keyword", is_tenant: true } });
+    expect(col.indexes.tenant).toEqual({
+      data_type: "keyword",
+      params: { type: "keyword", is_tenant: true },
+    });
     expect(col.indexes.area?.data_type).toBe("integer");
     expect(Object.keys(col.indexes).sort()).toEqual(["area", "image_id", "kind", "tenant"]);
   });
@@ -48,28 +68,49 @@ describe("Qdrant bootstrap", () => {
   it("a fresh deployment gets `<name>_v1` behind the alias `<name>`, also when 3 instances start at once", async () => {
     const collection = fresh();
     const before = fake.requests.length;
-    const stores = await Promise.all([open({ collection }), open({ collection }), open({ collection })]);
+    const stores = await Promise.all([
+      open({ collection }),
+      open({ collection }),
+      open({ collection }),
+    ]);
     expect(stores.filter((s) => s.bootstrap!.created)).toHaveLength(1);
     expect(stores.map((s) => s.bootstrap!.aliasTarget)).toEqual(Array(3).fill(`${collection}_v1`));
     expect(fake.engine.aliases.get(collection)).toBe(`${collection}_v1`);
     expect(fake.engine.collections.has(collection)).toBe(false);
-    expect([...fake.engine.collections.keys()].filter((n) => n.startsWith(collection))).toEqual([`${collection}_v1`]);
+    expect([...fake.engine.collections.keys()].filter((n) => n.startsWith(collection))).toEqual([
+      `${collection}_v1`,
+    ]);
     const col = fake.engine.collections.get(`${collection}_v1`)!;
     expect(col.vectors).toEqual({ region: { size: DIM, distance: "Cosine" } });
     expect(Object.keys(col.indexes).sort()).toEqual(["area", "image_id", "kind", "tenant"]);
     // One collection create and the alias, both under the versioned / plain names; indexes through the alias.
     const since = fake.requests.slice(before);
-    expect(new Set(since.filter((r) => r.operationId === "create_collection").map((r) => r.path))).toEqual(new Set([`/collections/${collection}_v1`]));
+    expect(
+      new Set(since.filter((r) => r.operationId === "create_collection").map((r) => r.path)),
+    ).toEqual(new Set([`/collections/${collection}_v1`]));
     expect(since.filter((r) => r.operationId === "update_aliases").map((r) => r.body)).toEqual(
-      Array(3).fill({ actions: [{ create_alias: { alias_name: collection, collection_name: `${collection}_v1` } }] }),
+      Array(3).fill({
+        actions: [
+          { create_alias: { alias_name: collection, collection_name: `${collection}_v1` } },
+        ],
+      }),
     );
-    expect(new Set(since.filter((r) => r.operationId === "create_field_index").map((r) => r.path))).toEqual(new Set([`/collections/${collection}/index`]));
+    expect(
+      new Set(since.filter((r) => r.operationId === "create_field_index").map((r) => r.path)),
+    ).toEqual(new Set([`/collections/${collection}/index`]));
 
     // Later starts find the alias and change nothing.
     const beforeAgain = fake.requests.length;
     const again = await open({ collection });
-    expect(again.bootstrap).toMatchObject({ created: false, aliasTarget: null, indexesCreated: [] });
-    expect(fake.requests.slice(beforeAgain).map((r) => r.operationId)).toEqual(["root", "get_collection"]);
+    expect(again.bootstrap).toMatchObject({
+      created: false,
+      aliasTarget: null,
+      indexesCreated: [],
+    });
+    expect(fake.requests.slice(beforeAgain).map((r) => r.operationId)).toEqual([
+      "root",
+      "get_collection",
+    ]);
     await again.upsert("t", [point("t", "img", 0, unit(1))]);
     expect(await stores[1]!.count("t")).toBe(1);
     expect(col.points.size).toBe(1);
@@ -80,10 +121,20 @@ describe("Qdrant bootstrap", () => {
     fake.engine.create(collection, { vectors: { region: { size: DIM, distance: "Cosine" } } });
     const before = fake.requests.length;
     const store = await open({ collection });
-    expect(store.bootstrap).toMatchObject({ created: false, aliasTarget: null, indexesCreated: ["tenant", "image_id", "kind", "area"] });
+    expect(store.bootstrap).toMatchObject({
+      created: false,
+      aliasTarget: null,
+      indexesCreated: ["tenant", "image_id", "kind", "area"],
+    });
     expect(fake.engine.aliases.has(collection)).toBe(false);
     expect(fake.engine.collections.has(`${collection}_v1`)).toBe(false);
-    expect(fake.requests.slice(before).filter((r) => ["create_collection", "update_aliases", "delete_collection"].includes(r.operationId!))).toEqual([]);
+    expect(
+      fake.requests
+        .slice(before)
+        .filter((r) =>
+          ["create_collection", "update_aliases", "delete_collection"].includes(r.operationId!),
+        ),
+    ).toEqual([]);
     await store.upsert("t", [point("t", "img", 0, unit(1))]);
     expect(fake.engine.collections.get(collection)!.points.size).toBe(1);
   });
@@ -115,25 +166,47 @@ describe("Qdrant bootstrap", () => {
     const collection = fresh();
     fake.fail({ operationId: "update_aliases", hang: true });
     const starting = open({ collection, timeoutMs: 300 });
-    const hung = () => fake.requests.some((r) => r.operationId === "update_aliases" && r.injected && JSON.stringify(r.body).includes(`"${collection}"`));
+    const hung = () =>
+      fake.requests.some(
+        (r) =>
+          r.operationId === "update_aliases" &&
+          r.injected &&
+          JSON.stringify(r.body).includes(`"${collection}"`),
+      );
     while (!hung()) await new Promise((resolve) => setTimeout(resolve, 5));
-    fake.engine.updateAliases([{ create_alias: { alias_name: collection, collection_name: `${collection}_v1` } }]);
+    fake.engine.updateAliases([
+      { create_alias: { alias_name: collection, collection_name: `${collection}_v1` } },
+    ]);
     const store = await starting;
-    expect(store.bootstrap).toMatchObject({ created: true, aliasTarget: `${collection}_v1`, indexesCreated: ["tenant", "image_id", "kind", "area"] });
-    expect(ops("update_aliases").filter((r) => JSON.stringify(r.body).includes(`"${collection}"`))).toHaveLength(1);
+    expect(store.bootstrap).toMatchObject({
+      created: true,
+      aliasTarget: `${collection}_v1`,
+      indexesCreated: ["tenant", "image_id", "kind", "area"],
+    });
+    expect(
+      ops("update_aliases").filter((r) => JSON.stringify(r.body).includes(`"${collection}"`)),
+    ).toHaveLength(1);
   });
 
   it("a left-over `<name>_v1` of another dimension is refused before any alias makes it live", async () => {
     const collection = fresh();
-    fake.engine.create(`${collection}_v1`, { vectors: { region: { size: DIM * 2, distance: "Cosine" } } });
-    await expect(open({ collection })).rejects.toThrow(new RegExp(`"${collection}_v1" stores ${DIM * 2}-dimensional vectors`));
+    fake.engine.create(`${collection}_v1`, {
+      vectors: { region: { size: DIM * 2, distance: "Cosine" } },
+    });
+    await expect(open({ collection })).rejects.toThrow(
+      new RegExp(`"${collection}_v1" stores ${DIM * 2}-dimensional vectors`),
+    );
     expect(fake.engine.aliases.has(collection)).toBe(false);
   });
 
   it("is safe to repeat, also when several instances start at once", async () => {
     const collection = fresh();
     const before = ops("create_collection").length;
-    const stores = await Promise.all([open({ collection }), open({ collection }), open({ collection })]);
+    const stores = await Promise.all([
+      open({ collection }),
+      open({ collection }),
+      open({ collection }),
+    ]);
     expect(stores.filter((s) => s.bootstrap!.created)).toHaveLength(1);
     const again = await open({ collection });
     expect(again.bootstrap).toMatchObject({ created: false, indexesCreated: [] });
@@ -146,24 +219,37 @@ describe("Qdrant bootstrap", () => {
   it("int8 quantisation: configured on create, searched with rescoring", async () => {
     const collection = fresh();
     const store = await open({ collection, quantization: true, oversampling: 3 });
-    expect(fake.engine.resolve(collection).config.quantization_config).toEqual({ scalar: { type: "int8", quantile: 0.99, memory: "pinned" } });
+    expect(fake.engine.resolve(collection).config.quantization_config).toEqual({
+      scalar: { type: "int8", quantile: 0.99, memory: "pinned" },
+    });
     await store.upsert("t", [point("t", "a", 0, unit(1))]);
     await store.search("t", unit(1), { limit: 1 });
-    expect(ops("query_points").at(-1)!.body).toMatchObject({ params: { quantization: { rescore: true, oversampling: 3 } } });
+    expect(ops("query_points").at(-1)!.body).toMatchObject({
+      params: { quantization: { rescore: true, oversampling: 3 } },
+    });
   });
 
   it("refuses an existing collection of another dimension or distance, and changes nothing", async () => {
     const collection = fresh();
     await open({ collection });
-    const err = await open({ collection, dim: DIM * 2 }).then(() => null, (e: unknown) => e);
+    const err = await open({ collection, dim: DIM * 2 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CollectionMismatchError);
-    expect((err as Error).message).toMatch(new RegExp(`stores ${DIM}-dimensional vectors but the model pack makes ${DIM * 2}`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`stores ${DIM}-dimensional vectors but the model pack makes ${DIM * 2}`),
+    );
     expect(fake.engine.resolve(collection).vectors.region!.size).toBe(DIM);
 
     fake.engine.create("dot_distance", { vectors: { region: { size: DIM, distance: "Dot" } } });
-    await expect(open({ collection: "dot_distance" })).rejects.toThrow(/uses Dot distance but region-search needs Cosine/);
+    await expect(open({ collection: "dot_distance" })).rejects.toThrow(
+      /uses Dot distance but region-search needs Cosine/,
+    );
     fake.engine.create("unnamed_vector", { vectors: { size: DIM, distance: "Cosine" } });
-    await expect(open({ collection: "unnamed_vector" })).rejects.toThrow(/has no named vector "region"/);
+    await expect(open({ collection: "unnamed_vector" })).rejects.toThrow(
+      /has no named vector "region"/,
+    );
     expect(ops("delete_collection")).toEqual([]);
   });
 
@@ -173,8 +259,12 @@ describe("Qdrant bootstrap", () => {
       const warn = console.warn;
       console.warn = () => undefined; // the client warns about an API key over plain http
       try {
-        await expect(createQdrantStore({ url: secured.url, apiKey: "s3cret", collection: "k", dim: DIM })).resolves.toBeDefined();
-        const err = await rejection(createQdrantStore({ url: secured.url, apiKey: "wrong", collection: "k", dim: DIM }));
+        await expect(
+          createQdrantStore({ url: secured.url, apiKey: "s3cret", collection: "k", dim: DIM }),
+        ).resolves.toBeDefined();
+        const err = await rejection(
+          createQdrantStore({ url: secured.url, apiKey: "wrong", collection: "k", dim: DIM }),
+        );
         expect(err.status).toBe(502);
       } finally {
         console.warn = warn;
@@ -191,7 +281,11 @@ describe("Qdrant error mapping", () => {
     const before = ops("query_points").length;
     fake.fail({ operationId: "query_points", status: 429, headers: { "Retry-After": "7" } });
     const err = await rejection(store.search("t", unit(1), { limit: 3 }));
-    expect([err.status, err.code, err.options.headers]).toEqual([429, "rate_limited", { "Retry-After": "7" }]);
+    expect([err.status, err.code, err.options.headers]).toEqual([
+      429,
+      "rate_limited",
+      { "Retry-After": "7" },
+    ]);
     expect(ops("query_points").length - before).toBe(1);
   });
 
@@ -199,10 +293,16 @@ describe("Qdrant error mapping", () => {
     const store = await open();
     const before = ops("count_points").length;
     const long = `Service internal error: segment\nfailure ${"x".repeat(500)}`;
-    fake.fail({ operationId: "count_points", status: 500, body: { status: { error: long }, time: 0 } });
+    fake.fail({
+      operationId: "count_points",
+      status: 500,
+      body: { status: { error: long }, time: 0 },
+    });
     const err = await rejection(store.count("t"));
     expect([err.status, err.code]).toEqual([502, "upstream_error"]);
-    expect(err.message).toMatch(/^vector store error: Service internal error: segment failure x+…$/);
+    expect(err.message).toMatch(
+      /^vector store error: Service internal error: segment failure x+…$/,
+    );
     expect(err.message.length).toBeLessThan(240);
     expect(ops("count_points").length - before).toBe(1); // a 500 is not transient: no retry
   });
@@ -212,7 +312,11 @@ describe("Qdrant error mapping", () => {
     fake.fail({ operationId: "scroll_points", hang: true });
     const started = Date.now();
     const err = await rejection(store.listImage("t", "img"));
-    expect([err.status, err.code, err.message]).toEqual([503, "unavailable", "vector store timed out"]);
+    expect([err.status, err.code, err.message]).toEqual([
+      503,
+      "unavailable",
+      "vector store timed out",
+    ]);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -220,15 +324,21 @@ describe("Qdrant error mapping", () => {
     const gone = await FakeQdrant.start();
     const url = gone.url;
     await gone.close();
-    const err = await rejection(createQdrantStore({ url, collection: "x", dim: DIM, retry: { attempts: 2, baseDelayMs: 1 } }));
+    const err = await rejection(
+      createQdrantStore({ url, collection: "x", dim: DIM, retry: { attempts: 2, baseDelayMs: 1 } }),
+    );
     expect([err.status, err.message]).toEqual([503, "vector store unreachable"]);
   });
 
   it("bad input never reaches Qdrant: wrong dimension, foreign tenant, unsafe ids", async () => {
     const store = await open();
     const before = fake.requests.length;
-    await expect(store.search("t", new Float32Array(DIM + 1), { limit: 1 })).rejects.toMatchObject({ status: 400 });
-    await expect(store.upsert("t", [point("u", "img", 0, unit(1))])).rejects.toMatchObject({ status: 400 });
+    await expect(store.search("t", new Float32Array(DIM + 1), { limit: 1 })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(store.upsert("t", [point("u", "img", 0, unit(1))])).rejects.toMatchObject({
+      status: 400,
+    });
     await expect(store.count("../t")).rejects.toThrow(/invalid tenant/);
     expect(await store.get("t", "not-a-uuid")).toBeNull();
     expect(fake.requests.length).toBe(before);
@@ -275,9 +385,26 @@ describe("Qdrant payload", () => {
     const p = point("t", "img", 3, unit(1, 2));
     await store.upsert("t", [p]);
     const stored = [...fake.engine.resolve(collection).points.values()][0]!;
-    expect(Object.keys(stored.payload).sort()).toEqual(
-      ["area", "bbox", "created_at", "image_height", "image_id", "image_width", "kind", "mask", "pack", "predicted_iou", "region_index", "stability", "tenant"],
-    );
-    expect(stored.payload).toMatchObject({ image_id: "img", region_index: 3, predicted_iou: 0.875, mask: p.payload.mask });
+    expect(Object.keys(stored.payload).sort()).toEqual([
+      "area",
+      "bbox",
+      "created_at",
+      "image_height",
+      "image_id",
+      "image_width",
+      "kind",
+      "mask",
+      "pack",
+      "predicted_iou",
+      "region_index",
+      "stability",
+      "tenant",
+    ]);
+    expect(stored.payload).toMatchObject({
+      image_id: "img",
+      region_index: 3,
+      predicted_iou: 0.875,
+      mask: p.payload.mask,
+    });
   });
 });

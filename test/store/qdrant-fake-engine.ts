@@ -34,12 +34,16 @@ export interface FakeCollection {
 /** Qdrant prints UUIDs lowercase and hyphenated whatever form they were sent in. */
 export const idKey = (id: Id): string => (typeof id === "string" ? id.toLowerCase() : String(id));
 
-const list = <T>(x: T | T[] | null | undefined): T[] => (x == null ? [] : Array.isArray(x) ? x : [x]);
+const list = <T>(x: T | T[] | null | undefined): T[] =>
+  x == null ? [] : Array.isArray(x) ? x : [x];
 
 /** Values at a payload key (`a.b` paths; arrays flatten, as Qdrant matches any element). */
 function valuesAt(payload: Json, key: string): unknown[] {
   let cur: unknown[] = [payload];
-  for (const part of key.split(".")) cur = cur.flatMap((v) => (v && typeof v === "object" && !Array.isArray(v) ? list((v as Json)[part] as unknown) : []));
+  for (const part of key.split("."))
+    cur = cur.flatMap((v) =>
+      v && typeof v === "object" && !Array.isArray(v) ? list((v as Json)[part] as unknown) : [],
+    );
   return cur;
 }
 
@@ -49,11 +53,17 @@ function matchField(p: FakePoint, c: Json): boolean {
   const range = c.range as Record<string, number | null | undefined> | undefined;
   if (match && "value" in match) return values.some((v) => v === match.value);
   if (match && "any" in match) return values.some((v) => (match.any as unknown[]).includes(v));
-  if (match && "except" in match) return values.length > 0 && values.some((v) => !(match.except as unknown[]).includes(v));
+  if (match && "except" in match)
+    return values.length > 0 && values.some((v) => !(match.except as unknown[]).includes(v));
   if (range) {
-    return values.some((v) => typeof v === "number" &&
-      (range.gt == null || v > range.gt) && (range.gte == null || v >= range.gte) &&
-      (range.lt == null || v < range.lt) && (range.lte == null || v <= range.lte));
+    return values.some(
+      (v) =>
+        typeof v === "number" &&
+        (range.gt == null || v > range.gt) &&
+        (range.gte == null || v >= range.gte) &&
+        (range.lt == null || v < range.lt) &&
+        (range.lte == null || v <= range.lte),
+    );
   }
   throw new FakeError(400, `fake qdrant: unsupported field condition ${JSON.stringify(c)}`);
 }
@@ -68,9 +78,11 @@ function matchCondition(p: FakePoint, c: Json): boolean {
 export function matchFilter(p: FakePoint, f: Json | null | undefined): boolean {
   if (!f) return true;
   const should = list(f.should as Json | Json[]);
-  return list(f.must as Json | Json[]).every((c) => matchCondition(p, c)) &&
+  return (
+    list(f.must as Json | Json[]).every((c) => matchCondition(p, c)) &&
     (should.length === 0 || should.some((c) => matchCondition(p, c))) &&
-    !list(f.must_not as Json | Json[]).some((c) => matchCondition(p, c));
+    !list(f.must_not as Json | Json[]).some((c) => matchCondition(p, c))
+  );
 }
 
 function normalise(v: number[]): number[] {
@@ -91,21 +103,33 @@ export class FakeEngine {
   }
 
   create(name: string, body: Json): void {
-    if (this.collections.has(name) || this.aliases.has(name)) throw new FakeError(409, `Wrong input: Collection \`${name}\` already exists!`);
+    if (this.collections.has(name) || this.aliases.has(name))
+      throw new FakeError(409, `Wrong input: Collection \`${name}\` already exists!`);
     const vectors = body.vectors as Json;
     const named = "size" in vectors ? { "": vectors } : vectors;
-    this.collections.set(name, { name, vectors: named as FakeCollection["vectors"], config: body, points: new Map(), indexes: {} });
+    this.collections.set(name, {
+      name,
+      vectors: named as FakeCollection["vectors"],
+      config: body,
+      points: new Map(),
+      indexes: {},
+    });
   }
 
   /** DELETE /collections/{name}: the collection of exactly that name (an alias name is not resolved), with its aliases. */
   drop(name: string): boolean {
     if (!this.collections.delete(name)) return false;
-    for (const [alias, target] of [...this.aliases]) if (target === name) this.aliases.delete(alias);
+    for (const [alias, target] of [...this.aliases])
+      if (target === name) this.aliases.delete(alias);
     return true;
   }
 
   upsert(c: FakeCollection, points: Json[], updateFilter?: Json | null): void {
-    const prepared = points.map((p) => ({ id: p.id as Id, vectors: this.vectorsOf(c, p.vector), payload: (p.payload ?? {}) as Json }));
+    const prepared = points.map((p) => ({
+      id: p.id as Id,
+      vectors: this.vectorsOf(c, p.vector),
+      payload: (p.payload ?? {}) as Json,
+    }));
     for (const p of prepared) {
       const old = c.points.get(idKey(p.id));
       // update_filter: an existing point that does not match keeps its state; new points are inserted.
@@ -120,7 +144,11 @@ export class FakeEngine {
     for (const [name, v] of Object.entries(given)) {
       const params = c.vectors[name];
       if (!params) throw new FakeError(400, `Wrong input: Not existing vector name error: ${name}`);
-      if (v.length !== params.size) throw new FakeError(400, `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${v.length}`);
+      if (v.length !== params.size)
+        throw new FakeError(
+          400,
+          `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${v.length}`,
+        );
       // Qdrant normalises cosine vectors on write and returns the normalised ones.
       out[name] = params.distance === "Cosine" ? normalise(v) : [...v];
     }
@@ -128,11 +156,16 @@ export class FakeEngine {
   }
 
   select(c: FakeCollection, filter?: Json | null): FakePoint[] {
-    return [...c.points.values()].filter((p) => matchFilter(p, filter)).sort((a, b) => (idKey(a.id) < idKey(b.id) ? -1 : 1));
+    return [...c.points.values()]
+      .filter((p) => matchFilter(p, filter))
+      .sort((a, b) => (idKey(a.id) < idKey(b.id) ? -1 : 1));
   }
 
   deletePoints(c: FakeCollection, selector: Json): void {
-    const doomed = "points" in selector ? new Set((selector.points as Id[]).map(idKey)) : new Set(this.select(c, selector.filter as Json).map((p) => idKey(p.id)));
+    const doomed =
+      "points" in selector
+        ? new Set((selector.points as Id[]).map(idKey))
+        : new Set(this.select(c, selector.filter as Json).map((p) => idKey(p.id)));
     for (const k of doomed) c.points.delete(k);
   }
 
@@ -142,21 +175,35 @@ export class FakeEngine {
     const params = c.vectors[using];
     if (!params) throw new FakeError(400, `Wrong input: Not existing vector name error: ${using}`);
     const q = body.query as number[];
-    if (!Array.isArray(q) || q.some((x) => typeof x !== "number")) throw new FakeError(400, "fake qdrant: only dense vector queries are implemented");
-    if (q.length !== params.size) throw new FakeError(400, `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${q.length}`);
+    if (!Array.isArray(q) || q.some((x) => typeof x !== "number"))
+      throw new FakeError(400, "fake qdrant: only dense vector queries are implemented");
+    if (q.length !== params.size)
+      throw new FakeError(
+        400,
+        `Wrong input: Vector dimension error: expected dim: ${params.size}, got ${q.length}`,
+      );
     const nq = normalise(q);
     const threshold = body.score_threshold as number | undefined;
     return this.select(c, body.filter as Json)
-      .map((p) => ({ ...p, score: Math.fround(p.vectors[using]!.reduce((s, x, i) => s + x * nq[i]!, 0)) }))
+      .map((p) => ({
+        ...p,
+        score: Math.fround(p.vectors[using]!.reduce((s, x, i) => s + x * nq[i]!, 0)),
+      }))
       .filter((p) => threshold == null || p.score >= threshold)
       .sort((a, b) => b.score - a.score);
   }
 
-  groups(c: FakeCollection, body: Json): Array<{ id: string | number; hits: Array<FakePoint & { score: number }> }> {
+  groups(
+    c: FakeCollection,
+    body: Json,
+  ): Array<{ id: string | number; hits: Array<FakePoint & { score: number }> }> {
     const key = String(body.group_by);
     const size = (body.group_size as number | undefined) ?? 3;
     const limit = (body.limit as number | undefined) ?? 10;
-    const groups = new Map<unknown, { id: string | number; hits: Array<FakePoint & { score: number }> }>();
+    const groups = new Map<
+      unknown,
+      { id: string | number; hits: Array<FakePoint & { score: number }> }
+    >();
     for (const p of this.rank(c, body)) {
       for (const value of valuesAt(p.payload, key)) {
         if (typeof value !== "string" && typeof value !== "number") continue;
@@ -173,16 +220,25 @@ export class FakeEngine {
     const next = new Map(this.aliases);
     for (const a of actions) {
       if ("create_alias" in a) {
-        const { alias_name, collection_name } = a.create_alias as { alias_name: string; collection_name: string };
-        if (!this.collections.has(collection_name)) throw new FakeError(404, `Not found: Collection \`${collection_name}\` doesn't exist!`);
+        const { alias_name, collection_name } = a.create_alias as {
+          alias_name: string;
+          collection_name: string;
+        };
+        if (!this.collections.has(collection_name))
+          throw new FakeError(404, `Not found: Collection \`${collection_name}\` doesn't exist!`);
         // Qdrant refuses an alias named like a collection, and silently re-points an existing alias.
-        if (this.collections.has(alias_name)) throw new FakeError(409, `Wrong input: Collection \`${alias_name}\` already exists!`);
+        if (this.collections.has(alias_name))
+          throw new FakeError(409, `Wrong input: Collection \`${alias_name}\` already exists!`);
         next.set(alias_name, collection_name);
       } else if ("delete_alias" in a) {
         const { alias_name } = a.delete_alias as { alias_name: string };
-        if (!next.delete(alias_name)) throw new FakeError(404, `Not found: Alias ${alias_name} does not exist!`);
+        if (!next.delete(alias_name))
+          throw new FakeError(404, `Not found: Alias ${alias_name} does not exist!`);
       } else if ("rename_alias" in a) {
-        const { old_alias_name, new_alias_name } = a.rename_alias as { old_alias_name: string; new_alias_name: string };
+        const { old_alias_name, new_alias_name } = a.rename_alias as {
+          old_alias_name: string;
+          new_alias_name: string;
+        };
         const target = next.get(old_alias_name);
         if (!target) throw new FakeError(404, `Not found: Alias ${old_alias_name} does not exist!`);
         next.delete(old_alias_name);

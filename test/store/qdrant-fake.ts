@@ -6,7 +6,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FakeEngine, FakeError, idKey, type FakeCollection, type FakePoint } from "./qdrant-fake-engine.js";
+import {
+  FakeEngine,
+  FakeError,
+  idKey,
+  type FakeCollection,
+  type FakePoint,
+} from "./qdrant-fake-engine.js";
 import { qdrantSpec, type QdrantSpec } from "./qdrant-spec.js";
 
 type Json = Record<string, unknown>;
@@ -42,20 +48,32 @@ const ok = (result: unknown) => ({ result, status: "ok", time: 0.0001 });
 function pick(obj: Json, sel: unknown): Json | undefined {
   if (sel === false || sel == null) return undefined;
   if (sel === true) return obj;
-  if (Array.isArray(sel)) return Object.fromEntries(Object.entries(obj).filter(([k]) => sel.includes(k)));
+  if (Array.isArray(sel))
+    return Object.fromEntries(Object.entries(obj).filter(([k]) => sel.includes(k)));
   throw new FakeError(400, "fake qdrant: payload selectors are not implemented");
 }
 
 /** A stored point as Qdrant prints it: `with_payload` defaults to true for reads, `with_vector` to false. */
-function render(p: FakePoint & { score?: number }, withPayload: unknown = true, withVector: unknown = false): Json {
+function render(
+  p: FakePoint & { score?: number },
+  withPayload: unknown = true,
+  withVector: unknown = false,
+): Json {
   const vectors = pick(p.vectors, withVector);
   const vector = vectors && ("" in vectors ? vectors[""] : vectors);
-  return { id: p.id, ...(p.score !== undefined ? { version: p.version, score: p.score } : {}), payload: pick(p.payload, withPayload) ?? null, vector: vector ?? null };
+  return {
+    id: p.id,
+    ...(p.score !== undefined ? { version: p.version, score: p.score } : {}),
+    payload: pick(p.payload, withPayload) ?? null,
+    vector: vector ?? null,
+  };
 }
 
 function info(c: FakeCollection): Json {
   const cfg = c.config;
-  const payload_schema = Object.fromEntries(Object.entries(c.indexes).map(([k, v]) => [k, { ...v, points: c.points.size }]));
+  const payload_schema = Object.fromEntries(
+    Object.entries(c.indexes).map(([k, v]) => [k, { ...v, points: c.points.size }]),
+  );
   return {
     status: "green",
     optimizer_status: "ok",
@@ -70,7 +88,12 @@ function info(c: FakeCollection): Json {
         write_consistency_factor: cfg.write_consistency_factor ?? 1,
         on_disk_payload: true,
       },
-      hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10_000, ...(cfg.hnsw_config as Json) },
+      hnsw_config: {
+        m: 16,
+        ef_construct: 100,
+        full_scan_threshold: 10_000,
+        ...(cfg.hnsw_config as Json),
+      },
       optimizer_config: { default_segment_number: 0, flush_interval_sec: 5 },
       wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
       quantization_config: cfg.quantization_config ?? null,
@@ -123,7 +146,17 @@ export class FakeQdrant {
     const url = new URL(req.url ?? "/", "http://fake");
     const method = req.method ?? "GET";
     let body: unknown;
-    const rec: RecordedRequest = { method, path: url.pathname, query: url.search, operationId: null, body: undefined, errors: [], responseErrors: [], status: 0, injected: false };
+    const rec: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: url.search,
+      operationId: null,
+      body: undefined,
+      errors: [],
+      responseErrors: [],
+      status: 0,
+      injected: false,
+    };
     this.requests.push(rec);
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -140,21 +173,42 @@ export class FakeQdrant {
       if (--fault.times! <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
       rec.injected = true;
       if (fault.hang) return; // the client's timeout (or close()) ends it
-      return this.send(res, rec, fault.status ?? 500, fault.body ?? { status: { error: "injected failure" }, time: 0 }, fault.headers);
+      return this.send(
+        res,
+        rec,
+        fault.status ?? 500,
+        fault.body ?? { status: { error: "injected failure" }, time: 0 },
+        fault.headers,
+      );
     }
-    if (this.apiKey && req.headers["api-key"] !== this.apiKey) return this.send(res, rec, 401, { status: { error: "Unauthorized" }, time: 0 });
-    if (rec.errors.length) return this.send(res, rec, rec.operationId ? 400 : 404, { status: { error: `Format error: ${rec.errors.join("; ")}` }, time: 0 });
+    if (this.apiKey && req.headers["api-key"] !== this.apiKey)
+      return this.send(res, rec, 401, { status: { error: "Unauthorized" }, time: 0 });
+    if (rec.errors.length)
+      return this.send(res, rec, rec.operationId ? 400 : 404, {
+        status: { error: `Format error: ${rec.errors.join("; ")}` },
+        time: 0,
+      });
     try {
       this.send(res, rec, 200, this.route(rec.operationId!, url, (body ?? {}) as Json));
     } catch (err) {
       const status = err instanceof FakeError ? err.status : 500;
-      this.send(res, rec, status, { status: { error: err instanceof Error ? err.message : String(err) }, time: 0 });
+      this.send(res, rec, status, {
+        status: { error: err instanceof Error ? err.message : String(err) },
+        time: 0,
+      });
     }
   }
 
-  private send(res: ServerResponse, rec: RecordedRequest, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    rec: RecordedRequest,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     rec.status = status;
-    if (rec.operationId && !rec.injected) rec.responseErrors.push(...this.spec.checkResponse(rec.operationId, status, body));
+    if (rec.operationId && !rec.injected)
+      rec.responseErrors.push(...this.spec.checkResponse(rec.operationId, status, body));
     res.writeHead(status, { "content-type": "application/json", ...headers });
     res.end(JSON.stringify(body));
   }
@@ -179,12 +233,22 @@ export class FakeQdrant {
         return ok(e.drop(name));
       case "create_field_index": {
         const schema = b.field_schema as string | Json;
-        c().indexes[String(b.field_name)] = typeof schema === "string" ? { data_type: schema } : { data_type: String(schema.type), params: schema };
+        c().indexes[String(b.field_name)] =
+          typeof schema === "string"
+            ? { data_type: schema }
+            : { data_type: String(schema.type), params: schema };
         return ok({ operation_id: 0, status: "completed" });
       }
       case "upsert_points": {
-        const batch = b.batch as { ids: unknown[]; vectors: unknown; payloads?: Json[] } | undefined;
-        const points = batch ? batch.ids.map((id, i) => ({ id, vector: (batch.vectors as unknown[])[i], payload: batch.payloads?.[i] })) : (b.points as Json[]);
+        const batch = b.batch as
+          { ids: unknown[]; vectors: unknown; payloads?: Json[] } | undefined;
+        const points = batch
+          ? batch.ids.map((id, i) => ({
+              id,
+              vector: (batch.vectors as unknown[])[i],
+              payload: batch.payloads?.[i],
+            }))
+          : (b.points as Json[]);
         e.upsert(c(), points, b.update_filter as Json | undefined);
         return ok({ operation_id: 0, status: "completed" });
       }
@@ -195,26 +259,41 @@ export class FakeQdrant {
         // Applied in order, as Qdrant does; this fake supports the operations the adapter sends.
         const col = c();
         const results = (b.operations as Json[]).map((operation) => {
-          if (operation.upsert) e.upsert(col, (operation.upsert as Json).points as Json[], (operation.upsert as Json).update_filter as Json | undefined);
+          if (operation.upsert)
+            e.upsert(
+              col,
+              (operation.upsert as Json).points as Json[],
+              (operation.upsert as Json).update_filter as Json | undefined,
+            );
           else if (operation.delete) e.deletePoints(col, operation.delete as Json);
-          else throw new FakeError(501, `fake qdrant: batch operation ${Object.keys(operation).join(",")} is not implemented`);
+          else
+            throw new FakeError(
+              501,
+              `fake qdrant: batch operation ${Object.keys(operation).join(",")} is not implemented`,
+            );
           return { operation_id: 0, status: "completed" };
         });
         return ok(results);
       }
       case "get_points": {
         const col = c();
-        const found = (b.ids as Array<string | number>).map((id) => col.points.get(idKey(id))).filter((p): p is FakePoint => Boolean(p));
+        const found = (b.ids as Array<string | number>)
+          .map((id) => col.points.get(idKey(id)))
+          .filter((p): p is FakePoint => Boolean(p));
         return ok(found.map((p) => render(p, b.with_payload, b.with_vector)));
       }
       case "scroll_points": {
         const all = e.select(c(), b.filter as Json);
         // Qdrant's offset is inclusive: the first point whose id is at or after it (none: an empty page).
-        const at = b.offset == null ? 0 : all.findIndex((p) => idKey(p.id) >= idKey(b.offset as string));
+        const at =
+          b.offset == null ? 0 : all.findIndex((p) => idKey(p.id) >= idKey(b.offset as string));
         const start = at < 0 ? all.length : at;
         const limit = (b.limit as number | undefined) ?? 10;
         const page = all.slice(start, start + limit);
-        return ok({ points: page.map((p) => render(p, b.with_payload, b.with_vector)), next_page_offset: all[start + limit]?.id ?? null });
+        return ok({
+          points: page.map((p) => render(p, b.with_payload, b.with_vector)),
+          next_page_offset: all[start + limit]?.id ?? null,
+        });
       }
       case "count_points":
         return ok({ count: e.select(c(), b.filter as Json).length });
@@ -224,15 +303,31 @@ export class FakeQdrant {
         return ok({ points: hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)) });
       }
       case "query_points_groups":
-        return ok({ groups: e.groups(c(), b).map((g) => ({ id: g.id, hits: g.hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)) })) });
+        return ok({
+          groups: e
+            .groups(c(), b)
+            .map((g) => ({
+              id: g.id,
+              hits: g.hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)),
+            })),
+        });
       case "update_aliases":
         e.updateAliases(b.actions as Json[]);
         return ok(true);
       case "get_collections_aliases":
-        return ok({ aliases: [...e.aliases].map(([alias_name, collection_name]) => ({ alias_name, collection_name })) });
+        return ok({
+          aliases: [...e.aliases].map(([alias_name, collection_name]) => ({
+            alias_name,
+            collection_name,
+          })),
+        });
       case "get_collection_aliases": {
         const target = c().name;
-        return ok({ aliases: [...e.aliases].filter(([, col]) => col === target).map(([alias_name, collection_name]) => ({ alias_name, collection_name })) });
+        return ok({
+          aliases: [...e.aliases]
+            .filter(([, col]) => col === target)
+            .map(([alias_name, collection_name]) => ({ alias_name, collection_name })),
+        });
       }
       default:
         throw new FakeError(501, `fake qdrant: ${op} is not implemented`);

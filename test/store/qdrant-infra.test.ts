@@ -13,19 +13,62 @@ import { REPO_ROOT, SPEC_PATH } from "./qdrant-spec.js";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const dir = path.join(REPO_ROOT, "infra/qdrant");
 const load = (file: string): Json => parse(readFileSync(path.join(dir, file), "utf8")) as Json;
-const loadAll = (file: string): Json[] => parseAllDocuments(readFileSync(path.join(dir, file), "utf8")).map((d) => d.toJSON() as Json);
+const loadAll = (file: string): Json[] =>
+  parseAllDocuments(readFileSync(path.join(dir, file), "utf8")).map((d) => d.toJSON() as Json);
 const SPEC_VERSION = /openapi-(\d+\.\d+\.\d+)\.json$/.exec(SPEC_PATH)![1]!;
 
 /** Service keys of the compose spec that these files may use. */
-const COMPOSE_SERVICE_KEYS = ["image", "build", "restart", "environment", "ports", "volumes", "depends_on", "command", "healthcheck", "env_file"];
+const COMPOSE_SERVICE_KEYS = [
+  "image",
+  "build",
+  "restart",
+  "environment",
+  "ports",
+  "volumes",
+  "depends_on",
+  "command",
+  "healthcheck",
+  "env_file",
+];
 /** Top-level keys of the official qdrant chart's values.yaml. */
 const CHART_KEYS = [
-  "replicaCount", "image", "imagePullSecrets", "nameOverride", "fullnameOverride", "args", "env", "service", "ingress",
-  "livenessProbe", "readinessProbe", "startupProbe", "additionalLabels", "podAnnotations", "podLabels", "resources",
-  "containerSecurityContext", "podSecurityContext", "updateVolumeFsOwnership", "nodeSelector", "tolerations", "affinity",
-  "topologySpreadConstraints", "persistence", "snapshotPersistence", "snapshotRestoration", "config", "sidecarContainers",
-  "updateConfigurationOnChange", "metrics", "serviceAccount", "priorityClassName", "podDisruptionBudget", "apiKey",
-  "readOnlyApiKey", "additionalVolumes", "additionalVolumeMounts",
+  "replicaCount",
+  "image",
+  "imagePullSecrets",
+  "nameOverride",
+  "fullnameOverride",
+  "args",
+  "env",
+  "service",
+  "ingress",
+  "livenessProbe",
+  "readinessProbe",
+  "startupProbe",
+  "additionalLabels",
+  "podAnnotations",
+  "podLabels",
+  "resources",
+  "containerSecurityContext",
+  "podSecurityContext",
+  "updateVolumeFsOwnership",
+  "nodeSelector",
+  "tolerations",
+  "affinity",
+  "topologySpreadConstraints",
+  "persistence",
+  "snapshotPersistence",
+  "snapshotRestoration",
+  "config",
+  "sidecarContainers",
+  "updateConfigurationOnChange",
+  "metrics",
+  "serviceAccount",
+  "priorityClassName",
+  "podDisruptionBudget",
+  "apiKey",
+  "readOnlyApiKey",
+  "additionalVolumes",
+  "additionalVolumeMounts",
 ];
 
 describe("infra/qdrant/compose.yaml", () => {
@@ -34,7 +77,10 @@ describe("infra/qdrant/compose.yaml", () => {
 
   it("uses only compose-spec service keys", () => {
     for (const [name, svc] of Object.entries(compose.services as Record<string, Json>)) {
-      expect(Object.keys(svc).filter((k) => !COMPOSE_SERVICE_KEYS.includes(k)), name).toEqual([]);
+      expect(
+        Object.keys(svc).filter((k) => !COMPOSE_SERVICE_KEYS.includes(k)),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -47,7 +93,10 @@ describe("infra/qdrant/compose.yaml", () => {
 
   it("points the server at that Qdrant with the same key, built from issue 7's Dockerfile", () => {
     expect(app!.build.dockerfile).toBe("infra/deploy/Dockerfile");
-    expect(app!.environment).toMatchObject({ VECTOR_STORE: "qdrant", QDRANT_URL: "http://qdrant:6333" });
+    expect(app!.environment).toMatchObject({
+      VECTOR_STORE: "qdrant",
+      QDRANT_URL: "http://qdrant:6333",
+    });
     expect(app!.environment.QDRANT_API_KEY).toBe(qdrant!.environment.QDRANT__SERVICE__API_KEY);
     expect(app!.depends_on).toContain("qdrant");
   });
@@ -57,9 +106,15 @@ describe("infra/qdrant/k8s (Helm values for the official chart + manifests)", ()
   const values = load("k8s/values.yaml");
   const secrets = loadAll("k8s/secrets.example.yaml");
   const cron = load("k8s/snapshot-cronjob.yaml");
-  const secretKeys = new Set(secrets.flatMap((s) => Object.keys(s.stringData).map((k) => `${s.metadata.name}/${k}`)));
+  const secretKeys = new Set(
+    secrets.flatMap((s) => Object.keys(s.stringData).map((k) => `${s.metadata.name}/${k}`)),
+  );
   const refs = (node: unknown): string[] =>
-    !node || typeof node !== "object" ? [] : "secretKeyRef" in node ? [`${(node as Json).secretKeyRef.name}/${(node as Json).secretKeyRef.key}`] : Object.values(node).flatMap(refs);
+    !node || typeof node !== "object"
+      ? []
+      : "secretKeyRef" in node
+        ? [`${(node as Json).secretKeyRef.name}/${(node as Json).secretKeyRef.key}`]
+        : Object.values(node).flatMap(refs);
 
   it("uses only the chart's value keys and pins the checked Qdrant version", () => {
     expect(Object.keys(values).filter((k) => !CHART_KEYS.includes(k))).toEqual([]);
@@ -69,7 +124,8 @@ describe("infra/qdrant/k8s (Helm values for the official chart + manifests)", ()
   it("is a 3-node cluster, every shard on 2 nodes, writes acknowledged by a valid consistency factor", () => {
     expect(values.replicaCount).toBe(3);
     expect(values.config.cluster.enabled).toBe(true);
-    const { replication_factor: rf, write_consistency_factor: wcf } = values.config.storage.collection;
+    const { replication_factor: rf, write_consistency_factor: wcf } =
+      values.config.storage.collection;
     expect(rf).toBe(2);
     expect(wcf).toBeGreaterThanOrEqual(1);
     expect(wcf).toBeLessThanOrEqual(rf);
@@ -87,7 +143,10 @@ describe("infra/qdrant/k8s (Helm values for the official chart + manifests)", ()
   });
 
   it("sends snapshots to object storage and snapshots every node", () => {
-    expect(values.config.storage.snapshots_config).toMatchObject({ snapshots_storage: "s3", s3_config: { bucket: expect.any(String) } });
+    expect(values.config.storage.snapshots_config).toMatchObject({
+      snapshots_storage: "s3",
+      s3_config: { bucket: expect.any(String) },
+    });
     expect(cron.kind).toBe("CronJob");
     const script = String(cron.spec.jobTemplate.spec.template.spec.containers[0].args[0]);
     const nodes = /for i in ([\d ]+); do/.exec(script)![1]!.trim().split(/\s+/);
@@ -101,6 +160,11 @@ describe("infra/qdrant/k8s (Helm values for the official chart + manifests)", ()
   });
 
   it("every manifest names its apiVersion, kind and name", () => {
-    for (const doc of [...secrets, cron]) expect(doc).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
+    for (const doc of [...secrets, cron])
+      expect(doc).toMatchObject({
+        apiVersion: expect.any(String),
+        kind: expect.any(String),
+        metadata: { name: expect.any(String) },
+      });
   });
 });

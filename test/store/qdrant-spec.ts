@@ -31,12 +31,18 @@ export function toJsonSchema(node: unknown): unknown {
   for (const [k, v] of Object.entries(node)) {
     // `example(s)` hold sample data, not schemas; `properties` maps names to schemas (never a schema itself).
     if (k === "example" || k === "examples") continue;
-    out[k] = k === "properties" ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, toJsonSchema(s)])) : toJsonSchema(v);
+    out[k] =
+      k === "properties"
+        ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, toJsonSchema(s)]))
+        : toJsonSchema(v);
   }
   if (out.nullable === true) {
     delete out.nullable;
     if (typeof out.type === "string") out.type = [out.type, "null"];
-    else if (Object.keys(out).every((k) => k === "description" || k === "default" || k === "deprecated")) out.type = "null";
+    else if (
+      Object.keys(out).every((k) => k === "description" || k === "default" || k === "deprecated")
+    )
+      out.type = "null";
     else return { anyOf: [out, { type: "null" }] };
   }
   if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
@@ -84,13 +90,20 @@ export class QdrantSpec {
   private readonly ajv: Ajv;
 
   constructor(specPath = SPEC_PATH) {
-    const spec = JSON.parse(readFileSync(specPath, "utf8")) as Json & { paths: Record<string, Json>; components: { schemas: Json } };
+    const spec = JSON.parse(readFileSync(specPath, "utf8")) as Json & {
+      paths: Record<string, Json>;
+      components: { schemas: Json };
+    };
     this.ajv = new Ajv({ strict: false, allErrors: false });
     (addFormatsModule as unknown as (ajv: Ajv) => void)(this.ajv);
-    for (const [name, check] of Object.entries(NUMERIC_FORMATS)) this.ajv.addFormat(name, { type: "number", validate: check });
+    for (const [name, check] of Object.entries(NUMERIC_FORMATS))
+      this.ajv.addFormat(name, { type: "number", validate: check });
     this.ajv.addFormat("binary", true);
     this.ajv.addFormat("partial-date-time", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/);
-    this.ajv.addSchema({ $id: SPEC_ID, components: { schemas: toJsonSchema(spec.components.schemas) } });
+    this.ajv.addSchema({
+      $id: SPEC_ID,
+      components: { schemas: toJsonSchema(spec.components.schemas) },
+    });
     for (const [template, item] of Object.entries(spec.paths)) {
       for (const method of METHODS) {
         const op = item[method] as Json | undefined;
@@ -113,18 +126,31 @@ export class QdrantSpec {
 
   private compileNew(schema: unknown): ValidateFunction {
     // `$ref: "#/components/..."` is relative to the spec document, added above under SPEC_ID.
-    const rebased = JSON.parse(JSON.stringify(toJsonSchema(schema)).replaceAll('"#/components/', `"${SPEC_ID}#/components/`));
+    const rebased = JSON.parse(
+      JSON.stringify(toJsonSchema(schema)).replaceAll('"#/components/', `"${SPEC_ID}#/components/`),
+    );
     return this.ajv.compile(rebased as object);
   }
 
   private operation(template: string, method: string, op: Json): Operation {
     const segments = template.split("/").filter(Boolean);
-    const regex = new RegExp(`^/${segments.map((s) => (s.startsWith("{") ? "([^/]+)" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/")}$`);
+    const regex = new RegExp(
+      `^/${segments.map((s) => (s.startsWith("{") ? "([^/]+)" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/")}$`,
+    );
     const queryParams = new Map<string, { schema: unknown; required: boolean }>();
-    for (const p of (op.parameters ?? []) as { name: string; in: string; schema: unknown; required?: boolean }[]) {
-      if (p.in === "query") queryParams.set(p.name, { schema: p.schema, required: Boolean(p.required) });
+    for (const p of (op.parameters ?? []) as {
+      name: string;
+      in: string;
+      schema: unknown;
+      required?: boolean;
+    }[]) {
+      if (p.in === "query")
+        queryParams.set(p.name, { schema: p.schema, required: Boolean(p.required) });
     }
-    const content = (x: unknown) => (x as { content?: { "application/json"?: { schema?: unknown } } } | undefined)?.content?.["application/json"]?.schema;
+    const content = (x: unknown) =>
+      (x as { content?: { "application/json"?: { schema?: unknown } } } | undefined)?.content?.[
+        "application/json"
+      ]?.schema;
     const responses = (op.responses ?? {}) as Json;
     const bodySchema = content(op.requestBody);
     const okSchema = content(responses["200"]);
@@ -149,7 +175,8 @@ export class QdrantSpec {
   /** Method + path must name an operation; query parameters and the JSON body must match its schemas. */
   checkRequest(method: string, url: URL, body: unknown, hasBody: boolean): RequestCheck {
     const op = this.find(method, url.pathname);
-    if (!op) return { operationId: null, errors: [`no operation ${method} ${url.pathname} in the spec`] };
+    if (!op)
+      return { operationId: null, errors: [`no operation ${method} ${url.pathname} in the spec`] };
     const errors: string[] = [];
     for (const [name, raw] of url.searchParams) {
       const param = op.queryParams.get(name);
@@ -157,15 +184,24 @@ export class QdrantSpec {
         errors.push(`query parameter ${name} is not defined for ${op.operationId}`);
         continue;
       }
-      const value = raw === "true" ? true : raw === "false" ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+      const value =
+        raw === "true"
+          ? true
+          : raw === "false"
+            ? false
+            : /^-?\d+(\.\d+)?$/.test(raw)
+              ? Number(raw)
+              : raw;
       const check = this.compile(param.schema);
       if (!check(value)) errors.push(`query ${name}=${raw}: ${this.ajv.errorsText(check.errors)}`);
     }
-    for (const [name, p] of op.queryParams) if (p.required && !url.searchParams.has(name)) errors.push(`missing query parameter ${name}`);
+    for (const [name, p] of op.queryParams)
+      if (p.required && !url.searchParams.has(name)) errors.push(`missing query parameter ${name}`);
     if (op.body) {
       const check = this.compile(op.body);
       if (!hasBody) errors.push(`${op.operationId} needs a JSON body`);
-      else if (!check(body)) errors.push(`body: ${this.ajv.errorsText(check.errors, { dataVar: "body" })}`);
+      else if (!check(body))
+        errors.push(`body: ${this.ajv.errorsText(check.errors, { dataVar: "body" })}`);
     } else if (hasBody) {
       errors.push(`${op.operationId} takes no body`);
     }
@@ -178,6 +214,8 @@ export class QdrantSpec {
     const schema = status === 200 ? op?.response200 : op?.responseError;
     if (!schema) return [];
     const check = this.compile(schema);
-    return check(body) ? [] : [`response ${status}: ${this.ajv.errorsText(check.errors, { dataVar: "response" })}`];
+    return check(body)
+      ? []
+      : [`response ${status}: ${this.ajv.errorsText(check.errors, { dataVar: "response" })}`];
   }
 }

@@ -21,14 +21,21 @@ afterAll(async () => {
 function collectionNamer(prefix: string): { name(dir: string): string; all(): string[] } {
   const names = new Map<string, string>();
   return {
-    name: (dir) => names.get(dir) ?? (names.set(dir, `${prefix}_${names.size}`), `${prefix}_${names.size - 1}`),
+    name: (dir) =>
+      names.get(dir) ?? (names.set(dir, `${prefix}_${names.size}`), `${prefix}_${names.size - 1}`),
     all: () => [...names.values()],
   };
 }
 
 const fakeNames = collectionNamer("conf");
 vectorStoreConformance("Qdrant adapter on the fake Qdrant (OpenAPI-checked)", {
-  open: (dir) => createQdrantStore({ url: fake.url, collection: fakeNames.name(dir), dim: DIM, retry: { baseDelayMs: 1 } }),
+  open: (dir) =>
+    createQdrantStore({
+      url: fake.url,
+      collection: fakeNames.name(dir),
+      dim: DIM,
+      retry: { baseDelayMs: 1 },
+    }),
   persistent: true,
 });
 
@@ -62,8 +69,16 @@ describe("Qdrant contract checks (requests recorded during the conformance run a
   it("every request matched Qdrant 1.19's OpenAPI spec, and every fake answer did too", () => {
     expect(fake.requests.length).toBeGreaterThan(50);
     const bad = fake.requests.filter((r) => r.errors.length || r.responseErrors.length);
-    expect(bad.map((r) => `${r.method} ${r.path}${r.query}: ${[...r.errors, ...r.responseErrors].join("; ")}`)).toEqual([]);
-    expect(fake.requests.every((r) => r.status === 200 || (r.operationId === "get_collection" && r.status === 404))).toBe(true);
+    expect(
+      bad.map(
+        (r) => `${r.method} ${r.path}${r.query}: ${[...r.errors, ...r.responseErrors].join("; ")}`,
+      ),
+    ).toEqual([]);
+    expect(
+      fake.requests.every(
+        (r) => r.status === 200 || (r.operationId === "get_collection" && r.status === 404),
+      ),
+    ).toBe(true);
   });
 
   it("the scenarios exercised every adapter operation", () => {
@@ -75,43 +90,62 @@ describe("Qdrant contract checks (requests recorded during the conformance run a
     const pointOps = fake.requests.filter((r) => r.operationId! in POINT_FILTERS);
     expect(pointOps.length).toBeGreaterThan(30);
     for (const r of pointOps) {
-      const filter = (r.body as Record<string, { must?: Array<{ key?: string; match?: { value?: unknown } }> }>)[POINT_FILTERS[r.operationId!]!];
-      expect(filter?.must?.[0], `${r.operationId} ${JSON.stringify(r.body).slice(0, 200)}`).toMatchObject({ key: "tenant", match: { value: expect.any(String) } });
+      const filter = (
+        r.body as Record<string, { must?: Array<{ key?: string; match?: { value?: unknown } }> }>
+      )[POINT_FILTERS[r.operationId!]!];
+      expect(
+        filter?.must?.[0],
+        `${r.operationId} ${JSON.stringify(r.body).slice(0, 200)}`,
+      ).toMatchObject({ key: "tenant", match: { value: expect.any(String) } });
     }
   });
 
   it("every operation of a batch update carried the tenant condition, first in `must`", () => {
     type Op = { upsert?: { update_filter?: Filter }; delete?: { filter?: Filter } };
     type Filter = { must?: Array<{ key?: string; match?: { value?: unknown } }> };
-    const ops = fake.requests.filter((r) => r.operationId === "batch_update").flatMap((r) => (r.body as { operations: Op[] }).operations);
+    const ops = fake.requests
+      .filter((r) => r.operationId === "batch_update")
+      .flatMap((r) => (r.body as { operations: Op[] }).operations);
     expect(ops.some((o) => o.upsert) && ops.some((o) => o.delete)).toBe(true);
     for (const o of ops) {
       const filter = o.upsert ? o.upsert.update_filter : o.delete?.filter;
-      expect(filter?.must?.[0], JSON.stringify(o).slice(0, 200)).toMatchObject({ key: "tenant", match: { value: expect.any(String) } });
+      expect(filter?.must?.[0], JSON.stringify(o).slice(0, 200)).toMatchObject({
+        key: "tenant",
+        match: { value: expect.any(String) },
+      });
     }
   });
 
   it("writes wait for the write to be applied (wait=true)", () => {
-    const writes = fake.requests.filter((r) => ["upsert_points", "delete_points", "batch_update", "create_field_index"].includes(r.operationId!));
+    const writes = fake.requests.filter((r) =>
+      ["upsert_points", "delete_points", "batch_update", "create_field_index"].includes(
+        r.operationId!,
+      ),
+    );
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.filter((r) => new URLSearchParams(r.query).get("wait") !== "true")).toEqual([]);
   });
 });
 
 const LIVE_URL = process.env.QDRANT_URL;
-describe.skipIf(!LIVE_URL)(LIVE_URL ? `live Qdrant at ${LIVE_URL}` : "live Qdrant — skipped: QDRANT_URL is not set", () => {
-  const apiKey = process.env.QDRANT_API_KEY || undefined;
-  const run = `rs_conf_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const liveNames = collectionNamer(run);
-  afterAll(async () => {
-    // Drop what this run created, whatever the outcome: each name is an alias to `<name>_v1` (dropped with it).
-    const client = new QdrantClient({ url: LIVE_URL!, apiKey, checkCompatibility: false });
-    for (const name of liveNames.all()) {
-      for (const c of [`${name}_v1`, name]) await client.deleteCollection(c).catch(() => undefined);
-    }
-  });
-  vectorStoreConformance("Qdrant adapter on a live Qdrant", {
-    open: (dir) => createQdrantStore({ url: LIVE_URL!, apiKey, collection: liveNames.name(dir), dim: DIM }),
-    persistent: true,
-  });
-});
+describe.skipIf(!LIVE_URL)(
+  LIVE_URL ? `live Qdrant at ${LIVE_URL}` : "live Qdrant — skipped: QDRANT_URL is not set",
+  () => {
+    const apiKey = process.env.QDRANT_API_KEY || undefined;
+    const run = `rs_conf_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+    const liveNames = collectionNamer(run);
+    afterAll(async () => {
+      // Drop what this run created, whatever the outcome: each name is an alias to `<name>_v1` (dropped with it).
+      const client = new QdrantClient({ url: LIVE_URL!, apiKey, checkCompatibility: false });
+      for (const name of liveNames.all()) {
+        for (const c of [`${name}_v1`, name])
+          await client.deleteCollection(c).catch(() => undefined);
+      }
+    });
+    vectorStoreConformance("Qdrant adapter on a live Qdrant", {
+      open: (dir) =>
+        createQdrantStore({ url: LIVE_URL!, apiKey, collection: liveNames.name(dir), dim: DIM }),
+      persistent: true,
+    });
+  },
+);

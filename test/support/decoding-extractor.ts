@@ -28,8 +28,16 @@ export class DecodingExtractor implements RegionExtractor {
       dark[i] = 0.299 * r + 0.587 * g + 0.114 * b < 128 ? 1 : 0;
     }
     const light = dark.map((v) => 1 - v);
-    const regions = [region("dark", dark, img), region("light", light, img)].filter((r): r is ExtractedRegion => r !== null);
-    return { width: img.width, height: img.height, imageVector: fakeTextVector("whole image"), regions, timings: {} };
+    const regions = [region("dark", dark, img), region("light", light, img)].filter(
+      (r): r is ExtractedRegion => r !== null,
+    );
+    return {
+      width: img.width,
+      height: img.height,
+      imageVector: fakeTextVector("whole image"),
+      regions,
+      timings: {},
+    };
   }
 }
 
@@ -37,5 +45,12 @@ function region(label: string, mask: Uint8Array, img: DecodedImage): ExtractedRe
   const area = mask.reduce((s, v) => s + v, 0);
   if (area === 0) return null;
   const rle = rleEncodeRowMajor(mask, img.height, img.width);
-  return { mask: rle, bbox: rleToBoxXywh(rle), area, predictedIou: 0.9, stability: 0.9, vector: fakeTextVector(label) };
+  return {
+    mask: rle,
+    bbox: rleToBoxXywh(rle),
+    area,
+    predictedIou: 0.9,
+    stability: 0.9,
+    vector: fakeTextVector(label),
+  };
 }

@@ -34,7 +34,12 @@ export class FakeS3 {
   private readonly server: Server;
 
   private constructor(private readonly options: FakeS3Options) {
-    this.server = createServer((req, res) => void this.handle(req, res).catch((err: unknown) => reply(res, 500, "InternalError", String(err))));
+    this.server = createServer(
+      (req, res) =>
+        void this.handle(req, res).catch((err: unknown) =>
+          reply(res, 500, "InternalError", String(err)),
+        ),
+    );
   }
 
   static async start(options: FakeS3Options): Promise<FakeS3> {
@@ -63,11 +68,14 @@ export class FakeS3 {
       this.rejected++;
       return reply(res, 403, "SignatureDoesNotMatch", signatureProblem);
     }
-    if (decodeURIComponent(bucket) !== this.options.bucket) return reply(res, 404, "NoSuchBucket", bucket);
+    if (decodeURIComponent(bucket) !== this.options.bucket)
+      return reply(res, 404, "NoSuchBucket", bucket);
     this.requests.push({ method: req.method ?? "", key });
-    if (!key && req.method === "GET" && url.searchParams.get("list-type") === "2") return this.list(url.searchParams, res);
+    if (!key && req.method === "GET" && url.searchParams.get("list-type") === "2")
+      return this.list(url.searchParams, res);
     if (req.method === "PUT") return this.put(key, body, req, res);
-    if (req.method === "GET" || req.method === "HEAD") return this.get(key, req.method === "HEAD", res);
+    if (req.method === "GET" || req.method === "HEAD")
+      return this.get(key, req.method === "HEAD", res);
     if (req.method === "DELETE") {
       this.objects.delete(key);
       return void res.writeHead(204).end();
@@ -79,28 +87,48 @@ export class FakeS3 {
   private checkSignature(req: IncomingMessage, body: Uint8Array): string | null {
     const { accessKeyId, region } = this.options;
     const auth = req.headers.authorization ?? "";
-    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+    const match =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+        auth,
+      );
     if (!match) return `no SigV4 Authorization header: ${JSON.stringify(auth)}`;
     const [, credKey, date = "", credRegion, signed = "", signature] = match;
     if (credKey !== accessKeyId) return `signed for access key ${credKey}`;
     if (credRegion !== region) return `signed for region ${credRegion}`;
     const signedHeaders = signed.split(";");
-    for (const h of ["host", "x-amz-date", "x-amz-content-sha256"]) if (!signedHeaders.includes(h)) return `${h} not signed`;
+    for (const h of ["host", "x-amz-date", "x-amz-content-sha256"])
+      if (!signedHeaders.includes(h)) return `${h} not signed`;
     const payloadHash = req.headers["x-amz-content-sha256"];
-    if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash !== sha256Hex(body)) return "x-amz-content-sha256 does not match the body";
-    const expected = sigV4Signature(req, signedHeaders, this.options.secretAccessKey, `${date}/${region}/s3/aws4_request`);
+    if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash !== sha256Hex(body))
+      return "x-amz-content-sha256 does not match the body";
+    const expected = sigV4Signature(
+      req,
+      signedHeaders,
+      this.options.secretAccessKey,
+      `${date}/${region}/s3/aws4_request`,
+    );
     return signature === expected ? null : "signature does not verify with the secret key";
   }
 
   private put(key: string, body: Uint8Array, req: IncomingMessage, res: ServerResponse): void {
-    this.objects.set(key, { bytes: body, contentType: req.headers["content-type"] ?? "binary/octet-stream" });
+    this.objects.set(key, {
+      bytes: body,
+      contentType: req.headers["content-type"] ?? "binary/octet-stream",
+    });
     res.writeHead(200, { etag: `"${createHash("md5").update(body).digest("hex")}"` }).end();
   }
 
   private get(key: string, headOnly: boolean, res: ServerResponse): void {
     const obj = this.objects.get(key);
-    if (!obj) return headOnly ? void res.writeHead(404).end() : reply(res, 404, "NoSuchKey", "The specified key does not exist.");
-    res.writeHead(200, { "content-type": obj.contentType, "content-length": obj.bytes.length, "last-modified": new Date(0).toUTCString() });
+    if (!obj)
+      return headOnly
+        ? void res.writeHead(404).end()
+        : reply(res, 404, "NoSuchKey", "The specified key does not exist.");
+    res.writeHead(200, {
+      "content-type": obj.contentType,
+      "content-length": obj.bytes.length,
+      "last-modified": new Date(0).toUTCString(),
+    });
     res.end(headOnly ? undefined : obj.bytes);
   }
 
@@ -116,8 +144,13 @@ export class FakeS3 {
       `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`,
       `<Name>${this.options.bucket}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys>`,
       `<IsTruncated>${truncated}</IsTruncated>`,
-      truncated ? `<NextContinuationToken>${escapeXml(page.at(-1) ?? "")}</NextContinuationToken>` : "",
-      ...page.map((k) => `<Contents><Key>${escapeXml(k)}</Key><Size>${this.objects.get(k)?.bytes.length ?? 0}</Size></Contents>`),
+      truncated
+        ? `<NextContinuationToken>${escapeXml(page.at(-1) ?? "")}</NextContinuationToken>`
+        : "",
+      ...page.map(
+        (k) =>
+          `<Contents><Key>${escapeXml(k)}</Key><Size>${this.objects.get(k)?.bytes.length ?? 0}</Size></Contents>`,
+      ),
       `</ListBucketResult>`,
     ].join("");
     res.writeHead(200, { "content-type": "application/xml" }).end(xml);
@@ -128,16 +161,26 @@ export class FakeS3 {
  * The SigV4 signature S3 expects for `req` (AWS "Signature Version 4 signing process"; for S3 the
  * path is used as sent, not encoded twice).
  */
-function sigV4Signature(req: IncomingMessage, signedHeaders: string[], secret: string, scope: string): string {
+function sigV4Signature(
+  req: IncomingMessage,
+  signedHeaders: string[],
+  secret: string,
+  scope: string,
+): string {
   const [path = "/", query = ""] = (req.url ?? "/").split("?", 2);
   const canonicalQuery = query
     .split("&")
     .filter(Boolean)
-    .map((pair) => pair.split("=", 2).map((part) => rfc3986(decodeURIComponent(part.replace(/\+/g, " ")))))
+    .map((pair) =>
+      pair.split("=", 2).map((part) => rfc3986(decodeURIComponent(part.replace(/\+/g, " ")))),
+    )
     .map(([k = "", v = ""]) => `${k}=${v}`)
     .sort()
     .join("&");
-  const header = (name: string) => String(req.headers[name] ?? "").trim().replace(/\s+/g, " ");
+  const header = (name: string) =>
+    String(req.headers[name] ?? "")
+      .trim()
+      .replace(/\s+/g, " ");
   const canonicalRequest = [
     req.method,
     path,
@@ -147,19 +190,31 @@ function sigV4Signature(req: IncomingMessage, signedHeaders: string[], secret: s
     signedHeaders.join(";"),
     header("x-amz-content-sha256"),
   ].join("\n");
-  const stringToSign = ["AWS4-HMAC-SHA256", header("x-amz-date"), scope, sha256Hex(new TextEncoder().encode(canonicalRequest))].join("\n");
+  const stringToSign = [
+    "AWS4-HMAC-SHA256",
+    header("x-amz-date"),
+    scope,
+    sha256Hex(new TextEncoder().encode(canonicalRequest)),
+  ].join("\n");
   const key = scope.split("/").reduce<Buffer | string>((k, part) => hmac(k, part), `AWS4${secret}`);
   return createHmac("sha256", key).update(stringToSign).digest("hex");
 }
 
-const hmac = (key: Buffer | string, data: string): Buffer => createHmac("sha256", key).update(data).digest();
+const hmac = (key: Buffer | string, data: string): Buffer =>
+  createHmac("sha256", key).update(data).digest();
 /** encodeURIComponent plus the characters RFC 3986 reserves that it leaves alone. */
-const rfc3986 = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (s: string): string =>
+  encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 
 /** An S3 error document. */
 function reply(res: ServerResponse, status: number, code: string, message: string): void {
   res.writeHead(status, { "content-type": "application/xml" });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`,
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<Uint8Array> {
@@ -169,4 +224,5 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array> {
 }
 
 const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
-const escapeXml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeXml = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

@@ -40,11 +40,15 @@ export class FakeTextEmbedder implements TextEmbedder {
   }
 }
 
-export const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+export const sha256 = (bytes: Uint8Array): string =>
+  createHash("sha256").update(bytes).digest("hex");
 
 /** An error shaped like src/node/imaging's ImageInputError. */
 export class FakeImageInputError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = "ImageInputError";
   }
@@ -77,10 +81,17 @@ export class FakeExtractor implements RegionExtractor {
       throw new Error("model session crashed (fake)");
     }
     const key = sha256(bytes);
-    if (this.invalid.has(key)) throw new FakeImageInputError("invalid_image", "corrupt image data (fake)");
+    if (this.invalid.has(key))
+      throw new FakeImageInputError("invalid_image", "corrupt image data (fake)");
     const { width = 0, height = 0 } = imageSize(bytes);
     const labels = this.labels.get(key) ?? ["left thing", "right thing"];
-    return { width, height, imageVector: fakeTextVector(labels.join(" ")), regions: strips(labels, width, height), timings: { fake: 0 } };
+    return {
+      width,
+      height,
+      imageVector: fakeTextVector(labels.join(" ")),
+      regions: strips(labels, width, height),
+      timings: { fake: 0 },
+    };
   }
 }
 

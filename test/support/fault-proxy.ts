@@ -12,7 +12,12 @@
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 
-export type FaultMode = { kind: "pass" } | { kind: "latency"; ms: number } | { kind: "drop" } | { kind: "reset" } | { kind: "refuse" };
+export type FaultMode =
+  | { kind: "pass" }
+  | { kind: "latency"; ms: number }
+  | { kind: "drop" }
+  | { kind: "reset" }
+  | { kind: "refuse" };
 
 export class FaultProxy {
   private mode: FaultMode = { kind: "pass" };
@@ -35,7 +40,11 @@ export class FaultProxy {
     const server = createServer((s) => holder.proxy!.accept(s));
     await listen(server, 0);
     const port = (server.address() as { port: number }).port;
-    return (holder.proxy = new FaultProxy({ host: u.hostname, port: Number(u.port) }, port, server));
+    return (holder.proxy = new FaultProxy(
+      { host: u.hostname, port: Number(u.port) },
+      port,
+      server,
+    ));
   }
 
   get url(): string {
@@ -46,7 +55,8 @@ export class FaultProxy {
     const wasRefusing = this.mode.kind === "refuse";
     this.mode = mode;
     this.dropAll();
-    if (mode.kind === "refuse" && !wasRefusing) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (mode.kind === "refuse" && !wasRefusing)
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (mode.kind !== "refuse" && wasRefusing) {
       this.server = createServer((s) => this.accept(s));
       await listen(this.server, this.port);
@@ -55,7 +65,8 @@ export class FaultProxy {
 
   async close(): Promise<void> {
     this.dropAll();
-    if (this.mode.kind !== "refuse") await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.mode.kind !== "refuse")
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private dropAll(): void {

@@ -24,12 +24,14 @@ const TEST_NAMES: Record<string, string[]> = {
 /** A `Resolver` for the Node fetcher over TEST_NAMES; anything else is ENOTFOUND. */
 export async function resolveTestName(hostname: string): Promise<LookupAddress[]> {
   const ips = TEST_NAMES[hostname];
-  if (!ips) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+  if (!ips)
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
   return ips.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
 }
 
 /** The default address rule plus 127.0.0.1, so that a test name can reach the loopback image server. */
-export const admitLoopbackServer = (ip: string): boolean => ip === "127.0.0.1" || isPublicAddress(ip);
+export const admitLoopbackServer = (ip: string): boolean =>
+  ip === "127.0.0.1" || isPublicAddress(ip);
 
 export interface ImageServer {
   port: number;
@@ -57,16 +59,23 @@ function endless(res: ServerResponse): void {
 function trickle(res: ServerResponse, png: Uint8Array): void {
   res.writeHead(200, { "content-type": "image/png" });
   let i = 0;
-  const timer = setInterval(() => (res.destroyed || i >= png.length ? clearInterval(timer) : res.write(png.subarray(i, ++i))), 200);
+  const timer = setInterval(
+    () =>
+      res.destroyed || i >= png.length ? clearInterval(timer) : res.write(png.subarray(i, ++i)),
+    200,
+  );
   res.on("close", () => clearInterval(timer));
 }
 
 export function imageRoutes(png: Uint8Array, privateName: string): Record<string, Route> {
-  const redirect = (res: ServerResponse, location: string, status = 302) => res.writeHead(status, { location }).end();
+  const redirect = (res: ServerResponse, location: string, status = 302) =>
+    res.writeHead(status, { location }).end();
   return {
-    "/cat.png": (_q, res) => res.writeHead(200, { "content-type": "image/png", "content-length": png.length }).end(png),
+    "/cat.png": (_q, res) =>
+      res.writeHead(200, { "content-type": "image/png", "content-length": png.length }).end(png),
     // Lies about its type: the bytes decide.
-    "/cat.bin": (_q, res) => res.writeHead(200, { "content-type": "application/octet-stream" }).end(png),
+    "/cat.bin": (_q, res) =>
+      res.writeHead(200, { "content-type": "application/octet-stream" }).end(png),
     "/hop/1": (_q, res) => redirect(res, "/hop/2", 301),
     "/hop/2": (_q, res) => redirect(res, "/hop/3", 307),
     "/hop/3": (_q, res) => redirect(res, "/cat.png", 308),
@@ -76,8 +85,10 @@ export function imageRoutes(png: Uint8Array, privateName: string): Record<string
     "/to-private-name": (_q, res, s) => redirect(res, `http://${privateName}:${s.port}/cat.png`),
     "/to-file": (_q, res) => redirect(res, "file:///etc/passwd"),
     "/no-location": (_q, res) => res.writeHead(302).end(),
-    "/missing.png": (_q, res) => res.writeHead(404, { "content-type": "text/plain" }).end("not here"),
-    "/text": (_q, res) => res.writeHead(200, { "content-type": "text/plain" }).end("hello, I am no image"),
+    "/missing.png": (_q, res) =>
+      res.writeHead(404, { "content-type": "text/plain" }).end("not here"),
+    "/text": (_q, res) =>
+      res.writeHead(200, { "content-type": "text/plain" }).end("hello, I am no image"),
     "/empty": (_q, res) => res.writeHead(200, { "content-length": 0 }).end(),
     "/huge-declared": (_q, res) => {
       res.writeHead(200, { "content-type": "image/png", "content-length": 1 << 30 });

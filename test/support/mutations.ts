@@ -12,10 +12,22 @@ export type Mutation =
   | { kind: "cross"; other: number; at: number };
 
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({
+    kind: fc.constant("flip" as const),
+    at: fc.nat(),
+    bit: fc.integer({ min: 0, max: 7 }),
+  }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("splice" as const), at: fc.nat(), insert: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
-  fc.record({ kind: fc.constant("cut" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({
+    kind: fc.constant("splice" as const),
+    at: fc.nat(),
+    insert: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+  }),
+  fc.record({
+    kind: fc.constant("cut" as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 1, max: 200 }),
+  }),
   fc.record({ kind: fc.constant("cross" as const), other: fc.nat(), at: fc.nat() }),
 );
 
@@ -49,5 +61,8 @@ export function mutate(seeds: readonly Uint8Array[], bytes: Uint8Array, m: Mutat
 
 /** A seed file with 1–`max` mutations applied. */
 export const mutatedImage = (seeds: readonly Uint8Array[], max = 4): fc.Arbitrary<Uint8Array> =>
-  fc.record({ seed: fc.nat(), mutations: fc.array(mutation, { minLength: 1, maxLength: max }) })
-    .map(({ seed, mutations }) => mutations.reduce((b, m) => mutate(seeds, b, m), seeds[seed % seeds.length]!));
+  fc
+    .record({ seed: fc.nat(), mutations: fc.array(mutation, { minLength: 1, maxLength: max }) })
+    .map(({ seed, mutations }) =>
+      mutations.reduce((b, m) => mutate(seeds, b, m), seeds[seed % seeds.length]!),
+    );

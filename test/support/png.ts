@@ -47,8 +47,13 @@ export async function blackPng(width: number, height: number): Promise<Buffer> {
   deflate.on("data", (b: Buffer) => parts.push(b));
   const done = new Promise((resolve, reject) => deflate.on("end", resolve).on("error", reject));
   const row = Buffer.alloc(1 + 3 * width);
-  for (let y = 0; y < height; y++) if (!deflate.write(row)) await new Promise((r) => deflate.once("drain", r));
+  for (let y = 0; y < height; y++)
+    if (!deflate.write(row)) await new Promise((r) => deflate.once("drain", r));
   deflate.end();
   await done;
-  return pngFile([pngChunk("IHDR", ihdrRgb8(width, height)), pngChunk("IDAT", Buffer.concat(parts)), pngChunk("IEND", Buffer.alloc(0))]);
+  return pngFile([
+    pngChunk("IHDR", ihdrRgb8(width, height)),
+    pngChunk("IDAT", Buffer.concat(parts)),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
 }

@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/lib/errors.js";
-import { checkUrl, DEFAULT_URL_POLICY, isPublicAddress, literalAddress } from "../../src/lib/url-fetch/policy.js";
+import {
+  checkUrl,
+  DEFAULT_URL_POLICY,
+  isPublicAddress,
+  literalAddress,
+} from "../../src/lib/url-fetch/policy.js";
 
 function refusal(url: string, policy = DEFAULT_URL_POLICY): ApiError | null {
   try {
@@ -18,28 +23,74 @@ function refusal(url: string, policy = DEFAULT_URL_POLICY): ApiError | null {
 
 describe("isPublicAddress", () => {
   it.each([
-    "127.0.0.1", "127.255.255.254", "0.0.0.0", "0.1.2.3", "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.255",
-    "192.168.1.1", "100.64.0.1", "100.127.255.255", "169.254.169.254", "169.254.0.1", "224.0.0.1", "239.255.255.250",
-    "255.255.255.255", "240.0.0.1", "192.0.2.10", "198.51.100.7", "203.0.113.9", "198.18.0.1", "192.0.0.8",
+    "127.0.0.1",
+    "127.255.255.254",
+    "0.0.0.0",
+    "0.1.2.3",
+    "10.0.0.1",
+    "10.255.255.255",
+    "172.16.0.1",
+    "172.31.255.255",
+    "192.168.1.1",
+    "100.64.0.1",
+    "100.127.255.255",
+    "169.254.169.254",
+    "169.254.0.1",
+    "224.0.0.1",
+    "239.255.255.250",
+    "255.255.255.255",
+    "240.0.0.1",
+    "192.0.2.10",
+    "198.51.100.7",
+    "203.0.113.9",
+    "198.18.0.1",
+    "192.0.0.8",
   ])("refuses IPv4 %s", (ip) => {
     expect(isPublicAddress(ip)).toBe(false);
   });
 
   it.each([
-    "::1", "::", "fe80::1", "febf::1", "fc00::1", "fd12:3456::1", "ff02::1", "ff05::2",
-    "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::ffff:0.0.0.0",
-    "64:ff9b::127.0.0.1", "64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a00:1",
-    "::127.0.0.1", "::ffff:0:a00:1", "2001:db8::1", "2002:7f00:1::1", "2001:0:4136:e378::1", "100::1", "fec0::1",
+    "::1",
+    "::",
+    "fe80::1",
+    "febf::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "ff02::1",
+    "ff05::2",
+    "::ffff:127.0.0.1",
+    "::ffff:7f00:1",
+    "::ffff:10.0.0.1",
+    "::ffff:169.254.169.254",
+    "::ffff:0.0.0.0",
+    "64:ff9b::127.0.0.1",
+    "64:ff9b::a00:1",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b:1::a00:1",
+    "::127.0.0.1",
+    "::ffff:0:a00:1",
+    "2001:db8::1",
+    "2002:7f00:1::1",
+    "2001:0:4136:e378::1",
+    "100::1",
+    "fec0::1",
   ])("refuses IPv6 %s", (ip) => {
     expect(isPublicAddress(ip)).toBe(false);
   });
 
-  it.each(["93.184.216.34", "8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111", "2a00:1450:4001:81b::200e", "::ffff:8.8.8.8", "64:ff9b::808:808"])(
-    "accepts public %s",
-    (ip) => {
-      expect(isPublicAddress(ip)).toBe(true);
-    },
-  );
+  it.each([
+    "93.184.216.34",
+    "8.8.8.8",
+    "1.1.1.1",
+    "172.32.0.1",
+    "100.128.0.1",
+    "2606:4700:4700::1111",
+    "2a00:1450:4001:81b::200e",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+  ])("accepts public %s", (ip) => {
+    expect(isPublicAddress(ip)).toBe(true);
+  });
 
   it("refuses what is not an address at all", () => {
     expect(isPublicAddress("example.com")).toBe(false);
@@ -105,14 +156,27 @@ describe("checkUrl", () => {
   });
 
   it("answers 400 invalid_request for what is no absolute URL, and for an over-long one", () => {
-    for (const url of ["not a url", "/relative.png", "http://1.2.3.4.5/", "http://[fe80::1%25eth0]/"]) {
+    for (const url of [
+      "not a url",
+      "/relative.png",
+      "http://1.2.3.4.5/",
+      "http://[fe80::1%25eth0]/",
+    ]) {
       expect(refusal(url)?.code, url).toBe("invalid_request");
     }
-    expect(refusal(`https://example.com/${"a".repeat(2048)}`)?.message).toMatch(/at most 2048 characters/);
+    expect(refusal(`https://example.com/${"a".repeat(2048)}`)?.message).toMatch(
+      /at most 2048 characters/,
+    );
   });
 
   it("accepts public http(s) URLs on the default ports, and names (their addresses are checked at connect time)", () => {
-    for (const url of ["https://example.com/a.png", "http://example.com:80/a.png", "https://93.184.216.34/x", "http://[2606:4700:4700::1111]/", "https://example.com:443/"]) {
+    for (const url of [
+      "https://example.com/a.png",
+      "http://example.com:80/a.png",
+      "https://93.184.216.34/x",
+      "http://[2606:4700:4700::1111]/",
+      "https://example.com:443/",
+    ]) {
       expect(refusal(url), url).toBeNull();
     }
   });
@@ -120,14 +184,18 @@ describe("checkUrl", () => {
   it("resolves a redirect Location against the current URL and checks the result", () => {
     const base = new URL("https://example.com/dir/a.png");
     expect(checkUrl("../b.png", DEFAULT_URL_POLICY, base).href).toBe("https://example.com/b.png");
-    expect(() => checkUrl("http://169.254.169.254/", DEFAULT_URL_POLICY, base)).toThrow(/not allowed/);
+    expect(() => checkUrl("http://169.254.169.254/", DEFAULT_URL_POLICY, base)).toThrow(
+      /not allowed/,
+    );
   });
 
   it("takes its ports and address rule from the policy given", () => {
     const policy = { allowedPorts: [8080], isAllowedAddress: (ip: string) => ip === "127.0.0.1" };
     expect(refusal("http://127.0.0.1:8080/", policy)).toBeNull();
     expect(refusal("http://127.0.0.2:8080/", policy)?.code).toBe("url_not_allowed");
-    expect(refusal("http://127.0.0.1/", policy)?.message).toMatch(/port 80 is not allowed \(allowed: 8080\)/);
+    expect(refusal("http://127.0.0.1/", policy)?.message).toMatch(
+      /port 80 is not allowed \(allowed: 8080\)/,
+    );
   });
 });
 

@@ -45,7 +45,12 @@ export function generateCropBoxes(
  * frame, true when any coordinate is within `atol` of the matching crop-box edge but not within
  * `atol` of the matching `origBox` edge (a mask cut by the crop border, not by the image border).
  */
-export function isBoxNearCropEdge(box: BoxXyxy, cropBox: BoxXyxy, origBox: BoxXyxy, atol = 20): boolean {
+export function isBoxNearCropEdge(
+  box: BoxXyxy,
+  cropBox: BoxXyxy,
+  origBox: BoxXyxy,
+  atol = 20,
+): boolean {
   const b = uncropBoxXyxy(box, cropBox);
   for (let k = 0; k < 4; k++) {
     const nearCrop = Math.abs(b[k]! - cropBox[k]!) <= atol;
@@ -65,10 +70,17 @@ export function uncropBoxXyxy(box: BoxXyxy, cropBox: BoxXyxy): BoxXyxy {
  * SAM's `uncrop_masks`: place a row-major `[y1 − y0, x1 − x0]` crop mask into a zero row-major
  * `[origH, origW]` mask at the crop box (returns the input itself when the crop is the full image).
  */
-export function uncropMaskRowMajor(mask: Uint8Array, cropBox: BoxXyxy, origH: number, origW: number): Uint8Array {
+export function uncropMaskRowMajor(
+  mask: Uint8Array,
+  cropBox: BoxXyxy,
+  origH: number,
+  origW: number,
+): Uint8Array {
   const [x0, y0, x1, y1] = cropBox;
-  const cw = x1 - x0, ch = y1 - y0;
-  if (mask.length !== cw * ch) throw new Error(`uncropMaskRowMajor: mask has ${mask.length} values, crop is ${ch}×${cw}`);
+  const cw = x1 - x0,
+    ch = y1 - y0;
+  if (mask.length !== cw * ch)
+    throw new Error(`uncropMaskRowMajor: mask has ${mask.length} values, crop is ${ch}×${cw}`);
   if (x0 === 0 && y0 === 0 && cw === origW && ch === origH) return mask;
   const out = new Uint8Array(origH * origW);
   for (let y = 0; y < ch; y++) out.set(mask.subarray(y * cw, (y + 1) * cw), (y + y0) * origW + x0);

@@ -34,9 +34,15 @@ export interface DedupeThresholds {
  * `> maskNmsThresh` or the fraction of its own area inside that region is `> containedThresh`.
  * Returns the kept regions in their INPUT order. With both thresholds at 1 nothing is dropped.
  */
-export function suppressDuplicateMasks<T extends DedupeRegion>(regions: readonly T[], width: number, t: DedupeThresholds): T[] {
+export function suppressDuplicateMasks<T extends DedupeRegion>(
+  regions: readonly T[],
+  width: number,
+  t: DedupeThresholds,
+): T[] {
   if (t.maskNmsThresh >= 1 && t.containedThresh >= 1) return [...regions];
-  const order = regions.map((_, i) => i).sort((a, b) => regions[b]!.predictedIou - regions[a]!.predictedIou || a - b);
+  const order = regions
+    .map((_, i) => i)
+    .sort((a, b) => regions[b]!.predictedIou - regions[a]!.predictedIou || a - b);
   const kept: number[] = [];
   for (const i of order) {
     const r = regions[i]!;
@@ -44,7 +50,10 @@ export function suppressDuplicateMasks<T extends DedupeRegion>(regions: readonly
     const dropped = kept.some((k) => {
       const other = regions[k]!;
       const inter = intersectionRowMajor(r, other, width);
-      return inter / (r.area + other.area - inter) > t.maskNmsThresh || inter / r.area > t.containedThresh;
+      return (
+        inter / (r.area + other.area - inter) > t.maskNmsThresh ||
+        inter / r.area > t.containedThresh
+      );
     });
     if (!dropped) kept.push(i);
   }
@@ -53,11 +62,14 @@ export function suppressDuplicateMasks<T extends DedupeRegion>(regions: readonly
 
 /** Pixels set in both masks, counted only inside the overlap of their boxes (0 when disjoint). */
 export function intersectionRowMajor(a: DedupeRegion, b: DedupeRegion, width: number): number {
-  const x0 = Math.max(a.boxXyxy[0], b.boxXyxy[0]), y0 = Math.max(a.boxXyxy[1], b.boxXyxy[1]);
-  const x1 = Math.min(a.boxXyxy[2], b.boxXyxy[2]), y1 = Math.min(a.boxXyxy[3], b.boxXyxy[3]);
+  const x0 = Math.max(a.boxXyxy[0], b.boxXyxy[0]),
+    y0 = Math.max(a.boxXyxy[1], b.boxXyxy[1]);
+  const x1 = Math.min(a.boxXyxy[2], b.boxXyxy[2]),
+    y1 = Math.min(a.boxXyxy[3], b.boxXyxy[3]);
   let n = 0;
   for (let y = y0; y <= y1; y++) {
-    for (let i = y * width + x0, end = y * width + x1; i <= end; i++) if (a.mask[i]! !== 0 && b.mask[i]! !== 0) n++;
+    for (let i = y * width + x0, end = y * width + x1; i <= end; i++)
+      if (a.mask[i]! !== 0 && b.mask[i]! !== 0) n++;
   }
   return n;
 }

@@ -72,15 +72,23 @@ export function filterDecoderBatch(
   maskThreshold: number,
 ): MaskCandidate[] {
   const { batchSize: b, masksPerPrompt: m, lowH, lowW } = layout;
-  const vh = layout.validH ?? lowH, vw = layout.validW ?? lowW;
+  const vh = layout.validH ?? lowH,
+    vw = layout.validW ?? lowW;
   const plane = lowH * lowW;
-  if (!(vh >= 1 && vh <= lowH && vw >= 1 && vw <= lowW)) throw new Error(`filterDecoderBatch: valid part ${vh}×${vw} not inside ${lowH}×${lowW}`);
-  if (iouPredictions.length !== b * m) throw new Error(`filterDecoderBatch: ${iouPredictions.length} IoU predictions, expected ${b}×${m}`);
+  if (!(vh >= 1 && vh <= lowH && vw >= 1 && vw <= lowW))
+    throw new Error(`filterDecoderBatch: valid part ${vh}×${vw} not inside ${lowH}×${lowW}`);
+  if (iouPredictions.length !== b * m)
+    throw new Error(
+      `filterDecoderBatch: ${iouPredictions.length} IoU predictions, expected ${b}×${m}`,
+    );
   if (lowResLogits.length !== b * m * plane) {
-    throw new Error(`filterDecoderBatch: ${lowResLogits.length} logits, expected ${b}×${m}×${lowH}×${lowW}`);
+    throw new Error(
+      `filterDecoderBatch: ${lowResLogits.length} logits, expected ${b}×${m}×${lowH}×${lowW}`,
+    );
   }
   for (const k of maskIndices) {
-    if (!Number.isInteger(k) || k < 0 || k >= m) throw new Error(`filterDecoderBatch: mask index ${k} not in [0, ${m})`);
+    if (!Number.isInteger(k) || k < 0 || k >= m)
+      throw new Error(`filterDecoderBatch: mask index ${k} not in [0, ${m})`);
   }
   // PyTorch compares a float32 tensor with a Python float in float32, so round thresholds the same way.
   const iouThresh = Math.fround(params.predIouThresh);
@@ -91,11 +99,33 @@ export function filterDecoderBatch(
       const predictedIou = iouPredictions[p * m + k]!;
       if (params.predIouThresh > 0 && !(predictedIou > iouThresh)) continue;
       const logitsOffset = (p * m + k) * plane;
-      const stability = stabilityScorePlane(lowResLogits, logitsOffset, vh, vw, lowW, maskThreshold, params.stabilityScoreOffset);
+      const stability = stabilityScorePlane(
+        lowResLogits,
+        logitsOffset,
+        vh,
+        vw,
+        lowW,
+        maskThreshold,
+        params.stabilityScoreOffset,
+      );
       if (params.stabilityScoreThresh > 0 && !(Math.fround(stability) >= stabilityThresh)) continue;
       if (!anyAbove(lowResLogits, logitsOffset, vh, vw, lowW, maskThreshold)) continue;
-      const boxXyxyLowRes = logitsToBoxXyxyRowMajor(lowResLogits, logitsOffset, vh, vw, maskThreshold, lowW);
-      out.push({ prompt: p + (layout.promptOffset ?? 0), maskIndex: k, logitsOffset, predictedIou, stability, boxXyxyLowRes });
+      const boxXyxyLowRes = logitsToBoxXyxyRowMajor(
+        lowResLogits,
+        logitsOffset,
+        vh,
+        vw,
+        maskThreshold,
+        lowW,
+      );
+      out.push({
+        prompt: p + (layout.promptOffset ?? 0),
+        maskIndex: k,
+        logitsOffset,
+        predictedIou,
+        stability,
+        boxXyxyLowRes,
+      });
     }
   }
   return out;
@@ -112,16 +142,28 @@ export function selectByNms<T extends { predictedIou: number }>(
   threshold: number,
 ): T[] {
   const n = candidates.length;
-  const boxes = boxesOriginalXyxy instanceof Float32Array ? boxesOriginalXyxy : Float32Array.from(boxesOriginalXyxy.flat());
-  if (boxes.length !== n * 4) throw new Error(`selectByNms: ${boxes.length / 4} boxes for ${n} candidates`);
+  const boxes =
+    boxesOriginalXyxy instanceof Float32Array
+      ? boxesOriginalXyxy
+      : Float32Array.from(boxesOriginalXyxy.flat());
+  if (boxes.length !== n * 4)
+    throw new Error(`selectByNms: ${boxes.length / 4} boxes for ${n} candidates`);
   const scores = Float32Array.from(candidates, (c) => c.predictedIou);
   return nmsXyxy(boxes, scores, threshold).map((i) => candidates[i]!);
 }
 
 /** Whether any of the `[height, width]` top-left logits of the plane at `offset` is `> threshold`. */
-function anyAbove(values: Float32Array, offset: number, height: number, width: number, rowStride: number, threshold: number): boolean {
+function anyAbove(
+  values: Float32Array,
+  offset: number,
+  height: number,
+  width: number,
+  rowStride: number,
+  threshold: number,
+): boolean {
   for (let y = 0; y < height; y++) {
-    for (let i = offset + y * rowStride, end = i + width; i < end; i++) if (values[i]! > threshold) return true;
+    for (let i = offset + y * rowStride, end = i + width; i < end; i++)
+      if (values[i]! > threshold) return true;
   }
   return false;
 }

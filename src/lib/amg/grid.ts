@@ -30,8 +30,13 @@ export function buildPointGrid(nPerSide: number): Float32Array {
  * One grid per crop layer `0..nLayers`: layer `i` has `floor(nPerSide / scaleFactor^i)` points per
  * side (SAM's `int(n_per_side / (scale_per_layer ** i))`).
  */
-export function buildAllLayerPointGrids(nPerSide: number, nLayers: number, scaleFactor: number): Float32Array[] {
+export function buildAllLayerPointGrids(
+  nPerSide: number,
+  nLayers: number,
+  scaleFactor: number,
+): Float32Array[] {
   const grids: Float32Array[] = [];
-  for (let i = 0; i <= nLayers; i++) grids.push(buildPointGrid(Math.floor(nPerSide / scaleFactor ** i)));
+  for (let i = 0; i <= nLayers; i++)
+    grids.push(buildPointGrid(Math.floor(nPerSide / scaleFactor ** i)));
   return grids;
 }

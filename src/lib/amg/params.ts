@@ -99,7 +99,10 @@ export const amgOverridesEnvField = z
     try {
       json = JSON.parse(s);
     } catch {
-      ctx.addIssue({ code: "custom", message: "expected a JSON object of AMG keys, e.g. {\"cropNLayers\":0}" });
+      ctx.addIssue({
+        code: "custom",
+        message: 'expected a JSON object of AMG keys, e.g. {"cropNLayers":0}',
+      });
       return z.NEVER;
     }
     const parsed = amgParamsSchema.safeParse(json);
@@ -117,12 +120,18 @@ export const amgOverridesEnvField = z
 export function resolveAmgParams(overrides: unknown): AmgParams {
   if (overrides === undefined || overrides === null) return { ...SAM_AMG_DEFAULTS };
   const parsed = amgParamsSchema.safeParse(overrides);
-  if (!parsed.success) throw new Error(`invalid AMG parameters: ${describeIssues(parsed.error.issues)}`);
+  if (!parsed.success)
+    throw new Error(`invalid AMG parameters: ${describeIssues(parsed.error.issues)}`);
   const params: AmgParams = { ...SAM_AMG_DEFAULTS };
-  for (const [key, value] of Object.entries(parsed.data) as [keyof AmgParams, number | undefined][]) {
+  for (const [key, value] of Object.entries(parsed.data) as [
+    keyof AmgParams,
+    number | undefined,
+  ][]) {
     if (value !== undefined) params[key] = value;
   }
-  const lastLayerPoints = Math.floor(params.pointsPerSide / params.cropNPointsDownscaleFactor ** params.cropNLayers);
+  const lastLayerPoints = Math.floor(
+    params.pointsPerSide / params.cropNPointsDownscaleFactor ** params.cropNLayers,
+  );
   if (lastLayerPoints < 1) {
     throw new Error(
       `invalid AMG parameters: cropNPointsDownscaleFactor ${params.cropNPointsDownscaleFactor} leaves crop layer ` +
@@ -136,7 +145,10 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
       const keys = issue.code === "unrecognized_keys" ? issue.keys : [issue.path.join(".")];
-      const where = keys.length > 0 && keys.some((k) => k !== "") ? keys.map((k) => `"${k}"`).join(", ") : "overrides";
+      const where =
+        keys.length > 0 && keys.some((k) => k !== "")
+          ? keys.map((k) => `"${k}"`).join(", ")
+          : "overrides";
       return `${where}: ${issue.message}`;
     })
     .join("; ");

@@ -29,7 +29,9 @@ export function removeSmallRegionsRowMajor(
   mode: "holes" | "islands",
 ): { mask: Uint8Array; changed: boolean } {
   if (mask.length !== height * width) {
-    throw new Error(`removeSmallRegionsRowMajor: mask has ${mask.length} values, expected ${height}×${width}`);
+    throw new Error(
+      `removeSmallRegionsRowMajor: mask has ${mask.length} values, expected ${height}×${width}`,
+    );
   }
   const holes = mode === "holes";
   const { labels, sizes } = labelComponents8(height, width, (i) => (mask[i] !== 0) !== holes);
@@ -59,7 +61,11 @@ export function removeSmallRegionsRowMajor(
  * visiting 2×2 blocks in raster order (all foreground pixels of a 2×2 block are 8-connected, so a
  * block belongs to one component at most).
  */
-function labelComponents8(height: number, width: number, isForeground: (index: number) => boolean): Components {
+function labelComponents8(
+  height: number,
+  width: number,
+  isForeground: (index: number) => boolean,
+): Components {
   const labels = new Int32Array(height * width);
   const sizes: number[] = [];
   const stack = new Int32Array(height * width);
@@ -69,7 +75,9 @@ function labelComponents8(height: number, width: number, isForeground: (index: n
         for (let dx = 0; dx < 2 && bx + dx < width; dx++) {
           const start = (by + dy) * width + bx + dx;
           if (labels[start] === 0 && isForeground(start)) {
-            sizes.push(floodFill8(labels, stack, height, width, start, sizes.length + 1, isForeground));
+            sizes.push(
+              floodFill8(labels, stack, height, width, start, sizes.length + 1, isForeground),
+            );
           }
         }
       }
@@ -95,7 +103,8 @@ function floodFill8(
   while (top > 0) {
     const p = stack[--top]!;
     size++;
-    const y = Math.floor(p / width), x = p - y * width;
+    const y = Math.floor(p / width),
+      x = p - y * width;
     for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
       for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
         const q = ny * width + nx;

@@ -25,7 +25,9 @@ export function stabilityScorePlane(
 ): number {
   const end = offset + (height - 1) * rowStride + width;
   if (offset < 0 || width < 0 || rowStride < width || (height > 0 && end > logits.length)) {
-    throw new Error(`stabilityScorePlane: window [${offset}, ${end}) outside an array of ${logits.length}`);
+    throw new Error(
+      `stabilityScorePlane: window [${offset}, ${end}) outside an array of ${logits.length}`,
+    );
   }
   // PyTorch compares float32 logits with a Python float after casting it to float32.
   const high = Math.fround(maskThreshold + thresholdOffset);

@@ -71,19 +71,30 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
     await next();
   });
   if (options.rateLimit && options.rateLimit.perMinute > 0) {
-    app.use("/v1/*", rateLimit(options.rateLimit, callerKey(options, options.rateLimit.clientAddress)));
+    app.use(
+      "/v1/*",
+      rateLimit(options.rateLimit, callerKey(options, options.rateLimit.clientAddress)),
+    );
   }
 
   registerOperations(app, ctx);
   if (options.page) registerPage(app, options.page);
-  registerDocs(app, { title: options.title ?? "region-search", version: options.version ?? "0.1.0" });
+  registerDocs(app, {
+    title: options.title ?? "region-search",
+    version: options.version ?? "0.1.0",
+  });
   return app;
 }
 
 /** Who a rate-limit bucket belongs to: the tenant with API keys, else the client address. */
-function callerKey(options: AppOptions, clientAddress?: (c: Context<AppEnv>) => string | undefined) {
-  const keyed = options.resolveTenant !== undefined || Object.keys(options.apiKeys ?? {}).length > 0;
-  return (c: Context<AppEnv>): string => (keyed ? `tenant:${c.get("scope").tenant}` : `client:${clientAddress?.(c) ?? "unknown"}`);
+function callerKey(
+  options: AppOptions,
+  clientAddress?: (c: Context<AppEnv>) => string | undefined,
+) {
+  const keyed =
+    options.resolveTenant !== undefined || Object.keys(options.apiKeys ?? {}).length > 0;
+  return (c: Context<AppEnv>): string =>
+    keyed ? `tenant:${c.get("scope").tenant}` : `client:${clientAddress?.(c) ?? "unknown"}`;
 }
 
 function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {

@@ -18,7 +18,9 @@ export const isHashedKey = (key: string): boolean => HASHED_KEY.test(key);
 
 /** SHA-256 of the key's UTF-8 bytes, lower-case hex (what `printf %s KEY | sha256sum` prints). */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -33,7 +35,9 @@ export function apiKeyTenantResolver(keys: Readonly<Record<string, string>>): Te
   if (entries.length === 0) return () => DEFAULT_TENANT;
   const plain = entries.filter(([key]) => !key.startsWith(HASHED_KEY_PREFIX));
   const hashed = entries.filter(([key]) => key.startsWith(HASHED_KEY_PREFIX));
-  for (const [key] of hashed) if (!isHashedKey(key)) throw new Error(`API key ${key.slice(0, 12)}… is not sha256:<64 lower-case hex digits>`);
+  for (const [key] of hashed)
+    if (!isHashedKey(key))
+      throw new Error(`API key ${key.slice(0, 12)}… is not sha256:<64 lower-case hex digits>`);
   return async (request) => {
     const presented = presentedKey(request);
     if (!presented) return null;
@@ -62,10 +66,15 @@ function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-export async function resolveTenantOrThrow(resolver: TenantResolver, request: Request): Promise<string> {
+export async function resolveTenantOrThrow(
+  resolver: TenantResolver,
+  request: Request,
+): Promise<string> {
   const tenant = await resolver(request);
   if (!tenant) {
-    throw new ApiError("unauthorized", "A valid API key is required", { headers: { "www-authenticate": "Bearer" } });
+    throw new ApiError("unauthorized", "A valid API key is required", {
+      headers: { "www-authenticate": "Bearer" },
+    });
   }
   return tenant;
 }

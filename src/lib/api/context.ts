@@ -31,6 +31,11 @@ export function tenantScope(c: Context<AppEnv>): TenantScope {
 }
 
 /** zod-openapi hook: a failed validation becomes the one 400 error body, naming the field. */
-export function validationHook(result: { success: boolean; error?: unknown; target?: string }): void {
-  if (!result.success) throw validationError(result.error as Parameters<typeof validationError>[0], result.target);
+export function validationHook(result: {
+  success: boolean;
+  error?: unknown;
+  target?: string;
+}): void {
+  if (!result.success)
+    throw validationError(result.error as Parameters<typeof validationError>[0], result.target);
 }

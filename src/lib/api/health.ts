@@ -2,7 +2,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ApiApp, ApiContext } from "./context.js";
 
-const HealthSchema = z.object({ status: z.enum(["ok", "degraded"]), pack: z.string() }).openapi("Health", { example: { status: "ok", pack: "shapes-tiny@1.1.0" } });
+const HealthSchema = z
+  .object({ status: z.enum(["ok", "degraded"]), pack: z.string() })
+  .openapi("Health", { example: { status: "ok", pack: "shapes-tiny@1.1.0" } });
 
 const route = createRoute({
   method: "get",
@@ -11,7 +13,10 @@ const route = createRoute({
   summary: "Health check",
   responses: {
     200: { description: "Serving", content: { "application/json": { schema: HealthSchema } } },
-    503: { description: "A dependency is failing", content: { "application/json": { schema: HealthSchema } } },
+    503: {
+      description: "A dependency is failing",
+      content: { "application/json": { schema: HealthSchema } },
+    },
   },
 });
 

@@ -15,7 +15,13 @@ import { ApiError } from "../errors.js";
 import { acceptImage } from "../intake/index.js";
 import type { ImageRecord } from "../services.js";
 import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
-import { ImageIdSchema, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
+import {
+  ImageIdSchema,
+  ImageSchema,
+  ImageStatusSchema,
+  errorResponses,
+  toImageJson,
+} from "./schemas.js";
 import { jsonLimit } from "./search.js";
 import { checkUpload, readUpload, sha256Hex } from "./upload.js";
 import { isJsonRequest, readUrlRequest, registerUrlRequestSchema } from "./url-intake.js";
@@ -23,7 +29,9 @@ import { settledRecord } from "./wait.js";
 
 const binary = { type: "string", format: "binary" } as const;
 
-const AcceptedSchema = z.object({ id: z.string(), status: ImageStatusSchema }).openapi("ImageAccepted", { example: { id: "cat-01.png", status: "queued" } });
+const AcceptedSchema = z
+  .object({ id: z.string(), status: ImageStatusSchema })
+  .openapi("ImageAccepted", { example: { id: "cat-01.png", status: "queued" } });
 
 function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequestSchema>) {
   const uploadLimit = bodyLimit({
@@ -42,14 +50,22 @@ function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequest
       `PNG, JPEG or WebP, at most ${ctx.limits.maxUploadBytes} bytes, ${ctx.limits.maxSide} pixels per side and ${ctx.limits.maxPixels} pixels: ` +
       "the raw bytes, a multipart field `file`, or JSON `{url}` to have the server fetch it (public http(s) addresses only; " +
       "`url_not_allowed` 400 for a refused target, `url_fetch_failed` 422, `url_fetch_timeout` 504, 501 where fetching is off).",
-    middleware: [(c: Context, next: () => Promise<void>) => (isJsonRequest(c) ? urlLimit : uploadLimit)(c, next)] as const,
+    middleware: [
+      (c: Context, next: () => Promise<void>) =>
+        (isJsonRequest(c) ? urlLimit : uploadLimit)(c, next),
+    ] as const,
     request: {
       query: z.object({
-        id: ImageIdSchema.optional().openapi({ description: "Image id; default: SHA-256 hex of the bytes" }),
+        id: ImageIdSchema.optional().openapi({
+          description: "Image id; default: SHA-256 hex of the bytes",
+        }),
         wait: z
           .enum(["true", "false"])
           .optional()
-          .openapi({ description: "Answer only once the image is indexed (or failed)", example: "true" }),
+          .openapi({
+            description: "Answer only once the image is indexed (or failed)",
+            example: "true",
+          }),
       }),
       body: {
         required: true,
@@ -65,8 +81,14 @@ function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequest
       },
     },
     responses: {
-      201: { description: "Indexed (with `wait=true`)", content: { "application/json": { schema: ImageSchema } } },
-      202: { description: "Accepted and queued", content: { "application/json": { schema: AcceptedSchema } } },
+      201: {
+        description: "Indexed (with `wait=true`)",
+        content: { "application/json": { schema: ImageSchema } },
+      },
+      202: {
+        description: "Accepted and queued",
+        content: { "application/json": { schema: AcceptedSchema } },
+      },
       ...errorResponses(400, 401, 413, 415, 422, 500, 501, 504),
     },
   });
@@ -78,11 +100,15 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
     const input = isJsonRequest(c) ? await readUrlRequest(c, ctx) : { bytes: await readUpload(c) };
     const { bytes } = input;
     if (bytes.length === 0) throw ApiError.invalid("The body is empty");
-    if (input.id && queryId && input.id !== queryId) throw ApiError.invalid("id: given both as ?id= and in the body, with different values");
+    if (input.id && queryId && input.id !== queryId)
+      throw ApiError.invalid("id: given both as ?id= and in the body, with different values");
     const requestedId = input.id ?? queryId;
     const image = acceptImage(bytes, ctx.limits);
     // The full-decode check and the hash are independent (both off the event loop): run together.
-    const [ticket, sha256] = await Promise.all([checkUpload(ctx.services, image), sha256Hex(bytes)]);
+    const [ticket, sha256] = await Promise.all([
+      checkUpload(ctx.services, image),
+      sha256Hex(bytes),
+    ]);
     const id = requestedId ?? sha256;
     const scope = tenantScope(c);
 

@@ -11,7 +11,10 @@ const route = createRoute({
   summary: "Get an image's status and facts",
   request: { params: ImageIdParams },
   responses: {
-    200: { description: "The image record", content: { "application/json": { schema: ImageSchema } } },
+    200: {
+      description: "The image record",
+      content: { "application/json": { schema: ImageSchema } },
+    },
     ...errorResponses(400, 401, 404, 500),
   },
 });

@@ -6,7 +6,13 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
-import { countParam, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
+import {
+  countParam,
+  ImageSchema,
+  ImageStatusSchema,
+  errorResponses,
+  toImageJson,
+} from "./schemas.js";
 
 const FAILED_EXAMPLE = {
   id: "cat-07.png",
@@ -24,7 +30,9 @@ const FAILED_EXAMPLE = {
   updatedAt: "2026-01-05T10:04:12.000Z",
 } as const;
 
-const ImageListSchema = z.object({ images: z.array(ImageSchema) }).openapi("ImageList", { example: { images: [FAILED_EXAMPLE] } });
+const ImageListSchema = z
+  .object({ images: z.array(ImageSchema) })
+  .openapi("ImageList", { example: { images: [FAILED_EXAMPLE] } });
 
 function route(ctx: ApiContext) {
   return createRoute({
@@ -34,12 +42,18 @@ function route(ctx: ApiContext) {
     summary: "List images, e.g. the dead letters (status=failed)",
     request: {
       query: z.object({
-        status: ImageStatusSchema.optional().openapi({ description: "Only images in this state; `failed` = the dead letters", example: "failed" }),
+        status: ImageStatusSchema.optional().openapi({
+          description: "Only images in this state; `failed` = the dead letters",
+          example: "failed",
+        }),
         limit: countParam(ctx.limits.maxListLimit, 100, "Records"),
       }),
     },
     responses: {
-      200: { description: "Image records in id order", content: { "application/json": { schema: ImageListSchema } } },
+      200: {
+        description: "Image records in id order",
+        content: { "application/json": { schema: ImageListSchema } },
+      },
       ...errorResponses(400, 401, 500),
     },
   });

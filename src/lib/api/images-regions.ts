@@ -2,11 +2,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
 import { tenantScope, type ApiApp } from "./context.js";
-import { ImageIdParams, ImageStatusSchema, REGION_EXAMPLE, RegionSchema, errorResponses, toRegionJson } from "./schemas.js";
+import {
+  ImageIdParams,
+  ImageStatusSchema,
+  REGION_EXAMPLE,
+  RegionSchema,
+  errorResponses,
+  toRegionJson,
+} from "./schemas.js";
 
 const RegionListSchema = z
   .object({ imageId: z.string(), status: ImageStatusSchema, regions: z.array(RegionSchema) })
-  .openapi("RegionList", { example: { imageId: "cat-01.png", status: "indexed", regions: [REGION_EXAMPLE] } });
+  .openapi("RegionList", {
+    example: { imageId: "cat-01.png", status: "indexed", regions: [REGION_EXAMPLE] },
+  });
 
 const route = createRoute({
   method: "get",
@@ -16,7 +25,10 @@ const route = createRoute({
   description: "Empty until the image is indexed.",
   request: { params: ImageIdParams },
   responses: {
-    200: { description: "The regions", content: { "application/json": { schema: RegionListSchema } } },
+    200: {
+      description: "The regions",
+      content: { "application/json": { schema: RegionListSchema } },
+    },
     ...errorResponses(400, 401, 404, 500, 503),
   },
 });

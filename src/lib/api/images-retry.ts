@@ -8,10 +8,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.js";
 import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
-import { ImageIdParams, ImageSchema, ImageStatusSchema, errorResponses, toImageJson } from "./schemas.js";
+import {
+  ImageIdParams,
+  ImageSchema,
+  ImageStatusSchema,
+  errorResponses,
+  toImageJson,
+} from "./schemas.js";
 import { settledRecord } from "./wait.js";
 
-const RequeuedSchema = z.object({ id: z.string(), status: ImageStatusSchema }).openapi("ImageRequeued", { example: { id: "cat-07.png", status: "queued" } });
+const RequeuedSchema = z
+  .object({ id: z.string(), status: ImageStatusSchema })
+  .openapi("ImageRequeued", { example: { id: "cat-07.png", status: "queued" } });
 
 const route = (ctx: ApiContext) =>
   createRoute({
@@ -22,12 +30,24 @@ const route = (ctx: ApiContext) =>
     request: {
       params: ImageIdParams,
       query: z.object({
-        wait: z.enum(["true", "false"]).optional().openapi({ description: `Answer only once indexed (or failed again), at most ${ctx.limits.waitTimeoutMs} ms`, example: "true" }),
+        wait: z
+          .enum(["true", "false"])
+          .optional()
+          .openapi({
+            description: `Answer only once indexed (or failed again), at most ${ctx.limits.waitTimeoutMs} ms`,
+            example: "true",
+          }),
       }),
     },
     responses: {
-      201: { description: "Indexed (with `wait=true`)", content: { "application/json": { schema: ImageSchema } } },
-      202: { description: "Queued again", content: { "application/json": { schema: RequeuedSchema } } },
+      201: {
+        description: "Indexed (with `wait=true`)",
+        content: { "application/json": { schema: ImageSchema } },
+      },
+      202: {
+        description: "Queued again",
+        content: { "application/json": { schema: RequeuedSchema } },
+      },
       ...errorResponses(400, 401, 404, 409, 500),
     },
   });
@@ -38,10 +58,20 @@ export function registerImagesRetry(app: ApiApp, ctx: ApiContext): void {
     const scope = tenantScope(c);
     const record = await scope.getImage(id);
     if (!record) throw ApiError.notFound(`Image ${id}`);
-    if (record.status !== "failed") throw new ApiError("conflict", `Image ${id} is ${record.status}; only failed images can be retried`);
-    if (!(await scope.getBlob(id))) throw new ApiError("conflict", `The stored bytes of image ${id} are gone; upload it again`);
+    if (record.status !== "failed")
+      throw new ApiError(
+        "conflict",
+        `Image ${id} is ${record.status}; only failed images can be retried`,
+      );
+    if (!(await scope.getBlob(id)))
+      throw new ApiError("conflict", `The stored bytes of image ${id} are gone; upload it again`);
     const { error: _e, errorCode: _c, tenant: _t, ...rest } = record;
-    await scope.putImage({ ...rest, status: "queued", attempts: 0, updatedAt: new Date().toISOString() });
+    await scope.putImage({
+      ...rest,
+      status: "queued",
+      attempts: 0,
+      updatedAt: new Date().toISOString(),
+    });
     await scope.enqueue(id);
     if (c.req.valid("query").wait !== "true") return c.json({ id, status: "queued" as const }, 202);
     const settled = await settledRecord(scope, id, ctx.limits.waitTimeoutMs);

@@ -31,7 +31,11 @@ export type PageFile = (typeof PAGE_FILES)[number];
 export type PageFiles = Readonly<Record<PageFile, string>>;
 
 const INDEX: PageFile = "api/page/index.html";
-const CONTENT_TYPES: Record<string, string> = { html: "text/html", css: "text/css", js: "text/javascript" };
+const CONTENT_TYPES: Record<string, string> = {
+  html: "text/html",
+  css: "text/css",
+  js: "text/javascript",
+};
 
 // Everything the page loads is same-origin; images come in as blob: URLs (fetched with the API key).
 const CSP = [

@@ -46,10 +46,13 @@ export class TokenBuckets {
   take(key: string): number {
     const t = this.now();
     const previous = this.buckets.get(key);
-    const tokens = previous ? Math.min(this.capacity, previous.tokens + (t - previous.at) * this.perMs) : this.capacity;
+    const tokens = previous
+      ? Math.min(this.capacity, previous.tokens + (t - previous.at) * this.perMs)
+      : this.capacity;
     // Re-inserting keeps the Map in least-recently-seen order, so eviction drops idle callers first.
     this.buckets.delete(key);
-    if (this.buckets.size >= this.maxCallers) this.buckets.delete(this.buckets.keys().next().value!);
+    if (this.buckets.size >= this.maxCallers)
+      this.buckets.delete(this.buckets.keys().next().value!);
     if (tokens >= 1) {
       this.buckets.set(key, { tokens: tokens - 1, at: t });
       return 0;
@@ -63,14 +66,21 @@ export class TokenBuckets {
  * The middleware, mounted once by the app builder after the tenant is known. `callerKey` names the
  * caller: its tenant when requests carry API keys, else its client address.
  */
-export function rateLimit(options: RateLimitOptions, callerKey: (c: Context<AppEnv>) => string): MiddlewareHandler<AppEnv> {
+export function rateLimit(
+  options: RateLimitOptions,
+  callerKey: (c: Context<AppEnv>) => string,
+): MiddlewareHandler<AppEnv> {
   const buckets = new TokenBuckets(options);
   return async (c, next) => {
     const retryAfter = buckets.take(callerKey(c));
     if (retryAfter > 0) {
-      throw new ApiError("rate_limited", `Rate limit of ${options.perMinute} requests per minute exceeded; retry in ${retryAfter} s`, {
-        headers: { "retry-after": String(retryAfter) },
-      });
+      throw new ApiError(
+        "rate_limited",
+        `Rate limit of ${options.perMinute} requests per minute exceeded; retry in ${retryAfter} s`,
+        {
+          headers: { "retry-after": String(retryAfter) },
+        },
+      );
     }
     await next();
   };

@@ -20,9 +20,13 @@ const route = createRoute({
 });
 
 /** The caller's region point with this id (a region, with a mask), else 404. */
-export async function findRegion(scope: TenantScope, id: string): Promise<StoredPoint & { payload: { mask: object } }> {
+export async function findRegion(
+  scope: TenantScope,
+  id: string,
+): Promise<StoredPoint & { payload: { mask: object } }> {
   const point = isPointId(id) ? await scope.getPoint(id) : null;
-  if (!point || point.payload.kind !== "region" || !point.payload.mask) throw ApiError.notFound(`Region ${id}`);
+  if (!point || point.payload.kind !== "region" || !point.payload.mask)
+    throw ApiError.notFound(`Region ${id}`);
   return point as StoredPoint & { payload: { mask: object } };
 }
 

@@ -12,7 +12,10 @@ const route = createRoute({
   summary: "The region's mask as PNG",
   request: { params: RegionIdParams },
   responses: {
-    200: { description: "Grayscale PNG at the image's size", content: { "image/png": { schema: { type: "string", format: "binary" } } } },
+    200: {
+      description: "Grayscale PNG at the image's size",
+      content: { "image/png": { schema: { type: "string", format: "binary" } } },
+    },
     ...errorResponses(401, 404, 500, 503),
   },
 });
@@ -23,6 +26,9 @@ export function registerRegionsMask(app: ApiApp, ctx: ApiContext): void {
     const region = await findRegion(tenantScope(c), id);
     if (!region.payload.mask) throw ApiError.notFound(`Region ${id}`);
     const png = await ctx.services.renderer.maskPng(region.payload.mask);
-    return c.body(png as Uint8Array<ArrayBuffer>, 200, { "content-type": "image/png", "cache-control": "private, no-cache" });
+    return c.body(png as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": "image/png",
+      "cache-control": "private, no-cache",
+    });
   });
 }

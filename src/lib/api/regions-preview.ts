@@ -12,7 +12,10 @@ const route = createRoute({
   summary: "The image with the region highlighted",
   request: { params: RegionIdParams },
   responses: {
-    200: { description: "PNG preview", content: { "image/png": { schema: { type: "string", format: "binary" } } } },
+    200: {
+      description: "PNG preview",
+      content: { "image/png": { schema: { type: "string", format: "binary" } } },
+    },
     ...errorResponses(401, 404, 500, 503),
   },
 });
@@ -25,6 +28,9 @@ export function registerRegionsPreview(app: ApiApp, ctx: ApiContext): void {
     const blob = await scope.getBlob(region.payload.imageId);
     if (!blob || !region.payload.mask) throw ApiError.notFound(`Region ${id}`);
     const png = await ctx.services.renderer.previewPng(blob.bytes, region.payload.mask);
-    return c.body(png as Uint8Array<ArrayBuffer>, 200, { "content-type": "image/png", "cache-control": "private, no-cache" });
+    return c.body(png as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": "image/png",
+      "cache-control": "private, no-cache",
+    });
   });
 }

@@ -9,7 +9,10 @@ import type { ImageRecord } from "../services.js";
 import type { StoredPoint } from "../store/types.js";
 
 // Examples shown by /docs (one small image, one elliptical region of it), consistent across schemas.
-const EXAMPLE_MASK = { size: [48, 64] as [number, number], counts: "en01\\16L2N2N2N2O0O2O0000000O11O000000001N101N2N2N2N_m0" };
+const EXAMPLE_MASK = {
+  size: [48, 64] as [number, number],
+  counts: "en01\\16L2N2N2N2O0O2O0000000O11O000000001N101N2N2N2N_m0",
+};
 export const EXAMPLE_REGION_ID = "1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e";
 const EXAMPLE_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 export const REGION_EXAMPLE = {
@@ -29,12 +32,22 @@ export const REGION_EXAMPLE = {
 const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
+      code: z.enum(
+        Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]],
+      ),
       message: z.string(),
       requestId: z.string(),
     }),
   })
-  .openapi("Error", { example: { error: { code: "not_found", message: "Image cat-01.png not found", requestId: "7c0e1c1e-5d0a-4d8e-9d55-0b7a4f7f3b21" } } });
+  .openapi("Error", {
+    example: {
+      error: {
+        code: "not_found",
+        message: "Image cat-01.png not found",
+        requestId: "7c0e1c1e-5d0a-4d8e-9d55-0b7a4f7f3b21",
+      },
+    },
+  });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request (the message names the failing field), or a URL the fetch policy refuses (`url_not_allowed`)",
@@ -54,10 +67,16 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 export function errorResponses<const S extends readonly number[]>(...statuses: S) {
   const entries = statuses.map((s) => [
     s,
-    { description: ERROR_DESCRIPTIONS[s] ?? "Error", content: { "application/json": { schema: ErrorSchema } } },
+    {
+      description: ERROR_DESCRIPTIONS[s] ?? "Error",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
   ]);
   return Object.fromEntries(entries) as {
-    [K in S[number]]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } };
+    [K in S[number]]: {
+      description: string;
+      content: { "application/json": { schema: typeof ErrorSchema } };
+    };
   };
 }
 
@@ -72,17 +91,28 @@ export const ImageIdParams = z.object({
 
 /** Region ids are UUIDs, but any string is accepted here: an id that is no UUID is simply not found. */
 export const RegionIdParams = z.object({
-  id: z.string().max(64).openapi({ param: { name: "id", in: "path" }, example: "1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e" }),
+  id: z
+    .string()
+    .max(64)
+    .openapi({
+      param: { name: "id", in: "path" },
+      example: "1b4e28ba-2fa1-5d3b-9c5e-1f0a2b3c4d5e",
+    }),
 });
 
 const BboxSchema = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
-  .openapi({ description: "[x, y, width, height] in original image pixels", example: [20, 12, 24, 18] });
+  .openapi({
+    description: "[x, y, width, height] in original image pixels",
+    example: [20, 12, 24, 18],
+  });
 
 const MaskSchema = z
   .object({
     size: z.tuple([z.number().int(), z.number().int()]).openapi({ description: "[height, width]" }),
-    counts: z.string().openapi({ description: "COCO compressed RLE (column-major, pycocotools-compatible)" }),
+    counts: z
+      .string()
+      .openapi({ description: "COCO compressed RLE (column-major, pycocotools-compatible)" }),
   })
   .openapi("Mask", { example: EXAMPLE_MASK });
 
@@ -146,14 +176,30 @@ export const SearchResultSchema = z
     mask: MaskSchema,
   })
   .openapi("SearchResult", {
-    example: { regionId: EXAMPLE_REGION_ID, imageId: "cat-01.png", score: 0.312, bbox: [20, 12, 24, 18], area: 329, mask: EXAMPLE_MASK },
+    example: {
+      regionId: EXAMPLE_REGION_ID,
+      imageId: "cat-01.png",
+      score: 0.312,
+      bbox: [20, 12, 24, 18],
+      area: 329,
+      mask: EXAMPLE_MASK,
+    },
   });
 
 export const SearchResponseSchema = z
   .object({ results: z.array(SearchResultSchema), tookMs: z.number() })
   .openapi("SearchResponse", {
     example: {
-      results: [{ regionId: EXAMPLE_REGION_ID, imageId: "cat-01.png", score: 0.312, bbox: [20, 12, 24, 18], area: 329, mask: EXAMPLE_MASK }],
+      results: [
+        {
+          regionId: EXAMPLE_REGION_ID,
+          imageId: "cat-01.png",
+          score: 0.312,
+          bbox: [20, 12, 24, 18],
+          area: 329,
+          mask: EXAMPLE_MASK,
+        },
+      ],
       tookMs: 4.2,
     },
   });

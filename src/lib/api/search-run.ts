@@ -27,15 +27,29 @@ export function filterFields(limits: Limits) {
       .min(1)
       .max(limits.maxImageIds)
       .optional()
-      .openapi({ description: `Only regions of these images (at most ${limits.maxImageIds})`, example: ["cat-01.png", "cat-02.png"] }),
-    minArea: z.number().min(0).optional().openapi({ description: "Only regions of at least this many pixels", example: 100 }),
-    groupByImage: z.boolean().optional().openapi({ description: "At most one result (the best region) per image", example: true }),
+      .openapi({
+        description: `Only regions of these images (at most ${limits.maxImageIds})`,
+        example: ["cat-01.png", "cat-02.png"],
+      }),
+    minArea: z
+      .number()
+      .min(0)
+      .optional()
+      .openapi({ description: "Only regions of at least this many pixels", example: 100 }),
+    groupByImage: z
+      .boolean()
+      .optional()
+      .openapi({ description: "At most one result (the best region) per image", example: true }),
     minScore: z
       .number()
       .min(-1)
       .max(1)
       .optional()
-      .openapi({ description: "Only results scoring at least this: fewer (or no) results instead of weak ones. Its measured meaning per pack: docs/search.md", example: 0.4 }),
+      .openapi({
+        description:
+          "Only results scoring at least this: fewer (or no) results instead of weak ones. Its measured meaning per pack: docs/search.md",
+        example: 0.4,
+      }),
   };
 }
 
@@ -49,11 +63,23 @@ export function regionFilter(imageIds?: string[], minArea?: number): SearchFilte
 }
 
 /** Region hits as results, best first; with `minScore`, those scoring below it are left out. */
-export function toSearchResults(hits: SearchHit[], minScore = -Infinity): z.infer<typeof SearchResultSchema>[] {
+export function toSearchResults(
+  hits: SearchHit[],
+  minScore = -Infinity,
+): z.infer<typeof SearchResultSchema>[] {
   return hits.flatMap((h) => {
     const p = h.payload;
     if (p.kind !== "region" || !p.mask || h.score < minScore) return [];
-    return [{ regionId: h.id, imageId: p.imageId, score: h.score, bbox: p.bbox, area: p.area, mask: p.mask }];
+    return [
+      {
+        regionId: h.id,
+        imageId: p.imageId,
+        score: h.score,
+        bbox: p.bbox,
+        area: p.area,
+        mask: p.mask,
+      },
+    ];
   });
 }
 

@@ -12,7 +12,10 @@ import { elapsedMs, limitSchema, regionFilter, toSearchResults } from "./search-
 
 function route(ctx: ApiContext) {
   const body = z
-    .strictObject({ regionId: z.string().min(1).max(64).openapi({ example: EXAMPLE_REGION_ID }), limit: limitSchema(ctx.limits) })
+    .strictObject({
+      regionId: z.string().min(1).max(64).openapi({ example: EXAMPLE_REGION_ID }),
+      limit: limitSchema(ctx.limits),
+    })
     .openapi("SimilarRequest");
   return createRoute({
     method: "post",
@@ -22,7 +25,10 @@ function route(ctx: ApiContext) {
     middleware: [jsonLimit(ctx)] as const,
     request: { body: { required: true, content: { "application/json": { schema: body } } } },
     responses: {
-      200: { description: "Similar regions, best first", content: { "application/json": { schema: SearchResponseSchema } } },
+      200: {
+        description: "Similar regions, best first",
+        content: { "application/json": { schema: SearchResponseSchema } },
+      },
       ...errorResponses(400, 401, 404, 413, 415, 500, 503),
     },
   });

@@ -8,7 +8,14 @@ import { ApiError } from "../errors.js";
 import type { TenantScope } from "../tenant-scope.js";
 import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { SearchResponseSchema, errorResponses } from "./schemas.js";
-import { elapsedMs, filterFields, limitSchema, querySchema, regionFilter, toSearchResults } from "./search-run.js";
+import {
+  elapsedMs,
+  filterFields,
+  limitSchema,
+  querySchema,
+  regionFilter,
+  toSearchResults,
+} from "./search-run.js";
 
 interface TextSearch {
   query: string;
@@ -19,7 +26,10 @@ interface TextSearch {
   minScore?: number;
 }
 
-const ok = { description: "Matching regions, best first", content: { "application/json": { schema: SearchResponseSchema } } };
+const ok = {
+  description: "Matching regions, best first",
+  content: { "application/json": { schema: SearchResponseSchema } },
+};
 
 function getRoute(ctx: ApiContext) {
   return createRoute({
@@ -34,7 +44,11 @@ function getRoute(ctx: ApiContext) {
 
 function postRoute(ctx: ApiContext) {
   const body = z
-    .strictObject({ query: querySchema(ctx.limits), limit: limitSchema(ctx.limits), ...filterFields(ctx.limits) })
+    .strictObject({
+      query: querySchema(ctx.limits),
+      limit: limitSchema(ctx.limits),
+      ...filterFields(ctx.limits),
+    })
     .openapi("SearchRequest");
   return createRoute({
     method: "post",

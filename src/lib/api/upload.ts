@@ -15,7 +15,10 @@ const ACCEPTED_CONTENT_TYPES = new Set<string>([...Object.values(ACCEPTED_FORMAT
  * The check before anything is stored: the prefetch where the services have one (its ticket to file
  * under the ingest job), else the verifier, if any.
  */
-export async function checkUpload(services: Pick<Services, "verifier" | "prefetch">, image: AcceptedImage): Promise<PrefetchTicket | undefined> {
+export async function checkUpload(
+  services: Pick<Services, "verifier" | "prefetch">,
+  image: AcceptedImage,
+): Promise<PrefetchTicket | undefined> {
   if (services.prefetch) return services.prefetch.accept(image);
   await services.verifier?.verify(image);
   return undefined;
@@ -23,7 +26,8 @@ export async function checkUpload(services: Pick<Services, "verifier" | "prefetc
 
 /** The uploaded bytes, from a raw image body or the multipart field `file`. */
 export async function readUpload(c: Context): Promise<Uint8Array> {
-  const contentType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const contentType =
+    (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (contentType === "multipart/form-data") return readMultipartFile(c);
   if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
     throw new ApiError(
@@ -42,12 +46,15 @@ async function readMultipartFile(c: Context): Promise<Uint8Array> {
     throw ApiError.invalid("Malformed multipart/form-data body");
   }
   const file = form.get("file");
-  if (file === null || typeof file === "string") throw ApiError.invalid("Multipart field `file` (a file) is required");
+  if (file === null || typeof file === "string")
+    throw ApiError.invalid("Multipart field `file` (a file) is required");
   return new Uint8Array(await file.arrayBuffer());
 }
 
 /** Lower-case hex SHA-256 (Web Crypto, so it runs on Workers too). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

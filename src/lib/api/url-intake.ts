@@ -14,12 +14,17 @@ import { ImageIdSchema } from "./schemas.js";
 const ImageUrlRequestSchema = z
   .strictObject({
     url: z.string().min(1).max(MAX_URL_CHARS).openapi({
-      description: "http(s) URL of a PNG, JPEG or WebP image on a public address; redirects are followed (each re-checked)",
+      description:
+        "http(s) URL of a PNG, JPEG or WebP image on a public address; redirects are followed (each re-checked)",
       example: "https://images.example.com/cat-01.png",
     }),
-    id: ImageIdSchema.optional().openapi({ description: "Image id (instead of `?id=`); default: SHA-256 hex of the fetched bytes" }),
+    id: ImageIdSchema.optional().openapi({
+      description: "Image id (instead of `?id=`); default: SHA-256 hex of the fetched bytes",
+    }),
   })
-  .openapi("ImageUrlRequest", { example: { url: "https://images.example.com/cat-01.png", id: "cat-01.png" } });
+  .openapi("ImageUrlRequest", {
+    example: { url: "https://images.example.com/cat-01.png", id: "cat-01.png" },
+  });
 
 /** The request-body entry of the operation (a reference, so no automatic validator is attached). */
 export function registerUrlRequestSchema(app: ApiApp) {
@@ -32,9 +37,16 @@ export function isJsonRequest(c: Context): boolean {
 }
 
 /** The fetched bytes and the id the body named, if any. */
-export async function readUrlRequest(c: Context, ctx: ApiContext): Promise<{ bytes: Uint8Array; id?: string }> {
+export async function readUrlRequest(
+  c: Context,
+  ctx: ApiContext,
+): Promise<{ bytes: Uint8Array; id?: string }> {
   const fetcher = ctx.services.urlFetcher;
-  if (!fetcher) throw new ApiError("not_implemented", "Fetching images by URL is not enabled on this server; upload the image bytes instead");
+  if (!fetcher)
+    throw new ApiError(
+      "not_implemented",
+      "Fetching images by URL is not enabled on this server; upload the image bytes instead",
+    );
   let body: unknown;
   try {
     body = await c.req.json();
@@ -44,6 +56,7 @@ export async function readUrlRequest(c: Context, ctx: ApiContext): Promise<{ byt
   const parsed = ImageUrlRequestSchema.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error, "json");
   const bytes = await fetcher.fetchBytes(parsed.data.url, { maxBytes: ctx.limits.maxUploadBytes });
-  if (bytes.length === 0) throw new ApiError("url_fetch_failed", "The image URL answered with an empty body");
+  if (bytes.length === 0)
+    throw new ApiError("url_fetch_failed", "The image URL answered with an empty body");
   return { bytes, ...(parsed.data.id ? { id: parsed.data.id } : {}) };
 }

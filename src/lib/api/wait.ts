@@ -6,11 +6,16 @@ import { ApiError, ERROR_STATUS, type ErrorCode } from "../errors.js";
 import type { ImageRecord } from "../services.js";
 import type { TenantScope } from "../tenant-scope.js";
 
-const settled = (r: ImageRecord | null): boolean => !r || r.status === "indexed" || r.status === "failed";
+const settled = (r: ImageRecord | null): boolean =>
+  !r || r.status === "indexed" || r.status === "failed";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The record once indexed/failed, or its latest state when `timeoutMs` ran out (null if deleted). */
-async function waitForImage(scope: TenantScope, id: string, timeoutMs: number): Promise<ImageRecord | null> {
+async function waitForImage(
+  scope: TenantScope,
+  id: string,
+  timeoutMs: number,
+): Promise<ImageRecord | null> {
   const deadline = Date.now() + timeoutMs;
   if (await scope.waitForJob(id, timeoutMs)) return scope.getImage(id);
   let delay = 50;
@@ -24,7 +29,11 @@ async function waitForImage(scope: TenantScope, id: string, timeoutMs: number): 
 }
 
 /** The record after waiting: indexed, or still in progress (timed out); a failure is thrown. */
-export async function settledRecord(scope: TenantScope, id: string, timeoutMs: number): Promise<ImageRecord> {
+export async function settledRecord(
+  scope: TenantScope,
+  id: string,
+  timeoutMs: number,
+): Promise<ImageRecord> {
   const record = await waitForImage(scope, id, timeoutMs);
   if (!record) throw ApiError.notFound(`Image ${id}`);
   if (record.status === "failed") throw failureError(record);
@@ -32,6 +41,9 @@ export async function settledRecord(scope: TenantScope, id: string, timeoutMs: n
 }
 
 function failureError(record: ImageRecord): ApiError {
-  const code = record.errorCode && record.errorCode in ERROR_STATUS ? (record.errorCode as ErrorCode) : "ingest_failed";
+  const code =
+    record.errorCode && record.errorCode in ERROR_STATUS
+      ? (record.errorCode as ErrorCode)
+      : "ingest_failed";
   return new ApiError(code, `Indexing failed: ${record.error ?? "unknown error"}`);
 }

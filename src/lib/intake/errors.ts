@@ -6,7 +6,8 @@
  * `payload_too_large` → 413, `image_too_large` → 413, `invalid_image` → 422. Retrying the same bytes
  * can never succeed.
  */
-export type ImageInputErrorCode = "unsupported_media_type" | "payload_too_large" | "image_too_large" | "invalid_image";
+export type ImageInputErrorCode =
+  "unsupported_media_type" | "payload_too_large" | "image_too_large" | "invalid_image";
 
 export class ImageInputError extends Error {
   override readonly name = "ImageInputError";

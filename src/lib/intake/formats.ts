@@ -17,8 +17,17 @@ export type AcceptedFormat = keyof typeof ACCEPTED_FORMATS;
 export type RefusedFormat = "gif" | "bmp" | "tiff" | "avif" | "heif" | "svg" | "ico" | "jxl";
 
 const LABELS: Readonly<Record<AcceptedFormat | RefusedFormat, string>> = {
-  png: "PNG", jpeg: "JPEG", webp: "WebP",
-  gif: "GIF", bmp: "BMP", tiff: "TIFF", avif: "AVIF", heif: "HEIF", svg: "SVG", ico: "ICO", jxl: "JPEG XL",
+  png: "PNG",
+  jpeg: "JPEG",
+  webp: "WebP",
+  gif: "GIF",
+  bmp: "BMP",
+  tiff: "TIFF",
+  avif: "AVIF",
+  heif: "HEIF",
+  svg: "SVG",
+  ico: "ICO",
+  jxl: "JPEG XL",
 };
 
 /** The name messages use for a format. */
@@ -38,7 +47,11 @@ function startsWith(bytes: Uint8Array, sig: readonly number[], at = 0): boolean 
 }
 
 function ascii(bytes: Uint8Array, at: number, text: string): boolean {
-  return startsWith(bytes, Array.from(text, (c) => c.charCodeAt(0)), at);
+  return startsWith(
+    bytes,
+    Array.from(text, (c) => c.charCodeAt(0)),
+    at,
+  );
 }
 
 /** The format the bytes are, by their magic bytes; `null` when they look like no image format we know. */
@@ -48,7 +61,8 @@ export function sniffFormat(bytes: Uint8Array): AcceptedFormat | RefusedFormat |
   if (ascii(bytes, 0, "RIFF") && ascii(bytes, 8, "WEBP")) return "webp";
   if (ascii(bytes, 0, "GIF87a") || ascii(bytes, 0, "GIF89a")) return "gif";
   if (ascii(bytes, 0, "BM")) return "bmp";
-  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return "tiff";
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a]))
+    return "tiff";
   if (ascii(bytes, 4, "ftyp")) {
     if (AVIF_BRANDS.some((b) => ascii(bytes, 8, b))) return "avif";
     if (HEIF_BRANDS.some((b) => ascii(bytes, 8, b))) return "heif";

@@ -37,7 +37,11 @@ function resolveImageLimits(limits: Partial<ImageLimits> = {}): ImageLimits {
  * The byte, side and pixel limits, for a header just read (`acceptImage`) or for pixels decoded
  * elsewhere from `byteLength` bytes (an upload's pixels handed to the extractor): the same refusals.
  */
-export function assertWithinLimits(byteLength: number, size: { width: number; height: number }, limits: Partial<ImageLimits> = {}): void {
+export function assertWithinLimits(
+  byteLength: number,
+  size: { width: number; height: number },
+  limits: Partial<ImageLimits> = {},
+): void {
   const lim = resolveImageLimits(limits);
   assertByteLimit(byteLength, lim);
   assertSizeLimits(size, lim);
@@ -45,11 +49,18 @@ export function assertWithinLimits(byteLength: number, size: { width: number; he
 
 export function assertByteLimit(byteLength: number, limits: Partial<ImageLimits> = {}): void {
   const { maxUploadBytes } = resolveImageLimits(limits);
-  if (byteLength > maxUploadBytes) throw new ImageInputError("payload_too_large", `Image is ${byteLength} bytes; the limit is ${maxUploadBytes}`);
+  if (byteLength > maxUploadBytes)
+    throw new ImageInputError(
+      "payload_too_large",
+      `Image is ${byteLength} bytes; the limit is ${maxUploadBytes}`,
+    );
 }
 
 /** Symmetric in width and height, so stored and upright sizes get the same answer. */
-export function assertSizeLimits({ width, height }: { width: number; height: number }, limits: Partial<ImageLimits> = {}): void {
+export function assertSizeLimits(
+  { width, height }: { width: number; height: number },
+  limits: Partial<ImageLimits> = {},
+): void {
   const { maxSide, maxPixels } = resolveImageLimits(limits);
   if (width > maxSide || height > maxSide || width * height > maxPixels) {
     throw new ImageInputError(

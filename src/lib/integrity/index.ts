@@ -35,4 +35,6 @@ async function checkFormat(format: AcceptedFormat, bytes: Uint8Array): Promise<v
 }
 
 /** The gateway's upload verifier: the intake has sniffed the format already, so it walks that one. */
-export const integrityVerifier: ImageVerifier = { verify: (image) => checkFormat(image.format, image.bytes) };
+export const integrityVerifier: ImageVerifier = {
+  verify: (image) => checkFormat(image.format, image.bytes),
+};

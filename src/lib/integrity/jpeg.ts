@@ -19,7 +19,8 @@ const isRst = (m: number) => m >= 0xd0 && m <= 0xd7;
 /** SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
 const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== DHT && m !== 0xc8 && m !== 0xcc;
 /** Markers with a length field that we skip unchecked: DAC, DNL, DHP, EXP, APPn, JPGn, COM. */
-const isSkippable = (m: number) => m === 0xcc || (m >= 0xdc && m <= 0xdf && m !== DRI) || (m >= 0xe0 && m <= 0xfe);
+const isSkippable = (m: number) =>
+  m === 0xcc || (m >= 0xdc && m <= 0xdf && m !== DRI) || (m >= 0xe0 && m <= 0xfe);
 
 interface State {
   components: Set<number> | undefined;
@@ -30,7 +31,7 @@ interface State {
 export function checkJpeg(bytes: Uint8Array): void {
   if (bytes[0] !== 0xff || bytes[1] !== SOI) throw fail("it does not start with SOI");
   const state: State = { components: undefined, scans: 0 };
-  for (let at = 2; ; ) {
+  for (let at = 2; ;) {
     if (at >= bytes.length) throw fail("the file ends before its end-of-image marker");
     if (bytes[at] !== 0xff) throw fail(`no marker at byte ${at}`);
     while (bytes[at + 1] === 0xff) at++; // fill bytes
@@ -47,7 +48,8 @@ export function checkJpeg(bytes: Uint8Array): void {
     if (at + 4 > bytes.length) throw fail("the file ends inside a marker segment");
     const length = u16be(bytes, at + 2);
     const end = at + 2 + length;
-    if (length < 2 || end > bytes.length) throw fail(`segment 0x${marker.toString(16)} runs past the end of the file`);
+    if (length < 2 || end > bytes.length)
+      throw fail(`segment 0x${marker.toString(16)} runs past the end of the file`);
     checkSegment(marker, bytes.subarray(at + 4, end), state);
     at = marker === SOS ? scanEnd(bytes, end) : end;
   }
@@ -57,34 +59,44 @@ function checkSegment(marker: number, body: Uint8Array, state: State): void {
   if (isSof(marker)) {
     if (state.components) throw fail("it has two frame headers");
     const count = body[5] ?? 0;
-    if (body.length !== 6 + 3 * count || count === 0) throw fail("its frame header has an inconsistent length");
+    if (body.length !== 6 + 3 * count || count === 0)
+      throw fail("its frame header has an inconsistent length");
     if (u16be(body, 3) === 0) throw fail("its frame header declares width 0");
     state.components = new Set(Array.from({ length: count }, (_, i) => body[6 + 3 * i]!));
   } else if (marker === SOS) {
     if (!state.components) throw fail("a scan comes before the frame header");
     const count = body[0] ?? 0;
-    if (count < 1 || count > 4 || body.length !== 4 + 2 * count) throw fail("a scan header has an inconsistent length");
-    for (let i = 0; i < count; i++) if (!state.components.has(body[1 + 2 * i]!)) throw fail("a scan names a component the frame lacks");
+    if (count < 1 || count > 4 || body.length !== 4 + 2 * count)
+      throw fail("a scan header has an inconsistent length");
+    for (let i = 0; i < count; i++)
+      if (!state.components.has(body[1 + 2 * i]!))
+        throw fail("a scan names a component the frame lacks");
     state.scans++;
   } else if (marker === DHT) checkTables(body, huffmanTableLength, "Huffman");
-  else if (marker === DQT) checkTables(body, (b, at) => 1 + 64 * ((b[at]! >> 4) + 1), "quantisation");
+  else if (marker === DQT)
+    checkTables(body, (b, at) => 1 + 64 * ((b[at]! >> 4) + 1), "quantisation");
   else if (marker === DRI) {
     if (body.length !== 2) throw fail("its restart interval segment has the wrong length");
   } else if (!isSkippable(marker)) throw fail(`it has an unknown marker 0x${marker.toString(16)}`);
 }
 
 function huffmanTableLength(b: Uint8Array, at: number): number {
-  if (at + 17 > b.length || (b[at]! >> 4) > 1) return Infinity;
+  if (at + 17 > b.length || b[at]! >> 4 > 1) return Infinity;
   let symbols = 0;
   for (let i = 1; i <= 16; i++) symbols += b[at + i]!;
   return symbols > 256 ? Infinity : 17 + symbols;
 }
 
 /** A DHT/DQT body is a run of tables that must end exactly at the segment's end. */
-function checkTables(body: Uint8Array, tableLength: (b: Uint8Array, at: number) => number, what: string): void {
+function checkTables(
+  body: Uint8Array,
+  tableLength: (b: Uint8Array, at: number) => number,
+  what: string,
+): void {
   let at = 0;
   while (at < body.length) at += tableLength(body, at);
-  if (at !== body.length || body.length === 0) throw fail(`a ${what} table segment is inconsistent`);
+  if (at !== body.length || body.length === 0)
+    throw fail(`a ${what} table segment is inconsistent`);
 }
 
 /** The offset of the marker after a scan's entropy-coded data (which starts at `from`). */

@@ -32,12 +32,27 @@ const COLOR_TYPES: Record<number, { depths: number[]; channels: number }> = {
 function readHeader(data: Uint8Array): Header {
   if (data.length !== 13) throw fail("IHDR is not 13 bytes");
   const [width, height] = [u32be(data, 0), u32be(data, 4)];
-  const [depth, colorType, compression, filter, interlace] = [data[8]!, data[9]!, data[10]!, data[11]!, data[12]!];
+  const [depth, colorType, compression, filter, interlace] = [
+    data[8]!,
+    data[9]!,
+    data[10]!,
+    data[11]!,
+    data[12]!,
+  ];
   const type = COLOR_TYPES[colorType];
-  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) throw fail("IHDR declares an invalid size");
-  if (!type || !type.depths.includes(depth)) throw fail(`colour type ${colorType} with bit depth ${depth} is invalid`);
-  if (compression !== 0 || filter !== 0 || interlace > 1) throw fail("IHDR names an unknown compression, filter or interlace method");
-  return { width, height, bitsPerPixel: depth * type.channels, interlaced: interlace === 1, colorType };
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff)
+    throw fail("IHDR declares an invalid size");
+  if (!type || !type.depths.includes(depth))
+    throw fail(`colour type ${colorType} with bit depth ${depth} is invalid`);
+  if (compression !== 0 || filter !== 0 || interlace > 1)
+    throw fail("IHDR names an unknown compression, filter or interlace method");
+  return {
+    width,
+    height,
+    bitsPerPixel: depth * type.channels,
+    interlaced: interlace === 1,
+    colorType,
+  };
 }
 
 const KNOWN_CRITICAL = new Set(["IHDR", "PLTE", "IDAT", "IEND"]);
@@ -58,12 +73,14 @@ function walkChunks(bytes: Uint8Array): { header: Header; firstIdat: number } {
     if (at + 12 > bytes.length) throw fail("the file ends before its image data does");
     const length = u32be(bytes, at);
     const type = fourcc(bytes, at + 4);
-    if (length > 0x7fffffff || !/^[A-Za-z]{4}$/.test(type)) throw fail(`chunk at byte ${at} has an invalid length or type`);
+    if (length > 0x7fffffff || !/^[A-Za-z]{4}$/.test(type))
+      throw fail(`chunk at byte ${at} has an invalid length or type`);
     const end = at + 8 + length;
     if (end + 4 > bytes.length) throw fail(`the file ends inside its ${type} chunk`);
     const critical = type.charCodeAt(0) < 0x61;
     // An ancillary chunk that fails its CRC is dropped by decoders, not fatal; a critical one is.
-    if (critical && (CRC32.buf(bytes.subarray(at + 4, end)) >>> 0) !== u32be(bytes, end)) throw fail(`chunk ${type} fails its CRC-32`);
+    if (critical && CRC32.buf(bytes.subarray(at + 4, end)) >>> 0 !== u32be(bytes, end))
+      throw fail(`chunk ${type} fails its CRC-32`);
     const data = bytes.subarray(at + 8, end);
     if (!header && type !== "IHDR") throw fail("the first chunk is not IHDR");
     if (type === "IHDR") {
@@ -101,10 +118,20 @@ function* idatPayloads(bytes: Uint8Array, at: number): Generator<Uint8Array> {
 }
 
 /** Adam7 passes as [x0, y0, dx, dy]. */
-const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
 
 /** Rows of the filtered image data: `[count, bytes per row incl. the filter byte]` per (non-empty) pass. */
-export function pngRowLayout(h: Pick<Header, "width" | "height" | "bitsPerPixel" | "interlaced">): Array<[number, number]> {
+export function pngRowLayout(
+  h: Pick<Header, "width" | "height" | "bitsPerPixel" | "interlaced">,
+): Array<[number, number]> {
   const stride = (w: number) => 1 + Math.ceil((w * h.bitsPerPixel) / 8);
   if (!h.interlaced) return [[h.height, stride(h.width)]];
   const passes: Array<[number, number]> = [];
@@ -125,10 +152,11 @@ class RowCounter {
   constructor(private readonly layout: Array<[number, number]>) {}
 
   feed(chunk: Uint8Array): void {
-    for (let at = 0; at < chunk.length; ) {
+    for (let at = 0; at < chunk.length;) {
       const pass = this.layout[this.pass];
       if (!pass) return; // data past the last row: decoders ignore it (libpng warns), so do we
-      if (this.inRow === 0 && chunk[at]! > 4) throw fail(`row ${this.row} has an invalid filter type ${chunk[at]}`);
+      if (this.inRow === 0 && chunk[at]! > 4)
+        throw fail(`row ${this.row} has an invalid filter type ${chunk[at]}`);
       const take = Math.min(pass[1] - this.inRow, chunk.length - at);
       at += take;
       this.inRow += take;
@@ -159,7 +187,9 @@ async function inflateInto(parts: Iterable<Uint8Array>, sink: RowCounter): Promi
       try {
         result = await reader.read();
       } catch {
-        throw fail("the image data is not a valid zlib stream (corrupt, truncated or followed by junk)");
+        throw fail(
+          "the image data is not a valid zlib stream (corrupt, truncated or followed by junk)",
+        );
       }
       if (result.done) break;
       sink.feed(result.value);

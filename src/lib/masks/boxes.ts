@@ -50,9 +50,11 @@ export function maskBoxAndAreaInWindowRowMajor(
   width: number,
   window: BoxXyxy,
 ): { box: BoxXyxy; area: number } {
-  if (mask.length !== height * width) throw new Error(`mask has ${mask.length} values, expected ${height}×${width}`);
+  if (mask.length !== height * width)
+    throw new Error(`mask has ${mask.length} values, expected ${height}×${width}`);
   const [x0, y0, x1, y1] = window;
-  if (x0 < 0 || y0 < 0 || x1 >= width || y1 >= height) throw new Error(`window [${window.join(", ")}] outside a ${height}×${width} mask`);
+  if (x0 < 0 || y0 < 0 || x1 >= width || y1 >= height)
+    throw new Error(`window [${window.join(", ")}] outside a ${height}×${width} mask`);
   return maskBoxAndArea(mask, width, window);
 }
 
@@ -73,10 +75,14 @@ export function logitsToBoxXyxyRowMajor(
   if (offset < 0 || rowStride < width || (height > 0 && end > logits.length)) {
     throw new Error(`logits window [${offset}, ${end}) is outside an array of ${logits.length}`);
   }
-  let minX = width, minY = height, maxX = -1, maxY = -1;
+  let minX = width,
+    minY = height,
+    maxX = -1,
+    maxY = -1;
   for (let y = 0; y < height; y++) {
     const row = offset + y * rowStride;
-    let first = -1, last = -1;
+    let first = -1,
+      last = -1;
     for (let x = 0; x < width; x++) {
       if (logits[row + x]! > threshold) {
         if (first < 0) first = x;
@@ -92,11 +98,20 @@ export function logitsToBoxXyxyRowMajor(
   return maxX < 0 ? [0, 0, 0, 0] : [minX, minY, maxX, maxY];
 }
 
-function maskBoxAndArea(mask: Uint8Array, width: number, [x0, y0, x1, y1]: BoxXyxy): { box: BoxXyxy; area: number } {
-  let minX = Infinity, minY = -1, maxX = -1, maxY = -1, area = 0;
+function maskBoxAndArea(
+  mask: Uint8Array,
+  width: number,
+  [x0, y0, x1, y1]: BoxXyxy,
+): { box: BoxXyxy; area: number } {
+  let minX = Infinity,
+    minY = -1,
+    maxX = -1,
+    maxY = -1,
+    area = 0;
   for (let y = y0; y <= y1; y++) {
     const row = y * width;
-    let first = -1, last = -1;
+    let first = -1,
+      last = -1;
     for (let x = x0; x <= x1; x++) {
       if (mask[row + x] !== 0) {
         if (first < 0) first = x;

@@ -7,7 +7,8 @@
  * measure is element-wise). Nonzero counts as foreground. Returns 0 when both masks are empty.
  */
 export function maskIouRowMajor(a: Uint8Array, b: Uint8Array): number {
-  if (a.length !== b.length) throw new Error(`maskIouRowMajor: lengths differ (${a.length} vs ${b.length})`);
+  if (a.length !== b.length)
+    throw new Error(`maskIouRowMajor: lengths differ (${a.length} vs ${b.length})`);
   let inter = 0;
   let union = 0;
   for (let i = 0; i < a.length; i++) {

@@ -12,7 +12,8 @@
  */
 export function nmsXyxy(boxes: Float32Array, scores: Float32Array, iouThreshold: number): number[] {
   const n = scores.length;
-  if (boxes.length !== n * 4) throw new Error(`nmsXyxy: ${boxes.length} box values for ${n} scores`);
+  if (boxes.length !== n * 4)
+    throw new Error(`nmsXyxy: ${boxes.length} box values for ${n} scores`);
   const order = sortByScoreDescending(scores);
   const areas = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -34,7 +35,8 @@ export function nmsXyxy(boxes: Float32Array, scores: Float32Array, iouThreshold:
 
 function iouAt(boxes: Float32Array, areas: Float64Array, i: number, j: number): number {
   const w = Math.min(boxes[i * 4 + 2]!, boxes[j * 4 + 2]!) - Math.max(boxes[i * 4]!, boxes[j * 4]!);
-  const h = Math.min(boxes[i * 4 + 3]!, boxes[j * 4 + 3]!) - Math.max(boxes[i * 4 + 1]!, boxes[j * 4 + 1]!);
+  const h =
+    Math.min(boxes[i * 4 + 3]!, boxes[j * 4 + 3]!) - Math.max(boxes[i * 4 + 1]!, boxes[j * 4 + 1]!);
   const inter = Math.max(0, w) * Math.max(0, h);
   const union = areas[i]! + areas[j]! - inter;
   return union > 0 ? inter / union : 0;

@@ -24,7 +24,11 @@ const MAX_TAPS = 4;
  * SAM's `ResizeLongestSide` target shape: `scale = S / max(H, W)`, each side `floor(side·scale + 0.5)`.
  * Returns `[resizedH, resizedW]`.
  */
-export function resizedSizeLongestSide(origH: number, origW: number, longestSide: number): [number, number] {
+export function resizedSizeLongestSide(
+  origH: number,
+  origW: number,
+  longestSide: number,
+): [number, number] {
   const scale = longestSide / Math.max(origH, origW);
   return [Math.floor(origH * scale + 0.5), Math.floor(origW * scale + 0.5)];
 }
@@ -76,10 +80,21 @@ export function upsampleLowResLogitsToMask(
 ): Uint8Array {
   const mask = new Uint8Array(outH * outW);
   const [x0, y0, x1, y1] = clampWindow(window, outH, outW);
-  upsampleRows(lowRes, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW, (y, row) => {
-    const base = y * outW;
-    for (let x = x0; x <= x1; x++) if (row[x - x0]! > threshold) mask[base + x] = 1;
-  }, [x0, y0, x1, y1]);
+  upsampleRows(
+    lowRes,
+    lowH,
+    lowW,
+    paddedSize,
+    resizedH,
+    resizedW,
+    outH,
+    outW,
+    (y, row) => {
+      const base = y * outW;
+      for (let x = x0; x <= x1; x++) if (row[x - x0]! > threshold) mask[base + x] = 1;
+    },
+    [x0, y0, x1, y1],
+  );
   return mask;
 }
 
@@ -101,15 +116,39 @@ export function upsampleWindowXyxy(
   outW: number,
 ): BoxXyxy {
   const [bx0, by0, bx1, by1] = boxLowRes;
-  const grown: BoxXyxy = [Math.max(0, bx0 - 2), Math.max(0, by0 - 2), Math.min(lowW - 1, bx1 + 2), Math.min(lowH - 1, by1 + 2)];
-  const [x0, y0, x1, y1] = lowResBoxToOriginalXyxy(grown, lowH, lowW, paddedSize, resizedH, resizedW, outH, outW);
-  return [Math.max(0, Math.floor(x0) - 1), Math.max(0, Math.floor(y0) - 1), Math.min(outW - 1, Math.ceil(x1) + 1), Math.min(outH - 1, Math.ceil(y1) + 1)];
+  const grown: BoxXyxy = [
+    Math.max(0, bx0 - 2),
+    Math.max(0, by0 - 2),
+    Math.min(lowW - 1, bx1 + 2),
+    Math.min(lowH - 1, by1 + 2),
+  ];
+  const [x0, y0, x1, y1] = lowResBoxToOriginalXyxy(
+    grown,
+    lowH,
+    lowW,
+    paddedSize,
+    resizedH,
+    resizedW,
+    outH,
+    outW,
+  );
+  return [
+    Math.max(0, Math.floor(x0) - 1),
+    Math.max(0, Math.floor(y0) - 1),
+    Math.min(outW - 1, Math.ceil(x1) + 1),
+    Math.min(outH - 1, Math.ceil(y1) + 1),
+  ];
 }
 
 function clampWindow(window: BoxXyxy | undefined, outH: number, outW: number): BoxXyxy {
   if (!window) return [0, 0, outW - 1, outH - 1];
   const [x0, y0, x1, y1] = window;
-  return [Math.max(0, Math.floor(x0)), Math.max(0, Math.floor(y0)), Math.min(outW - 1, Math.ceil(x1)), Math.min(outH - 1, Math.ceil(y1))];
+  return [
+    Math.max(0, Math.floor(x0)),
+    Math.max(0, Math.floor(y0)),
+    Math.min(outW - 1, Math.ceil(x1)),
+    Math.min(outH - 1, Math.ceil(y1)),
+  ];
 }
 
 /** 0/1 mask (same layout as `logits`), 1 where `logits[i] > threshold` (SAM's `masks > mask_threshold`). */
@@ -177,7 +216,8 @@ function upsampleRows(
   const [r0, r1] = tapRange(ty, wy0, wy1);
   const mid = new Float64Array((r1 - r0 + 1) * width);
   for (let r = r0; r <= r1; r++) {
-    const src = r * lowW, dst = (r - r0) * width;
+    const src = r * lowW,
+      dst = (r - r0) * width;
     for (let x = wx0; x <= wx1; x++) {
       let acc = 0;
       for (let k = 0, n = tx.count[x]!; k < n; k++) {
@@ -196,7 +236,8 @@ function upsampleRows(
 
 /** Smallest and largest source index read by the taps of outputs `o0..o1`. */
 function tapRange(taps: AxisTaps, o0: number, o1: number): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let o = o0; o <= o1; o++) {
     for (let k = 0, n = taps.count[o]!; k < n; k++) {
       const i = taps.index[o * MAX_TAPS + k]!;
@@ -211,23 +252,34 @@ function tapRange(taps: AxisTaps, o0: number, o1: number): [number, number] {
  * `row = Σ_k w_k · mid[r_k − firstRow, :]` over the taps of output row `y` (`mid` holds low-res
  * rows from `firstRow` on), in one pass for the common counts.
  */
-function weightedRowSum(mid: Float64Array, width: number, taps: AxisTaps, y: number, firstRow: number, row: Float64Array): void {
+function weightedRowSum(
+  mid: Float64Array,
+  width: number,
+  taps: AxisTaps,
+  y: number,
+  firstRow: number,
+  row: Float64Array,
+): void {
   const t = y * MAX_TAPS;
   const n = taps.count[y]!;
-  const w0 = taps.weight[t]!, a = (taps.index[t]! - firstRow) * width;
+  const w0 = taps.weight[t]!,
+    a = (taps.index[t]! - firstRow) * width;
   if (n === 1) {
     for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]!;
     return;
   }
-  const w1 = taps.weight[t + 1]!, b = (taps.index[t + 1]! - firstRow) * width;
+  const w1 = taps.weight[t + 1]!,
+    b = (taps.index[t + 1]! - firstRow) * width;
   if (n === 2) {
     for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]!;
     return;
   }
-  const w2 = taps.weight[t + 2]!, c = (taps.index[t + 2]! - firstRow) * width;
+  const w2 = taps.weight[t + 2]!,
+    c = (taps.index[t + 2]! - firstRow) * width;
   for (let x = 0; x < width; x++) row[x] = w0 * mid[a + x]! + w1 * mid[b + x]! + w2 * mid[c + x]!;
   if (n === 4) {
-    const w3 = taps.weight[t + 3]!, d = (taps.index[t + 3]! - firstRow) * width;
+    const w3 = taps.weight[t + 3]!,
+      d = (taps.index[t + 3]! - firstRow) * width;
     for (let x = 0; x < width; x++) row[x]! += w3 * mid[d + x]!;
   }
 }
@@ -237,8 +289,14 @@ function weightedRowSum(mid: Float64Array, width: number, taps: AxisTaps, y: num
  * `src = max((dst + 0.5)·in/out − 0.5, 0)`, `i0 = floor(src)`, `i1 = min(i0 + 1, in − 1)`,
  * weights `1 − (src − i0)` and `src − i0` (PyTorch's `area_pixel_compute_source_index`).
  */
-function linearTaps(inSize: number, outSize: number, count: number): { i0: Int32Array; i1: Int32Array; w1: Float64Array } {
-  const i0 = new Int32Array(count), i1 = new Int32Array(count), w1 = new Float64Array(count);
+function linearTaps(
+  inSize: number,
+  outSize: number,
+  count: number,
+): { i0: Int32Array; i1: Int32Array; w1: Float64Array } {
+  const i0 = new Int32Array(count),
+    i1 = new Int32Array(count),
+    w1 = new Float64Array(count);
   const scale = inSize / outSize;
   for (let d = 0; d < count; d++) {
     const src = Math.max((d + 0.5) * scale - 0.5, 0);
@@ -255,7 +313,12 @@ const recentTaps = new Map<string, AxisTaps>();
 const RECENT_TAPS = 8;
 
 /** `buildComposedTaps`, memoised on its four sizes (the taps are never written after building). */
-function composedTaps(lowSize: number, paddedSize: number, resizedSize: number, outSize: number): AxisTaps {
+function composedTaps(
+  lowSize: number,
+  paddedSize: number,
+  resizedSize: number,
+  outSize: number,
+): AxisTaps {
   const key = `${lowSize},${paddedSize},${resizedSize},${outSize}`;
   let taps = recentTaps.get(key);
   if (!taps) {
@@ -267,7 +330,12 @@ function composedTaps(lowSize: number, paddedSize: number, resizedSize: number, 
 }
 
 /** One axis of the two-stage resize (low → padded, crop to `resized`, → out) as merged low-res taps. */
-function buildComposedTaps(lowSize: number, paddedSize: number, resizedSize: number, outSize: number): AxisTaps {
+function buildComposedTaps(
+  lowSize: number,
+  paddedSize: number,
+  resizedSize: number,
+  outSize: number,
+): AxisTaps {
   const first = linearTaps(lowSize, paddedSize, resizedSize); // only the cropped part is ever read
   const second = linearTaps(resizedSize, outSize, outSize);
   const taps: AxisTaps = {
@@ -303,15 +371,25 @@ function addTap(taps: AxisTaps, o: number, index: number, weight: number): void 
 }
 
 function checkGeometry(
-  length: number, lowH: number, lowW: number, paddedSize: number,
-  resizedH: number, resizedW: number, outH: number, outW: number,
+  length: number,
+  lowH: number,
+  lowW: number,
+  paddedSize: number,
+  resizedH: number,
+  resizedW: number,
+  outH: number,
+  outW: number,
 ): void {
   const dims = { lowH, lowW, paddedSize, resizedH, resizedW, outH, outW };
   for (const [name, v] of Object.entries(dims)) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`upsample: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`upsample: ${name} must be a positive integer, got ${v}`);
   }
-  if (length !== lowH * lowW) throw new Error(`upsample: got ${length} logits, expected ${lowH}×${lowW}`);
+  if (length !== lowH * lowW)
+    throw new Error(`upsample: got ${length} logits, expected ${lowH}×${lowW}`);
   if (resizedH > paddedSize || resizedW > paddedSize) {
-    throw new Error(`upsample: resized ${resizedH}×${resizedW} exceeds the padded frame ${paddedSize}`);
+    throw new Error(
+      `upsample: resized ${resizedH}×${resizedW} exceeds the padded frame ${paddedSize}`,
+    );
   }
 }

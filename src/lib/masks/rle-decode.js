@@ -31,7 +31,8 @@ export function rleCountsFromString(s) {
     while (more) {
       if (p >= s.length) throw new Error(`RLE string ends inside a count at char ${p}`);
       const c = s.charCodeAt(p) - CHAR_BASE;
-      if (c < 0 || c > 63) throw new Error(`RLE string has an invalid char ${JSON.stringify(s[p])} at ${p}`);
+      if (c < 0 || c > 63)
+        throw new Error(`RLE string has an invalid char ${JSON.stringify(s[p])} at ${p}`);
       x += (c & PAYLOAD_MASK) * 32 ** k;
       more = (c & MORE_BIT) !== 0;
       p++;
@@ -107,6 +108,8 @@ function assertCountsCover(counts, height, width) {
   let total = 0;
   for (const c of counts) total += c;
   if (total !== height * width) {
-    throw new Error(`RLE runs cover ${total} pixels, expected ${height}×${width} = ${height * width}`);
+    throw new Error(
+      `RLE runs cover ${total} pixels, expected ${height}×${width} = ${height * width}`,
+    );
   }
 }

@@ -20,10 +20,17 @@ export { rleCountsFromString, rleDecodeToRowMajor } from "./rle-decode.js";
  * foreground pixel, e.g. the mask's own tight box) only the box is read and the zeros around it are
  * counted arithmetically: the same counts, at the cost of the box's area instead of the image's.
  */
-export function rleCountsFromRowMajorMask(mask: Uint8Array, height: number, width: number, box?: BoxXyxy): number[] {
+export function rleCountsFromRowMajorMask(
+  mask: Uint8Array,
+  height: number,
+  width: number,
+  box?: BoxXyxy,
+): number[] {
   assertSize(height, width);
   if (mask.length !== height * width) {
-    throw new Error(`mask has ${mask.length} values, expected ${height}×${width} = ${height * width}`);
+    throw new Error(
+      `mask has ${mask.length} values, expected ${height}×${width} = ${height * width}`,
+    );
   }
   if (height * width === 0) return [0];
   const [x0, y0, x1, y1] = box ?? [0, 0, width - 1, height - 1];
@@ -65,7 +72,12 @@ export function rleCountsFromRowMajorMask(mask: Uint8Array, height: number, widt
  * COCO compressed RLE of a row-major `[height, width]` 0/1 mask, exactly as pycocotools' `encode`.
  * `box` as in `rleCountsFromRowMajorMask` (a speed-up only; the result is the same).
  */
-export function rleEncodeRowMajor(mask: Uint8Array, height: number, width: number, box?: BoxXyxy): CocoRle {
+export function rleEncodeRowMajor(
+  mask: Uint8Array,
+  height: number,
+  width: number,
+  box?: BoxXyxy,
+): CocoRle {
   const counts = rleCountsFromRowMajorMask(mask, height, width, box);
   return { size: [height, width], counts: rleCountsToString(counts) };
 }
@@ -93,7 +105,8 @@ export function rleCountsToString(counts: readonly number[]): string {
 function charCodesToString(codes: readonly number[]): string {
   const SLICE = 8192;
   let out = "";
-  for (let i = 0; i < codes.length; i += SLICE) out += String.fromCharCode(...codes.slice(i, i + SLICE));
+  for (let i = 0; i < codes.length; i += SLICE)
+    out += String.fromCharCode(...codes.slice(i, i + SLICE));
   return out;
 }
 
@@ -115,7 +128,10 @@ export function rleToBoxXywh(rle: CocoRle): BoxXywh {
   // pycocotools ignores a trailing zero run: only (zeros, ones) pairs matter.
   const m = Math.floor(counts.length / 2) * 2;
   if (m === 0 || h === 0) return [0, 0, 0, 0];
-  let xs = w, ys = h, xe = 0, ye = 0;
+  let xs = w,
+    ys = h,
+    xe = 0,
+    ye = 0;
   let cc = 0;
   let startX = 0;
   for (let j = 0; j < m; j++) {
@@ -147,16 +163,20 @@ export function rleIou(a: CocoRle, b: CocoRle): number {
   }
   const ca = rleCountsFromString(a.counts);
   const cb = rleCountsFromString(b.counts);
-  let ia = 0, ib = 0; // index of the current run in each list
-  let ra = ca[0] ?? 0, rb = cb[0] ?? 0; // pixels left in the current runs
-  let inter = 0, union = 0;
+  let ia = 0,
+    ib = 0; // index of the current run in each list
+  let ra = ca[0] ?? 0,
+    rb = cb[0] ?? 0; // pixels left in the current runs
+  let inter = 0,
+    union = 0;
   for (;;) {
     // Skip exhausted runs (zero-length runs included) before stepping.
     while (ra === 0 && ia + 1 < ca.length) ra = ca[++ia] ?? 0;
     while (rb === 0 && ib + 1 < cb.length) rb = cb[++ib] ?? 0;
     if (ra === 0 || rb === 0) break;
     const step = Math.min(ra, rb);
-    const va = ia % 2 === 1, vb = ib % 2 === 1;
+    const va = ia % 2 === 1,
+      vb = ib % 2 === 1;
     if (va || vb) union += step;
     if (va && vb) inter += step;
     ra -= step;

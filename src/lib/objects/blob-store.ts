@@ -7,7 +7,11 @@ export class ObjectBlobStore implements BlobStore {
   constructor(private readonly objects: ObjectStore) {}
 
   async put(tenant: string, id: string, bytes: Uint8Array, contentType: string): Promise<void> {
-    await this.objects.put(imageKey(assertSafeId(tenant, "tenant"), assertSafeId(id, "image id")), bytes, contentType);
+    await this.objects.put(
+      imageKey(assertSafeId(tenant, "tenant"), assertSafeId(id, "image id")),
+      bytes,
+      contentType,
+    );
   }
 
   async get(tenant: string, id: string) {
@@ -25,6 +29,7 @@ export class ObjectBlobStore implements BlobStore {
 export function parseImageKey(key: string): { tenant: string; imageId: string } | null {
   if (!key.startsWith(IMAGE_PREFIX)) return null;
   const [tenant, imageId, ...rest] = key.slice(IMAGE_PREFIX.length).split("/");
-  if (rest.length > 0 || !tenant || !imageId || !isSafeId(tenant) || !isSafeId(imageId)) return null;
+  if (rest.length > 0 || !tenant || !imageId || !isSafeId(tenant) || !isSafeId(imageId))
+    return null;
   return { tenant, imageId };
 }

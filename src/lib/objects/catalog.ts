@@ -16,7 +16,8 @@ export class ObjectCatalog implements ImageCatalog {
   }
 
   async put(record: ImageRecord): Promise<void> {
-    if (!isSafeId(record.tenant) || !isSafeId(record.id)) throw new Error("invalid tenant or image id");
+    if (!isSafeId(record.tenant) || !isSafeId(record.id))
+      throw new Error("invalid tenant or image id");
     const bytes = new TextEncoder().encode(JSON.stringify(record));
     await this.objects.put(recordKey(record.tenant, record.id), bytes, "application/json");
   }
@@ -26,7 +27,10 @@ export class ObjectCatalog implements ImageCatalog {
     await this.objects.delete(recordKey(tenant, id));
   }
 
-  async list(tenant: string, options: { status?: ImageStatus; limit?: number } = {}): Promise<ImageRecord[]> {
+  async list(
+    tenant: string,
+    options: { status?: ImageStatus; limit?: number } = {},
+  ): Promise<ImageRecord[]> {
     if (!isSafeId(tenant)) return [];
     const keys = await this.objects.list(`${CATALOG_PREFIX}${tenant}/`, LIST_SCAN);
     const out: ImageRecord[] = [];

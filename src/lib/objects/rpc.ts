@@ -15,7 +15,10 @@ import { CATALOG_PREFIX, IMAGE_PREFIX, type ObjectStore, type StoredObject } fro
 const Key = z
   .string()
   .max(512)
-  .refine((k) => (k.startsWith(IMAGE_PREFIX) || k.startsWith(CATALOG_PREFIX)) && !k.includes(".."), "key outside images/ and catalog/");
+  .refine(
+    (k) => (k.startsWith(IMAGE_PREFIX) || k.startsWith(CATALOG_PREFIX)) && !k.includes(".."),
+    "key outside images/ and catalog/",
+  );
 
 const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("get"), key: Key }),
@@ -29,28 +32,39 @@ const OBJECT_RPC_PATH = "/objects";
 export const INTERNAL_PREFIX = "/internal";
 
 /** Hono app serving the object operations on `store`; mount it under an internal prefix. */
-export function objectRpcApp(store: ObjectStore, secrets: readonly string[], maxBytes: number): Hono<SignedEnv> {
+export function objectRpcApp(
+  store: ObjectStore,
+  secrets: readonly string[],
+  maxBytes: number,
+): Hono<SignedEnv> {
   const app = new Hono<SignedEnv>();
   // base64 inflates by 4/3; the limit is on the JSON envelope.
-  app.post(OBJECT_RPC_PATH, verifySignature(secrets, { maxBytes: Math.ceil(maxBytes * 1.4) + 1024 }), async (c) => {
-    const parsed = Op.safeParse(signedJson(c.get("webhook")));
-    if (!parsed.success) throw ApiError.invalid(parsed.error.issues.map((i) => i.message).join("; "));
-    const op = parsed.data;
-    if (op.op === "get") {
-      const obj = await store.get(op.key);
-      if (!obj) throw ApiError.notFound(`Object ${op.key}`);
-      return c.body(obj.bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": obj.contentType });
-    }
-    if (op.op === "put") {
-      await store.put(op.key, base64ToBytes(op.data), op.contentType);
-      return c.body(null, 204);
-    }
-    if (op.op === "delete") {
-      await store.delete(op.key);
-      return c.body(null, 204);
-    }
-    return c.json({ keys: await store.list(op.prefix, op.limit) }, 200);
-  });
+  app.post(
+    OBJECT_RPC_PATH,
+    verifySignature(secrets, { maxBytes: Math.ceil(maxBytes * 1.4) + 1024 }),
+    async (c) => {
+      const parsed = Op.safeParse(signedJson(c.get("webhook")));
+      if (!parsed.success)
+        throw ApiError.invalid(parsed.error.issues.map((i) => i.message).join("; "));
+      const op = parsed.data;
+      if (op.op === "get") {
+        const obj = await store.get(op.key);
+        if (!obj) throw ApiError.notFound(`Object ${op.key}`);
+        return c.body(obj.bytes as Uint8Array<ArrayBuffer>, 200, {
+          "content-type": obj.contentType,
+        });
+      }
+      if (op.op === "put") {
+        await store.put(op.key, base64ToBytes(op.data), op.contentType);
+        return c.body(null, 204);
+      }
+      if (op.op === "delete") {
+        await store.delete(op.key);
+        return c.body(null, 204);
+      }
+      return c.json({ keys: await store.list(op.prefix, op.limit) }, 200);
+    },
+  );
   return app;
 }
 
@@ -61,12 +75,23 @@ export class RemoteObjectStore implements ObjectStore {
   async get(key: string): Promise<StoredObject | null> {
     const res = await this.client.post(OBJECT_RPC_PATH, { op: "get", key });
     if (res.status === 404) return null;
-    if (!res.ok) throw new SignedCallError(res.status, `object get answered ${res.status}`, await res.text());
-    return { bytes: new Uint8Array(await res.arrayBuffer()), contentType: res.headers.get("content-type") ?? "application/octet-stream" };
+    if (!res.ok)
+      throw new SignedCallError(res.status, `object get answered ${res.status}`, await res.text());
+    return {
+      bytes: new Uint8Array(await res.arrayBuffer()),
+      contentType: res.headers.get("content-type") ?? "application/octet-stream",
+    };
   }
 
   async put(key: string, bytes: Uint8Array, contentType: string): Promise<void> {
-    await this.expectOk(await this.client.post(OBJECT_RPC_PATH, { op: "put", key, contentType, data: bytesToBase64(bytes) }));
+    await this.expectOk(
+      await this.client.post(OBJECT_RPC_PATH, {
+        op: "put",
+        key,
+        contentType,
+        data: bytesToBase64(bytes),
+      }),
+    );
   }
 
   async delete(key: string): Promise<void> {
@@ -74,11 +99,18 @@ export class RemoteObjectStore implements ObjectStore {
   }
 
   async list(prefix: string, limit: number): Promise<string[]> {
-    return (await this.client.postJson<{ keys: string[] }>(OBJECT_RPC_PATH, { op: "list", prefix, limit })).keys;
+    return (
+      await this.client.postJson<{ keys: string[] }>(OBJECT_RPC_PATH, { op: "list", prefix, limit })
+    ).keys;
   }
 
   private async expectOk(res: Response): Promise<void> {
-    if (!res.ok) throw new SignedCallError(res.status, `object store answered ${res.status}`, await res.text());
+    if (!res.ok)
+      throw new SignedCallError(
+        res.status,
+        `object store answered ${res.status}`,
+        await res.text(),
+      );
     await res.body?.cancel();
   }
 }

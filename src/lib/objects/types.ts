@@ -21,5 +21,7 @@ export interface ObjectStore {
 export const IMAGE_PREFIX = "images/";
 export const CATALOG_PREFIX = "catalog/";
 
-export const imageKey = (tenant: string, imageId: string): string => `${IMAGE_PREFIX}${tenant}/${imageId}`;
-export const recordKey = (tenant: string, imageId: string): string => `${CATALOG_PREFIX}${tenant}/${imageId}.json`;
+export const imageKey = (tenant: string, imageId: string): string =>
+  `${IMAGE_PREFIX}${tenant}/${imageId}`;
+export const recordKey = (tenant: string, imageId: string): string =>
+  `${CATALOG_PREFIX}${tenant}/${imageId}.json`;

@@ -10,7 +10,10 @@ import { bytesToBase64 } from "../webhooks/standard-webhooks.js";
 
 export const RENDER_RPC_PATH = "/rpc/render";
 
-const Rle = z.object({ size: z.tuple([z.number().int().min(1), z.number().int().min(1)]), counts: z.string() });
+const Rle = z.object({
+  size: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+  counts: z.string(),
+});
 export const RenderRequest = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("mask"), mask: Rle }),
   z.object({ kind: z.literal("preview"), mask: Rle, image: z.string() }),
@@ -24,6 +27,10 @@ export class RemoteRenderer implements Renderer {
   }
 
   previewPng(image: Uint8Array, mask: CocoRle): Promise<Uint8Array> {
-    return this.client.postBytes(RENDER_RPC_PATH, { kind: "preview", mask, image: bytesToBase64(image) });
+    return this.client.postBytes(RENDER_RPC_PATH, {
+      kind: "preview",
+      mask,
+      image: bytesToBase64(image),
+    });
   }
 }

@@ -18,9 +18,14 @@ export class RemoteTextEmbedder implements TextEmbedder {
   ) {}
 
   async embedText(text: string): Promise<Float32Array> {
-    const res = await this.client.postJson<{ pack: string; vector: number[] }>(EMBED_RPC_PATH, { text });
+    const res = await this.client.postJson<{ pack: string; vector: number[] }>(EMBED_RPC_PATH, {
+      text,
+    });
     if (res.pack !== this.pack) {
-      throw new ApiError("unavailable", `Query function serves model pack ${res.pack}, the gateway expects ${this.pack}`);
+      throw new ApiError(
+        "unavailable",
+        `Query function serves model pack ${res.pack}, the gateway expects ${this.pack}`,
+      );
     }
     return Float32Array.from(res.vector);
   }

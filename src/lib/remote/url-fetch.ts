@@ -13,12 +13,24 @@ import { checkUrl, MAX_URL_CHARS, type UrlPolicy } from "../url-fetch/policy.js"
 import type { SignedClient } from "../webhooks/client.js";
 
 export const URL_FETCH_RPC_PATH = "/rpc/fetch-url";
-export const UrlFetchRequest = z.strictObject({ url: z.string().min(1).max(MAX_URL_CHARS), maxBytes: z.number().int().min(1) });
+export const UrlFetchRequest = z.strictObject({
+  url: z.string().min(1).max(MAX_URL_CHARS),
+  maxBytes: z.number().int().min(1),
+});
 
 /** The fetcher's verdicts on the caller's URL, passed on as they are; any other answer is our own failure. */
-const PASSED_ON = new Set<ErrorCode>(["invalid_request", "url_not_allowed", "url_fetch_failed", "url_fetch_timeout", "payload_too_large", "not_implemented"]);
+const PASSED_ON = new Set<ErrorCode>([
+  "invalid_request",
+  "url_not_allowed",
+  "url_fetch_failed",
+  "url_fetch_timeout",
+  "payload_too_large",
+  "not_implemented",
+]);
 
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string().max(2000) }) });
+const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string().max(2000) }),
+});
 
 export class RemoteUrlFetcher implements UrlFetcher {
   constructor(
@@ -32,10 +44,18 @@ export class RemoteUrlFetcher implements UrlFetcher {
     try {
       const res = await this.client.post(URL_FETCH_RPC_PATH, { url, maxBytes });
       if (!res.ok) throw await answerError(res);
-      return await readCappedBody(res, maxBytes, () => new ApiError("payload_too_large", `The image at the URL exceeds ${maxBytes} bytes`));
+      return await readCappedBody(
+        res,
+        maxBytes,
+        () => new ApiError("payload_too_large", `The image at the URL exceeds ${maxBytes} bytes`),
+      );
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      throw new ApiError("unavailable", "The URL fetch service could not be reached; try again or upload the image bytes", { cause: err });
+      throw new ApiError(
+        "unavailable",
+        "The URL fetch service could not be reached; try again or upload the image bytes",
+        { cause: err },
+      );
     }
   }
 }

@@ -7,35 +7,83 @@
  */
 import { z } from "zod";
 import type { SignedClient } from "../webhooks/client.js";
-import type { PointPayload, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../store/types.js";
+import type {
+  PointPayload,
+  SearchFilter,
+  SearchHit,
+  SearchOptions,
+  StoredPoint,
+  VectorStore,
+} from "../store/types.js";
 
 export const VECTORS_RPC_PATH = "/rpc/vectors";
 
 const Vector = z.array(z.number()).max(8192);
 const Tenant = z.string().min(1).max(128);
-const Filter = z.object({ imageIds: z.array(z.string()).max(1000).optional(), kind: z.enum(["region", "image"]).optional(), minArea: z.number().optional() });
-const PointWire = z.object({ id: z.string(), vector: Vector, payload: z.custom<PointPayload>((v) => typeof v === "object" && v !== null) });
+const Filter = z.object({
+  imageIds: z.array(z.string()).max(1000).optional(),
+  kind: z.enum(["region", "image"]).optional(),
+  minArea: z.number().optional(),
+});
+const PointWire = z.object({
+  id: z.string(),
+  vector: Vector,
+  payload: z.custom<PointPayload>((v) => typeof v === "object" && v !== null),
+});
 
 export const VectorOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("upsert"), tenant: Tenant, points: z.array(PointWire).max(10_000) }),
-  z.object({ op: z.literal("deleteImage"), tenant: Tenant, imageId: z.string(), keepIds: z.array(z.string()).optional() }),
-  z.object({ op: z.literal("replaceImage"), tenant: Tenant, imageId: z.string(), points: z.array(PointWire).max(10_000) }),
+  z.object({
+    op: z.literal("deleteImage"),
+    tenant: Tenant,
+    imageId: z.string(),
+    keepIds: z.array(z.string()).optional(),
+  }),
+  z.object({
+    op: z.literal("replaceImage"),
+    tenant: Tenant,
+    imageId: z.string(),
+    points: z.array(PointWire).max(10_000),
+  }),
   z.object({
     op: z.literal("search"),
     tenant: Tenant,
     vector: Vector,
-    options: z.object({ limit: z.number().int().min(0).max(10_000), filter: Filter.optional(), groupByImage: z.boolean().optional(), exact: z.boolean().optional() }),
+    options: z.object({
+      limit: z.number().int().min(0).max(10_000),
+      filter: Filter.optional(),
+      groupByImage: z.boolean().optional(),
+      exact: z.boolean().optional(),
+    }),
   }),
-  z.object({ op: z.literal("get"), tenant: Tenant, id: z.string(), withVector: z.boolean().optional() }),
-  z.object({ op: z.literal("listImage"), tenant: Tenant, imageId: z.string(), withVector: z.boolean().optional() }),
+  z.object({
+    op: z.literal("get"),
+    tenant: Tenant,
+    id: z.string(),
+    withVector: z.boolean().optional(),
+  }),
+  z.object({
+    op: z.literal("listImage"),
+    tenant: Tenant,
+    imageId: z.string(),
+    withVector: z.boolean().optional(),
+  }),
   z.object({ op: z.literal("count"), tenant: Tenant, filter: Filter.optional() }),
 ]);
 export type VectorOp = z.infer<typeof VectorOp>;
 
 type WirePoint = { id: string; vector: number[]; payload: StoredPoint["payload"] };
 
-const toWire = (p: StoredPoint): WirePoint => ({ id: p.id, vector: Array.from(p.vector), payload: p.payload });
-const fromWire = (p: WirePoint): StoredPoint => ({ id: p.id, vector: Float32Array.from(p.vector), payload: p.payload });
+const toWire = (p: StoredPoint): WirePoint => ({
+  id: p.id,
+  vector: Array.from(p.vector),
+  payload: p.payload,
+});
+const fromWire = (p: WirePoint): StoredPoint => ({
+  id: p.id,
+  vector: Float32Array.from(p.vector),
+  payload: p.payload,
+});
 
 /** Runs one operation on the real store (query function side); the answer is `{result}`. */
 export async function runVectorOp(store: VectorStore, op: VectorOp): Promise<{ result: unknown }> {
@@ -75,7 +123,12 @@ export class RemoteVectorStore implements VectorStore {
   }
 
   async deleteImage(tenant: string, imageId: string, keepIds?: readonly string[]): Promise<void> {
-    await this.call({ op: "deleteImage", tenant, imageId, ...(keepIds ? { keepIds: [...keepIds] } : {}) });
+    await this.call({
+      op: "deleteImage",
+      tenant,
+      imageId,
+      ...(keepIds ? { keepIds: [...keepIds] } : {}),
+    });
   }
 
   async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
@@ -92,7 +145,9 @@ export class RemoteVectorStore implements VectorStore {
   }
 
   async listImage(tenant: string, imageId: string, withVector?: boolean): Promise<StoredPoint[]> {
-    return (await this.call<WirePoint[]>({ op: "listImage", tenant, imageId, withVector })).map(fromWire);
+    return (await this.call<WirePoint[]>({ op: "listImage", tenant, imageId, withVector })).map(
+      fromWire,
+    );
   }
 
   async count(tenant: string, filter?: SearchFilter): Promise<number> {

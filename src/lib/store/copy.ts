@@ -47,27 +47,52 @@ function isScannable(store: VectorStore): store is ScannableStore {
 }
 
 /** Copies every point of `options.tenants` from `from` to `to`. Throws if aborted (after a consistent checkpoint). */
-export async function copyIndex(from: VectorStore, to: VectorStore, options: CopyOptions): Promise<CopyResult> {
-  if (!isScannable(from)) throw new Error("the source store cannot be scanned (it has no `scan`), so it cannot be copied from");
+export async function copyIndex(
+  from: VectorStore,
+  to: VectorStore,
+  options: CopyOptions,
+): Promise<CopyResult> {
+  if (!isScannable(from))
+    throw new Error(
+      "the source store cannot be scanned (it has no `scan`), so it cannot be copied from",
+    );
   const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const start = startIndex(options);
   const result: CopyResult = { copied: 0, perTenant: {} };
   for (let i = start; i < options.tenants.length; i++) {
     const tenant = options.tenants[i]!;
     const after = i === start ? options.resume?.after : undefined;
-    result.perTenant[tenant] = await copyTenant(from, to, tenant, after, batchSize, options, result);
+    result.perTenant[tenant] = await copyTenant(
+      from,
+      to,
+      tenant,
+      after,
+      batchSize,
+      options,
+      result,
+    );
   }
-  await options.onProgress?.({ tenant: options.tenants.at(-1) ?? "", copied: result.copied, tenantCopied: 0, checkpoint: null });
+  await options.onProgress?.({
+    tenant: options.tenants.at(-1) ?? "",
+    copied: result.copied,
+    tenantCopied: 0,
+    checkpoint: null,
+  });
   return result;
 }
 
 /** Index of the tenant to start with; a checkpoint naming a tenant not in the list is a mistake, not a fresh start. */
 function startIndex(options: CopyOptions): number {
-  if (new Set(options.tenants).size !== options.tenants.length) throw new Error("each tenant may be listed once");
+  if (new Set(options.tenants).size !== options.tenants.length)
+    throw new Error("each tenant may be listed once");
   if (!options.resume) return 0;
   const i = options.tenants.indexOf(options.resume.tenant);
-  if (i < 0) throw new Error(`the checkpoint is for tenant "${options.resume.tenant}", which is not among the tenants to copy`);
+  if (i < 0)
+    throw new Error(
+      `the checkpoint is for tenant "${options.resume.tenant}", which is not among the tenants to copy`,
+    );
   return i;
 }
 
@@ -87,12 +112,20 @@ async function copyTenant(
     const page = await from.scan(tenant, after === undefined ? { limit } : { after, limit });
     if (page.length === 0) return copied;
     // A store that pages out of order would loop or skip silently; stop loudly instead.
-    if (after !== undefined && page[0]!.id <= after) throw new Error(`source store returned point ${page[0]!.id} at or before the cursor ${after}`);
+    if (after !== undefined && page[0]!.id <= after)
+      throw new Error(
+        `source store returned point ${page[0]!.id} at or before the cursor ${after}`,
+      );
     await to.upsert(tenant, page);
     copied += page.length;
     total.copied += page.length;
     after = page.at(-1)!.id;
-    await options.onProgress?.({ tenant, copied: total.copied, tenantCopied: copied, checkpoint: { tenant, after } });
+    await options.onProgress?.({
+      tenant,
+      copied: total.copied,
+      tenantCopied: copied,
+      checkpoint: { tenant, after },
+    });
     if (page.length < limit) return copied;
   }
 }

@@ -12,7 +12,10 @@ function unavailable(err: unknown): never {
   throw new ApiError("unavailable", "vector store failed; retry later", { cause: err });
 }
 
-const guarded = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => fn(...args).catch(unavailable);
+const guarded =
+  <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+  (...args: A): Promise<R> =>
+    fn(...args).catch(unavailable);
 
 export function guardVectorStore(store: VectorStore): VectorStore {
   return {
@@ -21,9 +24,18 @@ export function guardVectorStore(store: VectorStore): VectorStore {
     replaceImage: guarded((tenant, imageId, points) => store.replaceImage(tenant, imageId, points)),
     search: guarded((tenant, vector, options) => store.search(tenant, vector, options)),
     get: guarded((tenant, id, withVector) => store.get(tenant, id, withVector)),
-    listImage: guarded((tenant, imageId, withVector) => store.listImage(tenant, imageId, withVector)),
+    listImage: guarded((tenant, imageId, withVector) =>
+      store.listImage(tenant, imageId, withVector),
+    ),
     count: guarded((tenant, filter) => store.count(tenant, filter)),
-    ...(store.scan ? { scan: guarded((tenant: string, options: Parameters<NonNullable<VectorStore["scan"]>>[1]) => store.scan!(tenant, options)) } : {}),
+    ...(store.scan
+      ? {
+          scan: guarded(
+            (tenant: string, options: Parameters<NonNullable<VectorStore["scan"]>>[1]) =>
+              store.scan!(tenant, options),
+          ),
+        }
+      : {}),
     ...(store.close ? { close: () => store.close!() } : {}),
   };
 }

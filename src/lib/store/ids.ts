@@ -14,7 +14,12 @@ const POINT_ID_NAMESPACE = "6f1e9a52-3c1b-4c57-9a55-7d0f2b8e4a13";
  * Point id = UUIDv5(namespace, "tenant/imageId/regionIndex/pack"). Tenant and image id cannot contain
  * "/", so the name is unambiguous; the whole-image point uses regionIndex −1.
  */
-export function pointId(tenant: string, imageId: string, regionIndex: number, pack: string): string {
+export function pointId(
+  tenant: string,
+  imageId: string,
+  regionIndex: number,
+  pack: string,
+): string {
   return uuidv5(`${tenant}/${imageId}/${regionIndex}/${pack}`, POINT_ID_NAMESPACE);
 }
 

@@ -23,10 +23,14 @@ export interface ImageToReembed {
 }
 
 /** Indexed images of the given tenants, in a stable order (tenant, then id). */
-export async function* indexedImages(catalog: ImageCatalog, tenants: readonly string[]): AsyncGenerator<ImageToReembed> {
+export async function* indexedImages(
+  catalog: ImageCatalog,
+  tenants: readonly string[],
+): AsyncGenerator<ImageToReembed> {
   for (const tenant of tenants) {
     const records = await catalog.list(tenant, { status: "indexed" });
-    for (const r of records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) yield { tenant, imageId: r.id, sha256: r.sha256 };
+    for (const r of records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+      yield { tenant, imageId: r.id, sha256: r.sha256 };
   }
 }
 
@@ -34,13 +38,22 @@ export async function* indexedImages(catalog: ImageCatalog, tenants: readonly st
  * `embed` for `reindexQdrant` / `reembedInto`: an image whose bytes are gone (deleted meanwhile)
  * yields no points, so the re-index goes on; an image the new extractor cannot read fails the run loudly.
  */
-export function reembedWith(deps: { blobs: BlobStore; extractor: RegionExtractor; now?: () => Date }) {
+export function reembedWith(deps: {
+  blobs: BlobStore;
+  extractor: RegionExtractor;
+  now?: () => Date;
+}) {
   return async (image: ImageToReembed): Promise<StoredPoint[]> => {
     const blob = await deps.blobs.get(image.tenant, image.imageId);
     if (!blob) return [];
     const extracted = await deps.extractor.extract(blob.bytes);
     const createdAt = (deps.now ?? (() => new Date()))().toISOString();
-    return buildPoints({ tenant: image.tenant, imageId: image.imageId }, extracted, deps.extractor.pack, createdAt).map((p) => ({
+    return buildPoints(
+      { tenant: image.tenant, imageId: image.imageId },
+      extracted,
+      deps.extractor.pack,
+      createdAt,
+    ).map((p) => ({
       ...p,
       payload: { ...p.payload, tenant: image.tenant },
     }));
@@ -80,11 +93,18 @@ export interface Layout {
 }
 
 /** Throws `LayoutMismatchError` when `held` (what a target already has) differs from `writing` (its pack: when known). */
-export function checkLayout(where: string, held: Layout, writing: { pack?: string | undefined; dim: number }): void {
+export function checkLayout(
+  where: string,
+  held: Layout,
+  writing: { pack?: string | undefined; dim: number },
+): void {
   const problems: string[] = [];
-  if (held.pack !== null && writing.pack !== undefined && held.pack !== writing.pack) problems.push(`its points are of model pack ${held.pack}, these of ${writing.pack}`);
-  if (held.dim !== null && held.dim !== writing.dim) problems.push(`it holds ${held.dim}-dimensional vectors, these are ${writing.dim}-dimensional`);
-  if (problems.length) throw new LayoutMismatchError(`refusing to mix layouts in ${where}: ${problems.join("; ")}`);
+  if (held.pack !== null && writing.pack !== undefined && held.pack !== writing.pack)
+    problems.push(`its points are of model pack ${held.pack}, these of ${writing.pack}`);
+  if (held.dim !== null && held.dim !== writing.dim)
+    problems.push(`it holds ${held.dim}-dimensional vectors, these are ${writing.dim}-dimensional`);
+  if (problems.length)
+    throw new LayoutMismatchError(`refusing to mix layouts in ${where}: ${problems.join("; ")}`);
 }
 
 export interface ReembedProgress {
@@ -157,13 +177,21 @@ export async function reembedInto(target: VectorStore, o: ReembedOptions): Promi
   const ledger = o.ledger ?? {};
   const layout = { pack: o.pack ?? null, dim: o.dim ?? null };
   const seen = new Set<string>();
-  const result: ReembedResult = { images: 0, embedded: 0, skipped: 0, pruned: 0, points: 0, ledger };
+  const result: ReembedResult = {
+    images: 0,
+    embedded: 0,
+    skipped: 0,
+    pruned: 0,
+    points: 0,
+    ledger,
+  };
   let stored: Map<string, number> | null = null;
 
   const whole = async (image: ImageToReembed, key: string): Promise<boolean> => {
     const entry = ledger[key];
     if (!entry) return false;
-    if (image.sha256 !== undefined && entry.sha256 !== undefined && image.sha256 !== entry.sha256) return false;
+    if (image.sha256 !== undefined && entry.sha256 !== undefined && image.sha256 !== entry.sha256)
+      return false;
     if (o.trust === "ledger") return true;
     if (o.storedCounts) {
       stored ??= await o.storedCounts();
@@ -193,16 +221,28 @@ export async function reembedInto(target: VectorStore, o: ReembedOptions): Promi
         await target.replaceImage(image.tenant, image.imageId, points);
         const count = await target.count(image.tenant, { imageIds: [image.imageId] });
         if (count !== points.length) {
-          throw new Error(`image ${key}: wrote ${points.length} points but the target holds ${count} of them`);
+          throw new Error(
+            `image ${key}: wrote ${points.length} points but the target holds ${count} of them`,
+          );
         }
-        ledger[key] = { points: points.length, ...(image.sha256 !== undefined ? { sha256: image.sha256 } : {}) };
+        ledger[key] = {
+          points: points.length,
+          ...(image.sha256 !== undefined ? { sha256: image.sha256 } : {}),
+        };
         result.points += points.length;
       }
       result[skip ? "skipped" : "embedded"]++;
       result.images++;
       await o.onProgress?.({
-        pass, total: listed.length, done: i + 1, image, embedded: !skip,
-        embeddedCount: result.embedded, skippedCount: result.skipped, points: result.points, ledger,
+        pass,
+        total: listed.length,
+        done: i + 1,
+        image,
+        embedded: !skip,
+        embeddedCount: result.embedded,
+        skippedCount: result.skipped,
+        points: result.points,
+        ledger,
       });
     }
   }
@@ -221,12 +261,18 @@ export async function reembedInto(target: VectorStore, o: ReembedOptions): Promi
 }
 
 /** Fixes the layout on the first point when the caller did not name it; then every point must match it. */
-function checkPoints(points: readonly StoredPoint[], image: ImageToReembed, layout: { pack: string | null; dim: number | null }): void {
+function checkPoints(
+  points: readonly StoredPoint[],
+  image: ImageToReembed,
+  layout: { pack: string | null; dim: number | null },
+): void {
   for (const p of points) {
     layout.pack ??= p.payload.pack;
     layout.dim ??= p.vector.length;
     if (p.payload.tenant !== image.tenant || p.payload.imageId !== image.imageId) {
-      throw new Error(`embed returned a point of ${ledgerKey(p.payload.tenant, p.payload.imageId)} for ${ledgerKey(image.tenant, image.imageId)}`);
+      throw new Error(
+        `embed returned a point of ${ledgerKey(p.payload.tenant, p.payload.imageId)} for ${ledgerKey(image.tenant, image.imageId)}`,
+      );
     }
     if (p.payload.pack !== layout.pack || p.vector.length !== layout.dim) {
       throw new LayoutMismatchError(
@@ -265,7 +311,8 @@ export async function verifyCounts(
       if (n !== entry.points) out.push({ key, expected: entry.points, stored: n });
     }
     for (const [key, n] of stored) {
-      if (scope.has(splitKey(key).tenant) && !ledger[key]) out.push({ key, expected: 0, stored: n });
+      if (scope.has(splitKey(key).tenant) && !ledger[key])
+        out.push({ key, expected: 0, stored: n });
     }
     return out;
   }
@@ -286,7 +333,9 @@ export async function verifyCounts(
 
 /** "3 images differ: t/a (3 expected, 1 stored), …" — at most `max` named. */
 export function describeMismatches(mismatches: readonly CountMismatch[], max = 10): string {
-  const named = mismatches.slice(0, max).map((m) => `${m.key} (${m.expected} expected, ${m.stored} stored)`);
+  const named = mismatches
+    .slice(0, max)
+    .map((m) => `${m.key} (${m.expected} expected, ${m.stored} stored)`);
   const more = mismatches.length > max ? `, and ${mismatches.length - max} more` : "";
   return `${mismatches.length} image${mismatches.length === 1 ? "" : "s"} with the wrong point count: ${named.join(", ")}${more}`;
 }

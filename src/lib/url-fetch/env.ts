@@ -12,7 +12,13 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 /** `"80,443,8443"` → `[80, 443, 8443]`. */
 const ports = z
   .string()
-  .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean).map(Number))
+  .transform((s) =>
+    s
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map(Number),
+  )
   .pipe(z.array(z.number().int().min(1).max(65535)).min(1, "name at least one port"));
 
 /** The off switch (on by default everywhere) and the ports a URL may name. */

@@ -13,20 +13,31 @@ import type { UrlFetcher } from "../services.js";
 import { checkUrl, type UrlPolicy } from "./policy.js";
 
 /** One HTTP GET that does not follow redirects (`redirect: "manual"`). */
-export type FetchHop = (url: URL, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<Response>;
+export type FetchHop = (
+  url: URL,
+  init: { signal: AbortSignal; headers: Record<string, string> },
+) => Promise<Response>;
 
 export interface UrlFetchOptions extends Pick<UrlFetchLimits, "timeoutMs" | "maxRedirects"> {
   policy: UrlPolicy;
 }
 
-const REQUEST_HEADERS = { accept: "image/png, image/jpeg, image/webp", "user-agent": "region-search-url-fetch/1" };
+const REQUEST_HEADERS = {
+  accept: "image/png, image/jpeg, image/webp",
+  "user-agent": "region-search-url-fetch/1",
+};
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export function createUrlFetcher(hop: FetchHop, options: UrlFetchOptions): UrlFetcher {
   return { fetchBytes: (url, { maxBytes }) => fetchBytes(hop, options, url, maxBytes) };
 }
 
-async function fetchBytes(hop: FetchHop, options: UrlFetchOptions, raw: string, maxBytes: number): Promise<Uint8Array> {
+async function fetchBytes(
+  hop: FetchHop,
+  options: UrlFetchOptions,
+  raw: string,
+  maxBytes: number,
+): Promise<Uint8Array> {
   let target = checkUrl(raw, options.policy);
   const signal = AbortSignal.timeout(options.timeoutMs);
   try {
@@ -34,7 +45,8 @@ async function fetchBytes(hop: FetchHop, options: UrlFetchOptions, raw: string, 
       const res = await hop(target, { signal, headers: REQUEST_HEADERS });
       if (!REDIRECTS.has(res.status)) return await readBody(res, maxBytes);
       await res.body?.cancel();
-      if (redirects >= options.maxRedirects) throw failed(`more than ${options.maxRedirects} redirects`);
+      if (redirects >= options.maxRedirects)
+        throw failed(`more than ${options.maxRedirects} redirects`);
       const location = res.headers.get("location");
       if (!location) throw failed(`HTTP ${res.status} redirect without a Location`);
       target = checkUrl(location, options.policy, target);
@@ -44,7 +56,8 @@ async function fetchBytes(hop: FetchHop, options: UrlFetchOptions, raw: string, 
   }
 }
 
-const failed = (reason: string) => new ApiError("url_fetch_failed", `The image URL could not be fetched: ${reason}`);
+const failed = (reason: string) =>
+  new ApiError("url_fetch_failed", `The image URL could not be fetched: ${reason}`);
 
 /** The body of a 2xx answer, refused with 413 as soon as it is known (Content-Length) or seen (streaming) to exceed `maxBytes`. */
 async function readBody(res: Response, maxBytes: number): Promise<Uint8Array> {
@@ -52,12 +65,17 @@ async function readBody(res: Response, maxBytes: number): Promise<Uint8Array> {
     await res.body?.cancel();
     throw failed(`the server answered HTTP ${res.status}`);
   }
-  return readCappedBody(res as Response & { body: ReadableStream<Uint8Array> | null }, maxBytes, () => new ApiError("payload_too_large", `The image at the URL exceeds ${maxBytes} bytes`));
+  return readCappedBody(
+    res as Response & { body: ReadableStream<Uint8Array> | null },
+    maxBytes,
+    () => new ApiError("payload_too_large", `The image at the URL exceeds ${maxBytes} bytes`),
+  );
 }
 
 /** `err` and its causes, outermost first (bounded: a cause chain could loop). */
 function* causes(err: unknown): Generator<Error> {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) yield e;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++)
+    yield e;
 }
 
 const codeOf = (e: Error): string | undefined => {
@@ -75,9 +93,17 @@ function fetchError(err: unknown, signal: AbortSignal, timeoutMs: number): ApiEr
   const refusal = chain.find((e): e is ApiError => e instanceof ApiError);
   if (refusal) return refusal;
   if (signal.aborted || chain.some((e) => codeOf(e) === "UND_ERR_CONNECT_TIMEOUT")) {
-    return new ApiError("url_fetch_timeout", `The image URL did not answer within ${timeoutMs} ms`, { cause: err });
+    return new ApiError(
+      "url_fetch_timeout",
+      `The image URL did not answer within ${timeoutMs} ms`,
+      { cause: err },
+    );
   }
-  return new ApiError("url_fetch_failed", `The image URL could not be fetched: ${networkReason(chain)}`, { cause: err });
+  return new ApiError(
+    "url_fetch_failed",
+    `The image URL could not be fetched: ${networkReason(chain)}`,
+    { cause: err },
+  );
 }
 
 const REASONS: Record<string, string> = {

@@ -61,13 +61,16 @@ export function literalAddress(hostname: string): string | null {
   return ipaddr.IPv4.isValidFourPartDecimal(hostname) ? hostname : null;
 }
 
-const refused = (reason: string) => new ApiError("url_not_allowed", `The image URL is not allowed: ${reason}`);
+const refused = (reason: string) =>
+  new ApiError("url_not_allowed", `The image URL is not allowed: ${reason}`);
 
 /** The message for a name whose DNS answer the policy refuses (no address is revealed). */
-export const privateResolutionError = (): ApiError => refused("its host name resolves to a private or reserved address");
+export const privateResolutionError = (): ApiError =>
+  refused("its host name resolves to a private or reserved address");
 
 /** Port the request will connect to. */
-const effectivePort = (url: URL): number => (url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80);
+const effectivePort = (url: URL): number =>
+  url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 
 /**
  * Parses and checks one URL (the first, and every redirect target): http(s) only, no credentials,
@@ -75,20 +78,25 @@ const effectivePort = (url: URL): number => (url.port ? Number(url.port) : url.p
  * Invalid syntax is a 400 `invalid_request`; a refused target a 400 `url_not_allowed`.
  */
 export function checkUrl(raw: string, policy: UrlPolicy, base?: URL): URL {
-  if (raw.length > MAX_URL_CHARS) throw ApiError.invalid(`url must be at most ${MAX_URL_CHARS} characters`);
+  if (raw.length > MAX_URL_CHARS)
+    throw ApiError.invalid(`url must be at most ${MAX_URL_CHARS} characters`);
   let url: URL;
   try {
     url = new URL(raw, base);
   } catch {
     throw ApiError.invalid(`${base ? "redirect Location" : "url"} is not a valid absolute URL`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw refused(`only http and https are fetched, not ${url.protocol.slice(0, -1)}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw refused(`only http and https are fetched, not ${url.protocol.slice(0, -1)}`);
   if (url.username || url.password) throw refused("credentials in URLs are not accepted");
   const port = effectivePort(url);
-  if (!policy.allowedPorts.includes(port)) throw refused(`port ${port} is not allowed (allowed: ${policy.allowedPorts.join(", ")})`);
+  if (!policy.allowedPorts.includes(port))
+    throw refused(`port ${port} is not allowed (allowed: ${policy.allowedPorts.join(", ")})`);
   const host = url.hostname.replace(/\.$/, "").toLowerCase();
-  if (host === "localhost" || host.endsWith(".localhost")) throw refused("localhost is not fetched");
+  if (host === "localhost" || host.endsWith(".localhost"))
+    throw refused("localhost is not fetched");
   const ip = literalAddress(url.hostname);
-  if (ip !== null && !policy.isAllowedAddress(ip)) throw refused("the address is private, loopback, link-local or reserved");
+  if (ip !== null && !policy.isAllowedAddress(ip))
+    throw refused("the address is private, loopback, link-local or reserved");
   return url;
 }

@@ -6,7 +6,10 @@ import { readCappedBody } from "../capped-body.js";
 import { ApiError } from "../errors.js";
 
 export async function readCappedText(request: Request, maxBytes: number): Promise<string> {
-  return new TextDecoder().decode(await readCappedBody(request, maxBytes, () => tooLarge(maxBytes)));
+  return new TextDecoder().decode(
+    await readCappedBody(request, maxBytes, () => tooLarge(maxBytes)),
+  );
 }
 
-const tooLarge = (maxBytes: number) => new ApiError("payload_too_large", `Body exceeds ${maxBytes} bytes`);
+const tooLarge = (maxBytes: number) =>
+  new ApiError("payload_too_large", `Body exceeds ${maxBytes} bytes`);

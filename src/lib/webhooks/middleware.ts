@@ -23,15 +23,21 @@ export interface VerifyMiddlewareOptions {
   toleranceSec?: number;
 }
 
-export function verifySignature(secrets: readonly string[], options: VerifyMiddlewareOptions): MiddlewareHandler<SignedEnv> {
+export function verifySignature(
+  secrets: readonly string[],
+  options: VerifyMiddlewareOptions,
+): MiddlewareHandler<SignedEnv> {
   if (secrets.length === 0) throw new Error("verifySignature: no webhook secret configured");
   return async (c, next) => {
     const body = await readCappedText(c.req.raw, options.maxBytes);
     try {
-      const verified = await verify(secrets, c.req.raw.headers, body, { toleranceSec: options.toleranceSec });
+      const verified = await verify(secrets, c.req.raw.headers, body, {
+        toleranceSec: options.toleranceSec,
+      });
       c.set("webhook", { ...verified, body });
     } catch (err) {
-      if (err instanceof WebhookVerificationError) throw new ApiError("unauthorized", `Webhook signature refused: ${err.message}`);
+      if (err instanceof WebhookVerificationError)
+        throw new ApiError("unauthorized", `Webhook signature refused: ${err.message}`);
       throw err;
     }
     await next();

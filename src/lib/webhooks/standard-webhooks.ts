@@ -37,15 +37,30 @@ export function generateSecret(): string {
 }
 
 async function hmacKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", secretKeyBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
+  return crypto.subtle.importKey(
+    "raw",
+    secretKeyBytes(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [usage],
+  );
 }
 
 const signedContent = (id: string, timestamp: number | string, body: string) =>
   encoder.encode(`${id}.${timestamp}.${body}`);
 
 /** `v1,<base64>` for one secret. */
-export async function sign(secret: string, id: string, timestamp: number, body: string): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret, "sign"), signedContent(id, timestamp, body));
+export async function sign(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<string> {
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await hmacKey(secret, "sign"),
+    signedContent(id, timestamp, body),
+  );
   return `v1,${bytesToBase64(new Uint8Array(mac))}`;
 }
 
@@ -57,7 +72,11 @@ export interface SignOptions {
 }
 
 /** The three headers for `body`, signed with the first of `secrets`. */
-export async function signedHeaders(secrets: readonly string[], body: string, options: SignOptions = {}): Promise<Record<string, string>> {
+export async function signedHeaders(
+  secrets: readonly string[],
+  body: string,
+  options: SignOptions = {},
+): Promise<Record<string, string>> {
   const secret = secrets[0];
   if (!secret) throw new Error("no webhook secret configured");
   const id = options.id ?? `msg_${crypto.randomUUID()}`;
@@ -100,7 +119,11 @@ export async function verify(
   const id = header(headers, WEBHOOK_ID);
   const ts = header(headers, WEBHOOK_TIMESTAMP);
   const signatures = header(headers, WEBHOOK_SIGNATURE);
-  if (!id || !ts || !signatures) throw new WebhookVerificationError("missing_headers", "Missing webhook-id, webhook-timestamp or webhook-signature");
+  if (!id || !ts || !signatures)
+    throw new WebhookVerificationError(
+      "missing_headers",
+      "Missing webhook-id, webhook-timestamp or webhook-signature",
+    );
   const timestamp = checkTimestamp(ts, options);
   const presented = parseSignatures(signatures);
   const content = signedContent(id, ts, body);
@@ -114,12 +137,16 @@ export async function verify(
 }
 
 function checkTimestamp(ts: string, options: VerifyOptions): number {
-  if (!/^\d{1,12}$/.test(ts)) throw new WebhookVerificationError("bad_timestamp", "Invalid webhook-timestamp");
+  if (!/^\d{1,12}$/.test(ts))
+    throw new WebhookVerificationError("bad_timestamp", "Invalid webhook-timestamp");
   const timestamp = Number(ts);
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const tolerance = options.toleranceSec ?? DEFAULT_TOLERANCE_SEC;
   if (Math.abs(now - timestamp) > tolerance) {
-    throw new WebhookVerificationError("bad_timestamp", "webhook-timestamp is outside the tolerance window");
+    throw new WebhookVerificationError(
+      "bad_timestamp",
+      "webhook-timestamp is outside the tolerance window",
+    );
   }
   return timestamp;
 }
@@ -141,7 +168,8 @@ function parseSignatures(value: string): Uint8Array<ArrayBuffer>[] {
 
 export function bytesToBase64(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);
 }
 

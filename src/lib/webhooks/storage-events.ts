@@ -18,23 +18,31 @@ export interface StorageEvent {
   order: string;
 }
 
-const R2Event = z.object({
-  account: z.string().optional(),
-  bucket: z.string(),
-  action: z.string(),
-  object: z.object({ key: z.string() }).loose(),
-  eventTime: z.string(),
-}).loose();
+const R2Event = z
+  .object({
+    account: z.string().optional(),
+    bucket: z.string(),
+    action: z.string(),
+    object: z.object({ key: z.string() }).loose(),
+    eventTime: z.string(),
+  })
+  .loose();
 
-const S3Record = z.object({
-  eventSource: z.literal("aws:s3").optional(),
-  eventName: z.string(),
-  eventTime: z.string(),
-  s3: z.object({
-    bucket: z.object({ name: z.string() }).loose(),
-    object: z.object({ key: z.string(), sequencer: z.string().regex(/^[0-9A-Fa-f]{1,64}$/) }).loose(),
-  }).loose(),
-}).loose();
+const S3Record = z
+  .object({
+    eventSource: z.literal("aws:s3").optional(),
+    eventName: z.string(),
+    eventTime: z.string(),
+    s3: z
+      .object({
+        bucket: z.object({ name: z.string() }).loose(),
+        object: z
+          .object({ key: z.string(), sequencer: z.string().regex(/^[0-9A-Fa-f]{1,64}$/) })
+          .loose(),
+      })
+      .loose(),
+  })
+  .loose();
 
 const S3Notification = z.object({ Records: z.array(S3Record).max(1000) }).loose();
 
@@ -52,9 +60,21 @@ export function parseStorageEvents(body: unknown): StorageEvent[] | null {
 }
 
 function fromS3(r: z.infer<typeof S3Record>): StorageEvent[] {
-  const kind = r.eventName.startsWith("ObjectCreated:") ? "created" : r.eventName.startsWith("ObjectRemoved:") ? "deleted" : null;
+  const kind = r.eventName.startsWith("ObjectCreated:")
+    ? "created"
+    : r.eventName.startsWith("ObjectRemoved:")
+      ? "deleted"
+      : null;
   if (!kind) return [];
-  return [{ source: "s3", kind, bucket: r.s3.bucket.name, key: decodeS3Key(r.s3.object.key), order: r.s3.object.sequencer.toUpperCase() }];
+  return [
+    {
+      source: "s3",
+      kind,
+      bucket: r.s3.bucket.name,
+      key: decodeS3Key(r.s3.object.key),
+      order: r.s3.object.sequencer.toUpperCase(),
+    },
+  ];
 }
 
 function fromR2(e: z.infer<typeof R2Event>): StorageEvent[] {
@@ -64,7 +84,11 @@ function fromR2(e: z.infer<typeof R2Event>): StorageEvent[] {
 }
 
 function isS3TestEvent(body: unknown): boolean {
-  return typeof body === "object" && body !== null && (body as { Event?: unknown }).Event === "s3:TestEvent";
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    (body as { Event?: unknown }).Event === "s3:TestEvent"
+  );
 }
 
 /** S3 keys in notifications are form-URL-encoded: `+` is a space, `%2B` a plus. */

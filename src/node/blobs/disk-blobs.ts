@@ -19,16 +19,27 @@ export class DiskBlobStore implements BlobStore {
     const base = safeJoin(this.root, tenant, id);
     await mkdir(path.dirname(base), { recursive: true });
     await writeFileAtomic(`${base}.bin`, bytes);
-    await writeFileAtomic(`${base}.meta.json`, JSON.stringify({ contentType, bytes: bytes.length }));
+    await writeFileAtomic(
+      `${base}.meta.json`,
+      JSON.stringify({ contentType, bytes: bytes.length }),
+    );
   }
 
-  async get(tenant: string, id: string): Promise<{ bytes: Uint8Array; contentType: string } | null> {
+  async get(
+    tenant: string,
+    id: string,
+  ): Promise<{ bytes: Uint8Array; contentType: string } | null> {
     if (!isSafeId(tenant) || !isSafeId(id)) return null;
     const base = safeJoin(this.root, tenant, id);
     try {
-      const meta = JSON.parse(await readFile(`${base}.meta.json`, "utf8")) as { contentType: string };
+      const meta = JSON.parse(await readFile(`${base}.meta.json`, "utf8")) as {
+        contentType: string;
+      };
       const buf = await readFile(`${base}.bin`);
-      return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), contentType: meta.contentType };
+      return {
+        bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
+        contentType: meta.contentType,
+      };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;

@@ -34,7 +34,10 @@ export class FileCatalog implements ImageCatalog {
     await rm(this.file(tenant, id), { force: true });
   }
 
-  async list(tenant: string, options: { status?: ImageStatus; limit?: number } = {}): Promise<ImageRecord[]> {
+  async list(
+    tenant: string,
+    options: { status?: ImageStatus; limit?: number } = {},
+  ): Promise<ImageRecord[]> {
     if (!isSafeId(tenant)) return [];
     const names = await this.names(tenant);
     const out: ImageRecord[] = [];

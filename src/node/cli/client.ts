@@ -64,7 +64,11 @@ export class ApiClient {
     }
   }
 
-  async upload(bytes: Uint8Array, contentType: string, id?: string): Promise<{ id: string; status: string }> {
+  async upload(
+    bytes: Uint8Array,
+    contentType: string,
+    id?: string,
+  ): Promise<{ id: string; status: string }> {
     const query = id ? `?id=${encodeURIComponent(id)}` : "";
     const res = await this.call(`/v1/images${query}`, {
       method: "POST",
@@ -74,7 +78,10 @@ export class ApiClient {
     return res.json() as Promise<{ id: string; status: string }>;
   }
 
-  async search(query: string, options: SearchOptions = {}): Promise<{ results: SearchResultJson[]; tookMs: number }> {
+  async search(
+    query: string,
+    options: SearchOptions = {},
+  ): Promise<{ results: SearchResultJson[]; tookMs: number }> {
     const res = await this.call("/v1/search", {
       method: "POST",
       headers: { "content-type": "application/json" },

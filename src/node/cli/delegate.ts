@@ -27,7 +27,11 @@ export async function runEntry(
 ): Promise<number> {
   const file = path.join(PROJECT_ROOT, ENTRIES[entry]);
   if (!existsSync(file)) throw new Error(`${ENTRIES[entry]} is not in this checkout`);
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, file, ...args], { cwd: options.cwd, env: options.env, stdio: "inherit" });
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, file, ...args], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: "inherit",
+  });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);

@@ -12,11 +12,17 @@ import type { FetchLike } from "./client.js";
 
 export const EMBEDDED_URL = "http://embedded.local";
 
-export async function openEmbedded(env: Env): Promise<{ fetch: FetchLike; close(): Promise<void> }> {
+export async function openEmbedded(
+  env: Env,
+): Promise<{ fetch: FetchLike; close(): Promise<void> }> {
   // Job logs would tear through the progress bar: only errors, unless LOG_LEVEL asks for more (or less).
   const log = createLogger(env.LOG_LEVEL === "info" ? "error" : env.LOG_LEVEL, process.stderr);
   const models = await openCheckedModels(env, log);
-  const server = await buildLocalServer(localServerSettings(env, models.pack.vectorDim), models, log);
+  const server = await buildLocalServer(
+    localServerSettings(env, models.pack.vectorDim),
+    models,
+    log,
+  );
   return {
     fetch: async (url, init) => server.app.request(url, init),
     close: async () => {

@@ -10,13 +10,17 @@ import { ACCEPTED_FORMATS, isAcceptedFormat, sniffFormat } from "../../lib/intak
 
 const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 
-export async function expandInputs(inputs: readonly string[]): Promise<{ files: string[]; missing: string[] }> {
+export async function expandInputs(
+  inputs: readonly string[],
+): Promise<{ files: string[]; missing: string[] }> {
   const found = new Set<string>();
   const missing: string[] = [];
   for (const input of inputs) {
     const kind = await statKind(input);
     if (kind === "file") found.add(path.resolve(input));
-    else if (kind === "dir") for (const f of await glob("**/*", { cwd: input, absolute: true, onlyFiles: true })) addImage(found, f);
+    else if (kind === "dir")
+      for (const f of await glob("**/*", { cwd: input, absolute: true, onlyFiles: true }))
+        addImage(found, f);
     else {
       const matches = await glob(input, { absolute: true, onlyFiles: true });
       if (matches.length === 0) missing.push(input);

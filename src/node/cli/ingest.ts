@@ -10,7 +10,10 @@ import { contentTypeOf } from "./files.js";
 
 export interface IngestProgress {
   start(total: number): void;
-  update(done: number, stats: { rate: number; regions: number; failed: number; skipped: number }): void;
+  update(
+    done: number,
+    stats: { rate: number; regions: number; failed: number; skipped: number },
+  ): void;
   stop(): void;
 }
 
@@ -42,7 +45,11 @@ export interface IngestSummary {
   failures: { file: string; reason: string }[];
 }
 
-export async function ingestFiles(client: ApiClient, files: readonly string[], options: IngestOptions): Promise<{ summary: IngestSummary; outcomes: FileOutcome[] }> {
+export async function ingestFiles(
+  client: ApiClient,
+  files: readonly string[],
+  options: IngestOptions,
+): Promise<{ summary: IngestSummary; outcomes: FileOutcome[] }> {
   const t0 = performance.now();
   // The pack the server embeds with: an image indexed by an older pack is not "done".
   const serverPack = (await client.health()).pack;
@@ -54,23 +61,44 @@ export async function ingestFiles(client: ApiClient, files: readonly string[], o
     tally.regions += outcome.regions;
     if (outcome.state === "failed") tally.failed++;
     if (outcome.state === "skipped") tally.skipped++;
-    options.progress?.update(tally.done, { ...tally, rate: tally.done / Math.max(1e-3, (performance.now() - t0) / 1000) });
+    options.progress?.update(tally.done, {
+      ...tally,
+      rate: tally.done / Math.max(1e-3, (performance.now() - t0) / 1000),
+    });
     return outcome;
   });
   options.progress?.stop();
   return { summary: summarize(outcomes, (performance.now() - t0) / 1000), outcomes };
 }
 
-async function ingestOne(client: ApiClient, file: string, serverPack: string, options: IngestOptions): Promise<FileOutcome> {
+async function ingestOne(
+  client: ApiClient,
+  file: string,
+  serverPack: string,
+  options: IngestOptions,
+): Promise<FileOutcome> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
   } catch (err) {
-    return { file, id: "", state: "failed", regions: 0, reason: `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+    return {
+      file,
+      id: "",
+      state: "failed",
+      regions: 0,
+      reason: `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    };
   }
   const id = createHash("sha256").update(bytes).digest("hex");
   const contentType = contentTypeOf(bytes);
-  if (!contentType) return { file, id, state: "failed", regions: 0, reason: "not a PNG, JPEG or WebP image (by its first bytes)" };
+  if (!contentType)
+    return {
+      file,
+      id,
+      state: "failed",
+      regions: 0,
+      reason: "not a PNG, JPEG or WebP image (by its first bytes)",
+    };
   try {
     const existing = await retrying(() => client.getImage(id));
     if (!options.force && existing?.status === "indexed" && existing.pack === serverPack) {
@@ -78,8 +106,12 @@ async function ingestOne(client: ApiClient, file: string, serverPack: string, op
     }
     await retrying(() => client.upload(bytes, contentType));
     const record = await waitSettled(client, id, options.timeoutMs, options.pollMs ?? 250);
-    if (record.status === "indexed") return { file, id, state: "indexed", regions: record.regionCount ?? 0 };
-    const reason = record.status === "failed" ? `${record.errorCode ?? "ingest_failed"}: ${record.error ?? "unknown error"}` : `still ${record.status} after ${options.timeoutMs / 1000} s`;
+    if (record.status === "indexed")
+      return { file, id, state: "indexed", regions: record.regionCount ?? 0 };
+    const reason =
+      record.status === "failed"
+        ? `${record.errorCode ?? "ingest_failed"}: ${record.error ?? "unknown error"}`
+        : `still ${record.status} after ${options.timeoutMs / 1000} s`;
     return { file, id, state: "failed", regions: 0, reason };
   } catch (err) {
     return { file, id, state: "failed", regions: 0, reason: describeError(err) };
@@ -87,13 +119,19 @@ async function ingestOne(client: ApiClient, file: string, serverPack: string, op
 }
 
 /** Polls the image record (backing off to 2 s) until indexed or failed, or the timeout. */
-async function waitSettled(client: ApiClient, id: string, timeoutMs: number, pollMs: number): Promise<ImageJson> {
+async function waitSettled(
+  client: ApiClient,
+  id: string,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<ImageJson> {
   const deadline = Date.now() + timeoutMs;
   let delay = pollMs;
   for (;;) {
     const record = await retrying(() => client.getImage(id));
     if (!record) throw new Error("the image disappeared while indexing (deleted?)");
-    if (record.status === "indexed" || record.status === "failed" || Date.now() >= deadline) return record;
+    if (record.status === "indexed" || record.status === "failed" || Date.now() >= deadline)
+      return record;
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(2000, delay * 1.5);
   }
@@ -127,7 +165,9 @@ function summarize(outcomes: readonly FileOutcome[], seconds: number): IngestSum
     failed: count("failed"),
     regions: outcomes.reduce((n, o) => n + o.regions, 0),
     seconds: Math.round(seconds * 100) / 100,
-    failures: outcomes.filter((o) => o.state === "failed").map((o) => ({ file: o.file, reason: o.reason ?? "unknown" })),
+    failures: outcomes
+      .filter((o) => o.state === "failed")
+      .map((o) => ({ file: o.file, reason: o.reason ?? "unknown" })),
   };
 }
 
@@ -140,12 +180,17 @@ export function formatSummary(s: IngestSummary): string {
     `  failed   ${s.failed}`,
     `  regions  ${s.regions}`,
   ];
-  if (s.failures.length > 0) lines.push("failures:", ...s.failures.map((f) => `  ${f.file}: ${f.reason}`));
+  if (s.failures.length > 0)
+    lines.push("failures:", ...s.failures.map((f) => `  ${f.file}: ${f.reason}`));
   return lines.join("\n");
 }
 
 /** `fn` over `items`, at most `n` at once, results in input order. */
-export async function mapPool<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapPool<T, R>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

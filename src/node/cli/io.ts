@@ -40,7 +40,11 @@ export function rootCommand(io: CliIo): Command {
 export type ProgramBuilder = (io: CliIo, setExitCode: (code: number) => void) => Command;
 
 /** Runs a program on `argv` (without node and script); resolves to the exit code. */
-export async function runProgram(build: ProgramBuilder, argv: readonly string[], io: CliIo): Promise<number> {
+export async function runProgram(
+  build: ProgramBuilder,
+  argv: readonly string[],
+  io: CliIo,
+): Promise<number> {
   let exitCode = 0;
   try {
     await build(io, (c) => (exitCode = c)).parseAsync([...argv], { from: "user" });

@@ -6,7 +6,13 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { modelSpecs, parseManifest, type Manifest, type ModelRole, type TensorSpec } from "../models/manifest.js";
+import {
+  modelSpecs,
+  parseManifest,
+  type Manifest,
+  type ModelRole,
+  type TensorSpec,
+} from "../models/manifest.js";
 import { loadModelPack } from "../models/pack.js";
 import { formatBytes, formatTable } from "./table.js";
 
@@ -18,7 +24,12 @@ export interface PackInfo {
   totalBytes: number;
   models: { role: ModelRole; file: string; inputs: TensorSpec[]; outputs: TensorSpec[] }[];
   segmenter: { imageSize: number; batchedDecoder: boolean };
-  embedder: { imageSize: number; embedDim: number; vectorDim: number; views: Manifest["embedder"]["views"] | null };
+  embedder: {
+    imageSize: number;
+    embedDim: number;
+    vectorDim: number;
+    views: Manifest["embedder"]["views"] | null;
+  };
   tokenizer: Manifest["tokenizer"];
 }
 
@@ -36,9 +47,22 @@ export async function packInfo(dir: string): Promise<PackInfo> {
     ...(manifest.description ? { description: manifest.description } : {}),
     files: manifest.files,
     totalBytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
-    models: roles.map((role) => ({ role, file: specs[role]!.file, inputs: specs[role]!.inputs, outputs: specs[role]!.outputs })),
-    segmenter: { imageSize: manifest.segmenter.imageSize, batchedDecoder: !!manifest.segmenter.batchedDecoder },
-    embedder: { imageSize: manifest.embedder.imageSize, embedDim: manifest.embedder.embedDim, vectorDim: pack.vectorDim, views: manifest.embedder.views ?? null },
+    models: roles.map((role) => ({
+      role,
+      file: specs[role]!.file,
+      inputs: specs[role]!.inputs,
+      outputs: specs[role]!.outputs,
+    })),
+    segmenter: {
+      imageSize: manifest.segmenter.imageSize,
+      batchedDecoder: !!manifest.segmenter.batchedDecoder,
+    },
+    embedder: {
+      imageSize: manifest.embedder.imageSize,
+      embedDim: manifest.embedder.embedDim,
+      vectorDim: pack.vectorDim,
+      views: manifest.embedder.views ?? null,
+    },
     tokenizer: manifest.tokenizer,
   };
 }
@@ -48,25 +72,44 @@ async function readManifestJson(dir: string, where: string): Promise<unknown> {
   try {
     text = await readFile(path.join(dir, "manifest.json"), "utf8");
   } catch (err) {
-    throw new Error(`${where}: cannot read manifest.json (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+    throw new Error(
+      `${where}: cannot read manifest.json (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      { cause: err },
+    );
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${where}: manifest.json is not valid JSON (${(err as Error).message})`, { cause: err });
+    throw new Error(`${where}: manifest.json is not valid JSON (${(err as Error).message})`, {
+      cause: err,
+    });
   }
 }
 
 function formatModel(m: PackInfo["models"][number]): string {
-  const rows: [string, TensorSpec][] = [...m.inputs.map((t): [string, TensorSpec] => ["in", t]), ...m.outputs.map((t): [string, TensorSpec] => ["out", t])];
-  const table = formatTable(["", "tensor", "dtype", "shape"], rows.map(([dir, t]) => [dir, t.name, t.dtype, `[${t.shape.join(", ")}]`]));
+  const rows: [string, TensorSpec][] = [
+    ...m.inputs.map((t): [string, TensorSpec] => ["in", t]),
+    ...m.outputs.map((t): [string, TensorSpec] => ["out", t]),
+  ];
+  const table = formatTable(
+    ["", "tensor", "dtype", "shape"],
+    rows.map(([dir, t]) => [dir, t.name, t.dtype, `[${t.shape.join(", ")}]`]),
+  );
   // Drop the header and rule: the role line above says what the table is.
-  return [`  ${m.role} — ${m.file}`, ...table.split("\n").slice(2).map((l) => `    ${l}`)].join("\n");
+  return [
+    `  ${m.role} — ${m.file}`,
+    ...table
+      .split("\n")
+      .slice(2)
+      .map((l) => `    ${l}`),
+  ].join("\n");
 }
 
 function formatViews({ vectorDim, views }: PackInfo["embedder"]): string {
   if (!views) return `stored vectors ${vectorDim}-d (Alpha-CLIP only)`;
-  const relation = views.context.relationWords?.length ? `, relational queries on context (${views.context.relationWords.join(" ")})` : "";
+  const relation = views.context.relationWords?.length
+    ? `, relational queries on context (${views.context.relationWords.join(" ")})`
+    : "";
   return `stored vectors ${vectorDim}-d: context ${views.context.weight} + detail ${views.detail.weight} (crop margin ${views.detail.cropMargin})${relation}`;
 }
 
@@ -80,7 +123,10 @@ export function formatPackInfo(info: PackInfo): string {
     `tokenizer: ${info.tokenizer.file}, context ${info.tokenizer.contextLength}, bos ${info.tokenizer.bosId} eos ${info.tokenizer.eosId} pad ${info.tokenizer.padId}`,
     "",
     `files (${info.files.length}, ${formatBytes(info.totalBytes)}):`,
-    formatTable(["file", "size", "sha256"], info.files.map((f) => [f.path, formatBytes(f.bytes), `${f.sha256.slice(0, 16)}…`])),
+    formatTable(
+      ["file", "size", "sha256"],
+      info.files.map((f) => [f.path, formatBytes(f.bytes), `${f.sha256.slice(0, 16)}…`]),
+    ),
     "",
     "models (each loaded in onnxruntime and checked against these specs):",
     ...info.models.map(formatModel),

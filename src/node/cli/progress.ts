@@ -6,7 +6,8 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): Ingest
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: " {bar} {percentage}% | {value}/{total} images | {rate} img/s | ETA {eta_formatted} | {regions} regions | {skipped} skipped | {failed} failed",
+      format:
+        " {bar} {percentage}% | {value}/{total} images | {rate} img/s | ETA {eta_formatted} | {regions} regions | {skipped} skipped | {failed} failed",
       hideCursor: true,
       etaBuffer: 50,
       fps: 8,
@@ -15,7 +16,13 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): Ingest
   );
   return {
     start: (total) => bar.start(total, 0, { rate: "0.00", regions: 0, skipped: 0, failed: 0 }),
-    update: (done, s) => bar.update(done, { rate: s.rate.toFixed(2), regions: s.regions, skipped: s.skipped, failed: s.failed }),
+    update: (done, s) =>
+      bar.update(done, {
+        rate: s.rate.toFixed(2),
+        regions: s.regions,
+        skipped: s.skipped,
+        failed: s.failed,
+      }),
     stop: () => bar.stop(),
   };
 }

@@ -20,7 +20,13 @@ import { Command, InvalidArgumentError } from "commander";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RegionExtractor } from "../../lib/services.js";
-import { qdrantClient, qdrantLayout, reindexQdrant, resolveOptions, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
+import {
+  qdrantClient,
+  qdrantLayout,
+  reindexQdrant,
+  resolveOptions,
+  type QdrantStoreOptions,
+} from "../../lib/store/qdrant/index.js";
 import {
   checkLayout,
   describeMismatches,
@@ -39,7 +45,14 @@ import { parseEnv, type Env } from "../server/env.js";
 import { embeddedFix } from "../server/index-check.js";
 import { vectorStoreSettings } from "../storage-env.js";
 import { LanceVectorStore } from "../store/lance.js";
-import { activeTableName, packTableName, readReindexState, writeActiveTable, writeReindexState, type ReindexState } from "../store/lance-tables.js";
+import {
+  activeTableName,
+  packTableName,
+  readReindexState,
+  writeActiveTable,
+  writeReindexState,
+  type ReindexState,
+} from "../store/lance-tables.js";
 import { PROJECT_ROOT } from "./delegate.js";
 import type { IngestProgress } from "./ingest.js";
 import { progressBar } from "./progress.js";
@@ -75,7 +88,12 @@ export type PackLoader = (dir: string, env: Env) => Promise<LoadedPack>;
 /** The pack's own extractor on this thread: nothing else runs here that it could block. */
 const loadPackForReindex: PackLoader = async (dir, env) => {
   const models = await openModels(env, undefined, { packDir: dir, extractorThread: false });
-  return { id: models.pack.id, vectorDim: models.pack.vectorDim, extractor: models.extractor, release: () => models.release() };
+  return {
+    id: models.pack.id,
+    vectorDim: models.pack.vectorDim,
+    extractor: models.extractor,
+    release: () => models.release(),
+  };
 };
 
 export interface ReindexSummary {
@@ -113,21 +131,44 @@ const positiveInt = (value: string): number => {
 };
 
 /** Adds `reindex` to the `region-search` program. */
-export function addReindexCommand(program: Command, io: CliIo, loadPack: PackLoader = loadPackForReindex): void {
+export function addReindexCommand(
+  program: Command,
+  io: CliIo,
+  loadPack: PackLoader = loadPackForReindex,
+): void {
   program
     .command("reindex")
     .description(
       "Re-embed every indexed image with a new model pack into a new table (embedded) or collection (Qdrant), while the live index keeps serving; " +
         "resumable, point counts checked per image. Env as for `npm start` (DATA_DIR, MODEL_PACK, VECTOR_STORE, QDRANT_*).",
     )
-    .option("--pack <dir>", "the NEW model pack folder (env MODEL_PACK, default the bundled shapes-tiny)")
+    .option(
+      "--pack <dir>",
+      "the NEW model pack folder (env MODEL_PACK, default the bundled shapes-tiny)",
+    )
     .option("--data-dir <dir>", "catalog, images and embedded store (env DATA_DIR, default ./data)")
-    .option("-t, --tenant <tenant>", "only this tenant (repeat for several; default: every tenant of the catalog)", (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      "-t, --tenant <tenant>",
+      "only this tenant (repeat for several; default: every tenant of the catalog)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option("--batch <n>", "images between two saves of the resume state", positiveInt, 16)
-    .option("--switch", "embedded: make the new table live now (only with no server running on DATA_DIR); Qdrant: switch the alias (default)")
-    .option("--no-switch", "Qdrant: build and check the new collection, leave the alias (a later run catches up and switches)")
-    .option("--keep-old", "Qdrant: keep the previous collection after the switch (rollback = one alias switch)")
-    .option("--state <file>", "Qdrant: the resume state file (default DATA_DIR/reindex-qdrant-<collection>.json)")
+    .option(
+      "--switch",
+      "embedded: make the new table live now (only with no server running on DATA_DIR); Qdrant: switch the alias (default)",
+    )
+    .option(
+      "--no-switch",
+      "Qdrant: build and check the new collection, leave the alias (a later run catches up and switches)",
+    )
+    .option(
+      "--keep-old",
+      "Qdrant: keep the previous collection after the switch (rollback = one alias switch)",
+    )
+    .option(
+      "--state <file>",
+      "Qdrant: the resume state file (default DATA_DIR/reindex-qdrant-<collection>.json)",
+    )
     .option("--json", "print the summary as JSON")
     .option("--no-progress", "no progress bar")
     .addHelpText(
@@ -144,7 +185,11 @@ export function addReindexCommand(program: Command, io: CliIo, loadPack: PackLoa
     });
 }
 
-export async function runReindex(o: ReindexCommandOptions, io: CliIo, loadPack: PackLoader = loadPackForReindex): Promise<ReindexSummary> {
+export async function runReindex(
+  o: ReindexCommandOptions,
+  io: CliIo,
+  loadPack: PackLoader = loadPackForReindex,
+): Promise<ReindexSummary> {
   const env = parseEnv({ ...io.env, ...(o.dataDir ? { DATA_DIR: o.dataDir } : {}) });
   const packDir = o.pack ?? io.env.MODEL_PACK ?? path.join(PROJECT_ROOT, "models/shapes-tiny");
   const started = performance.now();
@@ -152,7 +197,8 @@ export async function runReindex(o: ReindexCommandOptions, io: CliIo, loadPack: 
   try {
     const store = vectorStoreSettings(env, pack.vectorDim);
     const c = { o, io, env, pack, packDir };
-    const summary = store.kind === "qdrant" ? await reindexToQdrant(c, store.options) : await reindexEmbedded(c);
+    const summary =
+      store.kind === "qdrant" ? await reindexToQdrant(c, store.options) : await reindexEmbedded(c);
     return { ...summary, seconds: Math.round((performance.now() - started) / 100) / 10 };
   } finally {
     await pack.release();
@@ -171,20 +217,29 @@ type RunSummary = Omit<ReindexSummary, "seconds">;
 
 /** The progress bar (stderr, terminals only), restarted per pass; and the saves of the state every `batch` images. */
 function reporter(c: RunContext, save: () => Promise<void>) {
-  const bar: IngestProgress | undefined = c.o.progress !== false && c.io.isTTY && !c.o.json ? progressBar() : undefined;
+  const bar: IngestProgress | undefined =
+    c.o.progress !== false && c.io.isTTY && !c.o.json ? progressBar() : undefined;
   let since = performance.now();
   let unsaved = 0;
   return {
     onPass: (pass: number, total: number) => {
       bar?.stop();
-      if (pass > 1 && total > 0) c.io.err(`catching up: ${total} image${total === 1 ? "" : "s"} indexed meanwhile\n`);
+      if (pass > 1 && total > 0)
+        c.io.err(`catching up: ${total} image${total === 1 ? "" : "s"} indexed meanwhile\n`);
       since = performance.now();
       bar?.start(total);
     },
-    onProgress: async (p: Pick<ReembedProgress, "done" | "embedded" | "points" | "embeddedCount" | "skippedCount">) => {
+    onProgress: async (
+      p: Pick<ReembedProgress, "done" | "embedded" | "points" | "embeddedCount" | "skippedCount">,
+    ) => {
       const seconds = (performance.now() - since) / 1000;
       // Each embedded image wrote its regions and one whole-image point.
-      bar?.update(p.done, { rate: seconds > 0 ? p.done / seconds : 0, regions: p.points - p.embeddedCount, skipped: p.skippedCount, failed: 0 });
+      bar?.update(p.done, {
+        rate: seconds > 0 ? p.done / seconds : 0,
+        regions: p.points - p.embeddedCount,
+        skipped: p.skippedCount,
+        failed: 0,
+      });
       if (p.embedded && ++unsaved >= c.o.batch) {
         unsaved = 0;
         await save();
@@ -194,7 +249,10 @@ function reporter(c: RunContext, save: () => Promise<void>) {
   };
 }
 
-async function catalogTenants(catalog: FileCatalog, wanted: readonly string[] | undefined): Promise<{ tenants: string[]; all: boolean }> {
+async function catalogTenants(
+  catalog: FileCatalog,
+  wanted: readonly string[] | undefined,
+): Promise<{ tenants: string[]; all: boolean }> {
   const every = await catalog.tenants();
   if (!wanted?.length) return { tenants: every.sort(), all: true };
   if (new Set(wanted).size !== wanted.length) throw new Error("each tenant may be listed once");
@@ -208,32 +266,62 @@ async function reindexEmbedded(c: RunContext): Promise<RunSummary> {
   const live = await activeTableName(dir);
   const held = await LanceVectorStore.inspect(dir, live);
   const target = packTableName(pack.id);
-  const base = { store: "embedded" as const, location: dir, pack: pack.id, vectorDim: pack.vectorDim, previousPack: held.pack, live };
+  const base = {
+    store: "embedded" as const,
+    location: dir,
+    pack: pack.id,
+    vectorDim: pack.vectorDim,
+    previousPack: held.pack,
+    live,
+  };
   const none = { images: 0, embedded: 0, skipped: 0, pruned: 0, points: 0 };
   if (held.exists && held.dim === pack.vectorDim && (held.pack === pack.id || held.rows === 0)) {
-    return { ...base, ...none, target: live, upToDate: true, complete: true, switched: false, next: `table "${live}" already holds ${pack.id}: nothing to re-index` };
+    return {
+      ...base,
+      ...none,
+      target: live,
+      upToDate: true,
+      complete: true,
+      switched: false,
+      next: `table "${live}" already holds ${pack.id}: nothing to re-index`,
+    };
   }
   if (target === live) {
     // The live table is named after this pack but holds something else: only a hand-made mix gets here.
-    checkLayout(`table "${live}" of the embedded store ${dir}`, held, { pack: pack.id, dim: pack.vectorDim });
+    checkLayout(`table "${live}" of the embedded store ${dir}`, held, {
+      pack: pack.id,
+      dim: pack.vectorDim,
+    });
   }
   const { tenants, all } = await catalogTenants(catalog, c.o.tenant);
   const store = await LanceVectorStore.open({ dir, table: target });
   try {
     const layout = await store.layout();
-    checkLayout(`table "${target}" of the embedded store ${dir}`, layout, { pack: pack.id, dim: pack.vectorDim });
+    checkLayout(`table "${target}" of the embedded store ${dir}`, layout, {
+      pack: pack.id,
+      dim: pack.vectorDim,
+    });
     const previous = await readReindexState(dir, target);
     if (previous && previous.pack !== pack.id) {
-      throw new LayoutMismatchError(`refusing to mix layouts: table "${target}" is being built for model pack ${previous.pack}, not ${pack.id} (${path.basename(dir)}/${target}.reindex.json)`);
+      throw new LayoutMismatchError(
+        `refusing to mix layouts: table "${target}" is being built for model pack ${previous.pack}, not ${pack.id} (${path.basename(dir)}/${target}.reindex.json)`,
+      );
     }
     // A state without its table (removed by hand) describes nothing that exists.
     const ledger: Ledger = layout.exists && previous ? previous.ledger : {};
     const now = () => new Date().toISOString();
     const state: ReindexState = {
-      table: target, pack: pack.id, vectorDim: pack.vectorDim,
+      table: target,
+      pack: pack.id,
+      vectorDim: pack.vectorDim,
       from: previous?.from ?? { table: live, pack: held.pack },
-      tenants: [...new Set([...(previous?.complete ? [] : (previous?.tenants ?? [])), ...tenants])].sort(),
-      complete: false, ledger, startedAt: previous?.startedAt ?? now(), updatedAt: now(),
+      tenants: [
+        ...new Set([...(previous?.complete ? [] : (previous?.tenants ?? [])), ...tenants]),
+      ].sort(),
+      complete: false,
+      ledger,
+      startedAt: previous?.startedAt ?? now(),
+      updatedAt: now(),
     };
     const save = () => writeReindexState(dir, { ...state, updatedAt: now() });
     await save(); // complete: false from here until this run's counts check out
@@ -242,33 +330,67 @@ async function reindexEmbedded(c: RunContext): Promise<RunSummary> {
     let r;
     try {
       r = await reembedInto(store, {
-        pack: pack.id, dim: pack.vectorDim,
+        pack: pack.id,
+        dim: pack.vectorDim,
         images: () => indexedImages(catalog, tenants),
         embed: reembedWith({ blobs, extractor: pack.extractor }),
-        ledger, storedCounts: counts, pruneTenants: tenants,
-        onPass: report.onPass, onProgress: report.onProgress,
+        ledger,
+        storedCounts: counts,
+        pruneTenants: tenants,
+        onPass: report.onPass,
+        onProgress: report.onProgress,
       });
     } finally {
       report.stop();
       await save(); // what was written and counted so far: the next run resumes from here
     }
     const mismatches = await verifyCounts(store, ledger, tenants, counts);
-    if (mismatches.length) throw new Error(`table "${target}" does not hold what was written: ${describeMismatches(mismatches)}; run the command again to rewrite them`);
+    if (mismatches.length)
+      throw new Error(
+        `table "${target}" does not hold what was written: ${describeMismatches(mismatches)}; run the command again to rewrite them`,
+      );
     state.complete = all;
     await save();
 
-    const result = { ...base, target, upToDate: false, images: r.images, embedded: r.embedded, skipped: r.skipped, pruned: r.pruned, points: r.points, complete: all };
+    const result = {
+      ...base,
+      target,
+      upToDate: false,
+      images: r.images,
+      embedded: r.embedded,
+      skipped: r.skipped,
+      pruned: r.pruned,
+      points: r.points,
+      complete: all,
+    };
     const fix = embeddedFix(env.DATA_DIR, c.packDir);
     if (!all) {
-      if (c.o.switch) throw new Error(`--switch needs every tenant of the catalog re-indexed (this run covered ${tenants.join(", ")}); run without --tenant`);
-      return { ...result, switched: false, next: `the other tenants are still missing: run ${fix} (without --tenant) to finish` };
+      if (c.o.switch)
+        throw new Error(
+          `--switch needs every tenant of the catalog re-indexed (this run covered ${tenants.join(", ")}); run without --tenant`,
+        );
+      return {
+        ...result,
+        switched: false,
+        next: `the other tenants are still missing: run ${fix} (without --tenant) to finish`,
+      };
     }
     if (c.o.switch) {
-      await writeActiveTable(dir, { table: target, pack: pack.id, previous: live, switchedAt: now() });
-      return { ...result, switched: true, next: `table "${target}" is live: start the server with MODEL_PACK=${c.packDir} (table "${live}" is kept for a rollback)` };
+      await writeActiveTable(dir, {
+        table: target,
+        pack: pack.id,
+        previous: live,
+        switchedAt: now(),
+      });
+      return {
+        ...result,
+        switched: true,
+        next: `table "${target}" is live: start the server with MODEL_PACK=${c.packDir} (table "${live}" is kept for a rollback)`,
+      };
     }
     return {
-      ...result, switched: false,
+      ...result,
+      switched: false,
       next: `start the server with MODEL_PACK=${c.packDir}: it catches up with images indexed since and switches to table "${target}" (or, with no server running: ${fix} --switch)`,
     };
   } finally {
@@ -295,7 +417,9 @@ async function readQdrantState(file: string): Promise<QdrantState | null> {
     return JSON.parse(await readFile(file, "utf8")) as QdrantState;
   } catch (err) {
     if (isNotFound(err)) return null;
-    throw new Error(`cannot read the re-index state ${file}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot read the re-index state ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -311,7 +435,9 @@ async function reindexToQdrant(c: RunContext, options: QdrantStoreOptions): Prom
 
   let saved = await readQdrantState(file);
   if (saved && (saved.url !== o.url || saved.alias !== alias)) {
-    throw new Error(`${file} is the state of a re-index of "${saved.alias}" at ${saved.url}; pass another --state`);
+    throw new Error(
+      `${file} is the state of a re-index of "${saved.alias}" at ${saved.url}; pass another --state`,
+    );
   }
   if (saved && saved.pack !== pack.id) {
     if (!saved.switched) {
@@ -323,19 +449,51 @@ async function reindexToQdrant(c: RunContext, options: QdrantStoreOptions): Prom
     saved = null; // a finished re-index to an earlier pack
   }
   const catchingUp = saved?.switched === true;
-  const base = { store: "qdrant" as const, location, pack: pack.id, vectorDim: pack.vectorDim, previousPack: held.pack, live: alias };
-  if (!catchingUp && held.dim === pack.vectorDim && (held.pack === pack.id || held.pack === null) && held.dim !== null) {
+  const base = {
+    store: "qdrant" as const,
+    location,
+    pack: pack.id,
+    vectorDim: pack.vectorDim,
+    previousPack: held.pack,
+    live: alias,
+  };
+  if (
+    !catchingUp &&
+    held.dim === pack.vectorDim &&
+    (held.pack === pack.id || held.pack === null) &&
+    held.dim !== null
+  ) {
     return {
-      ...base, target: alias, upToDate: true, images: 0, embedded: 0, skipped: 0, pruned: 0, points: 0, complete: true, switched: false,
+      ...base,
+      target: alias,
+      upToDate: true,
+      images: 0,
+      embedded: 0,
+      skipped: 0,
+      pruned: 0,
+      points: 0,
+      complete: true,
+      switched: false,
       next: `"${alias}" already holds ${pack.id}: nothing to re-index`,
     };
   }
   const { tenants, all } = await catalogTenants(catalog, c.o.tenant);
-  if (c.o.switch && !all) throw new Error(`--switch needs every tenant of the catalog re-indexed (this run covers ${tenants.join(", ")}); run without --tenant`);
+  if (c.o.switch && !all)
+    throw new Error(
+      `--switch needs every tenant of the catalog re-indexed (this run covers ${tenants.join(", ")}); run without --tenant`,
+    );
   const now = () => new Date().toISOString();
   const state: QdrantState = {
-    url: o.url, alias, target: saved?.target ?? null, pack: pack.id, vectorDim: pack.vectorDim,
-    tenants, ledger: saved?.ledger ?? {}, switched: catchingUp, startedAt: saved?.startedAt ?? now(), updatedAt: now(),
+    url: o.url,
+    alias,
+    target: saved?.target ?? null,
+    pack: pack.id,
+    vectorDim: pack.vectorDim,
+    tenants,
+    ledger: saved?.ledger ?? {},
+    switched: catchingUp,
+    startedAt: saved?.startedAt ?? now(),
+    updatedAt: now(),
   };
   const save = () => writeFileAtomic(file, JSON.stringify({ ...state, updatedAt: now() }));
   const report = reporter(c, save);
@@ -367,15 +525,42 @@ async function reindexToQdrant(c: RunContext, options: QdrantStoreOptions): Prom
   state.ledger = result.ledger;
   state.switched = result.switched || result.alreadyLive;
   await save();
-  const counts = { images: result.embedded + result.skipped, embedded: result.embedded, skipped: result.skipped, pruned: result.pruned, points: result.points };
-  const out = { ...base, ...counts, target: result.target, upToDate: false, complete: all, switched: result.switched };
+  const counts = {
+    images: result.embedded + result.skipped,
+    embedded: result.embedded,
+    skipped: result.skipped,
+    pruned: result.pruned,
+    points: result.points,
+  };
+  const out = {
+    ...base,
+    ...counts,
+    target: result.target,
+    upToDate: false,
+    complete: all,
+    switched: result.switched,
+  };
   const again = `run the same command again`;
-  if (result.alreadyLive) return { ...out, next: `"${alias}" already points at "${result.target}": caught up with images indexed since` };
+  if (result.alreadyLive)
+    return {
+      ...out,
+      next: `"${alias}" already points at "${result.target}": caught up with images indexed since`,
+    };
   if (result.switched) {
-    return { ...out, next: `"${alias}" now points at "${result.target}"${result.dropped ? `; "${result.dropped}" was dropped` : ""}. Servers must run MODEL_PACK=${c.packDir} from now on` };
+    return {
+      ...out,
+      next: `"${alias}" now points at "${result.target}"${result.dropped ? `; "${result.dropped}" was dropped` : ""}. Servers must run MODEL_PACK=${c.packDir} from now on`,
+    };
   }
-  if (!all) return { ...out, next: `the other tenants are still missing: ${again} without --tenant, which also switches "${alias}"` };
-  return { ...out, next: `"${result.target}" is built and checked; "${alias}" still points at "${result.previous}": ${again} without --no-switch to catch up and switch` };
+  if (!all)
+    return {
+      ...out,
+      next: `the other tenants are still missing: ${again} without --tenant, which also switches "${alias}"`,
+    };
+  return {
+    ...out,
+    next: `"${result.target}" is built and checked; "${alias}" still points at "${result.previous}": ${again} without --no-switch to catch up and switch`,
+  };
 }
 
 function formatSummary(s: ReindexSummary): string {

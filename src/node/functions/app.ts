@@ -39,6 +39,7 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
 function functionLogger(log: Logger, fn: string): ApiLogger {
   return {
     request: (event) => log.info({ event: "request", fn, ...event }, "request"),
-    error: (err, event) => log.error({ event: "unhandled_error", fn, err, ...event }, "unhandled error"),
+    error: (err, event) =>
+      log.error({ event: "unhandled_error", fn, err, ...event }, "unhandled error"),
   };
 }

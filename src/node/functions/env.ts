@@ -15,7 +15,12 @@ import {
   webhookSecretFields,
 } from "../../lib/env-fields.js";
 import { urlFetchEnvFields } from "../../lib/url-fetch/env.js";
-import { checkObjectStore, checkVectorStore, objectStoreFields, vectorStoreFields } from "../storage-env.js";
+import {
+  checkObjectStore,
+  checkVectorStore,
+  objectStoreFields,
+  vectorStoreFields,
+} from "../storage-env.js";
 
 const functionEnvSchema = z
   .object({

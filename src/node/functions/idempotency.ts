@@ -17,7 +17,11 @@ export class IdempotencyCache<T> {
   ) {}
 
   /** Runs `work` once per `id`; `settled(value)` says whether the answer may be replayed. */
-  async run(id: string, work: () => Promise<T>, settled: (value: T) => boolean): Promise<{ value: T; replayed: boolean }> {
+  async run(
+    id: string,
+    work: () => Promise<T>,
+    settled: (value: T) => boolean,
+  ): Promise<{ value: T; replayed: boolean }> {
     const hit = this.done.get(id);
     if (hit && hit.expires > Date.now()) return { value: hit.value, replayed: true };
     const pending = this.running.get(id);

@@ -13,16 +13,29 @@ export type AppFactory = () => Promise<{ app: FunctionApp; close?: () => Promise
 /** The Lambda `handler` of an entry. */
 export function lambdaHandler(factory: AppFactory) {
   let handler: ReturnType<typeof handle> | undefined;
-  return async (event: Parameters<ReturnType<typeof handle>>[0], context: Parameters<ReturnType<typeof handle>>[1]) => {
+  return async (
+    event: Parameters<ReturnType<typeof handle>>[0],
+    context: Parameters<ReturnType<typeof handle>>[1],
+  ) => {
     handler ??= handle((await factory()).app);
     return handler(event, context);
   };
 }
 
 /** Serves the app on HOST:PORT until SIGINT/SIGTERM, then closes it. */
-export async function serveHttp(factory: AppFactory, listen: { port: number; hostname: string }, log: Logger, name: string): Promise<void> {
+export async function serveHttp(
+  factory: AppFactory,
+  listen: { port: number; hostname: string },
+  log: Logger,
+  name: string,
+): Promise<void> {
   const { app, close } = await factory();
-  const server = serve({ fetch: app.fetch, ...listen }, (info) => log.info({ event: "listening", fn: name, port: info.port }, `${name} listening on :${info.port}`));
+  const server = serve({ fetch: app.fetch, ...listen }, (info) =>
+    log.info(
+      { event: "listening", fn: name, port: info.port },
+      `${name} listening on :${info.port}`,
+    ),
+  );
   const shutdown = (signal: string) => {
     log.info({ event: "shutdown", fn: name, signal }, "shutting down");
     server.close(() => void (close?.() ?? Promise.resolve()).finally(() => process.exit(0)));
@@ -34,5 +47,8 @@ export async function serveHttp(factory: AppFactory, listen: { port: number; hos
 /** True when this module is the process entry (a container), false when imported (Lambda, tests). */
 export function isMain(metaUrl: string): boolean {
   const entry = process.argv[1];
-  return entry !== undefined && new URL(metaUrl).pathname.replace(/\.[cm]?[jt]s$/, "") === entry.replace(/\.[cm]?[jt]s$/, "");
+  return (
+    entry !== undefined &&
+    new URL(metaUrl).pathname.replace(/\.[cm]?[jt]s$/, "") === entry.replace(/\.[cm]?[jt]s$/, "")
+  );
 }

@@ -6,7 +6,15 @@
 import type { Hono } from "hono";
 import type { IngestAttempt, IngestOutcome } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
-import type { BlobStore, ImageCatalog, IngestJob, RegionExtractor, Renderer, TextEmbedder, UrlFetcher } from "../../lib/services.js";
+import type {
+  BlobStore,
+  ImageCatalog,
+  IngestJob,
+  RegionExtractor,
+  Renderer,
+  TextEmbedder,
+  UrlFetcher,
+} from "../../lib/services.js";
 import type { VectorStore } from "../../lib/store/types.js";
 import type { SignedEnv } from "../../lib/webhooks/middleware.js";
 import type { IdempotencyCache } from "./idempotency.js";

@@ -5,7 +5,13 @@
  * so truncated or corrupt data is refused.
  */
 import sharp, { type SharpOptions } from "sharp";
-import { acceptImage, formatLabel, ImageInputError, type AcceptedFormat, type ImageLimits } from "../../lib/intake/index.js";
+import {
+  acceptImage,
+  formatLabel,
+  ImageInputError,
+  type AcceptedFormat,
+  type ImageLimits,
+} from "../../lib/intake/index.js";
 import { DECODED_FRAMES } from "../../lib/limits.js";
 import type { AcceptedImage, ImageVerifier } from "../../lib/services.js";
 
@@ -29,7 +35,10 @@ const decodeOptions = (image: AcceptedImage): SharpOptions => ({
 });
 
 /** `acceptImage` then `decodeAccepted`: for bytes read back from storage. Throws `ImageInputError`. */
-export async function decodeImage(bytes: Uint8Array, limits: Partial<ImageLimits> = {}): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  limits: Partial<ImageLimits> = {},
+): Promise<DecodedImage> {
   return decodeAccepted(acceptImage(bytes, limits));
 }
 
@@ -45,14 +54,22 @@ export async function decodeAccepted(image: AcceptedImage): Promise<DecodedImage
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels`);
     assertHeaderSize(info, image);
-    return { format: image.format, width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    return {
+      format: image.format,
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    };
   } catch (err) {
     throw undecodable(image, err);
   }
 }
 
 /** `acceptImage` then `verifyAccepted`. */
-export async function verifyDecodable(bytes: Uint8Array, limits: Partial<ImageLimits> = {}): Promise<void> {
+export async function verifyDecodable(
+  bytes: Uint8Array,
+  limits: Partial<ImageLimits> = {},
+): Promise<void> {
   return verifyAccepted(acceptImage(bytes, limits));
 }
 
@@ -63,7 +80,9 @@ export async function verifyDecodable(bytes: Uint8Array, limits: Partial<ImageLi
  */
 export async function verifyAccepted(image: AcceptedImage): Promise<void> {
   try {
-    const { info } = await sharp(image.bytes, { ...decodeOptions(image), sequentialRead: true }).raw().toBuffer({ resolveWithObject: true });
+    const { info } = await sharp(image.bytes, { ...decodeOptions(image), sequentialRead: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assertHeaderSize(info, image);
   } catch (err) {
     throw undecodable(image, err);
@@ -79,7 +98,8 @@ export const decodingVerifier: ImageVerifier = { verify: verifyAccepted };
  */
 function assertHeaderSize(decoded: { width: number; height: number }, image: AcceptedImage): void {
   const { width: w, height: h } = decoded;
-  if ((w === image.width && h === image.height) || (w === image.height && h === image.width)) return;
+  if ((w === image.width && h === image.height) || (w === image.height && h === image.width))
+    return;
   throw new Error(`decoded ${w}×${h}, the header said ${image.width}×${image.height}`);
 }
 
@@ -87,5 +107,9 @@ function undecodable(image: AcceptedImage, err: unknown): ImageInputError {
   const text = err instanceof Error ? err.message : String(err);
   // libvips messages can be multi-line and name internal paths; keep the first line only.
   const reason = text.split("\n")[0]!.slice(0, 200);
-  return new ImageInputError("invalid_image", `The ${formatLabel(image.format)} image could not be decoded: ${reason}`, { cause: err });
+  return new ImageInputError(
+    "invalid_image",
+    `The ${formatLabel(image.format)} image could not be decoded: ${reason}`,
+    { cause: err },
+  );
 }

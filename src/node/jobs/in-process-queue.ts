@@ -49,11 +49,19 @@ export class InProcessJobQueue implements JobQueue {
   private readonly waiters = new Map<string, Set<() => void>>();
   private running = 0;
   private closed = false;
-  private readonly opts: Required<Omit<JobQueueOptions, "onEvent">> & Pick<JobQueueOptions, "onEvent">;
+  private readonly opts: Required<Omit<JobQueueOptions, "onEvent">> &
+    Pick<JobQueueOptions, "onEvent">;
 
   constructor(options: JobQueueOptions) {
-    this.opts = { concurrency: 1, maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 60_000, ...options };
-    if (this.opts.concurrency < 1 || this.opts.maxAttempts < 1) throw new Error("concurrency and maxAttempts must be ≥ 1");
+    this.opts = {
+      concurrency: 1,
+      maxAttempts: 3,
+      backoffMs: 1000,
+      maxBackoffMs: 60_000,
+      ...options,
+    };
+    if (this.opts.concurrency < 1 || this.opts.maxAttempts < 1)
+      throw new Error("concurrency and maxAttempts must be ≥ 1");
   }
 
   async enqueue(job: IngestJob): Promise<void> {
@@ -61,7 +69,8 @@ export class InProcessJobQueue implements JobQueue {
     const key = keyOf(job);
     const entry = this.entries.get(key);
     if (entry?.state === "running") entry.rerun = true;
-    else if (entry?.state === "backoff") this.makeReady(key, entry, 0); // new upload: retry now, fresh count
+    else if (entry?.state === "backoff")
+      this.makeReady(key, entry, 0); // new upload: retry now, fresh count
     else if (!entry) this.makeReady(key, { job, attempts: 0, state: "waiting", rerun: false }, 0);
     this.pump();
   }
@@ -91,9 +100,15 @@ export class InProcessJobQueue implements JobQueue {
     const unfinished: { tenant: string; record: ImageRecord }[] = [];
     for (const tenant of await catalog.tenants()) {
       const records = await catalog.list(tenant);
-      for (const record of records) if (record.status === "queued" || record.status === "processing") unfinished.push({ tenant, record });
+      for (const record of records)
+        if (record.status === "queued" || record.status === "processing")
+          unfinished.push({ tenant, record });
     }
-    unfinished.sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || a.record.id.localeCompare(b.record.id));
+    unfinished.sort(
+      (a, b) =>
+        a.record.createdAt.localeCompare(b.record.createdAt) ||
+        a.record.id.localeCompare(b.record.id),
+    );
     for (const { tenant, record } of unfinished) await this.enqueue({ tenant, imageId: record.id });
     return unfinished.length;
   }
@@ -148,17 +163,33 @@ export class InProcessJobQueue implements JobQueue {
     const attempt = entry.attempts + 1;
     const final = attempt >= this.opts.maxAttempts;
     const t0 = performance.now();
-    const outcome = await this.opts.handler(entry.job, { attempt, final }).catch(
-      (err: unknown): IngestOutcome => ({ status: "failed", retry: !final, error: String(err), errorCode: "ingest_failed" }),
-    );
+    const outcome = await this.opts
+      .handler(entry.job, { attempt, final })
+      .catch((err: unknown): IngestOutcome => ({
+        status: "failed",
+        retry: !final,
+        error: String(err),
+        errorCode: "ingest_failed",
+      }));
     this.running--;
     const retryInMs = this.settle(key, entry, attempt, outcome);
-    this.opts.onEvent?.({ job: entry.job, attempt, outcome, ms: performance.now() - t0, ...(retryInMs ? { retryInMs } : {}) });
+    this.opts.onEvent?.({
+      job: entry.job,
+      attempt,
+      outcome,
+      ms: performance.now() - t0,
+      ...(retryInMs ? { retryInMs } : {}),
+    });
     this.pump();
   }
 
   /** Decide what follows an attempt; returns the backoff delay when a retry is scheduled. */
-  private settle(key: string, entry: Entry, attempt: number, outcome: IngestOutcome): number | undefined {
+  private settle(
+    key: string,
+    entry: Entry,
+    attempt: number,
+    outcome: IngestOutcome,
+  ): number | undefined {
     if (this.closed) return undefined;
     if (entry.rerun) {
       this.makeReady(key, entry, 0);

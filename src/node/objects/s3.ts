@@ -65,7 +65,14 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, bytes: Uint8Array, contentType: string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType }));
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType,
+      }),
+    );
   }
 
   /** Deleting a missing key succeeds (S3 answers 204 either way), as in the other stores. */
@@ -79,7 +86,12 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: Math.min(limit - keys.length, MAX_KEYS_PER_PAGE), ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          MaxKeys: Math.min(limit - keys.length, MAX_KEYS_PER_PAGE),
+          ContinuationToken: token,
+        }),
       );
       for (const obj of page.Contents ?? []) if (obj.Key !== undefined) keys.push(obj.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -99,5 +111,7 @@ export class S3ObjectStore implements ObjectStore {
  * s3:ListBucket — docs/deploy.md asks for it, so a 403 stays an error here.)
  */
 function isNotFound(err: unknown): boolean {
-  return err instanceof NoSuchKey || (err instanceof S3ServiceException && err.name === "NoSuchKey");
+  return (
+    err instanceof NoSuchKey || (err instanceof S3ServiceException && err.name === "NoSuchKey")
+  );
 }

@@ -15,11 +15,14 @@ import type { WorkerInit, WorkerMessage, WorkerReply, WorkerRequest } from "./wo
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
-const ready = loadModelPack(init.packDir, { session: init.session, roles: extractionRoles })
-  .then((pack) => createRegionExtractor(pack, init.extractor));
+const ready = loadModelPack(init.packDir, { session: init.session, roles: extractionRoles }).then(
+  (pack) => createRegionExtractor(pack, init.extractor),
+);
 
 function transferables(result: ExtractedImage): ArrayBuffer[] {
-  return [result.imageVector, ...result.regions.map((r) => r.vector)].map((v) => v.buffer as ArrayBuffer);
+  return [result.imageVector, ...result.regions.map((r) => r.vector)].map(
+    (v) => v.buffer as ArrayBuffer,
+  );
 }
 
 /** Alpha-CLIP inputs sent by the server thread, by request id, until their request takes them. */
@@ -32,12 +35,18 @@ async function handle(request: WorkerRequest): Promise<void> {
   try {
     const extractor = await ready;
     const given = () => embedderInputs.get(id);
-    const result = "decoded" in request ? await extractor.extractDecoded(request.decoded, request.byteLength, given) : await extractor.extract(request.bytes);
+    const result =
+      "decoded" in request
+        ? await extractor.extractDecoded(request.decoded, request.byteLength, given)
+        : await extractor.extract(request.bytes);
     port.postMessage({ id, result } satisfies WorkerReply, transferables(result));
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as { code?: unknown }).code;
-    port.postMessage({ id, error: { name: e.name, message: e.message, ...(typeof code === "string" ? { code } : {}) } } satisfies WorkerReply);
+    port.postMessage({
+      id,
+      error: { name: e.name, message: e.message, ...(typeof code === "string" ? { code } : {}) },
+    } satisfies WorkerReply);
   } finally {
     embedderInputs.delete(id);
     lastDone = id;

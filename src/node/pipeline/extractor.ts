@@ -8,12 +8,23 @@
 import { suppressDuplicateMasks } from "../../lib/amg/dedupe.js";
 import { resolveAmgParams, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/params.js";
 import { rleEncodeRowMajor } from "../../lib/masks/rle.js";
-import type { ExtractedImage, ExtractedRegion, RegionExtractor, TextEmbedder } from "../../lib/services.js";
+import type {
+  ExtractedImage,
+  ExtractedRegion,
+  RegionExtractor,
+  TextEmbedder,
+} from "../../lib/services.js";
 import { assertWithinLimits, type ImageLimits } from "../../lib/intake/index.js";
 import { decodeImage, type DecodedImage } from "../imaging/index.js";
 import { AlphaRasterizer } from "../models/alpha.js";
 import { generateMasks, type AmgRegion } from "../models/amg.js";
-import { createClipImageEmbedder, createImageEmbedder, createTextTower, type AlphaWriter, type ImageWriter } from "../models/embedder.js";
+import {
+  createClipImageEmbedder,
+  createImageEmbedder,
+  createTextTower,
+  type AlphaWriter,
+  type ImageWriter,
+} from "../models/embedder.js";
 import type { Views } from "../models/manifest.js";
 import type { ModelPack } from "../models/pack.js";
 import { cropRgb, embedderImage } from "../models/preprocess.js";
@@ -42,7 +53,11 @@ export interface PixelRegionExtractor extends RegionExtractor {
    * `embedderInput`, asked once the regions are found, may return the Alpha-CLIP input computed
    * elsewhere from the same pixels (`embedderImage` with the pack's embedder parameters).
    */
-  extractDecoded(image: DecodedImage, byteLength: number, embedderInput?: () => Float32Array | undefined): Promise<ExtractedImage>;
+  extractDecoded(
+    image: DecodedImage,
+    byteLength: number,
+    embedderInput?: () => Float32Array | undefined,
+  ): Promise<ExtractedImage>;
 }
 
 /** The Alpha-CLIP image input's parameters (`embedderImage`), for computing it off the model thread. */
@@ -61,15 +76,25 @@ export interface EmbedderInputSpec {
  * maps), embed (Alpha-CLIP inference), rle, total.
  * Throws `ImageInputError` for bad input (see src/node/imaging).
  */
-export function createRegionExtractor(pack: ModelPack, options: RegionExtractorOptions = {}): PixelRegionExtractor {
-  const params: AmgParams = options.amg ? resolveAmgParams({ ...pack.manifest.segmenter.amg, ...options.amg }) : pack.amg;
+export function createRegionExtractor(
+  pack: ModelPack,
+  options: RegionExtractorOptions = {},
+): PixelRegionExtractor {
+  const params: AmgParams = options.amg
+    ? resolveAmgParams({ ...pack.manifest.segmenter.amg, ...options.amg })
+    : pack.amg;
   const segmenter = createSegmenter(pack, options.segmenter);
   const embedder = createImageEmbedder(pack, { batchSize: options.embedBatchSize ?? 8 });
   const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd, views } = pack.manifest.embedder;
   const detail = views ? detailViewEmbedder(pack, views, options.embedBatchSize ?? 8) : null;
   const maskThreshold = pack.manifest.segmenter.maskThreshold;
 
-  async function run(image: DecodedImage, timings: StageTimings, start: number, given?: () => Float32Array | undefined): Promise<ExtractedImage> {
+  async function run(
+    image: DecodedImage,
+    timings: StageTimings,
+    start: number,
+    given?: () => Float32Array | undefined,
+  ): Promise<ExtractedImage> {
     let regions = await generateMasks(segmenter, image, params, maskThreshold, timings);
     const td = performance.now();
     regions = suppressDuplicateMasks(regions, image.width, params);
@@ -82,16 +107,34 @@ export function createRegionExtractor(pack: ModelPack, options: RegionExtractorO
     t = performance.now();
     const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
     // Rasterising the alpha maps is our JS, not inference: timed as its own stage.
-    const writers = timedWriters([(out, offset) => alpha.full(out, offset), ...regions.map((r) => regionAlpha(alpha, r))], timings);
+    const writers = timedWriters(
+      [(out, offset) => alpha.full(out, offset), ...regions.map((r) => regionAlpha(alpha, r))],
+      timings,
+    );
     let [imageVector, ...vectors] = await embedder.embed(pixels, writers);
     timings["embed"] = (timings["embed"] ?? 0) + performance.now() - t - (timings["alpha"] ?? 0);
-    if (detail) [imageVector, ...vectors] = await detail(image, pixels, regions, [imageVector!, ...vectors], timings);
+    if (detail)
+      [imageVector, ...vectors] = await detail(
+        image,
+        pixels,
+        regions,
+        [imageVector!, ...vectors],
+        timings,
+      );
 
     t = performance.now();
-    const extracted = regions.map((r, i) => toExtractedRegion(r, vectors[i]!, image.height, image.width));
+    const extracted = regions.map((r, i) =>
+      toExtractedRegion(r, vectors[i]!, image.height, image.width),
+    );
     addTime(timings, "rle", t);
     timings["total"] = performance.now() - start;
-    return { width: image.width, height: image.height, imageVector: imageVector!, regions: extracted, timings } satisfies ExtractedImage;
+    return {
+      width: image.width,
+      height: image.height,
+      imageVector: imageVector!,
+      regions: extracted,
+      timings,
+    } satisfies ExtractedImage;
   }
 
   return {
@@ -122,13 +165,26 @@ function detailViewEmbedder(pack: ModelPack, views: Views, batchSize: number) {
   const clip = createClipImageEmbedder(pack, { batchSize });
   const { imageSize: E, imageMean, imageStd } = pack.manifest.embedder;
   const w = views.detail.weight;
-  return async (image: DecodedImage, pixels: Float32Array, regions: readonly AmgRegion[], context: Float32Array[], timings: StageTimings) => {
+  return async (
+    image: DecodedImage,
+    pixels: Float32Array,
+    regions: readonly AmgRegion[],
+    context: Float32Array[],
+    timings: StageTimings,
+  ) => {
     const t = performance.now();
-    const crop = (r: AmgRegion): ImageWriter => (out, offset) => {
-      const [x0, y0, x1, y1] = r.boxXyxy;
-      const box = detailCropBox([x0, y0, x1 - x0 + 1, y1 - y0 + 1], views.detail.cropMargin, image.width, image.height);
-      out.set(embedderImage(cropRgb(image, box), E, imageMean, imageStd).data, offset);
-    };
+    const crop =
+      (r: AmgRegion): ImageWriter =>
+      (out, offset) => {
+        const [x0, y0, x1, y1] = r.boxXyxy;
+        const box = detailCropBox(
+          [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
+          views.detail.cropMargin,
+          image.width,
+          image.height,
+        );
+        out.set(embedderImage(cropRgb(image, box), E, imageMean, imageStd).data, offset);
+      };
     const writers: ImageWriter[] = [(out, offset) => out.set(pixels, offset), ...regions.map(crop)];
     const timed = writers.map((write): ImageWriter => (out, offset) => {
       const tc = performance.now();
@@ -155,7 +211,12 @@ function regionAlpha(alpha: AlphaRasterizer, r: AmgRegion): AlphaWriter {
   return (out, offset) => alpha.normalised(r.mask, { x0, y0, x1, y1 }, out, offset);
 }
 
-function toExtractedRegion(r: AmgRegion, vector: Float32Array, h: number, w: number): ExtractedRegion {
+function toExtractedRegion(
+  r: AmgRegion,
+  vector: Float32Array,
+  h: number,
+  w: number,
+): ExtractedRegion {
   const [x0, y0, x1, y1] = r.boxXyxy;
   return {
     mask: rleEncodeRowMajor(r.mask, h, w, r.boxXyxy),

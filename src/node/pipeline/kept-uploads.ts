@@ -40,7 +40,11 @@ export class KeptUploads {
    * Decodes with `decode` and keeps the pixels when `size` bytes fit the budget; undefined, without
    * decoding, when they do not. `decode`'s error propagates (nothing kept, its room freed).
    */
-  async keepPixels(bytes: Uint8Array, size: number, decode: () => Promise<DecodedImage>): Promise<KeptUpload | undefined> {
+  async keepPixels(
+    bytes: Uint8Array,
+    size: number,
+    decode: () => Promise<DecodedImage>,
+  ): Promise<KeptUpload | undefined> {
     if (!this.reserve(size)) return undefined;
     let pixels: DecodedImage;
     try {
@@ -49,7 +53,14 @@ export class KeptUploads {
       this.used -= size;
       throw err;
     }
-    const entry: KeptUpload = { bytes, pixels, result: undefined, size, job: undefined, dropped: false };
+    const entry: KeptUpload = {
+      bytes,
+      pixels,
+      result: undefined,
+      size,
+      job: undefined,
+      dropped: false,
+    };
     this.withPixels.push(entry);
     return entry;
   }
@@ -81,18 +92,23 @@ export class KeptUploads {
 
   /** Entries and room held (tests, diagnostics). */
   get stats(): { pixels: { entries: number; bytes: number }; started: number } {
-    return { pixels: { entries: this.withPixels.length, bytes: this.used }, started: this.started.length };
+    return {
+      pixels: { entries: this.withPixels.length, bytes: this.used },
+      started: this.started.length,
+    };
   }
 
   private drop(entry: KeptUpload): void {
     entry.dropped = true;
     if (remove(this.withPixels, entry)) this.used -= entry.size;
     remove(this.started, entry);
-    if (entry.job !== undefined && this.byJob.get(entry.job) === entry) this.byJob.delete(entry.job);
+    if (entry.job !== undefined && this.byJob.get(entry.job) === entry)
+      this.byJob.delete(entry.job);
   }
 
   private reserve(size: number): boolean {
-    while (this.used + size > this.budgetBytes && this.withPixels.length > 0) this.drop(this.withPixels[0]!);
+    while (this.used + size > this.budgetBytes && this.withPixels.length > 0)
+      this.drop(this.withPixels[0]!);
     if (this.used + size > this.budgetBytes) return false;
     this.used += size;
     return true;

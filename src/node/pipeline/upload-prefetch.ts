@@ -11,7 +11,13 @@
  * - The upload route files the ticket under the job it enqueues; `redeem` finds the work by that job.
  * - Everything kept is bounded (kept-uploads.ts); a job that finds nothing extracts its bytes.
  */
-import type { AcceptedImage, ExtractedImage, IngestJob, PrefetchTicket, UploadPrefetch } from "../../lib/services.js";
+import type {
+  AcceptedImage,
+  ExtractedImage,
+  IngestJob,
+  PrefetchTicket,
+  UploadPrefetch,
+} from "../../lib/services.js";
 import { decodeAccepted, verifyAccepted, type DecodedImage } from "../imaging/index.js";
 import { embedderImage } from "../models/preprocess.js";
 import type { EmbedderInputSpec } from "./extractor.js";
@@ -43,13 +49,20 @@ export interface LocalUploadPrefetch extends UploadPrefetch {
 const jobKey = (job: IngestJob): string => `${job.tenant}/${job.imageId}`;
 
 /** Length first, then the bytes. */
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 
 /** A ticket that files nothing: the upload was verified without keeping anything. */
 const NOTHING_KEPT: PrefetchTicket = { file: () => undefined };
 
-export function createUploadPrefetch(worker: WorkerExtractor, options: UploadPrefetchOptions = {}): LocalUploadPrefetch {
-  const kept = new KeptUploads(options.budgetBytes ?? KEPT_PIXELS_BUDGET_BYTES, options.maxStarted ?? 2);
+export function createUploadPrefetch(
+  worker: WorkerExtractor,
+  options: UploadPrefetchOptions = {},
+): LocalUploadPrefetch {
+  const kept = new KeptUploads(
+    options.budgetBytes ?? KEPT_PIXELS_BUDGET_BYTES,
+    options.maxStarted ?? 2,
+  );
 
   /** The pixels' extraction, posted now; with `embedder`, its Alpha-CLIP input computed here. */
   const startNow = (image: DecodedImage, byteLength: number): Promise<ExtractedImage> => {
@@ -58,11 +71,21 @@ export function createUploadPrefetch(worker: WorkerExtractor, options: UploadPre
     if (!spec) return extraction.result;
     let ms = 0;
     // On the next turn: `accept` returns first, so the upload's writes start before this resize.
-    setImmediate(() => (ms = extraction.sendEmbedderInput(() => embedderImage(image, spec.imageSize, spec.imageMean, spec.imageStd).data)));
-    return extraction.result.then((r) => ({ ...r, timings: { ...r.timings, [EMBEDDER_INPUT_STAGE]: ms } }));
+    setImmediate(
+      () =>
+        (ms = extraction.sendEmbedderInput(
+          () => embedderImage(image, spec.imageSize, spec.imageMean, spec.imageStd).data,
+        )),
+    );
+    return extraction.result.then((r) => ({
+      ...r,
+      timings: { ...r.timings, [EMBEDDER_INPUT_STAGE]: ms },
+    }));
   };
 
-  const ticketFor = (entry: KeptUpload): PrefetchTicket => ({ file: (job) => kept.file(entry, jobKey(job)) });
+  const ticketFor = (entry: KeptUpload): PrefetchTicket => ({
+    file: (job) => kept.file(entry, jobKey(job)),
+  });
 
   return {
     async accept(image: AcceptedImage) {

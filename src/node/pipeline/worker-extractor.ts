@@ -11,7 +11,13 @@
 import { Worker } from "node:worker_threads";
 import type { ExtractedImage, RegionExtractor } from "../../lib/services.js";
 import type { DecodedImage } from "../imaging/index.js";
-import type { WorkerEmbedderInput, WorkerInit, WorkerReply, WorkerRequest, WorkerRequestBody } from "./worker-protocol.js";
+import type {
+  WorkerEmbedderInput,
+  WorkerInit,
+  WorkerReply,
+  WorkerRequest,
+  WorkerRequestBody,
+} from "./worker-protocol.js";
 
 /** One `extractDecoded` request in the worker. */
 export interface DecodedExtraction {
@@ -44,8 +50,13 @@ function reviveError(e: { name: string; message: string; code?: string }): Error
 }
 
 export function createWorkerExtractor(pack: string, init: WorkerInit): WorkerExtractor {
-  const worker = new Worker(new URL("./extract-worker-boot.mjs", import.meta.url), { workerData: init });
-  const pending = new Map<number, { resolve: (r: ExtractedImage) => void; reject: (e: Error) => void }>();
+  const worker = new Worker(new URL("./extract-worker-boot.mjs", import.meta.url), {
+    workerData: init,
+  });
+  const pending = new Map<
+    number,
+    { resolve: (r: ExtractedImage) => void; reject: (e: Error) => void }
+  >();
   let nextId = 0;
   const failAll = (err: Error) => {
     for (const p of pending.values()) p.reject(err);
@@ -80,7 +91,9 @@ export function createWorkerExtractor(pack: string, init: WorkerInit): WorkerExt
         const embedderInput = make();
         const ms = performance.now() - t;
         // Transferred, not copied: this thread has no further use for it.
-        worker.postMessage({ id, embedderInput } satisfies WorkerEmbedderInput, [embedderInput.buffer as ArrayBuffer]);
+        worker.postMessage({ id, embedderInput } satisfies WorkerEmbedderInput, [
+          embedderInput.buffer as ArrayBuffer,
+        ]);
         return ms;
       };
       return { result, sendEmbedderInput };

@@ -11,7 +11,8 @@ export interface WorkerInit {
 }
 
 /** The encoded bytes, or pixels already decoded from `byteLength` bytes (an upload's, upload-prefetch.ts). */
-export type WorkerRequestBody = { bytes: Uint8Array } | { decoded: DecodedImage; byteLength: number };
+export type WorkerRequestBody =
+  { bytes: Uint8Array } | { decoded: DecodedImage; byteLength: number };
 
 export type WorkerRequest = { id: number } & WorkerRequestBody;
 

@@ -29,7 +29,12 @@ export class SharpRenderer implements Renderer {
     const bits = rleDecodeToRowMajor(mask);
     const gray = Buffer.alloc(h * w);
     for (let i = 0; i < bits.length; i++) gray[i] = bits[i] ? 255 : 0;
-    return new Uint8Array(await sharp(gray, { raw: { width: w, height: h, channels: 1 } }).toColourspace("b-w").png().toBuffer());
+    return new Uint8Array(
+      await sharp(gray, { raw: { width: w, height: h, channels: 1 } })
+        .toColourspace("b-w")
+        .png()
+        .toBuffer(),
+    );
   }
 
   async previewPng(image: Uint8Array, mask: CocoRle): Promise<Uint8Array> {
@@ -38,15 +43,30 @@ export class SharpRenderer implements Renderer {
     const w = Math.max(1, Math.round(mw * scale));
     const h = Math.max(1, Math.round(mh * scale));
     // EXIF orientation applied, as the segmenter saw it; the mask is in that frame.
-    const base = await sharp(image, { pages: 1 }).rotate().resize(w, h, { fit: "fill" }).removeAlpha().raw().toBuffer();
+    const base = await sharp(image, { pages: 1 })
+      .rotate()
+      .resize(w, h, { fit: "fill" })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
     const small = downsampleNearest(rleDecodeToRowMajor(mask), mh, mw, h, w);
     const out = highlight(base, small, w, h, this.tint);
-    return new Uint8Array(await sharp(out, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+    return new Uint8Array(
+      await sharp(out, { raw: { width: w, height: h, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
   }
 }
 
 /** Nearest-neighbour resample of a row-major 0/1 mask. */
-function downsampleNearest(mask: Uint8Array, h: number, w: number, oh: number, ow: number): Uint8Array {
+function downsampleNearest(
+  mask: Uint8Array,
+  h: number,
+  w: number,
+  oh: number,
+  ow: number,
+): Uint8Array {
   if (oh === h && ow === w) return mask;
   const out = new Uint8Array(oh * ow);
   for (let y = 0; y < oh; y++) {
@@ -60,14 +80,22 @@ function downsampleNearest(mask: Uint8Array, h: number, w: number, oh: number, o
 }
 
 /** Outside dimmed to 45 %, inside blended 40 % with the tint, 4-neighbour edge pixels solid tint. */
-function highlight(rgb: Buffer, mask: Uint8Array, w: number, h: number, tint: [number, number, number]): Buffer {
+function highlight(
+  rgb: Buffer,
+  mask: Uint8Array,
+  w: number,
+  h: number,
+  tint: [number, number, number],
+): Buffer {
   const out = Buffer.alloc(w * h * 3);
-  const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < w && y < h && mask[y * w + x] === 1;
+  const inside = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < w && y < h && mask[y * w + x] === 1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
       const isIn = inside(x, y);
-      const edge = isIn && (!inside(x - 1, y) || !inside(x + 1, y) || !inside(x, y - 1) || !inside(x, y + 1));
+      const edge =
+        isIn && (!inside(x - 1, y) || !inside(x + 1, y) || !inside(x, y - 1) || !inside(x, y + 1));
       for (let ch = 0; ch < 3; ch++) {
         const v = rgb[i * 3 + ch] ?? 0;
         const t = tint[ch] ?? 0;

@@ -9,7 +9,12 @@ import type { Context } from "hono";
 import { createApp } from "../../lib/api/app.js";
 import { processIngestJob } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
-import type { RegionExtractor, Services, TextEmbedder, UploadPrefetch } from "../../lib/services.js";
+import type {
+  RegionExtractor,
+  Services,
+  TextEmbedder,
+  UploadPrefetch,
+} from "../../lib/services.js";
 import type { UrlFetchSettings } from "../../lib/url-fetch/env.js";
 import { openObjects, openUrlFetcher, openVectorStore } from "../compose.js";
 import { decodingVerifier } from "../imaging/index.js";
@@ -54,9 +59,18 @@ export async function buildLocalServer(
   const { prefetch } = models;
   // The local server keeps its objects on disk; the stores open through the composition root.
   const { catalog, blobs } = openObjects({ kind: "disk", dataDir: settings.dataDir });
-  const vectors = await openVectorStore(settings.vectorStore ?? { kind: "embedded" }, { dataDir: settings.dataDir, indexThreshold: settings.vectorIndexThreshold }, log);
+  const vectors = await openVectorStore(
+    settings.vectorStore ?? { kind: "embedded" },
+    { dataDir: settings.dataDir, indexThreshold: settings.vectorIndexThreshold },
+    log,
+  );
   const jobs = new InProcessJobQueue({
-    handler: (job, attempt) => processIngestJob({ catalog, blobs, vectors, extractor: models.extractor, prefetch }, job, attempt),
+    handler: (job, attempt) =>
+      processIngestJob(
+        { catalog, blobs, vectors, extractor: models.extractor, prefetch },
+        job,
+        attempt,
+      ),
     ...settings.ingest,
     onEvent: (e) => logJobEvent(log, e),
   });
@@ -64,12 +78,26 @@ export async function buildLocalServer(
   // The upload check: the prefetch's decode, kept for the job (one decode per upload), or a decode only.
   const check = prefetch ? { prefetch } : { verifier: decodingVerifier };
   const services: Services = {
-    catalog, blobs, vectors, jobs, text: models.text, renderer: new SharpRenderer(), ...check, ...(urlFetcher ? { urlFetcher } : {}),
+    catalog,
+    blobs,
+    vectors,
+    jobs,
+    text: models.text,
+    renderer: new SharpRenderer(),
+    ...check,
+    ...(urlFetcher ? { urlFetcher } : {}),
   };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
-  const app = createApp(services, { limits: settings.limits, apiKeys: settings.apiKeys, rateLimit, logger: apiLogger(log), page: readPageFiles() });
+  const app = createApp(services, {
+    limits: settings.limits,
+    apiKeys: settings.apiKeys,
+    rateLimit,
+    logger: apiLogger(log),
+    page: readPageFiles(),
+  });
   const recovered = await jobs.recover(catalog);
-  if (recovered > 0) log.info({ event: "recovered_jobs", count: recovered }, "re-enqueued unfinished images");
+  if (recovered > 0)
+    log.info({ event: "recovered_jobs", count: recovered }, "re-enqueued unfinished images");
   const close = async () => {
     await jobs.close();
     await urlFetcher?.close();

@@ -29,12 +29,21 @@ const apiKeys = z
   .default("")
   .transform((s, ctx) => {
     const out: Record<string, string> = {};
-    for (const pair of s.split(",").map((p) => p.trim()).filter(Boolean)) {
+    for (const pair of s
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const at = pair.lastIndexOf(":");
-      const key = pair.slice(0, Math.max(0, at)), tenant = pair.slice(at + 1);
-      if (at <= 0 || !tenant) ctx.addIssue({ code: "custom", message: "expected key:tenant pairs separated by commas" });
+      const key = pair.slice(0, Math.max(0, at)),
+        tenant = pair.slice(at + 1);
+      if (at <= 0 || !tenant)
+        ctx.addIssue({ code: "custom", message: "expected key:tenant pairs separated by commas" });
       else if (key.includes(":") && !isHashedKey(key)) {
-        ctx.addIssue({ code: "custom", message: "a key contains no ':' unless it is sha256:<64 lower-case hex digits> (printf %s KEY | sha256sum)" });
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "a key contains no ':' unless it is sha256:<64 lower-case hex digits> (printf %s KEY | sha256sum)",
+        });
       } else out[key] = tenant;
     }
     return out;
@@ -80,7 +89,11 @@ export function localServerSettings(env: Env, dim: number): LocalServerSettings 
     limits: { ...imageLimits(env), waitTimeoutMs: env.WAIT_TIMEOUT_MS },
     apiKeys: env.API_KEYS,
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST },
-    ingest: { concurrency: env.INGEST_CONCURRENCY, maxAttempts: env.INGEST_MAX_ATTEMPTS, backoffMs: env.INGEST_BACKOFF_MS },
+    ingest: {
+      concurrency: env.INGEST_CONCURRENCY,
+      maxAttempts: env.INGEST_MAX_ATTEMPTS,
+      backoffMs: env.INGEST_BACKOFF_MS,
+    },
     vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
     vectorStore: vectorStoreSettings(env, dim),
     urlFetch: urlFetchSettings(env),

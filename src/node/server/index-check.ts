@@ -19,12 +19,31 @@
  */
 import path from "node:path";
 import { ApiError } from "../../lib/errors.js";
-import { describeMismatches, indexedImages, reembedInto, reembedWith, verifyCounts, type Layout } from "../../lib/store/reembed.js";
+import {
+  describeMismatches,
+  indexedImages,
+  reembedInto,
+  reembedWith,
+  verifyCounts,
+  type Layout,
+} from "../../lib/store/reembed.js";
 import type { BlobStore, ImageCatalog, RegionExtractor } from "../../lib/services.js";
-import { qdrantClient, qdrantLayout, resolveOptions, type QdrantStoreOptions } from "../../lib/store/qdrant/index.js";
+import {
+  qdrantClient,
+  qdrantLayout,
+  resolveOptions,
+  type QdrantStoreOptions,
+} from "../../lib/store/qdrant/index.js";
 import type { Logger } from "../logging.js";
 import { LanceVectorStore } from "../store/lance.js";
-import { activeTableName, packTableName, readReindexState, writeActiveTable, writeReindexState, type ReindexState } from "../store/lance-tables.js";
+import {
+  activeTableName,
+  packTableName,
+  readReindexState,
+  writeActiveTable,
+  writeReindexState,
+  type ReindexState,
+} from "../store/lance-tables.js";
 
 /** The index was built with another model pack or vector layout. Thrown at start-up, never mapped to HTTP. */
 export class IndexMismatchError extends Error {
@@ -59,29 +78,47 @@ export interface IndexCheckOptions {
 
 export type IndexCheckResult =
   | { status: "empty" | "current"; where: string }
-  | { status: "switched"; where: string; from: string; to: string; caughtUp: number; pruned: number };
+  | {
+      status: "switched";
+      where: string;
+      from: string;
+      to: string;
+      caughtUp: number;
+      pruned: number;
+    };
 
-export async function checkIndex(store: VectorStoreToCheck, pack: PackToCheck, o: IndexCheckOptions = {}): Promise<IndexCheckResult> {
+export async function checkIndex(
+  store: VectorStoreToCheck,
+  pack: PackToCheck,
+  o: IndexCheckOptions = {},
+): Promise<IndexCheckResult> {
   return store.kind === "embedded" ? checkEmbedded(store, pack, o) : checkQdrant(store, pack);
 }
 
-async function checkEmbedded(store: Extract<VectorStoreToCheck, { kind: "embedded" }>, pack: PackToCheck, o: IndexCheckOptions): Promise<IndexCheckResult> {
+async function checkEmbedded(
+  store: Extract<VectorStoreToCheck, { kind: "embedded" }>,
+  pack: PackToCheck,
+  o: IndexCheckOptions,
+): Promise<IndexCheckResult> {
   const dir = store.dir ?? path.join(store.dataDir, "vectors");
   const active = await activeTableName(dir);
   const held = await LanceVectorStore.inspect(dir, active);
   const where = `the embedded store ${dir} (table "${active}")`;
   if (!held.exists) return { status: "empty", where };
-  if (held.dim === pack.vectorDim && (held.pack === pack.id || held.rows === 0)) return { status: held.rows ? "current" : "empty", where };
+  if (held.dim === pack.vectorDim && (held.pack === pack.id || held.rows === 0))
+    return { status: held.rows ? "current" : "empty", where };
 
   const candidate = packTableName(pack.id);
   const state = candidate === active ? null : await readReindexState(dir, candidate);
   const fix = embeddedFix(store.dataDir, pack.dir);
-  if (state?.complete && state.pack === pack.id && o.catchUp) return swap(dir, active, candidate, state, pack, fix, o.catchUp(), o.log);
-  const progress = state?.pack === pack.id
-    ? state.complete
-      ? `A completed re-index to ${pack.id} is waiting in table "${candidate}"; with the server stopped, switch to it with:\n  ${fix} --switch`
-      : `A re-index to ${pack.id} into table "${candidate}" is not finished (${Object.keys(state.ledger).length} images so far); the same command resumes it:\n  ${fix}`
-    : `Re-embed every image with this pack (a server on the old pack may keep serving meanwhile), then start again:\n  ${fix}`;
+  if (state?.complete && state.pack === pack.id && o.catchUp)
+    return swap(dir, active, candidate, state, pack, fix, o.catchUp(), o.log);
+  const progress =
+    state?.pack === pack.id
+      ? state.complete
+        ? `A completed re-index to ${pack.id} is waiting in table "${candidate}"; with the server stopped, switch to it with:\n  ${fix} --switch`
+        : `A re-index to ${pack.id} into table "${candidate}" is not finished (${Object.keys(state.ledger).length} images so far); the same command resumes it:\n  ${fix}`
+      : `Re-embed every image with this pack (a server on the old pack may keep serving meanwhile), then start again:\n  ${fix}`;
   throw new IndexMismatchError(`${mismatch(where, held, pack)}\n${progress}\nSee docs/reindex.md.`);
 }
 
@@ -99,13 +136,25 @@ async function swap(
   const target = await LanceVectorStore.open({ dir, table: to });
   try {
     const held = await target.layout();
-    if (!held.exists || (held.dim !== null && held.dim !== pack.vectorDim) || (held.pack !== null && held.pack !== pack.id)) {
-      throw new IndexMismatchError(`${mismatch(`table "${to}" of the embedded store ${dir}`, held, pack)}\nIts re-index state says otherwise; move ${to}.reindex.json away and run:\n  ${fix}`);
+    if (
+      !held.exists ||
+      (held.dim !== null && held.dim !== pack.vectorDim) ||
+      (held.pack !== null && held.pack !== pack.id)
+    ) {
+      throw new IndexMismatchError(
+        `${mismatch(`table "${to}" of the embedded store ${dir}`, held, pack)}\nIts re-index state says otherwise; move ${to}.reindex.json away and run:\n  ${fix}`,
+      );
     }
-    const tenants = [...new Set([...state.tenants, ...((await deps.catalog.tenants?.()) ?? [])])].sort();
-    log?.info({ event: "index_catch_up", from, to, pack: pack.id, tenants: tenants.length }, `catching up table "${to}" before switching to it`);
+    const tenants = [
+      ...new Set([...state.tenants, ...((await deps.catalog.tenants?.()) ?? [])]),
+    ].sort();
+    log?.info(
+      { event: "index_catch_up", from, to, pack: pack.id, tenants: tenants.length },
+      `catching up table "${to}" before switching to it`,
+    );
     const counts = () => target.pointCounts();
-    const save = (complete: boolean) => writeReindexState(dir, { ...state, tenants, updatedAt: new Date().toISOString(), complete });
+    const save = (complete: boolean) =>
+      writeReindexState(dir, { ...state, tenants, updatedAt: new Date().toISOString(), complete });
     let r;
     try {
       r = await reembedInto(target, {
@@ -129,26 +178,40 @@ async function swap(
     const mismatches = await verifyCounts(target, state.ledger, tenants, counts);
     const now = new Date().toISOString();
     await save(mismatches.length === 0);
-    if (mismatches.length) throw new Error(`not switching the embedded store ${dir} to table "${to}": ${describeMismatches(mismatches)}; run ${fix}`);
+    if (mismatches.length)
+      throw new Error(
+        `not switching the embedded store ${dir} to table "${to}": ${describeMismatches(mismatches)}; run ${fix}`,
+      );
     await writeActiveTable(dir, { table: to, pack: pack.id, previous: from, switchedAt: now });
     log?.info(
       { event: "index_switched", from, to, pack: pack.id, caughtUp: r.embedded, pruned: r.pruned },
       `switched the embedded store to table "${to}" (${pack.id}); table "${from}" is kept for a rollback`,
     );
-    return { status: "switched", where: `the embedded store ${dir} (table "${to}")`, from, to, caughtUp: r.embedded, pruned: r.pruned };
+    return {
+      status: "switched",
+      where: `the embedded store ${dir} (table "${to}")`,
+      from,
+      to,
+      caughtUp: r.embedded,
+      pruned: r.pruned,
+    };
   } finally {
     await target.close();
   }
 }
 
-async function checkQdrant(store: Extract<VectorStoreToCheck, { kind: "qdrant" }>, pack: PackToCheck): Promise<IndexCheckResult> {
+async function checkQdrant(
+  store: Extract<VectorStoreToCheck, { kind: "qdrant" }>,
+  pack: PackToCheck,
+): Promise<IndexCheckResult> {
   const o = resolveOptions(store.options);
   const client = qdrantClient(o);
   const held = await qdrantLayout(client, o.collection, o.retry);
   const behind = await aliasTarget(client, o.collection).catch(() => null);
   const where = `the Qdrant collection "${o.collection}"${behind ? ` (alias of "${behind}")` : ""} at ${o.url}`;
   if (held.dim === null) return { status: "empty", where };
-  if (held.dim === pack.vectorDim && (held.pack === null || held.pack === pack.id)) return { status: held.pack ? "current" : "empty", where };
+  if (held.dim === pack.vectorDim && (held.pack === null || held.pack === pack.id))
+    return { status: held.pack ? "current" : "empty", where };
   const fix = qdrantFix(store, pack.dir);
   throw new IndexMismatchError(
     `${mismatch(where, held, pack)}\n` +
@@ -157,7 +220,10 @@ async function checkQdrant(store: Extract<VectorStoreToCheck, { kind: "qdrant" }
   );
 }
 
-async function aliasTarget(client: ReturnType<typeof qdrantClient>, name: string): Promise<string | null> {
+async function aliasTarget(
+  client: ReturnType<typeof qdrantClient>,
+  name: string,
+): Promise<string | null> {
   try {
     const { aliases } = await client.getAliases();
     return aliases.find((a) => a.alias_name === name)?.collection_name ?? null;
@@ -168,9 +234,10 @@ async function aliasTarget(client: ReturnType<typeof qdrantClient>, name: string
 }
 
 function mismatch(where: string, held: Layout, pack: PackToCheck): string {
-  const holds = held.pack !== null
-    ? `points of model pack ${held.pack} (${held.dim}-dimensional vectors)`
-    : `no points, but was created for ${held.dim}-dimensional vectors`;
+  const holds =
+    held.pack !== null
+      ? `points of model pack ${held.pack} (${held.dim}-dimensional vectors)`
+      : `no points, but was created for ${held.dim}-dimensional vectors`;
   return (
     `the vector index was built with another model pack: ${where} holds ${holds}, while the model pack ${pack.dir} is ` +
     `${pack.id} (${pack.vectorDim}-dimensional vectors). Vectors of different packs cannot be searched together.`
@@ -183,7 +250,10 @@ export function embeddedFix(dataDir: string, packDir: string): string {
 }
 
 /** The same for Qdrant: the variables the CLI reads (the API key is never printed: it is read from the environment). */
-function qdrantFix(store: { options: QdrantStoreOptions; dataDir: string }, packDir: string): string {
+function qdrantFix(
+  store: { options: QdrantStoreOptions; dataDir: string },
+  packDir: string,
+): string {
   const o = store.options;
   const vars = [
     "VECTOR_STORE=qdrant",

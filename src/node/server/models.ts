@@ -3,7 +3,11 @@ import type { AmgParamsOverrides } from "../../lib/amg/params.js";
 import type { RegionExtractor, TextEmbedder, UploadPrefetch } from "../../lib/services.js";
 import { loadModelPack, type ModelPack } from "../models/pack.js";
 import type { SessionOptions } from "../models/session.js";
-import { createRegionExtractor, createTextEmbedder, type RegionExtractorOptions } from "../pipeline/extractor.js";
+import {
+  createRegionExtractor,
+  createTextEmbedder,
+  type RegionExtractorOptions,
+} from "../pipeline/extractor.js";
 import { createUploadPrefetch } from "../pipeline/upload-prefetch.js";
 import { createWorkerExtractor } from "../pipeline/worker-extractor.js";
 
@@ -41,7 +45,11 @@ export interface ExtractorEnv {
 /** Extractor options from the parsed environment: decode limits, and AMG overrides when set. */
 export function extractorOptionsFromEnv(env: ExtractorEnv): RegionExtractorOptions {
   return {
-    limits: { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxPixels: env.MAX_PIXELS, maxSide: env.MAX_SIDE },
+    limits: {
+      maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      maxPixels: env.MAX_PIXELS,
+      maxSide: env.MAX_SIDE,
+    },
     ...(env.AMG_OVERRIDES ? { amg: env.AMG_OVERRIDES } : {}),
   };
 }
@@ -54,22 +62,43 @@ export interface SessionEnv {
 }
 
 export function sessionOptionsFromEnv(env: SessionEnv): SessionOptions {
-  return { intraOpNumThreads: env.ORT_INTRA_OP_THREADS, interOpNumThreads: env.ORT_INTER_OP_THREADS, allowSpinning: env.ORT_ALLOW_SPINNING };
+  return {
+    intraOpNumThreads: env.ORT_INTRA_OP_THREADS,
+    interOpNumThreads: env.ORT_INTER_OP_THREADS,
+    allowSpinning: env.ORT_ALLOW_SPINNING,
+  };
 }
 
 export async function loadModels(options: ModelOptions): Promise<Models> {
   const threaded = options.extractorThread ?? true;
   // With the worker, this thread needs only the text tower; the worker loads the rest itself.
-  const pack = await loadModelPack(options.packDir, { session: options.session, ...(threaded ? { roles: ["text"] as const } : {}) });
+  const pack = await loadModelPack(options.packDir, {
+    session: options.session,
+    ...(threaded ? { roles: ["text"] as const } : {}),
+  });
   const text = createTextEmbedder(pack);
   if (!threaded) {
-    return { pack, text, extractor: createRegionExtractor(pack, options.extractor ?? {}), release: () => pack.release() };
+    return {
+      pack,
+      text,
+      extractor: createRegionExtractor(pack, options.extractor ?? {}),
+      release: () => pack.release(),
+    };
   }
-  const extractor = createWorkerExtractor(pack.id, { packDir: options.packDir, session: options.session, extractor: options.extractor ?? {} });
+  const extractor = createWorkerExtractor(pack.id, {
+    packDir: options.packDir,
+    session: options.session,
+    extractor: options.extractor ?? {},
+  });
   const { imageSize, imageMean, imageStd } = pack.manifest.embedder;
-  const prefetch = createUploadPrefetch(extractor, { embedder: { imageSize, imageMean, imageStd } });
+  const prefetch = createUploadPrefetch(extractor, {
+    embedder: { imageSize, imageMean, imageStd },
+  });
   return {
-    pack, text, extractor, prefetch,
+    pack,
+    text,
+    extractor,
+    prefetch,
     release: async () => {
       await extractor.close();
       await pack.release();

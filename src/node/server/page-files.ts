@@ -5,5 +5,7 @@ import { PAGE_FILES, type PageFiles } from "../../lib/api/page.js";
 const LIB = new URL("../../lib/", import.meta.url);
 
 export function readPageFiles(): PageFiles {
-  return Object.fromEntries(PAGE_FILES.map((file) => [file, readFileSync(new URL(file, LIB), "utf8")])) as PageFiles;
+  return Object.fromEntries(
+    PAGE_FILES.map((file) => [file, readFileSync(new URL(file, LIB), "utf8")]),
+  ) as PageFiles;
 }

@@ -33,8 +33,10 @@ export class ImagePresence {
   async load(table: lancedb.Table): Promise<void> {
     const columns = await table.query().select(["tenant", "image_id"]).toArrow();
     for (const batch of columns.batches) {
-      const tenants = batch.getChild("tenant")!, images = batch.getChild("image_id")!;
-      for (let i = 0; i < batch.numRows; i++) this.present.add(key(String(tenants.get(i)), String(images.get(i))));
+      const tenants = batch.getChild("tenant")!,
+        images = batch.getChild("image_id")!;
+      for (let i = 0; i < batch.numRows; i++)
+        this.present.add(key(String(tenants.get(i)), String(images.get(i))));
     }
     this.loaded = true;
   }

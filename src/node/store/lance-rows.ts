@@ -40,7 +40,15 @@ export function pointSchema(dim: number): Schema {
 }
 
 /** Columns of a row without its vector (reads that do not need it skip the largest column). */
-export const COLUMNS_NO_VECTOR = ["id", "tenant", "image_id", "kind", "region_index", "area", "payload"];
+export const COLUMNS_NO_VECTOR = [
+  "id",
+  "tenant",
+  "image_id",
+  "kind",
+  "region_index",
+  "area",
+  "payload",
+];
 
 export function toRow(p: StoredPoint): PointRow {
   const { tenant, imageId, kind, regionIndex, area, ...extra } = p.payload;

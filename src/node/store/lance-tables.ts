@@ -101,8 +101,16 @@ export function reindexStateFile(dir: string, table: string): string {
 export async function readReindexState(dir: string, table: string): Promise<ReindexState | null> {
   const file = reindexStateFile(dir, table);
   const state = await readJson<ReindexState>(file);
-  if (state && (state.table !== table || typeof state.pack !== "string" || typeof state.ledger !== "object" || state.ledger === null)) {
-    throw new Error(`${file} is not the state of a re-index into table "${table}"; move it away to start over`);
+  if (
+    state &&
+    (state.table !== table ||
+      typeof state.pack !== "string" ||
+      typeof state.ledger !== "object" ||
+      state.ledger === null)
+  ) {
+    throw new Error(
+      `${file} is not the state of a re-index into table "${table}"; move it away to start over`,
+    );
   }
   return state;
 }

@@ -21,7 +21,14 @@
  */
 import * as lancedb from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
-import type { ScanOptions, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../../lib/store/types.js";
+import type {
+  ScanOptions,
+  SearchFilter,
+  SearchHit,
+  SearchOptions,
+  StoredPoint,
+  VectorStore,
+} from "../../lib/store/types.js";
 import {
   COLUMNS_NO_VECTOR,
   assertPointId,
@@ -73,7 +80,14 @@ export class LanceVectorStore implements VectorStore {
 
   static async open(options: LanceStoreOptions): Promise<LanceVectorStore> {
     const table = assertTableName(options.table ?? (await activeTableName(options.dir)));
-    const opts = { indexThreshold: 50_000, optimizeEvery: 20_000, compactEvery: 50, refineFactor: 4, ...options, table };
+    const opts = {
+      indexThreshold: 50_000,
+      optimizeEvery: 20_000,
+      compactEvery: 50,
+      refineFactor: 4,
+      ...options,
+      table,
+    };
     const store = new LanceVectorStore(await lancedb.connect(opts.dir), opts);
     if ((await store.db.tableNames()).includes(opts.table)) {
       store.table = await store.db.openTable(opts.table);
@@ -107,7 +121,8 @@ export class LanceVectorStore implements VectorStore {
    * 37 ms for the pair at 108k rows (docs/ingest-overhead.md). A crash in between leaves old + new.
    */
   async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
-    if (points.some((p) => p.payload.imageId !== imageId)) throw new Error("a point of another image was passed to replaceImage");
+    if (points.some((p) => p.payload.imageId !== imageId))
+      throw new Error("a point of another image was passed to replaceImage");
     assertOwnPoints(tenant, points);
     this.checkDimension(points);
     return this.write(async () => {
@@ -119,11 +134,19 @@ export class LanceVectorStore implements VectorStore {
         return;
       }
       if (points.length > 0) await this.mergePoints(tenant, points);
-      await this.deleteRows(tenant, imageId, points.map((p) => p.id));
+      await this.deleteRows(
+        tenant,
+        imageId,
+        points.map((p) => p.id),
+      );
     });
   }
 
-  async deleteImage(tenant: string, imageId: string, keepIds: readonly string[] = []): Promise<void> {
+  async deleteImage(
+    tenant: string,
+    imageId: string,
+    keepIds: readonly string[] = [],
+  ): Promise<void> {
     return this.write(() => this.deleteRows(tenant, imageId, keepIds));
   }
 
@@ -134,21 +157,34 @@ export class LanceVectorStore implements VectorStore {
     if (!options.groupByImage) return this.nearest(vector, where, options.limit, options.exact);
     // Over-fetch, keep each image's best hit, fetch more while groups are missing and rows remain.
     for (let fetch = options.limit * GROUP_OVERFETCH; ; fetch *= 2) {
-      const hits = await this.nearest(vector, where, Math.min(fetch, MAX_GROUP_FETCH), options.exact);
+      const hits = await this.nearest(
+        vector,
+        where,
+        Math.min(fetch, MAX_GROUP_FETCH),
+        options.exact,
+      );
       const best = bestPerImage(hits).slice(0, options.limit);
-      if (best.length >= options.limit || hits.length < fetch || fetch >= MAX_GROUP_FETCH) return best;
+      if (best.length >= options.limit || hits.length < fetch || fetch >= MAX_GROUP_FETCH)
+        return best;
     }
   }
 
   async get(tenant: string, id: string, withVector = false): Promise<StoredPoint | null> {
     if (!this.table) return null;
-    const rows = await this.select(`${tenantClause(tenant)} AND id = ${sqlString(assertPointId(id))}`, withVector, 1);
+    const rows = await this.select(
+      `${tenantClause(tenant)} AND id = ${sqlString(assertPointId(id))}`,
+      withVector,
+      1,
+    );
     return rows[0] ?? null;
   }
 
   async listImage(tenant: string, imageId: string, withVector = false): Promise<StoredPoint[]> {
     if (!this.table) return [];
-    const rows = await this.select(`${tenantClause(tenant)} AND ${imageClause(imageId)}`, withVector);
+    const rows = await this.select(
+      `${tenantClause(tenant)} AND ${imageClause(imageId)}`,
+      withVector,
+    );
     return rows.sort((a, b) => a.payload.regionIndex - b.payload.regionIndex);
   }
 
@@ -162,7 +198,8 @@ export class LanceVectorStore implements VectorStore {
   async scan(tenant: string, options: ScanOptions): Promise<StoredPoint[]> {
     if (!this.table || options.limit < 1) return [];
     let where = tenantClause(tenant);
-    if (options.after !== undefined) where += ` AND id > ${sqlString(assertPointId(options.after))}`;
+    if (options.after !== undefined)
+      where += ` AND id > ${sqlString(assertPointId(options.after))}`;
     const rows = await this.table
       .query()
       .where(where)
@@ -202,7 +239,8 @@ export class LanceVectorStore implements VectorStore {
     if (!this.table) return counts;
     const columns = await this.table.query().select(["tenant", "image_id"]).toArrow();
     for (const batch of columns.batches) {
-      const tenants = batch.getChild("tenant")!, images = batch.getChild("image_id")!;
+      const tenants = batch.getChild("tenant")!,
+        images = batch.getChild("image_id")!;
       for (let i = 0; i < batch.numRows; i++) {
         const key = `${String(tenants.get(i))}/${String(images.get(i))}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -230,8 +268,16 @@ export class LanceVectorStore implements VectorStore {
     this.db.close();
   }
 
-  private async nearest(vector: Float32Array, where: string, limit: number, exact = false): Promise<SearchHit[]> {
-    let query = this.table!.vectorSearch(Array.from(vector)).distanceType("cosine").where(where).limit(limit);
+  private async nearest(
+    vector: Float32Array,
+    where: string,
+    limit: number,
+    exact = false,
+  ): Promise<SearchHit[]> {
+    let query = this.table!.vectorSearch(Array.from(vector))
+      .distanceType("cosine")
+      .where(where)
+      .limit(limit);
     if (exact) query = query.bypassVectorIndex();
     else if (this.indexed) query = query.refineFactor(this.opts.refineFactor);
     const rows = (await query.toArray()) as PointRow[];
@@ -255,12 +301,20 @@ export class LanceVectorStore implements VectorStore {
   private async mergePoints(tenant: string, points: StoredPoint[]): Promise<void> {
     for (const p of points) this.presence.markPresent(tenant, p.payload.imageId);
     const table = await this.tableFor(points[0]!.vector.length);
-    await table.mergeInsert(["tenant", "id"]).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(points.map(toRow));
+    await table
+      .mergeInsert(["tenant", "id"])
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute(points.map(toRow));
     await this.maintain(table, points.length);
   }
 
   /** In the write queue: the image's rows but `keepIds`. */
-  private async deleteRows(tenant: string, imageId: string, keepIds: readonly string[]): Promise<void> {
+  private async deleteRows(
+    tenant: string,
+    imageId: string,
+    keepIds: readonly string[],
+  ): Promise<void> {
     if (!this.table) return;
     const where = [tenantClause(tenant), imageClause(imageId)];
     if (keepIds.length > 0) where.push(`NOT (${idListClause("id", keepIds)})`);
@@ -278,7 +332,10 @@ export class LanceVectorStore implements VectorStore {
 
   private async tableFor(dim: number): Promise<lancedb.Table> {
     if (!this.table) {
-      this.table = await this.db.createEmptyTable(this.opts.table, pointSchema(dim), { mode: "create", existOk: true });
+      this.table = await this.db.createEmptyTable(this.opts.table, pointSchema(dim), {
+        mode: "create",
+        existOk: true,
+      });
       // existOk: a table another process created meanwhile is opened as it is; its schema decides.
       this.dim = vectorDimension(await this.table.schema());
     }
@@ -291,7 +348,10 @@ export class LanceVectorStore implements VectorStore {
     const first = points[0]?.vector.length;
     if (first === undefined) return;
     for (const p of points) {
-      if (p.vector.length !== first) throw new Error(`points of one write have vectors of ${first} and ${p.vector.length} dimensions`);
+      if (p.vector.length !== first)
+        throw new Error(
+          `points of one write have vectors of ${first} and ${p.vector.length} dimensions`,
+        );
     }
     this.checkLength(first, "a point's vector");
   }
@@ -334,7 +394,10 @@ export class LanceVectorStore implements VectorStore {
   }
 
   private async createIndexes(table: lancedb.Table): Promise<void> {
-    await table.createIndex("vector", { config: lancedb.Index.hnswSq({ distanceType: "cosine" }), replace: true });
+    await table.createIndex("vector", {
+      config: lancedb.Index.hnswSq({ distanceType: "cosine" }),
+      replace: true,
+    });
     for (const column of ["tenant", "image_id", "id"]) {
       await table.createIndex(column, { config: lancedb.Index.btree(), replace: true });
     }
@@ -358,21 +421,32 @@ async function tableLayout(name: string, table: lancedb.Table | null): Promise<T
   if (!table) return { table: name, exists: false, rows: 0, dim: null, pack: null };
   const dim = vectorDimension(await table.schema());
   const rows = await table.countRows();
-  const [first] = (await table.query().select(["payload"]).limit(1).toArray()) as Pick<PointRow, "payload">[];
+  const [first] = (await table.query().select(["payload"]).limit(1).toArray()) as Pick<
+    PointRow,
+    "payload"
+  >[];
   const pack = first ? (JSON.parse(first.payload) as { pack?: unknown }).pack : null;
-  return { table: name, exists: true, rows, dim, pack: pack === null || pack === undefined ? null : String(pack) };
+  return {
+    table: name,
+    exists: true,
+    rows,
+    dim,
+    pack: pack === null || pack === undefined ? null : String(pack),
+  };
 }
 
 /** The length of the `vector` column's fixed-size lists. */
 function vectorDimension(schema: Schema): number | null {
-  const type = schema.fields.find((f) => f.name === "vector")?.type as { listSize?: unknown } | undefined;
+  const type = schema.fields.find((f) => f.name === "vector")?.type as
+    { listSize?: unknown } | undefined;
   return typeof type?.listSize === "number" ? type.listSize : null;
 }
 
 function assertOwnPoints(tenant: string, points: readonly StoredPoint[]): void {
   for (const p of points) {
     assertPointId(p.id);
-    if (p.payload.tenant !== tenant) throw new Error("point tenant does not match the caller's tenant");
+    if (p.payload.tenant !== tenant)
+      throw new Error("point tenant does not match the caller's tenant");
   }
 }
 

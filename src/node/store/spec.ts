@@ -5,11 +5,17 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { createQdrantStore, existingDimension, qdrantClient, resolveOptions } from "../../lib/store/qdrant/index.js";
+import {
+  createQdrantStore,
+  existingDimension,
+  qdrantClient,
+  resolveOptions,
+} from "../../lib/store/qdrant/index.js";
 import type { VectorStore } from "../../lib/store/types.js";
 import { LanceVectorStore } from "./lance.js";
 
-export type VectorStoreSpec = { kind: "embedded"; dir: string } | { kind: "qdrant"; url: string; collection: string };
+export type VectorStoreSpec =
+  { kind: "embedded"; dir: string } | { kind: "qdrant"; url: string; collection: string };
 
 /** Parses a spec; throws with the accepted forms when it is neither. */
 export function parseVectorStoreSpec(spec: string): VectorStoreSpec {
@@ -36,7 +42,9 @@ export function parseVectorStoreSpec(spec: string): VectorStoreSpec {
 
 /** Where a spec lives, for messages (never the API key). */
 export function describeSpec(s: VectorStoreSpec): string {
-  return s.kind === "embedded" ? `embedded store ${s.dir}` : `Qdrant collection "${s.collection}" at ${s.url}`;
+  return s.kind === "embedded"
+    ? `embedded store ${s.dir}`
+    : `Qdrant collection "${s.collection}" at ${s.url}`;
 }
 
 /**
@@ -45,7 +53,10 @@ export function describeSpec(s: VectorStoreSpec): string {
  */
 export async function openSource(s: VectorStoreSpec, apiKey?: string): Promise<VectorStore> {
   if (s.kind === "embedded") {
-    const found = await stat(s.dir).then((st) => st.isDirectory(), () => false);
+    const found = await stat(s.dir).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
     if (!found) throw new Error(`no ${describeSpec(s)}: the directory does not exist`);
     return LanceVectorStore.open({ dir: s.dir });
   }
@@ -56,7 +67,11 @@ export async function openSource(s: VectorStoreSpec, apiKey?: string): Promise<V
 }
 
 /** Opens (creating if needed) a store to write `dim`-dimensional vectors to. */
-export async function openTarget(s: VectorStoreSpec, dim: number, apiKey?: string): Promise<VectorStore> {
+export async function openTarget(
+  s: VectorStoreSpec,
+  dim: number,
+  apiKey?: string,
+): Promise<VectorStore> {
   if (s.kind === "embedded") return LanceVectorStore.open({ dir: s.dir });
   return createQdrantStore({ url: s.url, apiKey, collection: s.collection, dim });
 }

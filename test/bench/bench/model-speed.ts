@@ -24,20 +24,34 @@ export interface ModelSpeed {
   utilisation: number;
 }
 
-const f32 = (dims: number[], fill = 0) => new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(fill), dims);
+const f32 = (dims: number[], fill = 0) =>
+  new ort.Tensor("float32", new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(fill), dims);
 
-function feedsFor(pack: ModelPack, role: "encoder" | "batchedDecoder" | "image" | "text", batch: number): Record<string, ort.Tensor> {
+function feedsFor(
+  pack: ModelPack,
+  role: "encoder" | "batchedDecoder" | "image" | "text",
+  batch: number,
+): Record<string, ort.Tensor> {
   const { segmenter: seg, embedder: emb } = pack.manifest;
-  const S = seg.imageSize, E = emb.imageSize;
+  const S = seg.imageSize,
+    E = emb.imageSize;
   const embShape = seg.encoder.outputs[0]!.shape as number[];
-  const low = seg.batchedDecoder!.inputs.find((t) => t.name === "mask_input")!.shape.slice(2) as number[];
+  const low = seg
+    .batchedDecoder!.inputs.find((t) => t.name === "mask_input")!
+    .shape.slice(2) as number[];
   switch (role) {
-    case "encoder": return { image: f32([1, 3, S, S], 0.1) };
-    case "batchedDecoder": return {
-      image_embeddings: f32(embShape, 0.1), point_coords: f32([batch, 1, 2], S / 3), point_labels: f32([batch, 1], 1),
-      mask_input: f32([batch, 1, ...low]), has_mask_input: f32([batch]),
-    };
-    case "image": return { image: f32([batch, 3, E, E], 0.1), alpha: f32([batch, 1, E, E], 1) };
+    case "encoder":
+      return { image: f32([1, 3, S, S], 0.1) };
+    case "batchedDecoder":
+      return {
+        image_embeddings: f32(embShape, 0.1),
+        point_coords: f32([batch, 1, 2], S / 3),
+        point_labels: f32([batch, 1], 1),
+        mask_input: f32([batch, 1, ...low]),
+        has_mask_input: f32([batch]),
+      };
+    case "image":
+      return { image: f32([batch, 3, E, E], 0.1), alpha: f32([batch, 1, E, E], 1) };
     case "text": {
       const ids = new BigInt64Array(batch * 77);
       for (let r = 0; r < batch; r++) ids.set([2n, 10n, 20n, 60n], r * 77);
@@ -49,7 +63,11 @@ function feedsFor(pack: ModelPack, role: "encoder" | "batchedDecoder" | "image" 
 /** How long each adjacent peak measurement runs. */
 const PEAK_MS = 1000;
 
-async function timeCalls(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, minMs = 1500): Promise<number> {
+async function timeCalls(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  minMs = 1500,
+): Promise<number> {
   await session.run(feeds);
   let n = 0;
   const t0 = performance.now();
@@ -60,14 +78,27 @@ async function timeCalls(session: ort.InferenceSession, feeds: Record<string, or
   return (performance.now() - t0) / n;
 }
 
-export async function measureModelSpeeds(pack: ModelPack, peak: MatmulProbe, embedBatch: number, decoderBatch: number): Promise<ModelSpeed[]> {
+export async function measureModelSpeeds(
+  pack: ModelPack,
+  peak: MatmulProbe,
+  embedBatch: number,
+  decoderBatch: number,
+): Promise<ModelSpeed[]> {
   const plan = [
-    ["encoder", 1], ["batchedDecoder", decoderBatch], ["image", embedBatch], ["text", 1],
+    ["encoder", 1],
+    ["batchedDecoder", decoderBatch],
+    ["image", embedBatch],
+    ["text", 1],
   ] as const;
   const out: ModelSpeed[] = [];
   for (const [role, batch] of plan) {
     const session = pack.sessions[role];
-    const spec = role === "encoder" ? pack.manifest.segmenter.encoder : role === "batchedDecoder" ? pack.manifest.segmenter.batchedDecoder : pack.manifest.embedder[role];
+    const spec =
+      role === "encoder"
+        ? pack.manifest.segmenter.encoder
+        : role === "batchedDecoder"
+          ? pack.manifest.segmenter.batchedDecoder
+          : pack.manifest.embedder[role];
     if (!session || !spec) continue;
     const feeds = feedsFor(pack, role, batch);
     const flops = await countModelFlops(path.join(pack.dir, spec.file), feeds);
@@ -75,26 +106,40 @@ export async function measureModelSpeeds(pack: ModelPack, peak: MatmulProbe, emb
     const ms = await timeCalls(session, feeds);
     const peakGflops = Math.max(before, await peak.measure(PEAK_MS));
     const gflops = flops / 1e9 / (ms / 1000);
-    out.push({ model: spec.file, batch, msPerCall: ms, gflopPerCall: flops / 1e9, gflops, peakGflops, utilisation: gflops / peakGflops });
+    out.push({
+      model: spec.file,
+      batch,
+      msPerCall: ms,
+      gflopPerCall: flops / 1e9,
+      gflops,
+      peakGflops,
+      utilisation: gflops / peakGflops,
+    });
   }
   return out;
 }
 
 /** AMG decoding of one image: batched decoder vs the official decoder one point at a time. */
-export async function batchedVsSingle(pack: ModelPack, pngPath: string): Promise<{ batchedMs: number; singleMs: number; ratio: number; points: number }> {
+export async function batchedVsSingle(
+  pack: ModelPack,
+  pngPath: string,
+): Promise<{ batchedMs: number; singleMs: number; ratio: number; points: number }> {
   const image = await decodeImage(new Uint8Array(readFileSync(pngPath)));
   const n = pack.amg.pointsPerSide;
   const points = new Float32Array(n * n * 2);
-  const batched = createSegmenter(pack), single = createSegmenter(pack, { preferSingleDecoder: true });
+  const batched = createSegmenter(pack),
+    single = createSegmenter(pack, { preferSingleDecoder: true });
   const enc = await batched.encode(image);
-  const sx = enc.geometry.resizedW, sy = enc.geometry.resizedH;
+  const sx = enc.geometry.resizedW,
+    sy = enc.geometry.resizedH;
   for (let i = 0; i < n * n; i++) {
-    points[2 * i] = ((i % n) + 0.5) / n * sx;
-    points[2 * i + 1] = (Math.floor(i / n) + 0.5) / n * sy;
+    points[2 * i] = (((i % n) + 0.5) / n) * sx;
+    points[2 * i + 1] = ((Math.floor(i / n) + 0.5) / n) * sy;
   }
   const run = async (seg: typeof batched, chunk: number) => {
     const t0 = performance.now();
-    for (let s = 0; s < n * n; s += chunk) await seg.decode(enc, points.subarray(2 * s, 2 * Math.min(n * n, s + chunk)));
+    for (let s = 0; s < n * n; s += chunk)
+      await seg.decode(enc, points.subarray(2 * s, 2 * Math.min(n * n, s + chunk)));
     return performance.now() - t0;
   };
   await run(batched, pack.amg.pointsPerBatch); // warm-up

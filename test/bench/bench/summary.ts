@@ -7,9 +7,19 @@ import { isOverlapped, MODEL_STAGES } from "./ingest-speed.js";
 /** Stage table of one ingest phase: ms per image and share of the wall time per image (none for overlapped rows). */
 function stageTable(stageMs: Record<string, number>, wallMs: number): string {
   const stages = Object.entries(stageMs).filter(([k]) => k !== "total");
-  const kind = (k: string): string => ((MODEL_STAGES as readonly string[]).includes(k) ? "model" : isOverlapped(k) ? "ours, alongside the models" : "ours");
-  const share = (k: string, v: number): string => (isOverlapped(k) ? "—" : `${((v / wallMs) * 100).toFixed(1)} %`);
-  return markdownTable(["stage", "kind", "ms / image", "of wall time"], stages.map(([k, v]) => [k, kind(k), v, share(k, v)]), 1);
+  const kind = (k: string): string =>
+    (MODEL_STAGES as readonly string[]).includes(k)
+      ? "model"
+      : isOverlapped(k)
+        ? "ours, alongside the models"
+        : "ours";
+  const share = (k: string, v: number): string =>
+    isOverlapped(k) ? "—" : `${((v / wallMs) * 100).toFixed(1)} %`;
+  return markdownTable(
+    ["stage", "kind", "ms / image", "of wall time"],
+    stages.map(([k, v]) => [k, kind(k), v, share(k, v)]),
+    1,
+  );
 }
 
 export function benchToMarkdown(r: BenchResult): string {
@@ -33,18 +43,33 @@ export function benchToMarkdown(r: BenchResult): string {
     "",
     `Search with ${r.search.indexedImages} images (${r.search.indexedRegions} regions) indexed, ${r.search.queries} caption queries:`,
     "",
-    markdownTable(["", "p50 ms", "p99 ms"], [
-      ["HTTP request end to end", r.search.httpMs.p50, r.search.httpMs.p99],
-      ["text embedding", r.search.textMs.p50, r.search.textMs.p99],
-      ["vector store search", r.search.storeMs.p50, r.search.storeMs.p99],
-    ], 1),
+    markdownTable(
+      ["", "p50 ms", "p99 ms"],
+      [
+        ["HTTP request end to end", r.search.httpMs.p50, r.search.httpMs.p99],
+        ["text embedding", r.search.textMs.p50, r.search.textMs.p99],
+        ["vector store search", r.search.storeMs.p50, r.search.storeMs.p99],
+      ],
+      1,
+    ),
     "",
     `Decoding one ${r.decoders.points}-point grid: batched decoder ${r.decoders.batchedMs.toFixed(0)} ms vs one call per point ${r.decoders.singleMs.toFixed(0)} ms (**${r.decoders.ratio.toFixed(1)}×**).`,
     "",
     `Model-FLOP utilisation against the onnxruntime MatMul peak (${r.matmulPeak.bestSize}² float32, the best size; **${r.matmulPeak.gflops.toFixed(1)} GFLOP/s** at the start of the run), re-measured right before and after each model, the higher of the two being that model's denominator:`,
     "",
-    markdownTable(["model", "batch", "ms / call", "GFLOP / call", "GFLOP/s", "peak next to it", "of peak"],
-      r.modelSpeeds.map((m) => [m.model, String(m.batch), m.msPerCall, m.gflopPerCall, m.gflops, m.peakGflops, `${(m.utilisation * 100).toFixed(0)} %`]), 2),
+    markdownTable(
+      ["model", "batch", "ms / call", "GFLOP / call", "GFLOP/s", "peak next to it", "of peak"],
+      r.modelSpeeds.map((m) => [
+        m.model,
+        String(m.batch),
+        m.msPerCall,
+        m.gflopPerCall,
+        m.gflops,
+        m.peakGflops,
+        `${(m.utilisation * 100).toFixed(0)} %`,
+      ]),
+      2,
+    ),
     "",
     "Embedded store (LanceDB) at scale, synthetic clustered 128-d vectors, top-10 with a region filter:",
     "",

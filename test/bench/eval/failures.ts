@@ -4,7 +4,14 @@
  */
 import { IOU_HIT } from "./metrics.js";
 
-export const MISS_KINDS = ["unreachable", "otherObject", "partOfOther", "merge", "part", "background"] as const;
+export const MISS_KINDS = [
+  "unreachable",
+  "otherObject",
+  "partOfOther",
+  "merge",
+  "part",
+  "background",
+] as const;
 export type MissKind = (typeof MISS_KINDS)[number];
 export type QueryVerdict = "hit" | MissKind;
 
@@ -26,7 +33,8 @@ function overlap(a: CountedMask, b: CountedMask): number {
   return n;
 }
 
-const iouOf = (inter: number, a: CountedMask, b: CountedMask) => (inter === 0 ? 0 : inter / (a.area + b.area - inter));
+const iouOf = (inter: number, a: CountedMask, b: CountedMask) =>
+  inter === 0 ? 0 : inter / (a.area + b.area - inter);
 
 /**
  * Verdict on `top` (the ranked-first region, null when there is none) for the object `target` of
@@ -35,7 +43,12 @@ const iouOf = (inter: number, a: CountedMask, b: CountedMask) => (inter === 0 ? 
  * another object (≥ half of the region on it); a merge (covers ≥ half of the target); a part of
  * the target (≥ half of the region on it); background.
  */
-export function classifyTopRegion(top: CountedMask | null, target: number, objects: readonly CountedMask[], reachable: boolean): QueryVerdict {
+export function classifyTopRegion(
+  top: CountedMask | null,
+  target: number,
+  objects: readonly CountedMask[],
+  reachable: boolean,
+): QueryVerdict {
   if (top === null || top.area === 0) return reachable ? "background" : "unreachable";
   const inters = objects.map((o) => overlap(top, o));
   if (iouOf(inters[target]!, top, objects[target]!) >= IOU_HIT) return "hit";

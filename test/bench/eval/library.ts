@@ -35,15 +35,30 @@ function toPoints(outcome: SceneOutcome, pack: string): StoredPoint[] {
     id: pointId(TENANT, imageId, i, pack),
     vector: r.vector,
     payload: {
-      tenant: TENANT, imageId, kind: "region", regionIndex: i, bbox: r.bbox, area: r.area,
-      predictedIou: r.predictedIou, stability: r.stability, mask: r.mask, pack,
-      imageWidth: outcome.extracted.width, imageHeight: outcome.extracted.height, createdAt: new Date(0).toISOString(),
+      tenant: TENANT,
+      imageId,
+      kind: "region",
+      regionIndex: i,
+      bbox: r.bbox,
+      area: r.area,
+      predictedIou: r.predictedIou,
+      stability: r.stability,
+      mask: r.mask,
+      pack,
+      imageWidth: outcome.extracted.width,
+      imageHeight: outcome.extracted.height,
+      createdAt: new Date(0).toISOString(),
     },
   }));
 }
 
 /** `text`: the search path's embedder (laid out for the pack's views, as the stored vectors are). */
-export async function evaluateLibrary(scenes: ShapesScene[], outcomes: SceneOutcome[], text: TextEmbedder, pack: string): Promise<LibraryResult> {
+export async function evaluateLibrary(
+  scenes: ShapesScene[],
+  outcomes: SceneOutcome[],
+  text: TextEmbedder,
+  pack: string,
+): Promise<LibraryResult> {
   const dir = mkdtempSync(path.join(tmpdir(), "eval-lib-"));
   const store = await LanceVectorStore.open({ dir });
   let regions = 0;
@@ -57,14 +72,21 @@ export async function evaluateLibrary(scenes: ShapesScene[], outcomes: SceneOutc
   const captions = new Map<string, string>();
   for (const s of scenes) for (const o of s.objects) captions.set(attributesOf(o), o.caption);
 
-  const hit1: boolean[] = [], hit10: boolean[] = [], aps: number[] = [];
+  const hit1: boolean[] = [],
+    hit10: boolean[] = [],
+    aps: number[] = [];
   for (const [attrs, caption] of captions) {
-    const relevantCount = scenes.reduce((n, s) => n + s.objects.filter((o) => attributesOf(o) === attrs).length, 0);
+    const relevantCount = scenes.reduce(
+      (n, s) => n + s.objects.filter((o) => attributesOf(o) === attrs).length,
+      0,
+    );
     const vector = await text.embedText(caption);
     const hits = await store.search(TENANT, vector, { limit: DEPTH, exact: true });
     const relevantAt = hits.map((h) => {
       const scene = byImage.get(h.payload.imageId)!;
-      const match = scene.objects.find((o) => attributesOf(o) === attrs && rleIou(h.payload.mask!, o.mask) >= IOU_HIT);
+      const match = scene.objects.find(
+        (o) => attributesOf(o) === attrs && rleIou(h.payload.mask!, o.mask) >= IOU_HIT,
+      );
       return match ? `${h.payload.imageId}/${match.index}` : null;
     });
     hit1.push(relevantAt.slice(0, 1).some((x) => x !== null));
@@ -74,7 +96,11 @@ export async function evaluateLibrary(scenes: ShapesScene[], outcomes: SceneOutc
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return {
-    images: outcomes.length, regions, queries: captions.size,
-    recallAt1: rate(hit1), recallAt10: rate(hit10), mAP: aps.reduce((a, b) => a + b, 0) / Math.max(1, aps.length),
+    images: outcomes.length,
+    regions,
+    queries: captions.size,
+    recallAt1: rate(hit1),
+    recallAt10: rate(hit10),
+    mAP: aps.reduce((a, b) => a + b, 0) / Math.max(1, aps.length),
   };
 }

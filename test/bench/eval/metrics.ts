@@ -19,7 +19,10 @@ export function dot(a: Float32Array, b: Float32Array): number {
  * Average precision of one ranked list. `relevantAt[k]` is the id of the relevant object that the
  * k-th result newly matches, or null; `relevantCount` is how many relevant objects exist in all.
  */
-export function averagePrecision(relevantAt: readonly (string | null)[], relevantCount: number): number {
+export function averagePrecision(
+  relevantAt: readonly (string | null)[],
+  relevantCount: number,
+): number {
   if (relevantCount === 0) return 0;
   const seen = new Set<string>();
   let sum = 0;

@@ -44,7 +44,10 @@ export interface SceneOutcome {
 }
 
 /** The stored vectors split into the methods they stand for (a pack without views: alpha only). */
-function pipelineVectors(pack: ModelPack, extracted: ExtractedImage): Partial<Record<Method, Float32Array[]>> {
+function pipelineVectors(
+  pack: ModelPack,
+  extracted: ExtractedImage,
+): Partial<Record<Method, Float32Array[]>> {
   const views = pack.manifest.embedder.views;
   const stored = extracted.regions.map((r) => r.vector);
   if (!views) return { alpha: stored };
@@ -55,9 +58,17 @@ function pipelineVectors(pack: ModelPack, extracted: ExtractedImage): Partial<Re
   };
 }
 
-async function baselineVectors(pack: ModelPack, bytes: Uint8Array, extracted: ExtractedImage, vectors: Partial<Record<Method, Float32Array[]>>) {
+async function baselineVectors(
+  pack: ModelPack,
+  bytes: Uint8Array,
+  extracted: ExtractedImage,
+  vectors: Partial<Record<Method, Float32Array[]>>,
+) {
   const image = await decodeImage(bytes);
-  const regions = extracted.regions.map((r) => ({ bbox: r.bbox, mask: rleDecodeToRowMajor(r.mask) }));
+  const regions = extracted.regions.map((r) => ({
+    bbox: r.bbox,
+    mask: rleDecodeToRowMajor(r.mask),
+  }));
   for (const kind of BASELINES) {
     const out = await clipImageVectors(pack, baselineImages(kind, image, regions, pack));
     // The whole image gives one vector for every region: ranking falls back to AMG order.
@@ -76,34 +87,55 @@ export async function evaluateScene(
   const bytes = new Uint8Array(readFileSync(scene.png));
   const extracted = await deps.extractor.extract(bytes);
   const regionMasks = extracted.regions.map((r) => r.mask);
-  const bestIous = scene.objects.map((o) => Math.max(0, ...regionMasks.map((m) => rleIou(m, o.mask))));
+  const bestIous = scene.objects.map((o) =>
+    Math.max(0, ...regionMasks.map((m) => rleIou(m, o.mask))),
+  );
   const vectors = pipelineVectors(deps.pack, extracted);
   if (deps.baselines) await baselineVectors(deps.pack, bytes, extracted, vectors);
   const views = deps.pack.manifest.embedder.views;
 
   const asks = [
-    ...scene.objects.filter((o) => o.caption_unique).map((o) => ({ kind: "attribute" as const, text: o.caption, target: o.index })),
+    ...scene.objects
+      .filter((o) => o.caption_unique)
+      .map((o) => ({ kind: "attribute" as const, text: o.caption, target: o.index })),
     ...scene.expressions.map((e) => ({ kind: e.kind, text: e.text, target: e.target })),
   ];
   const textVectors = await deps.text.embed(asks.map((a) => a.text));
   const methods = METHODS.filter((m) => vectors[m]);
   const objectMasks = scene.objects.map((o) => counted(rleDecodeToRowMajor(o.mask)));
   const decoded = new Map<number, ReturnType<typeof counted>>();
-  const decodedRegion = (i: number) => decoded.get(i) ?? decoded.set(i, counted(rleDecodeToRowMajor(regionMasks[i]!))).get(i)!;
+  const decodedRegion = (i: number) =>
+    decoded.get(i) ?? decoded.set(i, counted(rleDecodeToRowMajor(regionMasks[i]!))).get(i)!;
   const queries = asks.map((ask, i): QueryOutcome => {
     const target = scene.objects[ask.target]!.mask;
     const reachable = bestIous[ask.target]! >= IOU_HIT;
     const correct = {} as Record<Method, boolean>;
     for (const m of methods) {
       // The stored vectors are queried as the search path queries them (createTextEmbedder).
-      const query = m === "dual" && views ? textForViews(textVectors[i]!, queryDetailWeight(ask.text, views)) : textVectors[i]!;
+      const query =
+        m === "dual" && views
+          ? textForViews(textVectors[i]!, queryDetailWeight(ask.text, views))
+          : textVectors[i]!;
       const best = topRegion(query, vectors[m]!);
       correct[m] = best >= 0 && rleIou(regionMasks[best]!, target) >= IOU_HIT;
     }
     const top = topRegion(textVectors[i]!, vectors.alpha!);
-    const verdict = classifyTopRegion(top >= 0 ? decodedRegion(top) : null, ask.target, objectMasks, reachable);
+    const verdict = classifyTopRegion(
+      top >= 0 ? decodedRegion(top) : null,
+      ask.target,
+      objectMasks,
+      reachable,
+    );
     const { size, pattern } = scene.objects[ask.target]!;
     return { kind: ask.kind, size, pattern, reachable, correct, verdict };
   });
-  return { seed: scene.seed, bestIous, regionCount: extracted.regions.length, timings: extracted.timings, queries, extracted, vectors };
+  return {
+    seed: scene.seed,
+    bestIous,
+    regionCount: extracted.regions.length,
+    timings: extracted.timings,
+    queries,
+    extracted,
+    vectors,
+  };
 }

@@ -21,38 +21,61 @@ export interface EvalRun {
 
 type Kind = QueryOutcome["kind"] | "context";
 const KINDS: readonly Kind[] = ["attribute", "context", "spatial", "comparative", "distractor"];
-const isKind = (q: QueryOutcome, k: Kind) => (k === "context" ? q.kind !== "attribute" : q.kind === k);
+const isKind = (q: QueryOutcome, k: Kind) =>
+  k === "context" ? q.kind !== "attribute" : q.kind === k;
 
 /** Top-1 of attribute captions per method, by the target's size or pattern. */
-function attributeBreakdown(queries: QueryOutcome[], methods: readonly Method[], key: "size" | "pattern") {
+function attributeBreakdown(
+  queries: QueryOutcome[],
+  methods: readonly Method[],
+  key: "size" | "pattern",
+) {
   const attr = queries.filter((q) => q.kind === "attribute");
   const values = [...new Set(attr.map((q) => q[key]))].sort();
-  return Object.fromEntries(values.map((v) => {
-    const qs = attr.filter((q) => q[key] === v);
-    return [v, { queries: qs.length, ...Object.fromEntries(methods.map((m) => [m, rate(qs.map((q) => q.correct[m]))])) }];
-  })) as Record<string, Record<string, number>>;
+  return Object.fromEntries(
+    values.map((v) => {
+      const qs = attr.filter((q) => q[key] === v);
+      return [
+        v,
+        {
+          queries: qs.length,
+          ...Object.fromEntries(methods.map((m) => [m, rate(qs.map((q) => q.correct[m]))])),
+        },
+      ];
+    }),
+  ) as Record<string, Record<string, number>>;
 }
 
 export function summarise(
-  outcomes: SceneOutcome[], library: LibraryResult, libraryMethods: Partial<Record<LibraryMethod, LibraryBreakdown>>, run: EvalRun,
+  outcomes: SceneOutcome[],
+  library: LibraryResult,
+  libraryMethods: Partial<Record<LibraryMethod, LibraryBreakdown>>,
+  run: EvalRun,
 ) {
   const ious = outcomes.flatMap((o) => o.bestIous);
   const queries = outcomes.flatMap((o) => o.queries);
   const methods = METHODS.filter((m) => queries[0]?.correct[m] !== undefined);
-  const referring: Record<string, Record<string, number> & { queries: number; reachable: number }> = {};
+  const referring: Record<string, Record<string, number> & { queries: number; reachable: number }> =
+    {};
   for (const k of KINDS) {
     const qs = queries.filter((q) => isKind(q, k));
-    const row = { queries: qs.length, reachable: rate(qs.map((q) => q.reachable)) } as Record<string, number> & { queries: number; reachable: number };
+    const row = { queries: qs.length, reachable: rate(qs.map((q) => q.reachable)) } as Record<
+      string,
+      number
+    > & { queries: number; reachable: number };
     for (const m of methods) row[m] = rate(qs.map((q) => q.correct[m]));
     referring[k] = row;
   }
   const misses: Record<string, Record<MissKind, number>> = {};
   for (const k of ["attribute", "context"] as const) {
     const qs = queries.filter((q) => isKind(q, k));
-    misses[k] = Object.fromEntries(MISS_KINDS.map((m) => [m, rate(qs.map((q) => q.verdict === m))])) as Record<MissKind, number>;
+    misses[k] = Object.fromEntries(
+      MISS_KINDS.map((m) => [m, rate(qs.map((q) => q.verdict === m))]),
+    ) as Record<MissKind, number>;
   }
   const stages: Record<string, number> = {};
-  for (const key of Object.keys(outcomes[0]?.timings ?? {})) stages[key] = mean(outcomes.map((o) => o.timings[key] ?? 0));
+  for (const key of Object.keys(outcomes[0]?.timings ?? {}))
+    stages[key] = mean(outcomes.map((o) => o.timings[key] ?? 0));
   return {
     run,
     segmentation: {
@@ -104,7 +127,13 @@ export function toMarkdown(s: EvalSummary): string {
     "",
     "Alpha-CLIP misses by kind, as a fraction of all queries of the row (test/bench/eval/failures.ts):",
     "",
-    markdownTable(["queries", ...MISS_KINDS], (["attribute", "context"] as const).map((k) => [k, ...MISS_KINDS.map((m) => s.misses[k]![m])])),
+    markdownTable(
+      ["queries", ...MISS_KINDS],
+      (["attribute", "context"] as const).map((k) => [
+        k,
+        ...MISS_KINDS.map((m) => s.misses[k]![m]),
+      ]),
+    ),
     "",
     "Attribute captions by the target's size and pattern (top-1):",
     "",
@@ -120,9 +149,15 @@ export function toMarkdown(s: EvalSummary): string {
   ].join("\n");
 }
 
-function breakdownTable(methods: readonly Method[], rows: Record<string, Record<string, number>>): string {
+function breakdownTable(
+  methods: readonly Method[],
+  rows: Record<string, Record<string, number>>,
+): string {
   const keys = Object.keys(rows);
-  return markdownTable(["method", ...keys.map((k) => `${k} (n=${rows[k]!["queries"]})`)], methods.map((m) => [METHOD_LABEL[m], ...keys.map((k) => rows[k]![m]!)]));
+  return markdownTable(
+    ["method", ...keys.map((k) => `${k} (n=${rows[k]!["queries"]})`)],
+    methods.map((m) => [METHOD_LABEL[m], ...keys.map((k) => rows[k]![m]!)]),
+  );
 }
 
 function libraryTable(methods: Partial<Record<LibraryMethod, LibraryBreakdown>>): string {
@@ -133,7 +168,13 @@ function libraryTable(methods: Partial<Record<LibraryMethod, LibraryBreakdown>>)
   const cell = (b: LibraryBreakdown, g: string) => (b.bySize[g] ?? b.byPattern[g])!.recallAt1;
   return markdownTable(
     ["method", "recall@1", "recall@10", "mAP@100", ...groups.map((g) => `R@1 ${g}`)],
-    entries.map(([m, b]) => [METHOD_LABEL[m], b.all.recallAt1, b.all.recallAt10, b.all.mAP, ...groups.map((g) => cell(b, g))]),
+    entries.map(([m, b]) => [
+      METHOD_LABEL[m],
+      b.all.recallAt1,
+      b.all.recallAt10,
+      b.all.mAP,
+      ...groups.map((g) => cell(b, g)),
+    ]),
   );
 }
 
@@ -143,6 +184,15 @@ export function toChart(s: EvalSummary): string {
     values: s.methods.map((m) => ({ name: METHOD_LABEL[m], value: s.referring[k]![m]! })),
   }));
   const lib = s.libraryMethods as Partial<Record<Method, LibraryBreakdown>>;
-  groups.push({ label: "library recall@1", values: s.methods.map((m) => ({ name: METHOD_LABEL[m], value: lib[m]?.all.recallAt1 ?? Number.NaN })) });
-  return barChartSvg(`Within-image referring top-1 — ${s.run.pack}, ${s.run.scenes} scenes`, groups);
+  groups.push({
+    label: "library recall@1",
+    values: s.methods.map((m) => ({
+      name: METHOD_LABEL[m],
+      value: lib[m]?.all.recallAt1 ?? Number.NaN,
+    })),
+  });
+  return barChartSvg(
+    `Within-image referring top-1 — ${s.run.pack}, ${s.run.scenes} scenes`,
+    groups,
+  );
 }

@@ -49,8 +49,13 @@ export interface CycleResult {
 export async function checkAll(ctx: DrillContext, server: RunningServer, cycle: number) {
   const t0 = performance.now();
   const items = [...ctx.tracked.values()];
-  const observations = await observeAll(server.baseUrl, items.map((t) => t.id));
-  const violations = items.flatMap((t, i) => judge(t, observations[i]!, cycle).map((v) => `cycle ${cycle}: ${v}`));
+  const observations = await observeAll(
+    server.baseUrl,
+    items.map((t) => t.id),
+  );
+  const violations = items.flatMap((t, i) =>
+    judge(t, observations[i]!, cycle).map((v) => `cycle ${cycle}: ${v}`),
+  );
   const backlog = observations.filter((o) => o.record && o.record.status !== "indexed").length;
   return { violations, backlog, checked: items.length, checkMs: performance.now() - t0 };
 }
@@ -64,7 +69,9 @@ export async function runCycle(ctx: DrillContext, cycle: number): Promise<CycleR
   let firstIndexed!: () => void;
   const indexedOnce = new Promise<void>((r) => (firstIndexed = r));
   const poll = { stop: false, newlyIndexed: 0, firstIndexed };
-  const uploads = Array.from({ length: count }, (_, k) => upload(ctx, server, `c${cycle}-${k}`, cycle, poll));
+  const uploads = Array.from({ length: count }, (_, k) =>
+    upload(ctx, server, `c${cycle}-${k}`, cycle, poll),
+  );
   const poller = pollIndexed(ctx, server, cycle, poll);
   if (mode === "random") await sleep(ctx.random() * ctx.maxDelayMs);
   else {
@@ -77,7 +84,9 @@ export async function runCycle(ctx: DrillContext, cycle: number): Promise<CycleR
   const answers = await Promise.all(uploads);
   await poller;
   const acked = answers.map((a) => a === "acknowledged");
-  const failures = answers.filter((a) => a !== "acknowledged" && a !== "cut off").map((a) => `cycle ${cycle}: ${a}`);
+  const failures = answers
+    .filter((a) => a !== "acknowledged" && a !== "cut off")
+    .map((a) => `cycle ${cycle}: ${a}`);
   return {
     cycle,
     readyMs: Math.round(server.readyMs),
@@ -94,7 +103,13 @@ export async function runCycle(ctx: DrillContext, cycle: number): Promise<CycleR
 }
 
 /** POST one scene under a fresh id: "acknowledged" (202), "cut off" by the kill, or what went wrong. */
-export async function upload(ctx: DrillContext, server: RunningServer, id: string, cycle: number, kill: { stop: boolean }): Promise<string> {
+export async function upload(
+  ctx: DrillContext,
+  server: RunningServer,
+  id: string,
+  cycle: number,
+  kill: { stop: boolean },
+): Promise<string> {
   const t = newTracked(id, cycle);
   ctx.tracked.set(id, t);
   const bytes = ctx.scenes.images[ctx.uploadsSoFar++ % ctx.scenes.images.length]!;
@@ -114,10 +129,17 @@ export async function upload(ctx: DrillContext, server: RunningServer, id: strin
 }
 
 /** Records every first `indexed` answer until told to stop. */
-async function pollIndexed(ctx: DrillContext, server: RunningServer, cycle: number, poll: { stop: boolean; newlyIndexed: number; firstIndexed: () => void }): Promise<void> {
+async function pollIndexed(
+  ctx: DrillContext,
+  server: RunningServer,
+  cycle: number,
+  poll: { stop: boolean; newlyIndexed: number; firstIndexed: () => void },
+): Promise<void> {
   while (!poll.stop) {
     // Uploads the kill cut off in earlier cycles may never exist: poll only what can still be indexed.
-    const pending = [...ctx.tracked.values()].filter((t) => !t.indexed && (t.acknowledged || t.uploadedCycle === cycle));
+    const pending = [...ctx.tracked.values()].filter(
+      (t) => !t.indexed && (t.acknowledged || t.uploadedCycle === cycle),
+    );
     for (const t of pending) {
       if (poll.stop) return;
       const rec = await peekStatus(server.baseUrl, t.id);

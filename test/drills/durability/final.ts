@@ -19,12 +19,25 @@ export async function finalDrain(ctx: DrillContext, timeoutMs: number): Promise<
   const drainMs = performance.now() - t0;
   const after = await checkAll(ctx, server, -1);
   await stopGracefully(server);
-  const violations = [...before.violations, ...after.violations, ...stuck.map((id) => `final: ${id} not indexed after ${timeoutMs} ms`)];
-  return { readyMs: Math.round(server.readyMs), backlog: before.backlog, drainMs: Math.round(drainMs), violations };
+  const violations = [
+    ...before.violations,
+    ...after.violations,
+    ...stuck.map((id) => `final: ${id} not indexed after ${timeoutMs} ms`),
+  ];
+  return {
+    readyMs: Math.round(server.readyMs),
+    backlog: before.backlog,
+    drainMs: Math.round(drainMs),
+    violations,
+  };
 }
 
 /** Waits until every image with a record is indexed; returns the ids that never got there. */
-async function waitUntilSettled(ctx: DrillContext, baseUrl: string, timeoutMs: number): Promise<string[]> {
+async function waitUntilSettled(
+  ctx: DrillContext,
+  baseUrl: string,
+  timeoutMs: number,
+): Promise<string[]> {
   const deadline = performance.now() + timeoutMs;
   let open = [...ctx.tracked.keys()];
   while (open.length > 0 && performance.now() < deadline) {

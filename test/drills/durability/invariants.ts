@@ -40,26 +40,45 @@ export function newTracked(id: string, cycle: number): Tracked {
 
 /** Violations of the invariants for one image; also records what a first `indexed` sighting fixes. */
 export function judge(t: Tracked, obs: Observation, cycle: number): string[] {
-  if (obs.httpStatus === 404) return t.acknowledged || t.indexed ? [`${t.id}: acknowledged image lost (404)`] : [];
-  if (obs.httpStatus !== 200 || !obs.record) return [`${t.id}: GET /v1/images answered ${obs.httpStatus}`];
+  if (obs.httpStatus === 404)
+    return t.acknowledged || t.indexed ? [`${t.id}: acknowledged image lost (404)`] : [];
+  if (obs.httpStatus !== 200 || !obs.record)
+    return [`${t.id}: GET /v1/images answered ${obs.httpStatus}`];
   const { status, regionCount } = obs.record;
   const regions = obs.regions ?? [];
   if (status === "failed") return [`${t.id}: ingestion failed for a valid scene`];
   if (status !== "indexed") {
-    if (t.indexed) return [`${t.id}: was reported indexed in cycle ${t.indexed.cycle}, now ${status}`];
+    if (t.indexed)
+      return [`${t.id}: was reported indexed in cycle ${t.indexed.cycle}, now ${status}`];
     if (!t.recoveredAt.includes(cycle)) t.recoveredAt.push(cycle);
-    return isCompleteRun(regions) ? [] : [`${t.id}: half written while ${status}: region indices ${indices(regions)}`];
+    return isCompleteRun(regions)
+      ? []
+      : [`${t.id}: half written while ${status}: region indices ${indices(regions)}`];
   }
   return judgeIndexed(t, regionCount ?? -1, regions, obs.searchIds, cycle);
 }
 
-function judgeIndexed(t: Tracked, regionCount: number, regions: { regionId: string }[], searchIds: string[] | undefined, cycle: number): string[] {
+function judgeIndexed(
+  t: Tracked,
+  regionCount: number,
+  regions: { regionId: string }[],
+  searchIds: string[] | undefined,
+  cycle: number,
+): string[] {
   const out: string[] = [];
   const ids = regions.map((r) => r.regionId).sort();
-  if (ids.length !== regionCount) out.push(`${t.id}: indexed with regionCount ${regionCount} but the store holds ${ids.length} regions`);
-  if (t.indexed && t.indexed.regionCount !== regionCount) out.push(`${t.id}: regionCount changed ${t.indexed.regionCount} → ${regionCount}`);
-  if (t.regionIds && !sameIds(t.regionIds, ids)) out.push(`${t.id}: region ids changed since first indexed`);
-  if (searchIds && !sameIds([...searchIds].sort(), ids)) out.push(`${t.id}: search filtered to the image returned ${searchIds.length} of ${ids.length} regions`);
+  if (ids.length !== regionCount)
+    out.push(
+      `${t.id}: indexed with regionCount ${regionCount} but the store holds ${ids.length} regions`,
+    );
+  if (t.indexed && t.indexed.regionCount !== regionCount)
+    out.push(`${t.id}: regionCount changed ${t.indexed.regionCount} → ${regionCount}`);
+  if (t.regionIds && !sameIds(t.regionIds, ids))
+    out.push(`${t.id}: region ids changed since first indexed`);
+  if (searchIds && !sameIds([...searchIds].sort(), ids))
+    out.push(
+      `${t.id}: search filtered to the image returned ${searchIds.length} of ${ids.length} regions`,
+    );
   t.indexed ??= { regionCount, cycle };
   if (out.length === 0) t.regionIds ??= ids;
   return out;
@@ -76,5 +95,8 @@ function sameIds(a: string[], b: string[]): boolean {
 }
 
 function indices(regions: { regionIndex: number }[]): string {
-  return regions.map((r) => r.regionIndex).sort((a, b) => a - b).join(",");
+  return regions
+    .map((r) => r.regionIndex)
+    .sort((a, b) => a - b)
+    .join(",");
 }

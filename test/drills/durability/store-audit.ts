@@ -37,7 +37,8 @@ export async function auditStore(dataDir: string): Promise<StoreAudit> {
       expectedPoints += (r.regionCount ?? 0) + 1;
       const want = Array.from({ length: (r.regionCount ?? 0) + 1 }, (_, i) => i - 1).join(",");
       const got = [...indices].sort((a, b) => a - b).join(",");
-      if (got !== want) problems.push(`${r.id}: region indices [${got}] ≠ [-1..${(r.regionCount ?? 0) - 1}]`);
+      if (got !== want)
+        problems.push(`${r.id}: region indices [${got}] ≠ [-1..${(r.regionCount ?? 0) - 1}]`);
     }
     const points = await store.count(TENANT);
     return {
@@ -56,7 +57,7 @@ export async function auditStore(dataDir: string): Promise<StoreAudit> {
 /** imageId → region indices of its points (whole-image point = −1), paging through the whole table. */
 async function pointsByImage(store: LanceVectorStore): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
-  for (let after: string | undefined; ; ) {
+  for (let after: string | undefined; ;) {
     const page = await store.scan(TENANT, { limit: 1000, ...(after ? { after } : {}) });
     for (const p of page) {
       const list = out.get(p.payload.imageId) ?? [];

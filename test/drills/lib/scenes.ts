@@ -18,5 +18,8 @@ export function prepareScenes(dir: string, count: number): DrillScenes {
     for (const o of s.objects) captions.add(o.caption);
     for (const e of s.expressions) captions.add(e.text);
   }
-  return { images: scenes.map((s) => new Uint8Array(readFileSync(s.png))), captions: [...captions] };
+  return {
+    images: scenes.map((s) => new Uint8Array(readFileSync(s.png))),
+    captions: [...captions],
+  };
 }

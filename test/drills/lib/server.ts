@@ -68,7 +68,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 async function waitReady(proc: ChildProcess, baseUrl: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`server exited during start-up (code ${proc.exitCode}, signal ${proc.signalCode})`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(
+        `server exited during start-up (code ${proc.exitCode}, signal ${proc.signalCode})`,
+      );
     try {
       const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;

@@ -45,26 +45,36 @@ export async function runRoute(o: RouteRunOptions): Promise<RouteFigures> {
   const times: number[] = [];
   let instance: autocannon.Instance | undefined;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon({
-    url: o.baseUrl,
-    overallRate: o.rate,
-    // Enough connections that a few slow answers do not cap the rate (each connection is closed-loop).
-    connections: Math.max(1, Math.min(64, Math.ceil(o.rate / 2))),
-    duration: o.durationS,
-    ...(o.amount ? { amount: o.amount } : {}),
-    timeout: o.timeoutS ?? 10,
-    ignoreCoordinatedOmission: true,
-    requests: [{ setupRequest: (req) => ({ ...req, ...o.next() }) }],
-    }, (err: unknown, result: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)));
+    instance = autocannon(
+      {
+        url: o.baseUrl,
+        overallRate: o.rate,
+        // Enough connections that a few slow answers do not cap the rate (each connection is closed-loop).
+        connections: Math.max(1, Math.min(64, Math.ceil(o.rate / 2))),
+        duration: o.durationS,
+        ...(o.amount ? { amount: o.amount } : {}),
+        timeout: o.timeoutS ?? 10,
+        ignoreCoordinatedOmission: true,
+        requests: [{ setupRequest: (req) => ({ ...req, ...o.next() }) }],
+      },
+      (err: unknown, result: autocannon.Result) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result),
+    );
   });
   // The instance emits (client, statusCode, bytes, ms); @types/autocannon drops the client argument.
-  (instance as NodeJS.EventEmitter).on("response", (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
-    if (statusCode >= 200 && statusCode < 300) times.push(ms);
-  });
+  (instance as NodeJS.EventEmitter).on(
+    "response",
+    (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+      if (statusCode >= 200 && statusCode < 300) times.push(ms);
+    },
+  );
   const result = await done;
-  const requests = result["1xx"] + result["2xx"] + result["3xx"] + result["4xx"] + result["5xx"] + result.errors;
+  const requests =
+    result["1xx"] + result["2xx"] + result["3xx"] + result["4xx"] + result["5xx"] + result.errors;
   const errors = result.non2xx + result.errors;
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0]));
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0]),
+  );
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
     route: o.name,
@@ -77,6 +87,11 @@ export async function runRoute(o: RouteRunOptions): Promise<RouteFigures> {
     errorRate: requests === 0 ? 0 : errors / requests,
     timeouts: result.timeouts,
     statusCodes,
-    latencyMs: { p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), p99: round(percentile(times, 99)), max: round(Math.max(0, ...times)) },
+    latencyMs: {
+      p50: round(percentile(times, 50)),
+      p95: round(percentile(times, 95)),
+      p99: round(percentile(times, 99)),
+      max: round(Math.max(0, ...times)),
+    },
   };
 }

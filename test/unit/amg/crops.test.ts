@@ -1,9 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { generateCropBoxes, isBoxNearCropEdge, uncropBoxXyxy, uncropMaskRowMajor } from "../../../src/lib/amg/crops.js";
+import {
+  generateCropBoxes,
+  isBoxNearCropEdge,
+  uncropBoxXyxy,
+  uncropMaskRowMajor,
+} from "../../../src/lib/amg/crops.js";
 
 describe("generateCropBoxes", () => {
   it("no layers → the full image only", () => {
-    expect(generateCropBoxes(600, 800, 0, 512 / 1500)).toEqual({ boxes: [[0, 0, 800, 600]], layerIdxs: [0] });
+    expect(generateCropBoxes(600, 800, 0, 512 / 1500)).toEqual({
+      boxes: [[0, 0, 800, 600]],
+      layerIdxs: [0],
+    });
   });
 
   it("600×800, two layers, SAM's default overlap ratio (worked by hand)", () => {
@@ -76,13 +84,7 @@ describe("uncrop helpers", () => {
   it("pads a crop mask into the full frame", () => {
     const crop = Uint8Array.from([1, 0, 1, 1, 0, 1]); // 2 rows × 3 cols
     const full = uncropMaskRowMajor(crop, [1, 2, 4, 4], 5, 4);
-    expect(Array.from(full)).toEqual([
-      0, 0, 0, 0,
-      0, 0, 0, 0,
-      0, 1, 0, 1,
-      0, 1, 0, 1,
-      0, 0, 0, 0,
-    ]);
+    expect(Array.from(full)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0]);
     const whole = Uint8Array.from([1, 0, 0, 1]);
     expect(uncropMaskRowMajor(whole, [0, 0, 2, 2], 2, 2)).toBe(whole);
   });

@@ -40,7 +40,10 @@ const layout = { batchSize: 2, masksPerPrompt: M, lowH: L, lowW: L };
 describe("filterDecoderBatch", () => {
   it("applies SAM's pred-IoU (>) and stability (>=) filters to the chosen mask indices", () => {
     const out = filterDecoderBatch(iou, logits, layout, [1, 2, 3], SAM_AMG_DEFAULTS, 0);
-    expect(out.map((c) => [c.prompt, c.maskIndex])).toEqual([[0, 1], [1, 2]]);
+    expect(out.map((c) => [c.prompt, c.maskIndex])).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
     const [a, b] = out;
     expect(a!.predictedIou).toBeCloseTo(0.95, 6);
     expect(a!.stability).toBe(1);
@@ -53,10 +56,22 @@ describe("filterDecoderBatch", () => {
 
   it("thresholds of 0 disable the filters, but empty masks are still dropped", () => {
     const params = { predIouThresh: 0, stabilityScoreThresh: 0, stabilityScoreOffset: 1 };
-    const out = filterDecoderBatch(iou, logits, { ...layout, promptOffset: 64 }, [0, 1, 2, 3], params, 0);
+    const out = filterDecoderBatch(
+      iou,
+      logits,
+      { ...layout, promptOffset: 64 },
+      [0, 1, 2, 3],
+      params,
+      0,
+    );
     // Everything passes except the two all-negative (empty) planes; the soft plane is non-empty and stays.
     expect(out.map((c) => [c.prompt, c.maskIndex])).toEqual([
-      [64, 0], [64, 1], [64, 2], [64, 3], [65, 1], [65, 2],
+      [64, 0],
+      [64, 1],
+      [64, 2],
+      [64, 3],
+      [65, 1],
+      [65, 2],
     ]);
     expect(out[3]!.stability).toBe(0);
   });
@@ -77,9 +92,15 @@ describe("filterDecoderBatch", () => {
   });
 
   it("validates shapes and indices", () => {
-    expect(() => filterDecoderBatch(iou.subarray(1), logits, layout, [1], SAM_AMG_DEFAULTS, 0)).toThrow(/IoU predictions/);
-    expect(() => filterDecoderBatch(iou, logits.subarray(1), layout, [1], SAM_AMG_DEFAULTS, 0)).toThrow(/logits/);
-    expect(() => filterDecoderBatch(iou, logits, layout, [4], SAM_AMG_DEFAULTS, 0)).toThrow(/mask index 4/);
+    expect(() =>
+      filterDecoderBatch(iou.subarray(1), logits, layout, [1], SAM_AMG_DEFAULTS, 0),
+    ).toThrow(/IoU predictions/);
+    expect(() =>
+      filterDecoderBatch(iou, logits.subarray(1), layout, [1], SAM_AMG_DEFAULTS, 0),
+    ).toThrow(/logits/);
+    expect(() => filterDecoderBatch(iou, logits, layout, [4], SAM_AMG_DEFAULTS, 0)).toThrow(
+      /mask index 4/,
+    );
   });
 });
 
@@ -102,7 +123,11 @@ describe("selectByNms", () => {
     expect(selectByNms(cands, boxes, 0.9).map((c) => c.id)).toEqual(["b", "a", "d", "c"]);
   });
   it("accepts a [N, 4] Float32Array and checks the count", () => {
-    expect(selectByNms(cands, Float32Array.from(boxes.flat()), 0.7).map((c) => c.id)).toEqual(["b", "d", "c"]);
+    expect(selectByNms(cands, Float32Array.from(boxes.flat()), 0.7).map((c) => c.id)).toEqual([
+      "b",
+      "d",
+      "c",
+    ]);
     expect(() => selectByNms(cands, boxes.slice(1), 0.7)).toThrow();
   });
 });

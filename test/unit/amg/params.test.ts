@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { amgParamsSchema, resolveAmgParams, SAM_AMG_DEFAULTS } from "../../../src/lib/amg/params.js";
+import {
+  amgParamsSchema,
+  resolveAmgParams,
+  SAM_AMG_DEFAULTS,
+} from "../../../src/lib/amg/params.js";
 
 describe("SAM_AMG_DEFAULTS", () => {
   it("are segment-anything's SamAutomaticMaskGenerator defaults, with our mask-level dedupe off", () => {
@@ -31,8 +35,21 @@ describe("resolveAmgParams", () => {
     expect(resolveAmgParams({})).toEqual(SAM_AMG_DEFAULTS);
   });
   it("merges good overrides over the defaults", () => {
-    const p = resolveAmgParams({ pointsPerSide: 16, predIouThresh: 0.5, cropNLayers: 1, cropNPointsDownscaleFactor: 2, minMaskRegionArea: 100 });
-    expect(p).toEqual({ ...SAM_AMG_DEFAULTS, pointsPerSide: 16, predIouThresh: 0.5, cropNLayers: 1, cropNPointsDownscaleFactor: 2, minMaskRegionArea: 100 });
+    const p = resolveAmgParams({
+      pointsPerSide: 16,
+      predIouThresh: 0.5,
+      cropNLayers: 1,
+      cropNPointsDownscaleFactor: 2,
+      minMaskRegionArea: 100,
+    });
+    expect(p).toEqual({
+      ...SAM_AMG_DEFAULTS,
+      pointsPerSide: 16,
+      predIouThresh: 0.5,
+      cropNLayers: 1,
+      cropNPointsDownscaleFactor: 2,
+      minMaskRegionArea: 100,
+    });
   });
   it.each([
     [{ pointsPerSide: 0 }, "pointsPerSide"],
@@ -56,7 +73,9 @@ describe("resolveAmgParams", () => {
     expect(() => resolveAmgParams([1, 2])).toThrow(/invalid AMG parameters/);
   });
   it("rejects a downscale that leaves a crop layer without points", () => {
-    expect(() => resolveAmgParams({ pointsPerSide: 4, cropNLayers: 2, cropNPointsDownscaleFactor: 4 })).toThrow(/cropNPointsDownscaleFactor/);
+    expect(() =>
+      resolveAmgParams({ pointsPerSide: 4, cropNLayers: 2, cropNPointsDownscaleFactor: 4 }),
+    ).toThrow(/cropNPointsDownscaleFactor/);
   });
   it("the schema alone accepts partial objects", () => {
     expect(amgParamsSchema.safeParse({ boxNmsThresh: 0.5 }).success).toBe(true);

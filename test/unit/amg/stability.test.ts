@@ -2,8 +2,13 @@ import { describe, expect, it } from "vitest";
 import { stabilityScorePlane } from "../../../src/lib/amg/stability.js";
 
 /** One row of `length` logits from `offset`. */
-const stabilityScore = (logits: Float32Array, offset: number, length: number, t: number, delta: number) =>
-  stabilityScorePlane(logits, offset, 1, length, length, t, delta);
+const stabilityScore = (
+  logits: Float32Array,
+  offset: number,
+  length: number,
+  t: number,
+  delta: number,
+) => stabilityScorePlane(logits, offset, 1, length, length, t, delta);
 
 describe("stabilityScorePlane, one row", () => {
   const logits = Float32Array.from([-2, -0.5, 0.5, 1.5, 3, 0.9, 1.0, 1.1]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { classifyTopRegion, counted } from "../../../test/bench/eval/failures.js";
 
-const W = 20, H = 10;
+const W = 20,
+  H = 10;
 /** Filled rectangle, inclusive corners. */
 function rect(x0: number, y0: number, x1: number, y1: number) {
   const m = new Uint8Array(H * W);

@@ -11,12 +11,18 @@ import type { BoxXyxy } from "../../../src/lib/masks/types.js";
 import { arbMask, bruteBounds, maskFromRows } from "./helpers.js";
 
 const arbBox = fc
-  .tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 }))
+  .tuple(
+    fc.integer({ min: 0, max: 50 }),
+    fc.integer({ min: 0, max: 50 }),
+    fc.integer({ min: 0, max: 30 }),
+    fc.integer({ min: 0, max: 30 }),
+  )
   .map(([x, y, w, h]): BoxXyxy => [x, y, x + w, y + h]);
 
 /** IoU by counting unit cells of integer boxes: independent of the min/max formula. */
 function cellIou(a: BoxXyxy, b: BoxXyxy): number {
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let y = 0; y < 90; y++) {
     for (let x = 0; x < 90; x++) {
       const inA = x >= a[0] && x < a[2] && y >= a[1] && y < a[3];

@@ -12,7 +12,8 @@ function referenceNms(boxes: BoxXyxy[], scores: number[], t: number): number[] {
   const keep: number[] = [];
   while (remaining.length > 0) {
     let best = remaining[0]!;
-    for (const i of remaining) if (scores[i]! > scores[best]! || (scores[i] === scores[best] && i < best)) best = i;
+    for (const i of remaining)
+      if (scores[i]! > scores[best]! || (scores[i] === scores[best] && i < best)) best = i;
     keep.push(best);
     remaining = remaining.filter((i) => i !== best && !(boxIouXyxy(boxes[i]!, boxes[best]!) > t));
   }
@@ -22,7 +23,11 @@ function referenceNms(boxes: BoxXyxy[], scores: number[], t: number): number[] {
 describe("nmsXyxy", () => {
   it("keeps the best, suppresses only strictly above the threshold", () => {
     // IoU([0,0,10,10], [0,0,10,5]) = 50/100 = 0.5 exactly.
-    const boxes = flat([[0, 0, 10, 10], [0, 0, 10, 5], [20, 20, 30, 30]]);
+    const boxes = flat([
+      [0, 0, 10, 10],
+      [0, 0, 10, 5],
+      [20, 20, 30, 30],
+    ]);
     const scores = Float32Array.from([0.9, 0.8, 0.7]);
     expect(nmsXyxy(boxes, scores, 0.5)).toEqual([0, 1, 2]); // 0.5 is not > 0.5
     expect(nmsXyxy(boxes, scores, 0.49)).toEqual([0, 2]);
@@ -31,7 +36,11 @@ describe("nmsXyxy", () => {
   });
 
   it("ties keep input order; empty input", () => {
-    const boxes = flat([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 60, 60]]);
+    const boxes = flat([
+      [0, 0, 10, 10],
+      [1, 1, 10, 10],
+      [50, 50, 60, 60],
+    ]);
     expect(nmsXyxy(boxes, Float32Array.from([0.5, 0.5, 0.5]), 0.5)).toEqual([0, 2]);
     expect(nmsXyxy(new Float32Array(0), new Float32Array(0), 0.5)).toEqual([]);
     expect(() => nmsXyxy(new Float32Array(4), new Float32Array(2), 0.5)).toThrow();
@@ -39,7 +48,12 @@ describe("nmsXyxy", () => {
 
   it("matches the reference on random boxes; kept boxes never overlap above the threshold", () => {
     const arbBox = fc
-      .tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 25 }))
+      .tuple(
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 25 }),
+      )
       .map(([x, y, w, h]): BoxXyxy => [x, y, x + w, y + h]);
     const input = fc.array(fc.tuple(arbBox, fc.integer({ min: 0, max: 20 })), { maxLength: 40 });
     fc.assert(

@@ -19,7 +19,13 @@ function source(dst: number, inSize: number, outSize: number): [number, number, 
 }
 
 /** Slow full 2-D bilinear resize, pixel by pixel (F.interpolate(..., "bilinear", align_corners=False)). */
-function resizeRef(src: Float64Array, inH: number, inW: number, outH: number, outW: number): Float64Array {
+function resizeRef(
+  src: Float64Array,
+  inH: number,
+  inW: number,
+  outH: number,
+  outW: number,
+): Float64Array {
   const out = new Float64Array(outH * outW);
   for (let y = 0; y < outH; y++) {
     const [y0, y1, ly] = source(y, inH, outH);
@@ -27,14 +33,24 @@ function resizeRef(src: Float64Array, inH: number, inW: number, outH: number, ou
       const [x0, x1, lx] = source(x, inW, outW);
       const at = (r: number, c: number): number => src[r * inW + c]!;
       out[y * outW + x] =
-        (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) + ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
+        (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) +
+        ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
     }
   }
   return out;
 }
 
 /** SAM's postprocess_masks the slow way: full S×S upsample, crop, resize. */
-function postprocessRef(low: Float32Array, lowH: number, lowW: number, S: number, rh: number, rw: number, oh: number, ow: number): Float64Array {
+function postprocessRef(
+  low: Float32Array,
+  lowH: number,
+  lowW: number,
+  S: number,
+  rh: number,
+  rw: number,
+  oh: number,
+  ow: number,
+): Float64Array {
   const padded = resizeRef(Float64Array.from(low), lowH, lowW, S, S);
   const crop = new Float64Array(rh * rw);
   for (let y = 0; y < rh; y++) for (let x = 0; x < rw; x++) crop[y * rw + x] = padded[y * S + x]!;
@@ -48,7 +64,9 @@ describe("upsampleLowResLogits", () => {
     // Row [1, 2] → [1, 1.25, 1.75, 2]; row [3, 4] → [3, 3.25, 3.75, 4]; rows mix the same way.
     // The second stage is 4 → 4, the identity.
     const out = upsampleLowResLogits(Float32Array.from([1, 2, 3, 4]), 2, 2, 4, 4, 4, 4, 4);
-    expect(Array.from(out)).toEqual([1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4]);
+    expect(Array.from(out)).toEqual([
+      1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4,
+    ]);
   });
 
   it("crops the top-left resized region before the second resize", () => {
@@ -77,15 +95,33 @@ describe("upsampleLowResLogits", () => {
           g: fc.constant(g),
           rh: fc.integer({ min: 1, max: g.S }),
           rw: fc.integer({ min: 1, max: g.S }),
-          low: fc.float32Array({ minLength: g.lowH * g.lowW, maxLength: g.lowH * g.lowW, min: -20, max: 20, noNaN: true, noDefaultInfinity: true }),
+          low: fc.float32Array({
+            minLength: g.lowH * g.lowW,
+            maxLength: g.lowH * g.lowW,
+            min: -20,
+            max: 20,
+            noNaN: true,
+            noDefaultInfinity: true,
+          }),
         }),
       );
     fc.assert(
       fc.property(geometry, ({ g, rh, rw, low }) => {
         const fast = upsampleLowResLogits(low, g.lowH, g.lowW, g.S, rh, rw, g.outH, g.outW);
         const ref = postprocessRef(low, g.lowH, g.lowW, g.S, rh, rw, g.outH, g.outW);
-        for (let i = 0; i < ref.length; i++) expect(Math.abs(fast[i]! - ref[i]!)).toBeLessThan(1e-5);
-        const mask = upsampleLowResLogitsToMask(low, g.lowH, g.lowW, g.S, rh, rw, g.outH, g.outW, 0.25);
+        for (let i = 0; i < ref.length; i++)
+          expect(Math.abs(fast[i]! - ref[i]!)).toBeLessThan(1e-5);
+        const mask = upsampleLowResLogitsToMask(
+          low,
+          g.lowH,
+          g.lowW,
+          g.S,
+          rh,
+          rw,
+          g.outH,
+          g.outW,
+          0.25,
+        );
         expect(mask).toEqual(thresholdLogits(fast, 0.25));
       }),
       { numRuns: 120 },
@@ -93,7 +129,10 @@ describe("upsampleLowResLogits", () => {
   });
 
   it("a SAM-like geometry (64×64 low-res, S = 256, 256×171 resized, 300×200 original)", () => {
-    const low = Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i * 0.37) * 8 + Math.cos(i * 0.011) * 3);
+    const low = Float32Array.from(
+      { length: 64 * 64 },
+      (_, i) => Math.sin(i * 0.37) * 8 + Math.cos(i * 0.011) * 3,
+    );
     const fast = upsampleLowResLogits(low, 64, 64, 256, 256, 171, 300, 200);
     const ref = postprocessRef(low, 64, 64, 256, 256, 171, 300, 200);
     let worst = 0;
@@ -102,7 +141,9 @@ describe("upsampleLowResLogits", () => {
   });
 
   it("rejects inconsistent geometry", () => {
-    expect(() => upsampleLowResLogits(new Float32Array(3), 2, 2, 4, 4, 4, 4, 4)).toThrow(/expected 2×2/);
+    expect(() => upsampleLowResLogits(new Float32Array(3), 2, 2, 4, 4, 4, 4, 4)).toThrow(
+      /expected 2×2/,
+    );
     expect(() => upsampleLowResLogits(new Float32Array(4), 2, 2, 4, 5, 4, 4, 4)).toThrow(/exceeds/);
     expect(() => upsampleLowResLogits(new Float32Array(4), 2, 2, 4, 4, 4, 0, 4)).toThrow(/outH/);
   });
@@ -110,8 +151,12 @@ describe("upsampleLowResLogits", () => {
 
 describe("thresholdLogits", () => {
   it("is strict >", () => {
-    expect(Array.from(thresholdLogits(Float32Array.from([-1, 0, 0.5, 1]), 0))).toEqual([0, 0, 1, 1]);
-    expect(Array.from(thresholdLogits(Float32Array.from([-1, 0, 0.5, 1]), 0.5))).toEqual([0, 0, 0, 1]);
+    expect(Array.from(thresholdLogits(Float32Array.from([-1, 0, 0.5, 1]), 0))).toEqual([
+      0, 0, 1, 1,
+    ]);
+    expect(Array.from(thresholdLogits(Float32Array.from([-1, 0, 0.5, 1]), 0.5))).toEqual([
+      0, 0, 0, 1,
+    ]);
   });
 });
 
@@ -143,16 +188,19 @@ describe("lowResBoxToOriginalXyxy", () => {
     });
     fc.assert(
       fc.property(scene, ({ x0, y0, w, h, origH, origW }) => {
-        const lowSize = 16, S = 64;
+        const lowSize = 16,
+          S = 64;
         const [rh, rw] = resizedSizeLongestSide(origH, origW, S);
         const low = new Float32Array(lowSize * lowSize).fill(-4);
-        for (let y = y0; y < Math.min(y0 + h, lowSize); y++) for (let x = x0; x < Math.min(x0 + w, lowSize); x++) low[y * lowSize + x] = 4;
+        for (let y = y0; y < Math.min(y0 + h, lowSize); y++)
+          for (let x = x0; x < Math.min(x0 + w, lowSize); x++) low[y * lowSize + x] = 4;
         const lowBox = maskToBoxXyxyRowMajor(thresholdLogits(low, 0), lowSize, lowSize);
         const full = upsampleLowResLogitsToMask(low, lowSize, lowSize, S, rh, rw, origH, origW, 0);
         if (!full.some((v) => v)) return; // the blob lies entirely in the padding
         const trueBox = maskToBoxXyxyRowMajor(full, origH, origW);
         const mapped = lowResBoxToOriginalXyxy(lowBox, lowSize, lowSize, S, rh, rw, origH, origW);
-        const fx = (S / lowSize) * (origW / rw), fy = (S / lowSize) * (origH / rh);
+        const fx = (S / lowSize) * (origW / rw),
+          fy = (S / lowSize) * (origH / rh);
         for (const k of [0, 2]) expect(Math.abs(mapped[k]! - trueBox[k]!)).toBeLessThanOrEqual(fx);
         for (const k of [1, 3]) expect(Math.abs(mapped[k]! - trueBox[k]!)).toBeLessThanOrEqual(fy);
       }),

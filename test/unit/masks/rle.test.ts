@@ -104,7 +104,13 @@ describe("RLE vectors produced by pycocotools", () => {
 
   it("a random 7×9 mask (numpy default_rng(7), p = 0.4), pycocotools 2.0.11", () => {
     const { h, w, mask } = maskFromRows([
-      "000110100", "011100000", "001101100", "000011101", "110110000", "010001011", "110100000",
+      "000110100",
+      "011100000",
+      "001101100",
+      "000011101",
+      "110110000",
+      "010001011",
+      "110100000",
     ]);
     const rle = rleEncodeRowMajor(mask, h, w);
     expect(rle.counts).toBe("41100012OO31MN011020MO00017OL0M00");
@@ -148,14 +154,19 @@ describe("RLE properties", () => {
         expect(rleDecodeToRowMajor(rle)).toEqual(mask);
         expect(rleArea(rle)).toBe(mask.reduce((s, v) => s + v, 0));
         const b = bruteBounds(mask, h, w);
-        expect(rleToBoxXywh(rle)).toEqual(b ? [b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1] : [0, 0, 0, 0]);
+        expect(rleToBoxXywh(rle)).toEqual(
+          b ? [b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1] : [0, 0, 0, 0],
+        );
       }),
       { numRuns: 200 },
     );
   });
 
   it("count strings round-trip for any non-negative counts (large values, big swings)", () => {
-    const counts = fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 })), { maxLength: 30 });
+    const counts = fc.array(
+      fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 })),
+      { maxLength: 30 },
+    );
     fc.assert(
       fc.property(counts, (c) => {
         const s = rleCountsToString(c);
@@ -169,17 +180,26 @@ describe("RLE properties", () => {
     const pair = fc
       .record({ h: fc.integer({ min: 1, max: 30 }), w: fc.integer({ min: 1, max: 30 }) })
       .chain(({ h, w }) =>
-        fc.tuple(fc.constant(h), fc.constant(w), fc.uint8Array({ minLength: h * w, maxLength: h * w, max: 1 }), fc.uint8Array({ minLength: h * w, maxLength: h * w, max: 1 })),
+        fc.tuple(
+          fc.constant(h),
+          fc.constant(w),
+          fc.uint8Array({ minLength: h * w, maxLength: h * w, max: 1 }),
+          fc.uint8Array({ minLength: h * w, maxLength: h * w, max: 1 }),
+        ),
       );
     fc.assert(
       fc.property(pair, ([h, w, a, b]) => {
-        let inter = 0, union = 0;
+        let inter = 0,
+          union = 0;
         for (let i = 0; i < a.length; i++) {
           inter += a[i]! & b[i]!;
           union += a[i]! | b[i]!;
         }
         const expected = inter === 0 ? 0 : inter / union;
-        expect(rleIou(rleEncodeRowMajor(a, h, w), rleEncodeRowMajor(b, h, w))).toBeCloseTo(expected, 12);
+        expect(rleIou(rleEncodeRowMajor(a, h, w), rleEncodeRowMajor(b, h, w))).toBeCloseTo(
+          expected,
+          12,
+        );
       }),
     );
   });
@@ -191,6 +211,8 @@ describe("RLE errors", () => {
     expect(() => rleCountsFromString("X")).toThrow(/ends inside a count/); // 'X' has the "more" bit
     expect(() => rleDecodeToRowMajor({ size: [2, 2], counts: "3" })).toThrow(/cover 3 pixels/);
     expect(() => rleEncodeRowMajor(new Uint8Array(5), 2, 3)).toThrow(/expected 2×3/);
-    expect(() => rleIou({ size: [1, 2], counts: "2" }, { size: [2, 1], counts: "2" })).toThrow(/sizes differ/);
+    expect(() => rleIou({ size: [1, 2], counts: "2" }, { size: [2, 1], counts: "2" })).toThrow(
+      /sizes differ/,
+    );
   });
 });

@@ -6,33 +6,68 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { filterDecoderBatch } from "../../../src/lib/amg/filter.js";
 import { stabilityScorePlane } from "../../../src/lib/amg/stability.js";
-import { logitsToBoxXyxyRowMajor, maskBoxAndAreaInWindowRowMajor, maskToBoxXyxyRowMajor } from "../../../src/lib/masks/boxes.js";
+import {
+  logitsToBoxXyxyRowMajor,
+  maskBoxAndAreaInWindowRowMajor,
+  maskToBoxXyxyRowMajor,
+} from "../../../src/lib/masks/boxes.js";
 import { rleCountsFromRowMajorMask, rleEncodeRowMajor } from "../../../src/lib/masks/rle.js";
 import type { BoxXyxy } from "../../../src/lib/masks/types.js";
 import { arbMask, bruteBounds } from "./helpers.js";
 
 /** A window that contains `box` (grown by random margins, clamped to the mask). */
 const arbGrow = fc.tuple(fc.nat(5), fc.nat(5), fc.nat(5), fc.nat(5));
-function grow([x0, y0, x1, y1]: BoxXyxy, [a, b, c, d]: [number, number, number, number], h: number, w: number): BoxXyxy {
-  return [Math.max(0, x0 - a), Math.max(0, y0 - b), Math.min(w - 1, x1 + c), Math.min(h - 1, y1 + d)];
+function grow(
+  [x0, y0, x1, y1]: BoxXyxy,
+  [a, b, c, d]: [number, number, number, number],
+  h: number,
+  w: number,
+): BoxXyxy {
+  return [
+    Math.max(0, x0 - a),
+    Math.max(0, y0 - b),
+    Math.min(w - 1, x1 + c),
+    Math.min(h - 1, y1 + d),
+  ];
 }
 const count = (m: Uint8Array): number => m.reduce((s, v) => s + (v ? 1 : 0), 0);
 
 /** Random logit planes `[n, h, w]` with a random top-left valid part. */
 const arbPlanes = fc
-  .record({ n: fc.integer({ min: 1, max: 6 }), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }) })
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    h: fc.integer({ min: 1, max: 12 }),
+    w: fc.integer({ min: 1, max: 12 }),
+  })
   .chain(({ n, h, w }) =>
     fc.record({
-      n: fc.constant(n), h: fc.constant(h), w: fc.constant(w),
-      vh: fc.integer({ min: 1, max: h }), vw: fc.integer({ min: 1, max: w }),
-      logits: fc.array(fc.float({ min: -3, max: 3, noNaN: true }), { minLength: n * h * w, maxLength: n * h * w }).map((a) => Float32Array.from(a)),
+      n: fc.constant(n),
+      h: fc.constant(h),
+      w: fc.constant(w),
+      vh: fc.integer({ min: 1, max: h }),
+      vw: fc.integer({ min: 1, max: w }),
+      logits: fc
+        .array(fc.float({ min: -3, max: 3, noNaN: true }), {
+          minLength: n * h * w,
+          maxLength: n * h * w,
+        })
+        .map((a) => Float32Array.from(a)),
     }),
   );
 
 /** `[n, h, w]` → its top-left `[n, vh, vw]` as a new array (the copy the strided forms avoid). */
-function cropPlanes(src: Float32Array, n: number, h: number, w: number, vh: number, vw: number): Float32Array {
+function cropPlanes(
+  src: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  vh: number,
+  vw: number,
+): Float32Array {
   const out = new Float32Array(n * vh * vw);
-  for (let p = 0; p < n; p++) for (let y = 0; y < vh; y++) for (let x = 0; x < vw; x++) out[(p * vh + y) * vw + x] = src[(p * h + y) * w + x]!;
+  for (let p = 0; p < n; p++)
+    for (let y = 0; y < vh; y++)
+      for (let x = 0; x < vw; x++) out[(p * vh + y) * vw + x] = src[(p * h + y) * w + x]!;
   return out;
 }
 
@@ -49,7 +84,9 @@ describe("windowed box and area", () => {
     );
   });
   it("refuses a window outside the mask", () => {
-    expect(() => maskBoxAndAreaInWindowRowMajor(new Uint8Array(6), 2, 3, [0, 0, 3, 1])).toThrow(/outside/);
+    expect(() => maskBoxAndAreaInWindowRowMajor(new Uint8Array(6), 2, 3, [0, 0, 3, 1])).toThrow(
+      /outside/,
+    );
   });
 });
 
@@ -67,33 +104,72 @@ describe("RLE from the mask's box", () => {
     );
   });
   it("refuses a box that is not inside the mask", () => {
-    expect(() => rleCountsFromRowMajorMask(new Uint8Array(6), 2, 3, [1, 0, 3, 1])).toThrow(/not inside/);
-    expect(() => rleCountsFromRowMajorMask(new Uint8Array(6), 2, 3, [2, 0, 1, 1])).toThrow(/not inside/);
+    expect(() => rleCountsFromRowMajorMask(new Uint8Array(6), 2, 3, [1, 0, 3, 1])).toThrow(
+      /not inside/,
+    );
+    expect(() => rleCountsFromRowMajorMask(new Uint8Array(6), 2, 3, [2, 0, 1, 1])).toThrow(
+      /not inside/,
+    );
   });
 });
 
 describe("strided low-res scoring", () => {
   it("box, stability and the decoder-batch filter read the valid part in place exactly as on a copy", () => {
     fc.assert(
-      fc.property(arbPlanes, fc.float({ min: -1, max: 1, noNaN: true }), ({ n, h, w, vh, vw, logits }, t) => {
-        const copy = cropPlanes(logits, n, h, w, vh, vw);
-        for (let p = 0; p < n; p++) {
-          expect(logitsToBoxXyxyRowMajor(logits, p * h * w, vh, vw, t, w)).toEqual(logitsToBoxXyxyRowMajor(copy, p * vh * vw, vh, vw, t));
-          expect(stabilityScorePlane(logits, p * h * w, vh, vw, w, t, 0.5)).toBe(stabilityScorePlane(copy, p * vh * vw, 1, vh * vw, vh * vw, t, 0.5));
-        }
-        const iou = Float32Array.from({ length: n }, (_, i) => 0.5 + i / 20);
-        const params = { predIouThresh: 0.4, stabilityScoreThresh: 0.3, stabilityScoreOffset: 0.5 };
-        const inPlace = filterDecoderBatch(iou, logits, { batchSize: n, masksPerPrompt: 1, lowH: h, lowW: w, validH: vh, validW: vw }, [0], params, t);
-        const copied = filterDecoderBatch(iou, copy, { batchSize: n, masksPerPrompt: 1, lowH: vh, lowW: vw }, [0], params, t);
-        const strip = (cs: typeof inPlace) => cs.map(({ logitsOffset: _o, ...c }) => c);
-        expect(strip(inPlace)).toEqual(strip(copied));
-        expect(inPlace.map((c) => c.logitsOffset)).toEqual(inPlace.map((c) => c.prompt * h * w));
-      }),
+      fc.property(
+        arbPlanes,
+        fc.float({ min: -1, max: 1, noNaN: true }),
+        ({ n, h, w, vh, vw, logits }, t) => {
+          const copy = cropPlanes(logits, n, h, w, vh, vw);
+          for (let p = 0; p < n; p++) {
+            expect(logitsToBoxXyxyRowMajor(logits, p * h * w, vh, vw, t, w)).toEqual(
+              logitsToBoxXyxyRowMajor(copy, p * vh * vw, vh, vw, t),
+            );
+            expect(stabilityScorePlane(logits, p * h * w, vh, vw, w, t, 0.5)).toBe(
+              stabilityScorePlane(copy, p * vh * vw, 1, vh * vw, vh * vw, t, 0.5),
+            );
+          }
+          const iou = Float32Array.from({ length: n }, (_, i) => 0.5 + i / 20);
+          const params = {
+            predIouThresh: 0.4,
+            stabilityScoreThresh: 0.3,
+            stabilityScoreOffset: 0.5,
+          };
+          const inPlace = filterDecoderBatch(
+            iou,
+            logits,
+            { batchSize: n, masksPerPrompt: 1, lowH: h, lowW: w, validH: vh, validW: vw },
+            [0],
+            params,
+            t,
+          );
+          const copied = filterDecoderBatch(
+            iou,
+            copy,
+            { batchSize: n, masksPerPrompt: 1, lowH: vh, lowW: vw },
+            [0],
+            params,
+            t,
+          );
+          const strip = (cs: typeof inPlace) => cs.map(({ logitsOffset: _o, ...c }) => c);
+          expect(strip(inPlace)).toEqual(strip(copied));
+          expect(inPlace.map((c) => c.logitsOffset)).toEqual(inPlace.map((c) => c.prompt * h * w));
+        },
+      ),
       { numRuns: 200 },
     );
   });
   it("refuses a valid part larger than the plane", () => {
     const layout = { batchSize: 1, masksPerPrompt: 1, lowH: 2, lowW: 2, validH: 3 };
-    expect(() => filterDecoderBatch(Float32Array.of(1), new Float32Array(4), layout, [0], { predIouThresh: 0, stabilityScoreThresh: 0, stabilityScoreOffset: 1 }, 0)).toThrow(/valid part/);
+    expect(() =>
+      filterDecoderBatch(
+        Float32Array.of(1),
+        new Float32Array(4),
+        layout,
+        [0],
+        { predIouThresh: 0, stabilityScoreThresh: 0, stabilityScoreOffset: 1 },
+        0,
+      ),
+    ).toThrow(/valid part/);
   });
 });

@@ -1,7 +1,12 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { WebhookVerificationError } from "../../../src/lib/webhooks/errors.js";
-import { generateSecret, sign, signedHeaders, verify } from "../../../src/lib/webhooks/standard-webhooks.js";
+import {
+  generateSecret,
+  sign,
+  signedHeaders,
+  verify,
+} from "../../../src/lib/webhooks/standard-webhooks.js";
 
 // Test vector of the Standard Webhooks reference libraries.
 const REF = {
@@ -16,7 +21,10 @@ const body = JSON.stringify({ tenant: "acme", imageId: "cat.png" });
 const now = 1_750_000_000;
 
 async function reason(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WebhookVerificationError);
   return (err as WebhookVerificationError).reason;
 }
@@ -24,8 +32,15 @@ async function reason(p: Promise<unknown>): Promise<string> {
 describe("Standard Webhooks", () => {
   it("matches the reference test vector", async () => {
     expect(await sign(REF.secret, REF.id, REF.timestamp, REF.body)).toBe(REF.signature);
-    const headers = { "webhook-id": REF.id, "webhook-timestamp": String(REF.timestamp), "webhook-signature": REF.signature };
-    await expect(verify([REF.secret], headers, REF.body, { now: REF.timestamp })).resolves.toEqual({ id: REF.id, timestamp: REF.timestamp });
+    const headers = {
+      "webhook-id": REF.id,
+      "webhook-timestamp": String(REF.timestamp),
+      "webhook-signature": REF.signature,
+    };
+    await expect(verify([REF.secret], headers, REF.body, { now: REF.timestamp })).resolves.toEqual({
+      id: REF.id,
+      timestamp: REF.timestamp,
+    });
   });
 
   it("agrees with node:crypto HMAC-SHA256 over id.timestamp.body", async () => {
@@ -38,13 +53,18 @@ describe("Standard Webhooks", () => {
   it("verifies a valid signature", async () => {
     const secret = generateSecret();
     const headers = await signedHeaders([secret], body, { id: "msg_1", timestamp: now });
-    await expect(verify([secret], new Headers(headers), body, { now: now + 10 })).resolves.toEqual({ id: "msg_1", timestamp: now });
+    await expect(verify([secret], new Headers(headers), body, { now: now + 10 })).resolves.toEqual({
+      id: "msg_1",
+      timestamp: now,
+    });
   });
 
   it("refuses a tampered body", async () => {
     const secret = generateSecret();
     const headers = await signedHeaders([secret], body, { timestamp: now });
-    expect(await reason(verify([secret], headers, body.replace("acme", "evil"), { now }))).toBe("bad_signature");
+    expect(await reason(verify([secret], headers, body.replace("acme", "evil"), { now }))).toBe(
+      "bad_signature",
+    );
   });
 
   it("refuses a signature made with another secret", async () => {
@@ -79,7 +99,11 @@ describe("Standard Webhooks", () => {
     // The sender signs with both secrets during rotation; the receiver knows only one of them.
     const sigOld = await sign(oldSecret, "msg_r", now, body);
     const sigNew = await sign(newSecret, "msg_r", now, body);
-    const headers = { "webhook-id": "msg_r", "webhook-timestamp": String(now), "webhook-signature": `v1,bm90LWEtbWFj ${sigOld} ${sigNew}` };
+    const headers = {
+      "webhook-id": "msg_r",
+      "webhook-timestamp": String(now),
+      "webhook-signature": `v1,bm90LWEtbWFj ${sigOld} ${sigNew}`,
+    };
     await expect(verify([newSecret], headers, body, { now })).resolves.toBeTruthy();
     await expect(verify([oldSecret], headers, body, { now })).resolves.toBeTruthy();
     // The receiver knows both secrets while senders move over.
@@ -91,7 +115,11 @@ describe("Standard Webhooks", () => {
   it("ignores signature versions it does not know", async () => {
     const secret = generateSecret();
     const good = await sign(secret, "m", now, body);
-    const headers = { "webhook-id": "m", "webhook-timestamp": String(now), "webhook-signature": good.replace("v1,", "v1a,") };
+    const headers = {
+      "webhook-id": "m",
+      "webhook-timestamp": String(now),
+      "webhook-signature": good.replace("v1,", "v1a,"),
+    };
     expect(await reason(verify([secret], headers, body, { now }))).toBe("bad_signature");
   });
 

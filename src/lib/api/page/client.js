@@ -75,7 +75,9 @@ export class ApiError extends Error {
  */
 function errorOf(body) {
   const error = body && typeof body === "object" && "error" in body ? body.error : undefined;
-  return error && typeof error === "object" ? /** @type {{ code: string, message: string }} */ (error) : undefined;
+  return error && typeof error === "object"
+    ? /** @type {{ code: string, message: string }} */ (error)
+    : undefined;
 }
 
 /**
@@ -102,7 +104,11 @@ export async function api(path, init = {}) {
  * @returns {Promise<unknown>}
  */
 export async function postJson(path, body) {
-  const res = await api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await api(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return res.json();
 }
 
@@ -129,7 +135,9 @@ export function imageUrl(id) {
 export function imageRecord(id, fresh) {
   let record = imageRecords.get(id);
   if (fresh || !record) {
-    record = api(`/v1/images/${encodeURIComponent(id)}`).then((res) => /** @type {Promise<ImageRecord>} */ (res.json()));
+    record = api(`/v1/images/${encodeURIComponent(id)}`).then(
+      (res) => /** @type {Promise<ImageRecord>} */ (res.json()),
+    );
     imageRecords.set(id, record);
   }
   return record;
@@ -143,7 +151,7 @@ export function imageRecord(id, fresh) {
 export function uploadType(file) {
   if (Object.values(ACCEPTED).includes(file.type)) return file.type;
   const ext = (file.name.split(".").pop() || "").toLowerCase();
-  return Object.hasOwn(ACCEPTED, ext) ? ACCEPTED[ext] ?? null : null;
+  return Object.hasOwn(ACCEPTED, ext) ? (ACCEPTED[ext] ?? null) : null;
 }
 
 /**

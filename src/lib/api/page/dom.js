@@ -11,7 +11,8 @@ import { ApiError } from "./client.js";
  */
 export function byId(id, type) {
   const node = document.getElementById(id);
-  if (!(node instanceof type)) throw new Error(`the page has no element #${id} of the expected kind`);
+  if (!(node instanceof type))
+    throw new Error(`the page has no element #${id} of the expected kind`);
   return node;
 }
 

@@ -33,7 +33,12 @@ export function drawMaskOverlay(canvas, rle, maxSide) {
       inside[cy * cw + cx] = mask[sy * w + sx] ?? 0;
     }
   }
-  const outline = dilate(edges(inside, cw, ch), cw, ch, Math.max(1, Math.round(Math.max(cw, ch) / 200)));
+  const outline = dilate(
+    edges(inside, cw, ch),
+    cw,
+    ch,
+    Math.max(1, Math.round(Math.max(cw, ch) / 200)),
+  );
   canvas.width = cw;
   canvas.height = ch;
   const ctx = canvas.getContext("2d");
@@ -57,7 +62,8 @@ export function drawMaskOverlay(canvas, rle, maxSide) {
 function edges(inside, cw, ch) {
   const out = new Uint8Array(cw * ch);
   for (let y = 0; y < ch; y++) {
-    for (let x = 0; x < cw; x++) out[y * cw + x] = inside[y * cw + x] && isEdge(inside, cw, ch, x, y) ? 1 : 0;
+    for (let x = 0; x < cw; x++)
+      out[y * cw + x] = inside[y * cw + x] && isEdge(inside, cw, ch, x, y) ? 1 : 0;
   }
   return out;
 }

@@ -34,9 +34,12 @@ export async function runSearch(query) {
     const data = /** @type {SearchResponse} */ (await postJson("/v1/search", body));
     lastQuery = query;
     renderCards(byId("results", HTMLElement), data.results);
-    setStatus(status, data.results.length
-      ? `${plural(data.results.length, "result")} for “${query}” (${Math.round(data.tookMs)} ms)`
-      : `No regions match “${query}” yet. Add images below.`);
+    setStatus(
+      status,
+      data.results.length
+        ? `${plural(data.results.length, "result")} for “${query}” (${Math.round(data.tookMs)} ms)`
+        : `No regions match “${query}” yet. Add images below.`,
+    );
   } catch (err) {
     setStatus(status, `Search failed: ${explain(err)}`, true);
   }
@@ -47,10 +50,13 @@ async function runSimilar(result) {
   const section = byId("similar-section", HTMLElement);
   const status = byId("similar-status", HTMLElement);
   section.hidden = false;
-  byId("similar-heading", HTMLElement).textContent = `Regions similar to a region of ${result.imageId}`;
+  byId("similar-heading", HTMLElement).textContent =
+    `Regions similar to a region of ${result.imageId}`;
   setStatus(status, "Finding similar regions…");
   try {
-    const data = /** @type {SearchResponse} */ (await postJson("/v1/search/similar", { regionId: result.regionId, limit: limit() }));
+    const data = /** @type {SearchResponse} */ (
+      await postJson("/v1/search/similar", { regionId: result.regionId, limit: limit() })
+    );
     const grid = byId("similar", HTMLElement);
     renderCards(grid, data.results);
     setStatus(status, `${plural(data.results.length, "similar region")}.`);
@@ -75,17 +81,33 @@ function makeCard(r) {
   const label = `Find regions similar to this region of ${r.imageId} (score ${r.score.toFixed(3)})`;
   const img = el("img", { alt: `Image ${r.imageId}`, decoding: "async" });
   const canvas = el("canvas", { "aria-hidden": "true", class: "overlay" });
-  const media = el("button", { type: "button", class: "media", "aria-label": label, title: "Click for similar regions" }, [img, canvas]);
+  const media = el(
+    "button",
+    { type: "button", class: "media", "aria-label": label, title: "Click for similar regions" },
+    [img, canvas],
+  );
   const regions = el("span", { class: "regions", text: "… regions" });
-  const card = el("article", { class: "card", "data-image-id": r.imageId, "data-region-id": r.regionId, "data-score": String(r.score) }, [
-    media,
-    el("div", { class: "meta" }, [
-      el("span", { class: "id", title: r.imageId, text: r.imageId }),
-      el("span", { class: "score", text: `score ${r.score.toFixed(3)}` }),
-      regions,
-      el("span", { class: "hint", text: "Click or press Enter on the image for similar regions" }),
-    ]),
-  ]);
+  const card = el(
+    "article",
+    {
+      class: "card",
+      "data-image-id": r.imageId,
+      "data-region-id": r.regionId,
+      "data-score": String(r.score),
+    },
+    [
+      media,
+      el("div", { class: "meta" }, [
+        el("span", { class: "id", title: r.imageId, text: r.imageId }),
+        el("span", { class: "score", text: `score ${r.score.toFixed(3)}` }),
+        regions,
+        el("span", {
+          class: "hint",
+          text: "Click or press Enter on the image for similar regions",
+        }),
+      ]),
+    ],
+  );
   media.addEventListener("click", () => {
     runSimilar(r);
   });
@@ -102,7 +124,8 @@ function makeCard(r) {
   );
   imageRecord(r.imageId).then(
     (rec) => {
-      regions.textContent = rec.regionCount === null ? "regions pending" : plural(rec.regionCount, "region");
+      regions.textContent =
+        rec.regionCount === null ? "regions pending" : plural(rec.regionCount, "region");
       card.dataset.regionCount = String(rec.regionCount);
     },
     () => (regions.textContent = "regions unknown"),

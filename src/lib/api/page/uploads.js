@@ -24,7 +24,11 @@ function uploadFiles(files) {
   for (let i = 0; i < Math.min(UPLOAD_CONCURRENCY, queue.length); i++) workers.push(next());
   // Results on screen are not replaced under the reader's eyes: say that a new search includes them.
   return Promise.all(workers).then(() => {
-    if (lastSearched()) setStatus(byId("status", HTMLElement), "New images are indexed: search again to include them.");
+    if (lastSearched())
+      setStatus(
+        byId("status", HTMLElement),
+        "New images are indexed: search again to include them.",
+      );
   });
 }
 
@@ -34,9 +38,17 @@ function uploadFiles(files) {
  * @returns {() => Promise<void>}
  */
 function uploadRow(file) {
-  const progress = el("progress", { max: "100", value: "0", "aria-label": `Upload of ${file.name}` });
+  const progress = el("progress", {
+    max: "100",
+    value: "0",
+    "aria-label": `Upload of ${file.name}`,
+  });
   const state = el("span", { class: "state", text: "waiting" });
-  const row = el("li", { "data-state": "waiting", "data-file": file.name }, [el("span", { class: "name", title: file.name, text: file.name }), progress, state]);
+  const row = el("li", { "data-state": "waiting", "data-file": file.name }, [
+    el("span", { class: "name", title: file.name, text: file.name }),
+    progress,
+    state,
+  ]);
   byId("uploads", HTMLElement).append(row);
   /** @param {string} s @param {string} text */
   const show = (s, text) => {
@@ -51,8 +63,11 @@ function uploadRow(file) {
       const accepted = await xhrUpload(file, type, (f) => (progress.value = Math.round(f * 100)));
       progress.value = 100;
       row.dataset.imageId = accepted.id;
-      const rec = await waitIndexed(accepted.id, (r) => show(r.status, r.status === "indexed" ? "indexed" : `${r.status}…`));
-      if (rec.status === "indexed") show("indexed", `indexed · ${rec.regionCount} region${rec.regionCount === 1 ? "" : "s"}`);
+      const rec = await waitIndexed(accepted.id, (r) =>
+        show(r.status, r.status === "indexed" ? "indexed" : `${r.status}…`),
+      );
+      if (rec.status === "indexed")
+        show("indexed", `indexed · ${rec.regionCount} region${rec.regionCount === 1 ? "" : "s"}`);
       else show("failed", `failed: ${rec.error || "unknown error"}`);
     } catch (err) {
       show("failed", `failed: ${explain(err)}`);
@@ -74,7 +89,8 @@ export function wireUploads() {
       zone.classList.add("over");
     });
   }
-  for (const type of ["dragleave", "drop"]) zone.addEventListener(type, () => zone.classList.remove("over"));
+  for (const type of ["dragleave", "drop"])
+    zone.addEventListener(type, () => zone.classList.remove("over"));
   zone.addEventListener("drop", (e) => {
     e.preventDefault();
     if (e.dataTransfer && e.dataTransfer.files.length) uploadFiles(e.dataTransfer.files);

@@ -10,7 +10,14 @@
  */
 import type { QdrantClient, Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
-import { collectionSpec, PAYLOAD_INDEXES, VECTOR_NAME, versionedName, type ResolvedOptions, type RetryOptions } from "./config.js";
+import {
+  collectionSpec,
+  PAYLOAD_INDEXES,
+  VECTOR_NAME,
+  versionedName,
+  type ResolvedOptions,
+  type RetryOptions,
+} from "./config.js";
 import { callStore } from "./errors.js";
 
 /** The collection exists but cannot hold this model pack's vectors. Thrown at start-up, never mapped to HTTP. */
@@ -40,13 +47,21 @@ function vectorParams(info: Schemas["CollectionInfo"]): Schemas["VectorParams"] 
 /** Throws a `CollectionMismatchError` naming what differs and what to do about it. */
 function checkCompatible(name: string, info: Schemas["CollectionInfo"], dim: number): void {
   const v = vectorParams(info);
-  const fix = "refusing to change it; point QDRANT_COLLECTION at a new collection and copy or re-index into it";
-  if (!v) throw new CollectionMismatchError(`Qdrant collection "${name}" has no named vector "${VECTOR_NAME}"; ${fix}`);
+  const fix =
+    "refusing to change it; point QDRANT_COLLECTION at a new collection and copy or re-index into it";
+  if (!v)
+    throw new CollectionMismatchError(
+      `Qdrant collection "${name}" has no named vector "${VECTOR_NAME}"; ${fix}`,
+    );
   if (v.size !== dim) {
-    throw new CollectionMismatchError(`Qdrant collection "${name}" stores ${v.size}-dimensional vectors but the model pack makes ${dim}-dimensional ones; ${fix}`);
+    throw new CollectionMismatchError(
+      `Qdrant collection "${name}" stores ${v.size}-dimensional vectors but the model pack makes ${dim}-dimensional ones; ${fix}`,
+    );
   }
   if (v.distance !== "Cosine") {
-    throw new CollectionMismatchError(`Qdrant collection "${name}" uses ${v.distance} distance but region-search needs Cosine; ${fix}`);
+    throw new CollectionMismatchError(
+      `Qdrant collection "${name}" uses ${v.distance} distance but region-search needs Cosine; ${fix}`,
+    );
   }
 }
 
@@ -54,11 +69,16 @@ function checkCompatible(name: string, info: Schemas["CollectionInfo"], dim: num
 const MAX_NAME = 255;
 
 /** Info of a collection, or of the collection behind an alias of that name; null when the name is unknown. */
-async function getInfo(client: QdrantClient, name: string, retry: RetryOptions): Promise<Schemas["CollectionInfo"] | null> {
+async function getInfo(
+  client: QdrantClient,
+  name: string,
+  retry: RetryOptions,
+): Promise<Schemas["CollectionInfo"] | null> {
   try {
     return await callStore(() => client.getCollection(name), true, retry);
   } catch (err) {
-    if (err instanceof ApiError && (err.cause as { status?: number } | undefined)?.status === 404) return null;
+    if (err instanceof ApiError && (err.cause as { status?: number } | undefined)?.status === 404)
+      return null;
     throw err;
   }
 }
@@ -79,8 +99,14 @@ async function create(client: QdrantClient, o: ResolvedOptions, name: string): P
  * Points the alias `o.collection` at `collection`; another instance having created it first is
  * success. Not retried (like the collection): whether it happened is read back instead.
  */
-async function createAlias(client: QdrantClient, o: ResolvedOptions, collection: string): Promise<void> {
-  const actions: Schemas["AliasOperations"][] = [{ create_alias: { alias_name: o.collection, collection_name: collection } }];
+async function createAlias(
+  client: QdrantClient,
+  o: ResolvedOptions,
+  collection: string,
+): Promise<void> {
+  const actions: Schemas["AliasOperations"][] = [
+    { create_alias: { alias_name: o.collection, collection_name: collection } },
+  ];
   try {
     await callStore(() => client.updateCollectionAliases({ actions }), false, o.retry);
   } catch (err) {
@@ -93,8 +119,15 @@ async function createAlias(client: QdrantClient, o: ResolvedOptions, collection:
  * A fresh deployment: `<name>_v1` (created, or left by an instance that won the race or stopped
  * before the alias), checked BEFORE the alias makes it live, then the alias `<name>` to it.
  */
-async function createAliased(client: QdrantClient, o: ResolvedOptions, target: string): Promise<boolean> {
-  if (target.length > MAX_NAME) throw new Error(`Qdrant collection name "${o.collection}" is too long to add "${target.slice(o.collection.length)}" to it`);
+async function createAliased(
+  client: QdrantClient,
+  o: ResolvedOptions,
+  target: string,
+): Promise<boolean> {
+  if (target.length > MAX_NAME)
+    throw new Error(
+      `Qdrant collection name "${o.collection}" is too long to add "${target.slice(o.collection.length)}" to it`,
+    );
   const created = await create(client, o, target);
   if (!created) {
     const existing = await getInfo(client, target, o.retry);
@@ -105,7 +138,10 @@ async function createAliased(client: QdrantClient, o: ResolvedOptions, target: s
   return created;
 }
 
-export async function bootstrapCollection(client: QdrantClient, o: ResolvedOptions): Promise<BootstrapReport> {
+export async function bootstrapCollection(
+  client: QdrantClient,
+  o: ResolvedOptions,
+): Promise<BootstrapReport> {
   const version = await callStore(() => client.versionInfo(), true, o.retry);
   let info = await getInfo(client, o.collection, o.retry);
   let created = false;
@@ -126,20 +162,41 @@ export async function bootstrapCollection(client: QdrantClient, o: ResolvedOptio
   const indexesCreated: string[] = [];
   for (const { field, schema } of PAYLOAD_INDEXES) {
     if (info.payload_schema[field]) continue;
-    await callStore(() => client.createPayloadIndex(o.collection, { field_name: field, field_schema: schema, wait: true }), true, o.retry);
+    await callStore(
+      () =>
+        client.createPayloadIndex(o.collection, {
+          field_name: field,
+          field_schema: schema,
+          wait: true,
+        }),
+      true,
+      o.retry,
+    );
     indexesCreated.push(field);
   }
-  return { serverVersion: version.version, created, aliasTarget, indexesCreated, quantized: Boolean(info.config.quantization_config) };
+  return {
+    serverVersion: version.version,
+    created,
+    aliasTarget,
+    indexesCreated,
+    quantized: Boolean(info.config.quantization_config),
+  };
 }
 
 /**
  * The vector dimension of an existing collection (or alias), or null when there is none: for tools
  * that read a collection without creating one (a copy's source), where no model pack names the size.
  */
-export async function existingDimension(client: QdrantClient, o: Pick<ResolvedOptions, "collection" | "retry">): Promise<number | null> {
+export async function existingDimension(
+  client: QdrantClient,
+  o: Pick<ResolvedOptions, "collection" | "retry">,
+): Promise<number | null> {
   const info = await getInfo(client, o.collection, o.retry);
   if (!info) return null;
   const v = vectorParams(info);
-  if (!v) throw new CollectionMismatchError(`Qdrant collection "${o.collection}" has no named vector "${VECTOR_NAME}"; it was not made by region-search`);
+  if (!v)
+    throw new CollectionMismatchError(
+      `Qdrant collection "${o.collection}" has no named vector "${VECTOR_NAME}"; it was not made by region-search`,
+    );
   return v.size;
 }

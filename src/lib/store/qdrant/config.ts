@@ -10,7 +10,10 @@ import type { Schemas } from "@qdrant/js-client-rest";
 export const VECTOR_NAME = "region";
 
 /** Payload key → index schema. `tenant` is the tenant key: Qdrant co-locates a tenant's points and builds per-tenant HNSW links. */
-export const PAYLOAD_INDEXES: ReadonlyArray<{ field: string; schema: Schemas["PayloadFieldSchema"] }> = [
+export const PAYLOAD_INDEXES: ReadonlyArray<{
+  field: string;
+  schema: Schemas["PayloadFieldSchema"];
+}> = [
   { field: "tenant", schema: { type: "keyword", is_tenant: true } },
   { field: "image_id", schema: "keyword" },
   { field: "kind", schema: "keyword" },
@@ -66,17 +69,40 @@ export interface QdrantStoreOptions {
   readConsistency?: Schemas["ReadConsistency"];
 }
 
-export type ResolvedOptions = Required<Omit<QdrantStoreOptions, "apiKey" | "hnsw" | "retry" | "replicationFactor" | "writeConsistencyFactor" | "shardNumber" | "writeOrdering" | "readConsistency">> &
-  Pick<QdrantStoreOptions, "apiKey" | "replicationFactor" | "writeConsistencyFactor" | "shardNumber" | "writeOrdering" | "readConsistency"> & {
+export type ResolvedOptions = Required<
+  Omit<
+    QdrantStoreOptions,
+    | "apiKey"
+    | "hnsw"
+    | "retry"
+    | "replicationFactor"
+    | "writeConsistencyFactor"
+    | "shardNumber"
+    | "writeOrdering"
+    | "readConsistency"
+  >
+> &
+  Pick<
+    QdrantStoreOptions,
+    | "apiKey"
+    | "replicationFactor"
+    | "writeConsistencyFactor"
+    | "shardNumber"
+    | "writeOrdering"
+    | "readConsistency"
+  > & {
     hnsw: HnswOptions;
     retry: RetryOptions;
   };
 
 /** Fills defaults and rejects options that could only fail later, on the first request. */
 export function resolveOptions(o: QdrantStoreOptions): ResolvedOptions {
-  if (!/^https?:\/\//.test(o.url)) throw new Error(`QDRANT_URL must start with http:// or https://, got ${JSON.stringify(o.url)}`);
-  if (!/^[A-Za-z0-9_-]{1,255}$/.test(o.collection)) throw new Error(`invalid Qdrant collection name ${JSON.stringify(o.collection)}`);
-  if (!Number.isInteger(o.dim) || o.dim < 1) throw new Error(`vector dimension must be a positive integer, got ${o.dim}`);
+  if (!/^https?:\/\//.test(o.url))
+    throw new Error(`QDRANT_URL must start with http:// or https://, got ${JSON.stringify(o.url)}`);
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(o.collection))
+    throw new Error(`invalid Qdrant collection name ${JSON.stringify(o.collection)}`);
+  if (!Number.isInteger(o.dim) || o.dim < 1)
+    throw new Error(`vector dimension must be a positive integer, got ${o.dim}`);
   return {
     ...o,
     quantization: o.quantization ?? false,
@@ -109,7 +135,9 @@ export function collectionSpec(o: ResolvedOptions): Schemas["CreateCollection"] 
     // The int8 copy is pinned in RAM; the float32 originals stay evictable page cache ("cached"), read
     // only to rescore the top candidates. `memory` is the Qdrant 1.19 name (the 1.18 client types predate it).
     quantization_config: o.quantization
-      ? ({ scalar: { type: "int8", quantile: 0.99, memory: "pinned" } } as Schemas["QuantizationConfig"])
+      ? ({
+          scalar: { type: "int8", quantile: 0.99, memory: "pinned" },
+        } as Schemas["QuantizationConfig"])
       : undefined,
     replication_factor: o.replicationFactor,
     write_consistency_factor: o.writeConsistencyFactor,

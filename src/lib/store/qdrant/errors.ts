@@ -7,7 +7,10 @@
  * - the fetcher's `ApiError` (`status`, `statusText`, `data`) for any other non-2xx answer;
  * - `TypeError` from fetch when the server cannot be reached.
  */
-import { QdrantClientResourceExhaustedError, QdrantClientTimeoutError } from "@qdrant/js-client-rest";
+import {
+  QdrantClientResourceExhaustedError,
+  QdrantClientTimeoutError,
+} from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
 import type { RetryOptions } from "./config.js";
 
@@ -32,7 +35,12 @@ function isNetworkError(err: unknown): boolean {
 /** Qdrant's `{status:{error}}` message, on one line and cut short: enough to diagnose, never a dump. */
 function storeMessage(f: HttpFailure): string {
   const data = f.data as { status?: { error?: unknown } } | string | undefined;
-  const raw = typeof data === "string" ? data : typeof data?.status?.error === "string" ? data.status.error : f.statusText || `HTTP ${f.status}`;
+  const raw =
+    typeof data === "string"
+      ? data
+      : typeof data?.status?.error === "string"
+        ? data.status.error
+        : f.statusText || `HTTP ${f.status}`;
   const line = raw.replace(/\s+/g, " ").trim();
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
@@ -44,8 +52,10 @@ function storeMessage(f: HttpFailure): string {
  */
 function toStoreError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof QdrantClientTimeoutError) return new ApiError("unavailable", "vector store timed out", { cause: err });
-  if (isNetworkError(err)) return new ApiError("unavailable", "vector store unreachable", { cause: err });
+  if (err instanceof QdrantClientTimeoutError)
+    return new ApiError("unavailable", "vector store timed out", { cause: err });
+  if (isNetworkError(err))
+    return new ApiError("unavailable", "vector store unreachable", { cause: err });
   const retryAfter = retryAfterSeconds(err);
   if (retryAfter !== null) {
     return new ApiError("rate_limited", "vector store is rate limiting requests", {
@@ -54,8 +64,15 @@ function toStoreError(err: unknown): ApiError {
     });
   }
   const f = httpFailure(err);
-  if (f && (f.status === 503 || f.status === 504)) return new ApiError("unavailable", `vector store unavailable: ${storeMessage(f)}`, { cause: err });
-  const message = f ? storeMessage(f) : err instanceof Error ? err.message.slice(0, MAX_MESSAGE) : "unknown error";
+  if (f && (f.status === 503 || f.status === 504))
+    return new ApiError("unavailable", `vector store unavailable: ${storeMessage(f)}`, {
+      cause: err,
+    });
+  const message = f
+    ? storeMessage(f)
+    : err instanceof Error
+      ? err.message.slice(0, MAX_MESSAGE)
+      : "unknown error";
   return new ApiError("upstream_error", `vector store error: ${message}`, { cause: err });
 }
 
@@ -66,14 +83,20 @@ function toStoreError(err: unknown): ApiError {
  * floor it at 1 s, and fall back to 1 s when the value was lost.
  */
 function retryAfterSeconds(err: unknown): number | null {
-  if (err instanceof QdrantClientResourceExhaustedError) return Math.max(1, Math.ceil(err.retry_after || 1));
+  if (err instanceof QdrantClientResourceExhaustedError)
+    return Math.max(1, Math.ceil(err.retry_after || 1));
   if (err instanceof Error && err.message.startsWith("Invalid retryAfter value")) return 1;
   return httpFailure(err)?.status === 429 ? 1 : null;
 }
 
 /** Failures worth repeating: the request may not have happened, or the server asked us to come back. */
 function isTransient(err: unknown): boolean {
-  if (err instanceof QdrantClientTimeoutError || isNetworkError(err) || retryAfterSeconds(err) !== null) return true;
+  if (
+    err instanceof QdrantClientTimeoutError ||
+    isNetworkError(err) ||
+    retryAfterSeconds(err) !== null
+  )
+    return true;
   const status = httpFailure(err)?.status;
   return status === 502 || status === 503 || status === 504;
 }
@@ -86,14 +109,19 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * sees the 429). Non-idempotent operations run once: a timed-out create may have happened.
  * Every final failure is mapped by `toStoreError`.
  */
-export async function callStore<T>(op: () => Promise<T>, idempotent: boolean, retry: RetryOptions): Promise<T> {
+export async function callStore<T>(
+  op: () => Promise<T>,
+  idempotent: boolean,
+  retry: RetryOptions,
+): Promise<T> {
   const attempts = idempotent ? Math.max(1, retry.attempts) : 1;
   for (let attempt = 1; ; attempt++) {
     try {
       return await op();
     } catch (err) {
       if (attempt >= attempts || !isTransient(err)) throw toStoreError(err);
-      const backoff = Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+      const backoff =
+        Math.random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
       const asked = (retryAfterSeconds(err) ?? 0) * 1000;
       if (asked > retry.maxDelayMs) throw toStoreError(err);
       await sleep(Math.max(backoff, asked));

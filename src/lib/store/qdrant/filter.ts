@@ -14,8 +14,15 @@ type Condition = Schemas["Condition"];
  * filters are JSON, so nothing can break out of them, but an id that can never have been written
  * should fail loudly rather than silently match nothing.
  */
-export function tenantFilter(tenant: string, conditions: Condition[] = [], mustNot: Condition[] = []): Schemas["Filter"] {
-  const must: Condition[] = [{ key: "tenant", match: { value: assertSafeId(tenant, "tenant") } }, ...conditions];
+export function tenantFilter(
+  tenant: string,
+  conditions: Condition[] = [],
+  mustNot: Condition[] = [],
+): Schemas["Filter"] {
+  const must: Condition[] = [
+    { key: "tenant", match: { value: assertSafeId(tenant, "tenant") } },
+    ...conditions,
+  ];
   return mustNot.length ? { must, must_not: mustNot } : { must };
 }
 

@@ -11,19 +11,28 @@ export { qdrantLayout, reindexQdrant, type ImageRef, type ReindexOptions } from 
 export { CollectionMismatchError, existingDimension } from "./bootstrap.js";
 export { resolveOptions, type QdrantStoreOptions } from "./config.js";
 
-const flag = z.enum(["0", "1", "true", "false"]).default("false").transform((v) => v === "1" || v === "true");
+const flag = z
+  .enum(["0", "1", "true", "false"])
+  .default("false")
+  .transform((v) => v === "1" || v === "true");
 
 /** The `QDRANT_*` variables, one definition for every entry that reads them. */
 export const qdrantEnvFields = {
   QDRANT_URL: z.url({ protocol: /^https?$/ }),
   QDRANT_API_KEY: z.string().min(1).optional(),
-  QDRANT_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/).default("regions"),
+  QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/)
+    .default("regions"),
   QDRANT_QUANTIZATION: flag,
   QDRANT_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
 };
 
 /** Parsed `QDRANT_*` values → store options (`dim` comes from the model pack). */
-export function qdrantOptions(e: z.infer<z.ZodObject<typeof qdrantEnvFields>>, dim: number): QdrantStoreOptions {
+export function qdrantOptions(
+  e: z.infer<z.ZodObject<typeof qdrantEnvFields>>,
+  dim: number,
+): QdrantStoreOptions {
   return {
     url: e.QDRANT_URL,
     apiKey: e.QDRANT_API_KEY,

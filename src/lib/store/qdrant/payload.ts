@@ -46,9 +46,17 @@ function toQdrantPayload(p: PointPayload): QdrantPayload {
  * Stored payload → ours. Throws on a point that does not carry our schema (written by another tool
  * into the same collection): returning it half-filled would leak `undefined` into API responses.
  */
-function fromQdrantPayload(raw: Record<string, unknown> | null | undefined, id: string): PointPayload {
+function fromQdrantPayload(
+  raw: Record<string, unknown> | null | undefined,
+  id: string,
+): PointPayload {
   const q = (raw ?? {}) as Partial<QdrantPayload>;
-  if (typeof q.tenant !== "string" || typeof q.image_id !== "string" || typeof q.region_index !== "number" || !Array.isArray(q.bbox)) {
+  if (
+    typeof q.tenant !== "string" ||
+    typeof q.image_id !== "string" ||
+    typeof q.region_index !== "number" ||
+    !Array.isArray(q.bbox)
+  ) {
     throw new Error(`Qdrant point ${id} does not carry a region-search payload`);
   }
   return {
@@ -78,9 +86,16 @@ export function toPointStruct(p: StoredPoint): Schemas["PointStruct"] {
 }
 
 /** A record (scroll) or scored point (query) → our point; the vector is empty unless it was asked for. */
-export function fromRecord(r: { id: string | number; payload?: Record<string, unknown> | null; vector?: unknown }): StoredPoint {
+export function fromRecord(r: {
+  id: string | number;
+  payload?: Record<string, unknown> | null;
+  vector?: unknown;
+}): StoredPoint {
   const id = String(r.id);
-  const named = r.vector && typeof r.vector === "object" && !Array.isArray(r.vector) ? (r.vector as Record<string, unknown>)[VECTOR_NAME] : undefined;
+  const named =
+    r.vector && typeof r.vector === "object" && !Array.isArray(r.vector)
+      ? (r.vector as Record<string, unknown>)[VECTOR_NAME]
+      : undefined;
   return {
     id,
     vector: Array.isArray(named) ? Float32Array.from(named as number[]) : new Float32Array(0),

@@ -22,10 +22,24 @@
  */
 import type { QdrantClient, Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
-import { checkLayout, describeMismatches, reembedInto, verifyCounts, type ImageToReembed, type Layout, type Ledger } from "../reembed.js";
+import {
+  checkLayout,
+  describeMismatches,
+  reembedInto,
+  verifyCounts,
+  type ImageToReembed,
+  type Layout,
+  type Ledger,
+} from "../reembed.js";
 import type { StoredPoint } from "../types.js";
 import { existingDimension } from "./bootstrap.js";
-import { resolveOptions, versionedName, versionOf, type QdrantStoreOptions, type RetryOptions } from "./config.js";
+import {
+  resolveOptions,
+  versionedName,
+  versionOf,
+  type QdrantStoreOptions,
+  type RetryOptions,
+} from "./config.js";
 import { callStore } from "./errors.js";
 import { createQdrantStore, qdrantClient } from "./store.js";
 
@@ -114,7 +128,8 @@ const ONE_REQUEST = 100_000;
 export async function reindexQdrant(options: ReindexOptions): Promise<ReindexResult> {
   const o = resolveOptions(options.store);
   const alias = o.collection;
-  if (options.target === alias) throw new Error(`the target collection must not be named like the alias "${alias}"`);
+  if (options.target === alias)
+    throw new Error(`the target collection must not be named like the alias "${alias}"`);
   const client = qdrantClient(o);
   const run: Run = (op, idempotent = true) => callStore(op, idempotent, o.retry);
   const live = await liveName(client, alias, run);
@@ -132,7 +147,12 @@ export async function reindexQdrant(options: ReindexOptions): Promise<ReindexRes
   const pack = options.pack ?? held.pack ?? undefined;
   checkLayout(where, held, { pack, dim: o.dim });
   // A plain collection: the alias is switched to it, never put in front of it.
-  const target = await createQdrantStore({ ...options.store, collection: targetName, batchSize: ONE_REQUEST, createAlias: false });
+  const target = await createQdrantStore({
+    ...options.store,
+    collection: targetName,
+    batchSize: ONE_REQUEST,
+    createAlias: false,
+  });
   // A collection this run created holds nothing an earlier ledger may describe.
   const ledger = target.bootstrap?.created ? clear(options.ledger ?? {}) : (options.ledger ?? {});
   const counts = await reembedInto(target, {
@@ -146,14 +166,28 @@ export async function reindexQdrant(options: ReindexOptions): Promise<ReindexRes
     onPass: (pass, total) => options.onPass?.(pass, total, targetName),
     onProgress: (p) => options.onProgress?.({ target: targetName, ...p }),
   });
-  const base = { target: targetName, embedded: counts.embedded, skipped: counts.skipped, pruned: counts.pruned, points: counts.points, ledger, alreadyLive };
+  const base = {
+    target: targetName,
+    embedded: counts.embedded,
+    skipped: counts.skipped,
+    pruned: counts.pruned,
+    points: counts.points,
+    ledger,
+    alreadyLive,
+  };
   // Live already: servers write to it, so only what this run wrote was checked (image by image).
   if (alreadyLive) return { previous: targetName, ...base, switched: false, dropped: null };
 
   const tenants = [...new Set(Object.keys(ledger).map((k) => k.slice(0, k.indexOf("/"))))];
-  const mismatches = await verifyCounts(target, ledger, [...new Set([...tenants, ...(options.tenants ?? [])])]);
-  if (mismatches.length) throw new Error(`"${targetName}" does not hold what was written, not switching "${alias}" to it: ${describeMismatches(mismatches)}`);
-  const previous = live.kind === "alias" ? live.collection : live.kind === "collection" ? alias : null;
+  const mismatches = await verifyCounts(target, ledger, [
+    ...new Set([...tenants, ...(options.tenants ?? [])]),
+  ]);
+  if (mismatches.length)
+    throw new Error(
+      `"${targetName}" does not hold what was written, not switching "${alias}" to it: ${describeMismatches(mismatches)}`,
+    );
+  const previous =
+    live.kind === "alias" ? live.collection : live.kind === "collection" ? alias : null;
   if (options.switchAlias === false) return { previous, ...base, switched: false, dropped: null };
 
   await switchAlias(client, alias, live, targetName, run);
@@ -172,24 +206,39 @@ function clear(ledger: Ledger): Ledger {
  * point; both null when there is no such collection, `pack` null when it is empty. One scroll of one
  * point: a collection is written by one pack (every write path checks), so the first point tells.
  */
-export async function qdrantLayout(client: QdrantClient, name: string, retry: RetryOptions): Promise<Layout> {
+export async function qdrantLayout(
+  client: QdrantClient,
+  name: string,
+  retry: RetryOptions,
+): Promise<Layout> {
   const dim = await existingDimension(client, { collection: name, retry });
   if (dim === null) return { pack: null, dim: null };
   try {
-    const page = await callStore(() => client.scroll(name, { limit: 1, with_payload: ["pack"], with_vector: false }), true, retry);
+    const page = await callStore(
+      () => client.scroll(name, { limit: 1, with_payload: ["pack"], with_vector: false }),
+      true,
+      retry,
+    );
     const pack = page.points[0]?.payload?.pack;
     return { pack: page.points.length ? String(pack) : null, dim };
   } catch (err) {
     // Deleted between the two requests: as good as absent.
-    if (err instanceof ApiError && (err.cause as { status?: number } | undefined)?.status === 404) return { pack: null, dim: null };
+    if (err instanceof ApiError && (err.cause as { status?: number } | undefined)?.status === 404)
+      return { pack: null, dim: null };
     throw err;
   }
 }
 
 /** `<alias>_v<n>` for n one above every `<alias>_v<m>` collection or alias that exists (the live one included). */
 async function nextVersion(client: QdrantClient, alias: string, run: Run): Promise<string> {
-  const [{ collections }, { aliases }] = await Promise.all([run(() => client.getCollections()), run(() => client.getAliases())]);
-  const names = [...collections.map((c) => c.name), ...aliases.flatMap((a) => [a.alias_name, a.collection_name])];
+  const [{ collections }, { aliases }] = await Promise.all([
+    run(() => client.getCollections()),
+    run(() => client.getAliases()),
+  ]);
+  const names = [
+    ...collections.map((c) => c.name),
+    ...aliases.flatMap((a) => [a.alias_name, a.collection_name]),
+  ];
   const highest = Math.max(0, ...names.map((name) => versionOf(alias, name) ?? 0));
   return versionedName(alias, highest + 1);
 }
@@ -208,10 +257,18 @@ async function liveName(client: QdrantClient, name: string, run: Run): Promise<L
  * that nobody moved the alias since the re-index began: switching over someone else's switch would
  * silently undo it.
  */
-async function switchAlias(client: QdrantClient, alias: string, before: Live, target: string, run: Run): Promise<void> {
+async function switchAlias(
+  client: QdrantClient,
+  alias: string,
+  before: Live,
+  target: string,
+  run: Run,
+): Promise<void> {
   const now = await liveName(client, alias, run);
   if (JSON.stringify(now) !== JSON.stringify(before)) {
-    throw new Error(`"${alias}" changed during the re-index (was ${JSON.stringify(before)}, now ${JSON.stringify(now)}); not switching`);
+    throw new Error(
+      `"${alias}" changed during the re-index (was ${JSON.stringify(before)}, now ${JSON.stringify(now)}); not switching`,
+    );
   }
   // A plain collection of that name must go before an alias can take the name (the opt-in outage).
   if (before.kind === "collection") await run(() => client.deleteCollection(alias), false);

@@ -8,9 +8,21 @@
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
 import { isPointId } from "../ids.js";
-import type { ScanOptions, SearchFilter, SearchHit, SearchOptions, StoredPoint, VectorStore } from "../types.js";
+import type {
+  ScanOptions,
+  SearchFilter,
+  SearchHit,
+  SearchOptions,
+  StoredPoint,
+  VectorStore,
+} from "../types.js";
 import { bootstrapCollection, type BootstrapReport } from "./bootstrap.js";
-import { resolveOptions, VECTOR_NAME, type QdrantStoreOptions, type ResolvedOptions } from "./config.js";
+import {
+  resolveOptions,
+  VECTOR_NAME,
+  type QdrantStoreOptions,
+  type ResolvedOptions,
+} from "./config.js";
 import { callStore } from "./errors.js";
 import { imageCondition, searchConditions, tenantFilter } from "./filter.js";
 import { fromRecord, toPointStruct } from "./payload.js";
@@ -37,7 +49,10 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   private checkVector(v: Float32Array): number[] {
-    if (v.length !== this.options.dim) throw ApiError.invalid(`vector has ${v.length} dimensions, the collection needs ${this.options.dim}`);
+    if (v.length !== this.options.dim)
+      throw ApiError.invalid(
+        `vector has ${v.length} dimensions, the collection needs ${this.options.dim}`,
+      );
     return Array.from(v);
   }
 
@@ -53,7 +68,12 @@ export class QdrantVectorStore implements VectorStore {
     for (let i = 0; i < points.length; i += this.options.batchSize) {
       const batch = points.slice(i, i + this.options.batchSize).map(toPointStruct);
       await this.call(() =>
-        this.client.upsert(this.name, { wait: true, ordering: this.options.writeOrdering, points: batch, update_filter: filter }),
+        this.client.upsert(this.name, {
+          wait: true,
+          ordering: this.options.writeOrdering,
+          points: batch,
+          update_filter: filter,
+        }),
       );
     }
   }
@@ -66,31 +86,55 @@ export class QdrantVectorStore implements VectorStore {
    */
   async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
     this.checkPoints(tenant, points);
-    if (points.some((p) => p.payload.imageId !== imageId)) throw ApiError.invalid("a point of another image was passed to replaceImage");
+    if (points.some((p) => p.payload.imageId !== imageId))
+      throw ApiError.invalid("a point of another image was passed to replaceImage");
     const update_filter = tenantFilter(tenant);
     const operations: Schemas["UpdateOperation"][] = [];
     for (let i = 0; i < points.length; i += this.options.batchSize) {
-      operations.push({ upsert: { points: points.slice(i, i + this.options.batchSize).map(toPointStruct), update_filter } });
+      operations.push({
+        upsert: {
+          points: points.slice(i, i + this.options.batchSize).map(toPointStruct),
+          update_filter,
+        },
+      });
     }
     const keep = points.length ? [{ has_id: points.map((p) => p.id) }] : [];
     operations.push({ delete: { filter: tenantFilter(tenant, [imageCondition(imageId)], keep) } });
-    await this.call(() => this.client.batchUpdate(this.name, { wait: true, ordering: this.options.writeOrdering, operations }));
+    await this.call(() =>
+      this.client.batchUpdate(this.name, {
+        wait: true,
+        ordering: this.options.writeOrdering,
+        operations,
+      }),
+    );
   }
 
   private checkPoints(tenant: string, points: readonly StoredPoint[]): void {
     for (const p of points) {
-      if (p.payload.tenant !== tenant) throw ApiError.invalid(`point ${p.id} belongs to another tenant`);
-      if (!isPointId(p.id)) throw ApiError.invalid(`point id ${JSON.stringify(p.id)} is not a UUID`);
+      if (p.payload.tenant !== tenant)
+        throw ApiError.invalid(`point ${p.id} belongs to another tenant`);
+      if (!isPointId(p.id))
+        throw ApiError.invalid(`point id ${JSON.stringify(p.id)} is not a UUID`);
       this.checkVector(p.vector);
     }
   }
 
   /** Deletes by filter (tenant + image, minus `keepIds`) with `wait=true`; deleting twice is a no-op, hence retried. */
-  async deleteImage(tenant: string, imageId: string, keepIds: readonly string[] = []): Promise<void> {
+  async deleteImage(
+    tenant: string,
+    imageId: string,
+    keepIds: readonly string[] = [],
+  ): Promise<void> {
     // An id that is not a UUID cannot be stored, so it cannot need keeping.
     const keep = [...new Set(keepIds.filter(isPointId))];
-    const filter = tenantFilter(tenant, [imageCondition(imageId)], keep.length ? [{ has_id: keep }] : []);
-    await this.call(() => this.client.delete(this.name, { wait: true, ordering: this.options.writeOrdering, filter }));
+    const filter = tenantFilter(
+      tenant,
+      [imageCondition(imageId)],
+      keep.length ? [{ has_id: keep }] : [],
+    );
+    await this.call(() =>
+      this.client.delete(this.name, { wait: true, ordering: this.options.writeOrdering, filter }),
+    );
   }
 
   async search(tenant: string, vector: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
@@ -112,7 +156,9 @@ export class QdrantVectorStore implements VectorStore {
       return res.points.map(toHit);
     }
     // One group per image, its best region only: Qdrant groups after ranking, so a dominant image cannot crowd others out.
-    const res = await this.call(() => this.client.queryGroups(this.name, { ...common, group_by: "image_id", group_size: 1 }));
+    const res = await this.call(() =>
+      this.client.queryGroups(this.name, { ...common, group_by: "image_id", group_size: 1 }),
+    );
     return res.groups.flatMap((g) => g.hits.slice(0, 1)).map(toHit);
   }
 
@@ -126,7 +172,13 @@ export class QdrantVectorStore implements VectorStore {
     const filter = tenantFilter(tenant, [{ has_id: [id] }]);
     if (!isPointId(id)) return null;
     const res = await this.call(() =>
-      this.client.scroll(this.name, { filter, limit: 1, with_payload: true, with_vector: withVector ? [VECTOR_NAME] : false, consistency: this.options.readConsistency }),
+      this.client.scroll(this.name, {
+        filter,
+        limit: 1,
+        with_payload: true,
+        with_vector: withVector ? [VECTOR_NAME] : false,
+        consistency: this.options.readConsistency,
+      }),
     );
     const first = res.points[0];
     return first ? fromRecord(first) : null;
@@ -159,7 +211,9 @@ export class QdrantVectorStore implements VectorStore {
     const conditions = searchConditions(filter);
     const scoped = tenantFilter(tenant, conditions ?? []);
     if (conditions === null) return 0;
-    const res = await this.call(() => this.client.count(this.name, { filter: scoped, exact: true }));
+    const res = await this.call(() =>
+      this.client.count(this.name, { filter: scoped, exact: true }),
+    );
     return res.count;
   }
 
@@ -169,7 +223,8 @@ export class QdrantVectorStore implements VectorStore {
    */
   async scan(tenant: string, options: ScanOptions): Promise<StoredPoint[]> {
     const filter = tenantFilter(tenant);
-    if (options.after !== undefined && !isPointId(options.after)) throw ApiError.invalid(`scan cursor ${JSON.stringify(options.after)} is not a point id`);
+    if (options.after !== undefined && !isPointId(options.after))
+      throw ApiError.invalid(`scan cursor ${JSON.stringify(options.after)} is not a point id`);
     if (options.limit < 1) return [];
     const res = await this.call(() =>
       this.client.scroll(this.name, {
@@ -182,7 +237,10 @@ export class QdrantVectorStore implements VectorStore {
       }),
     );
     const after = options.after?.toLowerCase();
-    return res.points.map(fromRecord).filter((p) => after === undefined || p.id > after).slice(0, options.limit);
+    return res.points
+      .map(fromRecord)
+      .filter((p) => after === undefined || p.id > after)
+      .slice(0, options.limit);
   }
 
   /** Nothing to release: the client holds no connection we own (undici pools idle sockets itself). */
@@ -206,7 +264,9 @@ export async function createQdrantStore(options: QdrantStoreOptions): Promise<Qd
 }
 
 /** The REST client for these options (also used by the collection and alias tools, reindex.ts). */
-export function qdrantClient(o: Pick<QdrantStoreOptions, "url" | "apiKey" | "timeoutMs">): QdrantClient {
+export function qdrantClient(
+  o: Pick<QdrantStoreOptions, "url" | "apiKey" | "timeoutMs">,
+): QdrantClient {
   return new QdrantClient({
     url: o.url,
     // The client puts :6333 on a URL without a port; null makes the URL mean what it says (443 behind a proxy).

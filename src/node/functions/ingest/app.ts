@@ -19,7 +19,11 @@ export interface IngestFunctionOptions {
   log?: Logger;
 }
 
-export function createIngestFunction(backends: FunctionStorage, extractor: RegionExtractor, options: IngestFunctionOptions): { app: FunctionApp; deps: IngestFunctionDeps } {
+export function createIngestFunction(
+  backends: FunctionStorage,
+  extractor: RegionExtractor,
+  options: IngestFunctionOptions,
+): { app: FunctionApp; deps: IngestFunctionDeps } {
   const deps: IngestFunctionDeps = {
     ...backends,
     extractor,
@@ -28,7 +32,12 @@ export function createIngestFunction(backends: FunctionStorage, extractor: Regio
     idempotency: new IdempotencyCache(),
     keyOrder: new KeyOrder(),
   };
-  const app = createFunctionApp({ name: "ingest", secrets: options.secrets, maxBodyBytes: 1024 * 1024, log: options.log });
+  const app = createFunctionApp({
+    name: "ingest",
+    secrets: options.secrets,
+    maxBodyBytes: 1024 * 1024,
+    log: options.log,
+  });
   registerIngestJob(app, deps);
   registerStorageWebhook(app, deps);
   return { app, deps };

@@ -17,7 +17,8 @@ import { applyStorageEvent, type SyncResult } from "./storage-sync.js";
 export function registerStorageWebhook(app: FunctionApp, deps: IngestFunctionDeps): void {
   app.post(STORAGE_WEBHOOK_PATH, async (c) => {
     const events = parseStorageEvents(signedJson(c.get("webhook")));
-    if (events === null) throw ApiError.invalid("Body is neither an R2 nor an S3 event notification");
+    if (events === null)
+      throw ApiError.invalid("Body is neither an R2 nor an S3 event notification");
     const results: SyncResult[] = [];
     // In delivery order: S3 batches list a key's events in sequence.
     for (const event of events) results.push(await applyStorageEvent(deps, event));
@@ -25,4 +26,5 @@ export function registerStorageWebhook(app: FunctionApp, deps: IngestFunctionDep
   });
 }
 
-const retryable = (r: SyncResult): boolean => r.result === "ingested" && r.outcome.status === "failed" && r.outcome.retry;
+const retryable = (r: SyncResult): boolean =>
+  r.result === "ingested" && r.outcome.status === "failed" && r.outcome.retry;

@@ -21,8 +21,16 @@ export interface QueryFunctionOptions {
   log?: Logger;
 }
 
-export function createQueryFunction(deps: QueryFunctionDeps, options: QueryFunctionOptions): FunctionApp {
-  const app = createFunctionApp({ name: "query", secrets: options.secrets, maxBodyBytes: options.maxBodyBytes, log: options.log });
+export function createQueryFunction(
+  deps: QueryFunctionDeps,
+  options: QueryFunctionOptions,
+): FunctionApp {
+  const app = createFunctionApp({
+    name: "query",
+    secrets: options.secrets,
+    maxBodyBytes: options.maxBodyBytes,
+    log: options.log,
+  });
   registerEmbed(app, deps);
   registerVectors(app, deps);
   registerRender(app, deps);

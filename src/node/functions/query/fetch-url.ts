@@ -9,12 +9,24 @@ import { URL_FETCH_RPC_PATH, UrlFetchRequest } from "../../../lib/remote/url-fet
 import { signedJson } from "../../../lib/webhooks/middleware.js";
 import type { FunctionApp, QueryFunctionDeps } from "../types.js";
 
-export function registerFetchUrl(app: FunctionApp, deps: QueryFunctionDeps, maxFetchBytes: number): void {
+export function registerFetchUrl(
+  app: FunctionApp,
+  deps: QueryFunctionDeps,
+  maxFetchBytes: number,
+): void {
   app.post(URL_FETCH_RPC_PATH, async (c) => {
-    if (!deps.urlFetcher) throw new ApiError("not_implemented", "Fetching images by URL is not enabled on this deployment; upload the image bytes instead");
+    if (!deps.urlFetcher)
+      throw new ApiError(
+        "not_implemented",
+        "Fetching images by URL is not enabled on this deployment; upload the image bytes instead",
+      );
     const parsed = UrlFetchRequest.safeParse(signedJson(c.get("webhook")));
     if (!parsed.success) throw ApiError.invalid("Expected {url, maxBytes}");
-    const bytes = await deps.urlFetcher.fetchBytes(parsed.data.url, { maxBytes: Math.min(parsed.data.maxBytes, maxFetchBytes) });
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/octet-stream" });
+    const bytes = await deps.urlFetcher.fetchBytes(parsed.data.url, {
+      maxBytes: Math.min(parsed.data.maxBytes, maxFetchBytes),
+    });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": "application/octet-stream",
+    });
   });
 }

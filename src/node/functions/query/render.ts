@@ -10,9 +10,10 @@ export function registerRender(app: FunctionApp, deps: QueryFunctionDeps): void 
     const parsed = RenderRequest.safeParse(signedJson(c.get("webhook")));
     if (!parsed.success) throw ApiError.invalid("Expected {kind, mask, image?}");
     const req = parsed.data;
-    const png = req.kind === "mask"
-      ? await deps.renderer.maskPng(req.mask)
-      : await deps.renderer.previewPng(base64ToBytes(req.image), req.mask);
+    const png =
+      req.kind === "mask"
+        ? await deps.renderer.maskPng(req.mask)
+        : await deps.renderer.previewPng(base64ToBytes(req.image), req.mask);
     return c.body(png as Uint8Array<ArrayBuffer>, 200, { "content-type": "image/png" });
   });
 }
