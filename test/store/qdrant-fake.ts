@@ -304,12 +304,10 @@ export class FakeQdrant {
       }
       case "query_points_groups":
         return ok({
-          groups: e
-            .groups(c(), b)
-            .map((g) => ({
-              id: g.id,
-              hits: g.hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)),
-            })),
+          groups: e.groups(c(), b).map((g) => ({
+            id: g.id,
+            hits: g.hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)),
+          })),
         });
       case "update_aliases":
         e.updateAliases(b.actions as Json[]);

@@ -59,13 +59,10 @@ function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequest
         id: ImageIdSchema.optional().openapi({
           description: "Image id; default: SHA-256 hex of the bytes",
         }),
-        wait: z
-          .enum(["true", "false"])
-          .optional()
-          .openapi({
-            description: "Answer only once the image is indexed (or failed)",
-            example: "true",
-          }),
+        wait: z.enum(["true", "false"]).optional().openapi({
+          description: "Answer only once the image is indexed (or failed)",
+          example: "true",
+        }),
       }),
       body: {
         required: true,

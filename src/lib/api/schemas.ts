@@ -100,12 +100,10 @@ export const RegionIdParams = z.object({
     }),
 });
 
-const BboxSchema = z
-  .tuple([z.number(), z.number(), z.number(), z.number()])
-  .openapi({
-    description: "[x, y, width, height] in original image pixels",
-    example: [20, 12, 24, 18],
-  });
+const BboxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]).openapi({
+  description: "[x, y, width, height] in original image pixels",
+  example: [20, 12, 24, 18],
+});
 
 const MaskSchema = z
   .object({

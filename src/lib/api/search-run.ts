@@ -40,16 +40,11 @@ export function filterFields(limits: Limits) {
       .boolean()
       .optional()
       .openapi({ description: "At most one result (the best region) per image", example: true }),
-    minScore: z
-      .number()
-      .min(-1)
-      .max(1)
-      .optional()
-      .openapi({
-        description:
-          "Only results scoring at least this: fewer (or no) results instead of weak ones. Its measured meaning per pack: docs/search.md",
-        example: 0.4,
-      }),
+    minScore: z.number().min(-1).max(1).optional().openapi({
+      description:
+        "Only results scoring at least this: fewer (or no) results instead of weak ones. Its measured meaning per pack: docs/search.md",
+      example: 0.4,
+    }),
   };
 }
 
