@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   const result = {
     machine: machineInfo(),
     pack: models.pack.id,
+    vectorDim: models.pack.vectorDim,
     amgOverrides: amg ?? null,
     threads,
     matmulPeak: peak,
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
 export type BenchResult = {
   machine: ReturnType<typeof machineInfo>;
   pack: string;
+  vectorDim: number;
   amgOverrides: AmgParamsOverrides | null;
   threads: number;
   matmulPeak: Awaited<ReturnType<typeof measureMatmulPeak>>;

@@ -71,7 +71,7 @@ export function benchToMarkdown(r: BenchResult): string {
       2,
     ),
     "",
-    "Embedded store (LanceDB) at scale, synthetic clustered 128-d vectors, top-10 with a region filter:",
+    `Embedded store (LanceDB) at scale, synthetic clustered ${r.vectorDim}-d vectors (the pack's stored length), top-10 with a region filter:`,
     "",
     scaleTable(r.scale),
     "",
