@@ -1,4 +1,6 @@
-import type { AcceptedFormat } from "./intake/index.js";
+import type { AcceptedImage } from "./intake/index.js";
+
+export type { AcceptedImage };
 import type { BoxXywh, CocoRle } from "./masks/types.js";
 import type { VectorStore } from "./store/types.js";
 
@@ -83,24 +85,6 @@ export interface TextEmbedder {
   readonly pack: string;
   /** L2-normalised text vector. */
   embedText(text: string): Promise<Float32Array>;
-}
-
-/**
- * Bytes that passed image intake (src/lib/intake `acceptImage`): an accepted format, its sizes read
- * from the header only, within the limits. Checks after it (the verifier, the upload prefetch) take
- * this, not bytes, so nothing sniffs or reads the header a second time.
- */
-export interface AcceptedImage {
-  readonly bytes: Uint8Array;
-  readonly format: AcceptedFormat;
-  /** The content type the image is stored and served with (from the format, never from the client). */
-  readonly contentType: string;
-  /**
-   * Header sizes, upright where the header says how (JPEG EXIF orientation); an orientation only in
-   * PNG or WebP metadata is applied by the decoder, whose sizes may then be these two swapped.
-   */
-  readonly width: number;
-  readonly height: number;
 }
 
 /** Raster helpers the API needs for PNG responses (Node: sharp). */

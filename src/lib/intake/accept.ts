@@ -4,7 +4,7 @@
  * limits. An oversized or non-image input is refused before anything is decoded or stored.
  */
 import { imageSize } from "image-size";
-import type { AcceptedImage } from "../services.js";
+import type { AcceptedImage } from "./accepted-image.js";
 import { ImageInputError } from "./errors.js";
 import {
   ACCEPTED_FORMATS,

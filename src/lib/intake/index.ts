@@ -9,3 +9,4 @@ export {
   type AcceptedFormat,
 } from "./formats.js";
 export { assertWithinLimits, DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./limits.js";
+export type { AcceptedImage } from "./accepted-image.js";
