@@ -17,7 +17,7 @@ import type { CocoRle } from "../../src/lib/masks/types.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
 import { createRegionExtractor, createTextEmbedder } from "../../src/node/pipeline/extractor.js";
 import { writeShapesSplit } from "../setup/shapes-fixtures.js";
-import { readShapesSplit, type ShapesObject, type ShapesScene } from "../support/shapes.js";
+import { attributesOf as key, readShapesSplit, type ShapesScene } from "../support/shapes.js";
 import { IOU_HIT, dot } from "./eval/metrics.js";
 import { markdownTable, writeResults } from "./report.js";
 
@@ -46,8 +46,6 @@ const COLORS = [
 ];
 const SIZES = ["small", "large"],
   PATTERNS = ["plain", "striped", "dotted"];
-const key = (o: Pick<ShapesObject, "size" | "pattern" | "color" | "shape">) =>
-  `${o.size}|${o.pattern}|${o.color}|${o.shape}`;
 const CAPTIONS = SIZES.flatMap((size) =>
   PATTERNS.flatMap((pattern) =>
     COLORS.flatMap((color) =>

@@ -14,8 +14,7 @@ import { parseArgs } from "node:util";
 import { decodeImage } from "../../src/node/imaging/index.js";
 import { createClipImageEmbedder, createTextTower } from "../../src/node/models/embedder.js";
 import { loadModelPack } from "../../src/node/models/pack.js";
-import { cropRgb, embedderImage } from "../../src/node/models/preprocess.js";
-import { detailCropBox, splitView } from "../../src/node/models/views.js";
+import { detailViewInput, splitView } from "../../src/node/models/views.js";
 import { createRegionExtractor } from "../../src/node/pipeline/extractor.js";
 import { writeShapesSplit } from "../setup/shapes-fixtures.js";
 import { readShapesSplit } from "../support/shapes.js";
@@ -54,7 +53,7 @@ async function main(): Promise<void> {
   const extractor = createRegionExtractor(pack);
   const clip = createClipImageEmbedder(pack);
   const text = createTextTower(pack);
-  const { imageSize: E, imageMean, imageStd, views } = pack.manifest.embedder;
+  const { views } = pack.manifest.embedder;
   const t0 = performance.now();
 
   // Per scene: regions with a context vector and one detail vector per margin.
@@ -76,15 +75,7 @@ async function main(): Promise<void> {
       detail.push(
         await clip.embed(
           extracted.regions.map((r) => (out: Float32Array, offset: number) => {
-            out.set(
-              embedderImage(
-                cropRgb(image, detailCropBox(r.bbox, m, image.width, image.height)),
-                E,
-                imageMean,
-                imageStd,
-              ).data,
-              offset,
-            );
+            out.set(detailViewInput(image, r.bbox, m, pack.manifest.embedder), offset);
           }),
         ),
       );

@@ -36,3 +36,8 @@ export function readShapesSplit(dir: string, limit = Number.MAX_SAFE_INTEGER): S
       return { ...scene, png: path.join(dir, f.replace(/\.json$/, ".png")) };
     });
 }
+
+/** The four attributes of an object as one key: objects with equal keys answer the same caption. */
+export const attributesOf = (
+  o: Pick<ShapesObject, "size" | "pattern" | "color" | "shape">,
+): string => `${o.size}|${o.pattern}|${o.color}|${o.shape}`;

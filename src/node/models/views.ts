@@ -7,6 +7,7 @@
  */
 import type { BoxXywh } from "../../lib/masks/types.js";
 import type { Views } from "./manifest.js";
+import { cropRgb, embedderImage, type RgbImage } from "./preprocess.js";
 
 /**
  * `[√(1−w)·context, √w·detail]` as one float32 vector of length `2·D`; unit length when both
@@ -68,4 +69,18 @@ export function detailCropBox([x, y, w, h]: BoxXywh, margin: number, width: numb
   const x0 = Math.max(0, Math.floor(x - margin * w)), y0 = Math.max(0, Math.floor(y - margin * h));
   const x1 = Math.min(width, Math.ceil(x + w + margin * w)), y1 = Math.min(height, Math.ceil(y + h + margin * h));
   return [x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0)];
+}
+
+/**
+ * The detail view's CLIP input `[3, E, E]` (CHW) for a region's box `[x, y, w, h]`: the crop
+ * `detailCropBox` gives, through the embedder's pad-to-square and resize (`embedderImage`).
+ */
+export function detailViewInput(
+  image: RgbImage,
+  box: BoxXywh,
+  margin: number,
+  embedder: { imageSize: number; imageMean: readonly number[]; imageStd: readonly number[] },
+): Float32Array {
+  const crop = cropRgb(image, detailCropBox(box, margin, image.width, image.height));
+  return embedderImage(crop, embedder.imageSize, embedder.imageMean, embedder.imageStd).data;
 }

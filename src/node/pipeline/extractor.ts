@@ -8,6 +8,7 @@
 import { suppressDuplicateMasks } from "../../lib/amg/dedupe.js";
 import { resolveAmgParams, type AmgParams, type AmgParamsOverrides } from "../../lib/amg/params.js";
 import { rleEncodeRowMajor } from "../../lib/masks/rle.js";
+import type { BoxXywh } from "../../lib/masks/types.js";
 import type {
   ExtractedImage,
   ExtractedRegion,
@@ -27,8 +28,8 @@ import {
 } from "../models/embedder.js";
 import type { Views } from "../models/manifest.js";
 import type { ModelPack } from "../models/pack.js";
-import { cropRgb, embedderImage } from "../models/preprocess.js";
-import { concatViews, detailCropBox, queryDetailWeight, textForViews } from "../models/views.js";
+import { embedderImage } from "../models/preprocess.js";
+import { concatViews, detailViewInput, queryDetailWeight, textForViews } from "../models/views.js";
 import { createSegmenter, type SegmenterOptions } from "../models/segmenter.js";
 import { addTime, type StageTimings } from "../models/timings.js";
 
@@ -163,7 +164,7 @@ export function createRegionExtractor(
  */
 function detailViewEmbedder(pack: ModelPack, views: Views, batchSize: number) {
   const clip = createClipImageEmbedder(pack, { batchSize });
-  const { imageSize: E, imageMean, imageStd } = pack.manifest.embedder;
+  const spec = pack.manifest.embedder;
   const w = views.detail.weight;
   return async (
     image: DecodedImage,
@@ -177,13 +178,8 @@ function detailViewEmbedder(pack: ModelPack, views: Views, batchSize: number) {
       (r: AmgRegion): ImageWriter =>
       (out, offset) => {
         const [x0, y0, x1, y1] = r.boxXyxy;
-        const box = detailCropBox(
-          [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
-          views.detail.cropMargin,
-          image.width,
-          image.height,
-        );
-        out.set(embedderImage(cropRgb(image, box), E, imageMean, imageStd).data, offset);
+        const box: BoxXywh = [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
+        out.set(detailViewInput(image, box, views.detail.cropMargin, spec), offset);
       };
     const writers: ImageWriter[] = [(out, offset) => out.set(pixels, offset), ...regions.map(crop)];
     const timed = writers.map((write): ImageWriter => (out, offset) => {

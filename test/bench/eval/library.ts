@@ -12,7 +12,7 @@ import { pointId } from "../../../src/lib/store/ids.js";
 import type { StoredPoint } from "../../../src/lib/store/types.js";
 import type { TextEmbedder } from "../../../src/lib/services.js";
 import { LanceVectorStore } from "../../../src/node/store/lance.js";
-import type { ShapesObject, ShapesScene } from "../../support/shapes.js";
+import { attributesOf, type ShapesScene } from "../../support/shapes.js";
 import { IOU_HIT, averagePrecision, rate } from "./metrics.js";
 import type { SceneOutcome } from "./scene-eval.js";
 
@@ -27,7 +27,6 @@ export interface LibraryResult {
 
 const TENANT = "eval";
 const DEPTH = 100;
-const attributesOf = (o: ShapesObject) => `${o.size}|${o.pattern}|${o.color}|${o.shape}`;
 
 function toPoints(outcome: SceneOutcome, pack: string): StoredPoint[] {
   const imageId = `scene-${outcome.seed}`;

@@ -9,7 +9,7 @@
 import { rleIou } from "../../../src/lib/masks/rle.js";
 import type { CocoRle } from "../../../src/lib/masks/types.js";
 import type { TextTower } from "../../../src/node/models/embedder.js";
-import type { ShapesObject, ShapesScene } from "../../support/shapes.js";
+import { attributesOf, type ShapesObject, type ShapesScene } from "../../support/shapes.js";
 import { IOU_HIT, averagePrecision, dot, rate } from "./metrics.js";
 
 /** One scene's regions: masks, and per view one unit vector per region (`views[k][region]`). */
@@ -37,8 +37,6 @@ export interface QuerySet {
   asks: { ask: Ask; vector: Float32Array; hit: boolean[] }[][];
   regionCount: number;
 }
-
-const attributesOf = (o: ShapesObject) => `${o.size}|${o.pattern}|${o.color}|${o.shape}`;
 
 export async function buildQueries(
   scenes: readonly ScoredScene[],
