@@ -1,6 +1,7 @@
 /**
  * GET /v1/search?q=&limit= and POST /v1/search {query, limit, imageIds?, minArea?, groupByImage?, minScore?}
- * — text → Alpha-CLIP text vector → nearest regions of the caller's library, with masks.
+ * — text → the pack's query vector (laid out for its views) → nearest regions of the caller's
+ * library, with masks; `minScore` leaves out hits scoring below it.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
