@@ -133,10 +133,7 @@ describe("region-search reindex (Qdrant)", () => {
     const switches = fake.requests.slice(before).filter((q) => q.operationId === "update_aliases");
     expect(switches.map((q) => q.body)).toEqual([
       {
-        actions: [
-          { delete_alias: { alias_name: alias } },
-          { create_alias: { collection_name: `${alias}_v2`, alias_name: alias } },
-        ],
+        actions: [{ create_alias: { collection_name: `${alias}_v2`, alias_name: alias } }],
       },
     ]);
     expect(fake.requests.slice(before).flatMap((q) => q.errors)).toEqual([]);

@@ -346,17 +346,23 @@ describe("Qdrant error mapping", () => {
 });
 
 describe("Qdrant retries: only idempotent operations", () => {
-  it("reads and upserts (deterministic ids) are retried on 503 and timeouts", async () => {
-    const store = await open({ timeoutMs: 200 });
+  it("reads and upserts (deterministic ids) are retried on 503 within the deadline; a hang spends the deadline", async () => {
+    const store = await open({ timeoutMs: 300 });
     let before = ops("upsert_points").length;
     fake.fail({ operationId: "upsert_points", status: 503 });
     await store.upsert("t", [point("t", "img", 0, unit(1))]);
     expect(ops("upsert_points").length - before).toBe(2);
 
     before = ops("count_points").length;
-    fake.fail({ operationId: "count_points", hang: true });
+    fake.fail({ operationId: "count_points", status: 503 });
     expect(await store.count("t")).toBe(1);
     expect(ops("count_points").length - before).toBe(2);
+
+    // One deadline for all tries (issue 20): a hang uses it up, so no second try comes after it.
+    before = ops("count_points").length;
+    fake.fail({ operationId: "count_points", hang: true });
+    expect((await rejection(store.count("t"))).status).toBe(503);
+    expect(ops("count_points").length - before).toBe(1);
   });
 
   it("gives up after the configured attempts with the mapped error", async () => {

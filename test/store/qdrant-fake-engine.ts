@@ -1,8 +1,15 @@
 /**
  * The in-memory semantics behind the fake Qdrant server: collections, aliases, points, filters
  * (must/should/must_not, match value/any/except, range, has_id, nested filters), cosine query,
- * group_by, scroll, count. Behaviour follows Qdrant's documentation; where Qdrant would refuse a
- * request (wrong dimension, unknown vector name, duplicate collection), so does this.
+ * group_by, scroll, count. Where the adapter relies on how Qdrant BEHAVES (not only on what its
+ * schema accepts), the behaviour is modelled on Qdrant 1.19's source, each cited where it is
+ * modelled (paths in github.com/qdrant/qdrant at v1.19.0):
+ * - alias actions applied one by one, no rollback; deleting a missing alias is OK (`updateAliases`);
+ * - points split over shards, one request per shard, some of which can fail (`ShardFault`);
+ * - `group_by` choosing the points first and filling in payloads after (`groups`);
+ * - shard replicas placed on the peers known when the collection is created (`placeReplicas`).
+ * Where Qdrant would refuse a request (wrong dimension, unknown vector name, duplicate collection),
+ * so does this, with Qdrant's status code and message.
  */
 type Json = Record<string, unknown>;
 type Id = string | number;
@@ -25,6 +32,8 @@ export interface FakePoint {
 
 export interface FakeCollection {
   name: string;
+  /** Shards (`shard_number`, default 1) and, per shard, the peers holding a replica. */
+  shards: number[][];
   vectors: Record<string, { size: number; distance: string }>;
   config: Json;
   points: Map<string, FakePoint>;
@@ -90,9 +99,38 @@ function normalise(v: number[]): number[] {
   return v.map((x) => Math.fround(x / n));
 }
 
+/**
+ * Make the next update(s) fail on some shards. Qdrant splits an update into one request per shard
+ * and runs them all; when only some fail, the others stay applied and the answer is the first
+ * error, reworded "k out of n shards failed to apply operation" (InconsistentShardFailure, qdrant
+ * lib/collection/src/collection/point_ops.rs `update_from_client`), with that error's status.
+ */
+export interface ShardFault {
+  shards: number[];
+  status?: number;
+  message?: string;
+  /** Updates (one upsert or delete each) that fail so; default 1. */
+  times?: number;
+}
+
+/** Which shard holds a point (Qdrant hashes the id onto a ring; any stable spread will do here). */
+export function shardOf(id: Id, shardCount: number): number {
+  let h = 0;
+  for (const ch of idKey(id)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h % shardCount;
+}
+
 export class FakeEngine {
   readonly collections = new Map<string, FakeCollection>();
   readonly aliases = new Map<string, string>();
+  /** Peers in the cluster as a collection is created (the fake serves as peer 1). */
+  peers = 1;
+  /** Armed shard failures (see `ShardFault`). */
+  readonly shardFaults: ShardFault[] = [];
+  /** Fail the first action of this kind in the next `update_aliases` request (e.g. its save failing). */
+  aliasActionFault?: { action: string; status: number; message: string };
+  /** Called once, then cleared, between a `group_by` choosing its points and filling their payloads. */
+  beforeHydrate?: () => void;
   private version = 0;
 
   /** The collection `name` names, through an alias if it is one (what Qdrant does for every collection operation). */
@@ -109,11 +147,57 @@ export class FakeEngine {
     const named = "size" in vectors ? { "": vectors } : vectors;
     this.collections.set(name, {
       name,
+      shards: this.placeReplicas(
+        (body.shard_number as number | undefined) ?? 1,
+        (body.replication_factor as number | undefined) ?? 1,
+      ),
       vectors: named as FakeCollection["vectors"],
       config: body,
       points: new Map(),
       indexes: {},
     });
+  }
+
+  /**
+   * Replicas per shard = min(replication_factor, peers known now), spread over the peers: a
+   * collection created before every peer joined keeps fewer replicas for good (qdrant
+   * lib/storage/src/content_manager/shard_distribution.rs `ShardDistributionProposal::new`).
+   */
+  private placeReplicas(shardNumber: number, replicationFactor: number): number[][] {
+    const replicas = Math.min(replicationFactor, this.peers);
+    return Array.from({ length: shardNumber }, (_, s) =>
+      Array.from({ length: replicas }, (_, r) => ((s + r) % this.peers) + 1),
+    );
+  }
+
+  /**
+   * Applies `apply` to the given points shard by shard, skipping shards an armed `ShardFault` fails,
+   * then throws as Qdrant answers a partly failed update (see `ShardFault`).
+   */
+  private perShard(
+    c: FakeCollection,
+    keys: string[],
+    apply: (key: string) => void,
+    everyShard = false,
+  ): void {
+    const count = c.shards.length;
+    const touched = new Set(everyShard ? c.shards.keys() : keys.map((k) => shardOf(k, count)));
+    const fault = this.shardFaults[0];
+    const failed = fault ? [...touched].filter((s) => fault.shards.includes(s)) : [];
+    for (const k of keys) if (!failed.includes(shardOf(k, count))) apply(k);
+    if (!fault || !failed.length) return;
+    if (--fault.times! <= 0) this.shardFaults.shift();
+    const first = fault.message ?? "Service internal error: injected shard failure";
+    const status = fault.status ?? 500;
+    if (failed.length === touched.size) throw new FakeError(status, first);
+    throw new FakeError(
+      status,
+      `${failed.length} out of ${touched.size} shards failed to apply operation. First error captured: ${first}`,
+    );
+  }
+
+  failShards(fault: ShardFault): void {
+    this.shardFaults.push({ times: 1, ...fault });
   }
 
   /** DELETE /collections/{name}: the collection of exactly that name (an alias name is not resolved), with its aliases. */
@@ -130,12 +214,14 @@ export class FakeEngine {
       vectors: this.vectorsOf(c, p.vector),
       payload: (p.payload ?? {}) as Json,
     }));
-    for (const p of prepared) {
-      const old = c.points.get(idKey(p.id));
+    const byKey = new Map(prepared.map((p) => [idKey(p.id), p]));
+    this.perShard(c, [...byKey.keys()], (key) => {
+      const p = byKey.get(key)!;
+      const old = c.points.get(key);
       // update_filter: an existing point that does not match keeps its state; new points are inserted.
-      if (old && updateFilter && !matchFilter(old, updateFilter)) continue;
-      c.points.set(idKey(p.id), { ...structuredClone(p), version: ++this.version });
-    }
+      if (old && updateFilter && !matchFilter(old, updateFilter)) return;
+      c.points.set(key, { ...structuredClone(p), version: ++this.version });
+    });
   }
 
   private vectorsOf(c: FakeCollection, vector: unknown): Record<string, number[]> {
@@ -166,7 +252,8 @@ export class FakeEngine {
       "points" in selector
         ? new Set((selector.points as Id[]).map(idKey))
         : new Set(this.select(c, selector.filter as Json).map((p) => idKey(p.id)));
-    for (const k of doomed) c.points.delete(k);
+    // A delete by filter goes to every shard, a delete by ids to the shards holding them.
+    this.perShard(c, [...doomed], (k) => c.points.delete(k), !("points" in selector));
   }
 
   /** Points ranked by cosine similarity to `query` (Dot of normalised vectors, as Qdrant computes it). */
@@ -210,43 +297,61 @@ export class FakeEngine {
         const g = groups.get(value) ?? (groups.size < limit ? { id: value, hits: [] } : undefined);
         if (!g) continue;
         groups.set(value, g);
-        if (g.hits.length < size) g.hits.push(p);
+        // Chosen bare: only the group key travels with a candidate.
+        if (g.hits.length < size) g.hits.push({ ...p, payload: { [key]: value } });
       }
     }
+    // Payloads are filled in by id AFTER the groups are chosen; a point deleted in between keeps
+    // only its group key (qdrant lib/collection/src/grouping/group_by.rs `group_by`, "enrich with
+    // payload and vector"; `Group::hydrate_from` in lib/shard/src/grouping/mod.rs).
+    const hook = this.beforeHydrate;
+    this.beforeHydrate = undefined;
+    hook?.();
+    for (const g of groups.values())
+      g.hits = g.hits.map((h) => {
+        const now = c.points.get(idKey(h.id));
+        return now ? { ...h, payload: now.payload, vectors: now.vectors } : h;
+      });
     return [...groups.values()];
   }
 
+  /**
+   * Alias actions in order, each applied (and persisted) on its own: a failing action ends the
+   * request with its error and the actions before it STAY applied (qdrant
+   * lib/storage/src/content_manager/toc/collection_meta_ops.rs `update_aliases`, which returns on
+   * the first error; lib/storage/src/content_manager/alias_mapping.rs saves after every change).
+   * `create_alias` re-points an existing alias (`insert`), deleting a missing alias is OK (`remove`
+   * returns `Ok(None)`), renaming a missing one is a 404.
+   */
   updateAliases(actions: Json[]): void {
-    const next = new Map(this.aliases);
+    const fault = this.aliasActionFault;
+    this.aliasActionFault = undefined;
     for (const a of actions) {
+      if (fault && fault.action in a) throw new FakeError(fault.status, fault.message);
       if ("create_alias" in a) {
         const { alias_name, collection_name } = a.create_alias as {
           alias_name: string;
           collection_name: string;
         };
+        // lib/storage/src/content_manager/collections_ops.rs `validate_collection_exists` / `_not_exists`.
         if (!this.collections.has(collection_name))
           throw new FakeError(404, `Not found: Collection \`${collection_name}\` doesn't exist!`);
-        // Qdrant refuses an alias named like a collection, and silently re-points an existing alias.
         if (this.collections.has(alias_name))
           throw new FakeError(409, `Wrong input: Collection \`${alias_name}\` already exists!`);
-        next.set(alias_name, collection_name);
+        this.aliases.set(alias_name, collection_name);
       } else if ("delete_alias" in a) {
-        const { alias_name } = a.delete_alias as { alias_name: string };
-        if (!next.delete(alias_name))
-          throw new FakeError(404, `Not found: Alias ${alias_name} does not exist!`);
+        this.aliases.delete((a.delete_alias as { alias_name: string }).alias_name);
       } else if ("rename_alias" in a) {
         const { old_alias_name, new_alias_name } = a.rename_alias as {
           old_alias_name: string;
           new_alias_name: string;
         };
-        const target = next.get(old_alias_name);
-        if (!target) throw new FakeError(404, `Not found: Alias ${old_alias_name} does not exist!`);
-        next.delete(old_alias_name);
-        next.set(new_alias_name, target);
+        const target = this.aliases.get(old_alias_name);
+        if (!target)
+          throw new FakeError(404, `Not found: Alias ${old_alias_name} does not exists!`);
+        this.aliases.delete(old_alias_name);
+        this.aliases.set(new_alias_name, target);
       }
     }
-    // All or nothing: Qdrant applies an alias batch atomically.
-    this.aliases.clear();
-    for (const [k, v] of next) this.aliases.set(k, v);
   }
 }

@@ -1,8 +1,20 @@
 /**
  * A fake Qdrant 1.19 for CI: an HTTP server on loopback that implements the endpoints the adapter
  * uses (semantics in qdrant-fake-engine.ts), validates every request — and its own every answer —
- * against Qdrant's OpenAPI document, records them, and can be told to fail (status + headers) or to
- * hang, so error mapping and retries are tested through the real client and a real socket.
+ * against Qdrant's OpenAPI document, records them, and can be told to fail (status + headers), to
+ * hang, or to stall, so error mapping and retries are tested through the real client and a real
+ * socket. Modelled from Qdrant 1.19's source (github.com/qdrant/qdrant, paths at v1.19.0):
+ * - `wait`: without it a write is acknowledged once queued and applied later; with it, answered
+ *   `completed` once applied, or `wait_timeout` when the request's `timeout` ran out first (then
+ *   still applied: it is in the WAL) — lib/collection/src/collection/point_ops.rs
+ *   `update_from_client`, UpdateStatus in lib/collection/src/operations/types.rs;
+ * - a read whose `timeout` runs out: 408 "Timeout error: …" (CollectionError::Timeout in
+ *   lib/collection/src/operations/types.rs → 408 in src/actix/helpers.rs);
+ * - `ordering` is validated (spec) and recorded; with one replica per shard here it changes nothing
+ *   (weak/medium/strong only choose which replica orders a write: replica_set/update.rs);
+ * - error bodies `{status:{error}}` with Qdrant's wording: 404 "Not found: Collection `x` doesn't
+ *   exist!", 400 "Wrong input: Vector dimension error: …", 400 "Format error in JSON body: …" for a
+ *   body the schema refuses (src/actix/mod.rs), 409 "Wrong input: Collection `x` already exists!".
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -29,6 +41,8 @@ export interface RecordedRequest {
   responseErrors: string[];
   status: number;
   injected: boolean;
+  /** Whether the client had closed the connection by the time the fake answered (it gave up). */
+  clientGone: boolean;
 }
 
 export interface Fault {
@@ -39,11 +53,34 @@ export interface Fault {
   body?: unknown;
   /** Never answer (until the server closes). */
   hang?: boolean;
+  /**
+   * Take this long before handling the request (Qdrant busy). With a `timeout` query parameter
+   * shorter than the stall, Qdrant gives up at its timeout (see the file comment); without one it
+   * works on after the client has gone. The request is then handled normally.
+   */
+  stallMs?: number;
   /** How many matching requests fail; default 1. */
   times?: number;
 }
 
+/** Operations that change points or indexes: they take `wait` and answer an UpdateResult. */
+const UPDATE_OPS = new Set([
+  "upsert_points",
+  "delete_points",
+  "batch_update",
+  "create_field_index",
+]);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 const ok = (result: unknown) => ({ result, status: "ok", time: 0.0001 });
+
+/** An UpdateResult (one per operation for a batch) with the given status. */
+function updateResult(op: string, body: unknown, status: string): unknown {
+  const one = { operation_id: 0, status };
+  return op === "batch_update"
+    ? ((body as { operations?: unknown[] } | undefined)?.operations ?? []).map(() => one)
+    : one;
+}
 
 function pick(obj: Json, sel: unknown): Json | undefined {
   if (sel === false || sel == null) return undefined;
@@ -156,7 +193,9 @@ export class FakeQdrant {
       responseErrors: [],
       status: 0,
       injected: false,
+      clientGone: false,
     };
+    req.socket.once("close", () => (rec.clientGone = true));
     this.requests.push(rec);
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -169,7 +208,20 @@ export class FakeQdrant {
     rec.errors.push(...check.errors);
 
     const fault = this.faults.find((f) => !f.operationId || f.operationId === rec.operationId);
-    if (fault) {
+    let timedOut = false;
+    if (fault?.stallMs !== undefined) {
+      if (--fault.times! <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      const timeoutS = Number(url.searchParams.get("timeout")) || undefined;
+      timedOut = timeoutS !== undefined && timeoutS * 1000 < fault.stallMs;
+      await sleep(timedOut ? timeoutS! * 1000 : fault.stallMs);
+      if (timedOut && !UPDATE_OPS.has(rec.operationId ?? ""))
+        return this.send(res, rec, 408, {
+          status: {
+            error: `Timeout error: Operation '${rec.operationId}' timed out after ${timeoutS}s`,
+          },
+          time: timeoutS,
+        });
+    } else if (fault) {
       if (--fault.times! <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
       rec.injected = true;
       if (fault.hang) return; // the client's timeout (or close()) ends it
@@ -185,11 +237,28 @@ export class FakeQdrant {
       return this.send(res, rec, 401, { status: { error: "Unauthorized" }, time: 0 });
     if (rec.errors.length)
       return this.send(res, rec, rec.operationId ? 400 : 404, {
-        status: { error: `Format error: ${rec.errors.join("; ")}` },
+        status: { error: `Format error in JSON body: ${rec.errors.join("; ")}` },
         time: 0,
       });
     try {
-      this.send(res, rec, 200, this.route(rec.operationId!, url, (body ?? {}) as Json));
+      const op = rec.operationId!;
+      const wait = url.searchParams.get("wait") === "true";
+      if (UPDATE_OPS.has(op) && !wait) {
+        // Acknowledged once queued; applied a moment later (reads before then do not see it).
+        const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
+        this.engine.resolve(name);
+        setTimeout(() => {
+          try {
+            this.route(op, url, (body ?? {}) as Json);
+          } catch {
+            // An update that fails in the queue fails silently, as a `wait=false` one does.
+          }
+        }, 5);
+        return this.send(res, rec, 200, ok(updateResult(op, body, "acknowledged")));
+      }
+      const result = this.route(op, url, (body ?? {}) as Json) as { result: unknown };
+      if (timedOut) result.result = updateResult(op, body, "wait_timeout");
+      this.send(res, rec, 200, result);
     } catch (err) {
       const status = err instanceof FakeError ? err.status : 500;
       this.send(res, rec, status, {
@@ -309,6 +378,24 @@ export class FakeQdrant {
             hits: g.hits.map((p) => render(p, b.with_payload ?? false, b.with_vector)),
           })),
         });
+      case "collection_cluster_info": {
+        // Peer 1 answers: its replicas are local, the others' remote (states: all Active here).
+        const shards = c().shards;
+        const replicas = shards.flatMap((peers, shard_id) =>
+          peers.map((peer) => ({ shard_id, peer })),
+        );
+        return ok({
+          peer_id: 1,
+          shard_count: shards.length,
+          local_shards: replicas
+            .filter((r) => r.peer === 1)
+            .map((r) => ({ shard_id: r.shard_id, points_count: 0, state: "Active" })),
+          remote_shards: replicas
+            .filter((r) => r.peer !== 1)
+            .map((r) => ({ shard_id: r.shard_id, peer_id: r.peer, state: "Active" })),
+          shard_transfers: [],
+        });
+      }
       case "update_aliases":
         e.updateAliases(b.actions as Json[]);
         return ok(true);

@@ -18,7 +18,8 @@ import {
   type ResolvedOptions,
   type RetryOptions,
 } from "./config.js";
-import { callStore } from "./errors.js";
+import { callStore, checkApplied } from "./errors.js";
+import { checkIndex, checkReplicas } from "./verify.js";
 
 /** The collection exists but cannot hold this model pack's vectors. Thrown at start-up, never mapped to HTTP. */
 export class CollectionMismatchError extends Error {
@@ -161,19 +162,28 @@ export async function bootstrapCollection(
   // Through the alias name when it is one: Qdrant resolves aliases for index creation as for any collection operation.
   const indexesCreated: string[] = [];
   for (const { field, schema } of PAYLOAD_INDEXES) {
-    if (info.payload_schema[field]) continue;
+    const existing = info.payload_schema[field];
+    if (existing) {
+      checkIndex(o.collection, field, existing, schema);
+      continue;
+    }
     await callStore(
-      () =>
-        client.createPayloadIndex(o.collection, {
-          field_name: field,
-          field_schema: schema,
-          wait: true,
-        }),
+      (timeout) =>
+        client
+          .createPayloadIndex(o.collection, {
+            field_name: field,
+            field_schema: schema,
+            wait: true,
+            timeout,
+          })
+          .then(checkApplied),
       true,
       o.retry,
+      o.timeoutMs,
     );
     indexesCreated.push(field);
   }
+  await checkReplicas(client, o, info);
   return {
     serverVersion: version.version,
     created,

@@ -9,6 +9,7 @@ import type { QdrantStoreOptions } from "./config.js";
 export { createQdrantStore, qdrantClient, type QdrantVectorStore } from "./store.js";
 export { qdrantLayout, reindexQdrant, type ImageRef, type ReindexOptions } from "./reindex.js";
 export { CollectionMismatchError, existingDimension } from "./bootstrap.js";
+export { CollectionSetupError } from "./verify.js";
 export { resolveOptions, type QdrantStoreOptions } from "./config.js";
 
 const flag = z
@@ -26,6 +27,11 @@ export const qdrantEnvFields = {
     .default("regions"),
   QDRANT_QUANTIZATION: flag,
   QDRANT_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  // Cluster layout of a collection this deployment creates (Qdrant's defaults when unset); an
+  // existing collection with fewer replicas than QDRANT_REPLICATION_FACTOR is refused at start-up.
+  QDRANT_SHARD_NUMBER: z.coerce.number().int().min(1).optional(),
+  QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
+  QDRANT_WRITE_CONSISTENCY_FACTOR: z.coerce.number().int().min(1).optional(),
 };
 
 /** Parsed `QDRANT_*` values → store options (`dim` comes from the model pack). */
@@ -39,6 +45,9 @@ export function qdrantOptions(
     collection: e.QDRANT_COLLECTION,
     quantization: e.QDRANT_QUANTIZATION,
     timeoutMs: e.QDRANT_TIMEOUT_MS,
+    shardNumber: e.QDRANT_SHARD_NUMBER,
+    replicationFactor: e.QDRANT_REPLICATION_FACTOR,
+    writeConsistencyFactor: e.QDRANT_WRITE_CONSISTENCY_FACTOR,
     dim,
   };
 }

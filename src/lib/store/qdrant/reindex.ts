@@ -6,8 +6,9 @@
  *   2. re-embed every image into it (the caller's `embed`: in practice the ingest pipeline over the
  *      stored bytes), then catch up with images ingested meanwhile (`reembedInto`, ../reembed.ts);
  *   3. check the point counts per image against what was written, then switch the alias to `target`
- *      in ONE `POST /collections/aliases` (delete + create actions, which Qdrant applies atomically):
- *      every search sees either the old collection or the new one;
+ *      with ONE `create_alias` action (it re-points an existing alias in one step), read the alias
+ *      back and repair it if it does not point at `target`: every search sees either the old
+ *      collection or the new one;
  *   4. drop the old collection.
  *
  * The alias is what bootstrap makes on a fresh deployment (`<alias>` → `<alias>_v1`), so this works
@@ -253,9 +254,14 @@ async function liveName(client: QdrantClient, name: string, run: Run): Promise<L
 }
 
 /**
- * Points the alias at `target` in one request (Qdrant applies an alias batch atomically). Checks first
- * that nobody moved the alias since the re-index began: switching over someone else's switch would
- * silently undo it.
+ * Points the alias at `target`, then reads it back. Checks first that nobody moved the alias since
+ * the re-index began: switching over someone else's switch would silently undo it.
+ *
+ * One `create_alias` action, never `delete_alias` + `create_alias`: Qdrant applies the actions of
+ * one request one by one with no rollback, so a batch that fails half-way stays half-applied (the
+ * alias deleted, none created: every search fails). `create_alias` on an existing alias re-points
+ * it in one step (qdrant lib/storage/src/content_manager/toc/collection_meta_ops.rs
+ * `update_aliases`, lib/storage/src/content_manager/alias_mapping.rs `insert`).
  */
 async function switchAlias(
   client: QdrantClient,
@@ -273,9 +279,21 @@ async function switchAlias(
   // A plain collection of that name must go before an alias can take the name (the opt-in outage).
   if (before.kind === "collection") await run(() => client.deleteCollection(alias), false);
   const actions: Schemas["AliasOperations"][] = [
-    ...(before.kind === "alias" ? [{ delete_alias: { alias_name: alias } }] : []),
     { create_alias: { collection_name: target, alias_name: alias } },
   ];
-  // Not retried: a switch that timed out may have happened; a re-run sees the alias on `target` and stops.
+  // Not retried blindly (a switch that timed out may have happened): the alias is read back instead.
+  const failure = await run(() => client.updateCollectionAliases({ actions }), false).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  const after = await liveName(client, alias, run);
+  if (after.kind === "alias" && after.collection === target) return;
+  // Not on `target`: the request failed or was lost. Setting it again is idempotent; then read back once more.
   await run(() => client.updateCollectionAliases({ actions }), false);
+  const repaired = await liveName(client, alias, run);
+  if (repaired.kind !== "alias" || repaired.collection !== target)
+    throw new Error(
+      `"${alias}" points at ${JSON.stringify(repaired)} after switching it to "${target}"` +
+        (failure ? ` (the switch failed: ${String(failure)})` : ""),
+    );
 }

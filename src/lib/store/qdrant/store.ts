@@ -7,7 +7,7 @@
  */
 import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
-import { isPointId } from "../ids.js";
+import { isPointId, pointId } from "../ids.js";
 import type {
   ScanOptions,
   SearchFilter,
@@ -23,7 +23,8 @@ import {
   type QdrantStoreOptions,
   type ResolvedOptions,
 } from "./config.js";
-import { callStore } from "./errors.js";
+import { chunkPoints } from "./batches.js";
+import { callStore, checkApplied } from "./errors.js";
 import { imageCondition, searchConditions, tenantFilter } from "./filter.js";
 import { fromRecord, toPointStruct } from "./payload.js";
 
@@ -43,9 +44,12 @@ export class QdrantVectorStore implements VectorStore {
     return this.options.collection;
   }
 
-  /** Runs a call: idempotent ones (all but collection/alias changes) are retried on transient failures. */
-  private call<T>(op: () => Promise<T>): Promise<T> {
-    return callStore(op, true, this.options.retry);
+  /**
+   * Runs a call (all idempotent here, hence retried on transient failures) within ONE deadline of
+   * `timeoutMs` for all its attempts; `op` gets the Qdrant `timeout` (seconds) to send, below what is left.
+   */
+  private call<T>(op: (timeout?: number) => Promise<T>): Promise<T> {
+    return callStore(op, true, this.options.retry, this.options.timeoutMs);
   }
 
   private checkVector(v: Float32Array): number[] {
@@ -57,69 +61,109 @@ export class QdrantVectorStore implements VectorStore {
   }
 
   /**
-   * Upserts in batches with `wait=true`, so a resolved call is durable on the write-consistency
-   * quorum. `update_filter` keeps the tenant condition on writes too: an id that already exists under
-   * another tenant is left untouched instead of being overwritten. Re-sending a batch is harmless
-   * (deterministic ids), hence retried.
+   * Upserts in batches (by count and bytes, batches.ts) with `wait=true`, so a resolved call is
+   * durable on the write-consistency quorum. Plain upserts, no `update_filter`: every id is checked
+   * to be the UUIDv5 of its own tenant, image, region and pack (`checkPoints`), so no id of one
+   * tenant can name a point of another, and a filter would only send the write down Qdrant's slow
+   * path (a filter-carrying update fences the shard's update queue and drains it first: qdrant
+   * lib/collection/src/shards/local_shard/resolve_submit.rs, lib/shard/src/resolve.rs). Re-sending
+   * a batch is harmless (deterministic ids), hence retried.
    */
   async upsert(tenant: string, points: StoredPoint[]): Promise<void> {
-    const filter = tenantFilter(tenant);
     this.checkPoints(tenant, points);
-    for (let i = 0; i < points.length; i += this.options.batchSize) {
-      const batch = points.slice(i, i + this.options.batchSize).map(toPointStruct);
-      await this.call(() =>
-        this.client.upsert(this.name, {
-          wait: true,
-          ordering: this.options.writeOrdering,
-          points: batch,
-          update_filter: filter,
-        }),
+    for (const batch of chunkPoints(points.map(toPointStruct), this.options.batchSize)) {
+      await this.call((timeout) =>
+        this.client
+          .upsert(this.name, {
+            wait: true,
+            ordering: this.options.writeOrdering,
+            timeout,
+            points: batch,
+          })
+          .then(checkApplied),
       );
     }
   }
 
   /**
-   * One `batch_update` request (`wait=true`): the upserts (tenant-guarded as in `upsert`), then a
-   * delete of the image's points outside the new id set. Qdrant applies the operations in order
-   * (not as one transaction), so a failure in between leaves old + new, which a retry of the whole
-   * request (idempotent) repairs.
+   * The image's point ids now stored (a read: no update lock), then `batch_update` requests
+   * (`wait=true`): the new points as plain upserts, cut under the size cap, and in the last request
+   * a delete BY ID of the old points outside the new set. Nothing goes by filter (see `upsert`).
+   * Qdrant applies the operations in order, not as one transaction, so a failure in between leaves
+   * old + new, which a retry of the whole call (idempotent) repairs. A point another writer adds to
+   * this image between the read and the delete survives it; deleteImage (by filter) removes all.
    */
   async replaceImage(tenant: string, imageId: string, points: StoredPoint[]): Promise<void> {
     this.checkPoints(tenant, points);
     if (points.some((p) => p.payload.imageId !== imageId))
       throw ApiError.invalid("a point of another image was passed to replaceImage");
-    const update_filter = tenantFilter(tenant);
-    const operations: Schemas["UpdateOperation"][] = [];
-    for (let i = 0; i < points.length; i += this.options.batchSize) {
-      operations.push({
-        upsert: {
-          points: points.slice(i, i + this.options.batchSize).map(toPointStruct),
-          update_filter,
-        },
-      });
+    const keep = new Set(points.map((p) => p.id));
+    const stale = (await this.imageIds(tenant, imageId)).filter((id) => !keep.has(id));
+    const operations: Schemas["UpdateOperation"][][] = chunkPoints(
+      points.map(toPointStruct),
+      this.options.batchSize,
+    ).map((batch) => [{ upsert: { points: batch } }]);
+    if (stale.length) {
+      if (!operations.length) operations.push([]);
+      operations.at(-1)!.push({ delete: { points: stale } });
     }
-    const keep = points.length ? [{ has_id: points.map((p) => p.id) }] : [];
-    operations.push({ delete: { filter: tenantFilter(tenant, [imageCondition(imageId)], keep) } });
-    await this.call(() =>
-      this.client.batchUpdate(this.name, {
-        wait: true,
-        ordering: this.options.writeOrdering,
-        operations,
-      }),
-    );
+    for (const ops of operations) {
+      await this.call((timeout) =>
+        this.client
+          .batchUpdate(this.name, {
+            wait: true,
+            ordering: this.options.writeOrdering,
+            timeout,
+            operations: ops,
+          })
+          .then(checkApplied),
+      );
+    }
+  }
+
+  /** Ids of the image's stored points (no payload, no vector). */
+  private async imageIds(tenant: string, imageId: string): Promise<string[]> {
+    const filter = tenantFilter(tenant, [imageCondition(imageId)]);
+    const out: string[] = [];
+    let offset: Schemas["ExtendedPointId"] | undefined;
+    do {
+      const page = await this.call((timeout) =>
+        this.client.scroll(this.name, {
+          filter,
+          limit: SCROLL_PAGE,
+          offset,
+          with_payload: false,
+          with_vector: false,
+          consistency: this.options.readConsistency,
+          timeout,
+        }),
+      );
+      out.push(...page.points.map((p) => String(p.id)));
+      offset = nextOffset(page.next_page_offset);
+    } while (offset !== undefined);
+    return out;
   }
 
   private checkPoints(tenant: string, points: readonly StoredPoint[]): void {
     for (const p of points) {
       if (p.payload.tenant !== tenant)
         throw ApiError.invalid(`point ${p.id} belongs to another tenant`);
-      if (!isPointId(p.id))
-        throw ApiError.invalid(`point id ${JSON.stringify(p.id)} is not a UUID`);
+      // The id must name this very point: what makes plain upserts safe across tenants (see `upsert`).
+      const { imageId, regionIndex, pack } = p.payload;
+      if (p.id !== pointId(tenant, imageId, regionIndex, pack))
+        throw ApiError.invalid(
+          `point id ${JSON.stringify(p.id)} is not the id of ${tenant}/${imageId} region ${regionIndex}`,
+        );
       this.checkVector(p.vector);
     }
   }
 
-  /** Deletes by filter (tenant + image, minus `keepIds`) with `wait=true`; deleting twice is a no-op, hence retried. */
+  /**
+   * Deletes by filter (tenant + image, minus `keepIds`) with `wait=true`; deleting twice is a no-op,
+   * hence retried. By filter on purpose, though Qdrant resolves it under the shard's update fence:
+   * it also removes points another writer added a moment ago, which a delete by listed ids would
+   * miss, and an image is deleted far less often than written.
+   */
   async deleteImage(
     tenant: string,
     imageId: string,
@@ -132,8 +176,10 @@ export class QdrantVectorStore implements VectorStore {
       [imageCondition(imageId)],
       keep.length ? [{ has_id: keep }] : [],
     );
-    await this.call(() =>
-      this.client.delete(this.name, { wait: true, ordering: this.options.writeOrdering, filter }),
+    await this.call((timeout) =>
+      this.client
+        .delete(this.name, { wait: true, ordering: this.options.writeOrdering, timeout, filter })
+        .then(checkApplied),
     );
   }
 
@@ -152,14 +198,24 @@ export class QdrantVectorStore implements VectorStore {
       consistency: this.options.readConsistency,
     };
     if (!options.groupByImage) {
-      const res = await this.call(() => this.client.query(this.name, common));
+      const res = await this.call((timeout) =>
+        this.client.query(this.name, { ...common, timeout }),
+      );
       return res.points.map(toHit);
     }
     // One group per image, its best region only: Qdrant groups after ranking, so a dominant image cannot crowd others out.
-    const res = await this.call(() =>
-      this.client.queryGroups(this.name, { ...common, group_by: "image_id", group_size: 1 }),
+    const res = await this.call((timeout) =>
+      this.client.queryGroups(this.name, {
+        ...common,
+        timeout,
+        group_by: "image_id",
+        group_size: 1,
+      }),
     );
-    return res.groups.flatMap((g) => g.hits.slice(0, 1)).map(toHit);
+    return res.groups
+      .flatMap((g) => g.hits.slice(0, 1))
+      .filter((p) => !deletedMidQuery(p))
+      .map(toHit);
   }
 
   /** Rescoring on the float32 originals keeps quantised scores exact for the hits we return. */
@@ -171,9 +227,10 @@ export class QdrantVectorStore implements VectorStore {
   async get(tenant: string, id: string, withVector = false): Promise<StoredPoint | null> {
     const filter = tenantFilter(tenant, [{ has_id: [id] }]);
     if (!isPointId(id)) return null;
-    const res = await this.call(() =>
+    const res = await this.call((timeout) =>
       this.client.scroll(this.name, {
         filter,
+        timeout,
         limit: 1,
         with_payload: true,
         with_vector: withVector ? [VECTOR_NAME] : false,
@@ -189,9 +246,10 @@ export class QdrantVectorStore implements VectorStore {
     const out: StoredPoint[] = [];
     let offset: Schemas["ExtendedPointId"] | undefined;
     do {
-      const page = await this.call(() =>
+      const page = await this.call((timeout) =>
         this.client.scroll(this.name, {
           filter,
+          timeout,
           limit: SCROLL_PAGE,
           offset,
           with_payload: true,
@@ -200,9 +258,7 @@ export class QdrantVectorStore implements VectorStore {
         }),
       );
       out.push(...page.points.map(fromRecord));
-      // Point ids are UUIDs or integers; anything else ends the scroll rather than looping on it.
-      const next = page.next_page_offset;
-      offset = typeof next === "string" || typeof next === "number" ? next : undefined;
+      offset = nextOffset(page.next_page_offset);
     } while (offset !== undefined);
     return out.sort((a, b) => a.payload.regionIndex - b.payload.regionIndex);
   }
@@ -211,10 +267,17 @@ export class QdrantVectorStore implements VectorStore {
     const conditions = searchConditions(filter);
     const scoped = tenantFilter(tenant, conditions ?? []);
     if (conditions === null) return 0;
-    const res = await this.call(() =>
-      this.client.count(this.name, { filter: scoped, exact: true }),
+    // Through the raw API: the client's count() drops `consistency` (qdrant-js 1.18).
+    const res = await this.call((timeout) =>
+      this.client.api().countPoints({
+        collection_name: this.name,
+        consistency: this.options.readConsistency,
+        timeout,
+        filter: scoped,
+        exact: true,
+      }),
     );
-    return res.count;
+    return res.data.result!.count;
   }
 
   /**
@@ -226,9 +289,10 @@ export class QdrantVectorStore implements VectorStore {
     if (options.after !== undefined && !isPointId(options.after))
       throw ApiError.invalid(`scan cursor ${JSON.stringify(options.after)} is not a point id`);
     if (options.limit < 1) return [];
-    const res = await this.call(() =>
+    const res = await this.call((timeout) =>
       this.client.scroll(this.name, {
         filter,
+        timeout,
         offset: options.after,
         limit: options.limit + 1,
         with_payload: true,
@@ -247,9 +311,25 @@ export class QdrantVectorStore implements VectorStore {
   async close(): Promise<void> {}
 }
 
+/** Cosine scores are in [-1, 1]; float rounding can put one a hair outside, which LanceDB's never are. */
 function toHit(p: Schemas["ScoredPoint"]): SearchHit {
   const { id, payload } = fromRecord(p);
-  return { id, score: p.score, payload };
+  return { id, score: Math.min(1, Math.max(-1, p.score)), payload };
+}
+
+/**
+ * A grouped hit whose point was deleted while the query ran. Qdrant picks the groups with only the
+ * `group_by` field of each point, then fills in payloads by id; a point gone by then keeps just that
+ * field (qdrant lib/collection/src/grouping/group_by.rs, `hydrate_from` in lib/shard/src/grouping/mod.rs).
+ */
+function deletedMidQuery(p: Schemas["ScoredPoint"]): boolean {
+  const keys = Object.keys(p.payload ?? {});
+  return keys.every((k) => k === "image_id");
+}
+
+/** Point ids are UUIDs or integers; anything else ends a scroll rather than looping on it. */
+function nextOffset(next: unknown): Schemas["ExtendedPointId"] | undefined {
+  return typeof next === "string" || typeof next === "number" ? next : undefined;
 }
 
 /**
