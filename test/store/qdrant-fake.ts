@@ -143,6 +143,8 @@ export class FakeQdrant {
   readonly engine = new FakeEngine();
   readonly requests: RecordedRequest[] = [];
   private faults: Fault[] = [];
+  /** How long a `wait=false` write sits in the queue before it is applied. */
+  queueDelayMs = 5;
   private readonly spec: QdrantSpec = qdrantSpec();
 
   private constructor(
@@ -253,7 +255,7 @@ export class FakeQdrant {
           } catch {
             // An update that fails in the queue fails silently, as a `wait=false` one does.
           }
-        }, 5);
+        }, this.queueDelayMs);
         return this.send(res, rec, 200, ok(updateResult(op, body, "acknowledged")));
       }
       const result = this.route(op, url, (body ?? {}) as Json) as { result: unknown };
