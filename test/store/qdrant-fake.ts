@@ -41,8 +41,10 @@ export interface RecordedRequest {
   responseErrors: string[];
   status: number;
   injected: boolean;
-  /** Whether the client had closed the connection by the time the fake answered (it gave up). */
+  /** Whether the client closed the connection before the fake answered (it gave up waiting). */
   clientGone: boolean;
+  /** Bytes of the JSON answer (0 until answered). */
+  responseBytes: number;
 }
 
 export interface Fault {
@@ -70,7 +72,8 @@ const UPDATE_OPS = new Set([
   "batch_update",
   "create_field_index",
 ]);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A stall's wait; unref'd, so a stall left running never keeps the process alive after close(). */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 const ok = (result: unknown) => ({ result, status: "ok", time: 0.0001 });
 
@@ -196,8 +199,9 @@ export class FakeQdrant {
       status: 0,
       injected: false,
       clientGone: false,
+      responseBytes: 0,
     };
-    req.socket.once("close", () => (rec.clientGone = true));
+    res.once("close", () => (rec.clientGone ||= !res.writableEnded));
     this.requests.push(rec);
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -280,8 +284,10 @@ export class FakeQdrant {
     rec.status = status;
     if (rec.operationId && !rec.injected)
       rec.responseErrors.push(...this.spec.checkResponse(rec.operationId, status, body));
+    const text = JSON.stringify(body);
+    rec.responseBytes = Buffer.byteLength(text);
     res.writeHead(status, { "content-type": "application/json", ...headers });
-    res.end(JSON.stringify(body));
+    res.end(text);
   }
 
   private route(op: string, url: URL, b: Json): unknown {
