@@ -3,9 +3,11 @@
  * each case is what Qdrant 1.19's source does (cited in qdrant-fake.ts / qdrant-fake-engine.ts), so
  * the adapter's tests cannot pass on a fake that drifted into being kinder than Qdrant.
  */
+import path from "node:path";
 import { QdrantClient } from "@qdrant/js-client-rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeQdrant } from "./qdrant-fake.js";
+import { QdrantSpec, REPO_ROOT, SPEC_PATH } from "./qdrant-spec.js";
 
 let fake: FakeQdrant;
 let client: QdrantClient;
@@ -171,5 +173,16 @@ describe("group_by (grouping/group_by.rs)", () => {
       { image_id: "a" },
       { image_id: "b", more: 2 },
     ]);
+  });
+});
+
+describe("the OpenAPI document the contract checks need", () => {
+  it("is read from the repository (third_party/qdrant), and its absence is named exactly", () => {
+    expect(SPEC_PATH).toBe(path.join(REPO_ROOT, "third_party/qdrant/openapi-1.19.0.json"));
+    expect(
+      () => new QdrantSpec(path.join(REPO_ROOT, "third_party/qdrant/openapi-0.0.0.json")),
+    ).toThrow(
+      /Qdrant's OpenAPI document is missing: third_party\/qdrant\/openapi-0\.0\.0\.json .*PROVENANCE\.md/,
+    );
   });
 });

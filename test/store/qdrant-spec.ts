@@ -78,6 +78,20 @@ export interface RequestCheck {
   errors: string[];
 }
 
+/** The vendored document, or an error that says exactly what is missing and where it comes from. */
+function readSpec(specPath: string): string {
+  try {
+    return readFileSync(specPath, "utf8");
+  } catch (err) {
+    throw new Error(
+      `Qdrant's OpenAPI document is missing: ${path.relative(REPO_ROOT, specPath)} ` +
+        `(vendored with the repository; third_party/qdrant/PROVENANCE.md says where it comes from). ` +
+        `The Qdrant contract tests need it; restore it with git checkout -- ${path.relative(REPO_ROOT, specPath)}`,
+      { cause: err },
+    );
+  }
+}
+
 let shared: QdrantSpec | undefined;
 
 /** One parsed spec per test file (parsing is the slow part). */
@@ -90,7 +104,7 @@ export class QdrantSpec {
   private readonly ajv: Ajv;
 
   constructor(specPath = SPEC_PATH) {
-    const spec = JSON.parse(readFileSync(specPath, "utf8")) as Json & {
+    const spec = JSON.parse(readSpec(specPath)) as Json & {
       paths: Record<string, Json>;
       components: { schemas: Json };
     };
