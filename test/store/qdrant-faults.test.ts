@@ -190,3 +190,41 @@ describe("start-up refuses a collection that cannot keep its promises", () => {
     fake.engine.peers = 1;
   });
 });
+
+describe("Qdrant's own failures, as it words them, reach callers as the one error body", () => {
+  it("every write sends the configured ordering and wait=true", async () => {
+    const store = await open({ writeOrdering: "strong" });
+    const n = fake.requests.length;
+    await store.replaceImage("t", "img", [point("t", "img", 0, unit(1))]);
+    await store.replaceImage("t", "img", [point("t", "img", 1, unit(1))]);
+    await store.deleteImage("t", "img");
+    const writes = fake.requests
+      .slice(n)
+      .filter((r) => ["upsert_points", "batch_update", "delete_points"].includes(r.operationId!));
+    expect(writes.length).toBe(3);
+    for (const r of writes)
+      expect(Object.fromEntries(new URLSearchParams(r.query))).toMatchObject({
+        wait: "true",
+        ordering: "strong",
+      });
+  });
+
+  it("a collection dropped under the store → 502 naming it; Qdrant's own 408 → 503, retried within the deadline", async () => {
+    const store = await open();
+    fake.engine.drop(fake.engine.aliases.get(store.options.collection)!);
+    const gone = await rejection(store.count("t"));
+    expect([gone.status, gone.message]).toEqual([
+      502,
+      `vector store error: Not found: Collection \`${store.options.collection}\` doesn't exist!`,
+    ]);
+    const other = await open();
+    const n = fake.requests.length;
+    fake.fail({
+      operationId: "count_points",
+      status: 408,
+      body: { status: { error: "Timeout error: Operation 'count' timed out after 9s" }, time: 9 },
+    });
+    expect(await other.count("t")).toBe(0);
+    expect(since(n, "count_points")).toHaveLength(2);
+  });
+});
