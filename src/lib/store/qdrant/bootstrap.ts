@@ -74,9 +74,10 @@ async function getInfo(
   client: QdrantClient,
   name: string,
   retry: RetryOptions,
+  budgetMs?: number,
 ): Promise<Schemas["CollectionInfo"] | null> {
   try {
-    return await callStore(() => client.getCollection(name), true, retry);
+    return await callStore(() => client.getCollection(name), true, retry, budgetMs);
   } catch (err) {
     if (err instanceof ApiError && (err.cause as { status?: number } | undefined)?.status === 404)
       return null;
@@ -88,10 +89,15 @@ async function getInfo(
 async function create(client: QdrantClient, o: ResolvedOptions, name: string): Promise<boolean> {
   try {
     // Not retried: a create that timed out may have happened, and a second one would fail as a conflict.
-    await callStore(() => client.createCollection(name, collectionSpec(o)), false, o.retry);
+    await callStore(
+      (timeout) => client.createCollection(name, { ...collectionSpec(o), timeout }),
+      false,
+      o.retry,
+      o.timeoutMs,
+    );
     return true;
   } catch (err) {
-    if (await getInfo(client, name, o.retry)) return false;
+    if (await getInfo(client, name, o.retry, o.timeoutMs)) return false;
     throw err;
   }
 }
@@ -109,9 +115,14 @@ async function createAlias(
     { create_alias: { alias_name: o.collection, collection_name: collection } },
   ];
   try {
-    await callStore(() => client.updateCollectionAliases({ actions }), false, o.retry);
+    await callStore(
+      (timeout) => client.updateCollectionAliases({ actions, timeout }),
+      false,
+      o.retry,
+      o.timeoutMs,
+    );
   } catch (err) {
-    if (await getInfo(client, o.collection, o.retry)) return;
+    if (await getInfo(client, o.collection, o.retry, o.timeoutMs)) return;
     throw err;
   }
 }
@@ -131,7 +142,7 @@ async function createAliased(
     );
   const created = await create(client, o, target);
   if (!created) {
-    const existing = await getInfo(client, target, o.retry);
+    const existing = await getInfo(client, target, o.retry, o.timeoutMs);
     if (!existing) throw new Error(`Qdrant collection "${target}" could not be created`);
     checkCompatible(target, existing, o.dim);
   }
@@ -143,8 +154,8 @@ export async function bootstrapCollection(
   client: QdrantClient,
   o: ResolvedOptions,
 ): Promise<BootstrapReport> {
-  const version = await callStore(() => client.versionInfo(), true, o.retry);
-  let info = await getInfo(client, o.collection, o.retry);
+  const version = await callStore(() => client.versionInfo(), true, o.retry, o.timeoutMs);
+  let info = await getInfo(client, o.collection, o.retry, o.timeoutMs);
   let created = false;
   let aliasTarget: string | null = null;
   if (!info) {
@@ -154,7 +165,7 @@ export async function bootstrapCollection(
     } else {
       created = await create(client, o, o.collection);
     }
-    info = await getInfo(client, o.collection, o.retry);
+    info = await getInfo(client, o.collection, o.retry, o.timeoutMs);
   }
   if (!info) throw new Error(`Qdrant collection "${o.collection}" could not be created`);
   checkCompatible(o.collection, info, o.dim);

@@ -132,7 +132,8 @@ export async function reindexQdrant(options: ReindexOptions): Promise<ReindexRes
   if (options.target === alias)
     throw new Error(`the target collection must not be named like the alias "${alias}"`);
   const client = qdrantClient(o);
-  const run: Run = (op, idempotent = true) => callStore(op, idempotent, o.retry);
+  // One QDRANT_TIMEOUT_MS per call, retries included, as for the store's own calls.
+  const run: Run = (op, idempotent = true) => callStore(op, idempotent, o.retry, o.timeoutMs);
   const live = await liveName(client, alias, run);
   const targetName = options.target ?? (await nextVersion(client, alias, run));
   const alreadyLive = live.kind === "alias" && live.collection === targetName;
