@@ -62,14 +62,14 @@ describe("aliases (collection_meta_ops.rs update_aliases, alias_mapping.rs)", ()
 
 describe("writes: wait, timeout, status codes (point_ops.rs update_from_client, actix helpers.rs)", () => {
   it("wait=false is acknowledged before it is applied; wait=true answers once applied", async () => {
-    fake.queueDelayMs = 300;
+    fake.queueDelayMs = 60_000; // applied when flushed below, however slow this machine is
     const queued = await client.upsert("c1", {
       wait: false,
       points: [{ id: 1, vector: [1, 0], payload: { k: "v" } }],
     });
     expect(queued.status).toBe("acknowledged");
     expect((await client.count("c1")).count).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    fake.flushQueue();
     fake.queueDelayMs = 5;
     expect((await client.count("c1")).count).toBe(1);
     const done = await client.upsert("c1", { wait: true, points: [{ id: 2, vector: [0, 1] }] });

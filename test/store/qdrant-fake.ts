@@ -148,6 +148,26 @@ export class FakeQdrant {
   private faults: Fault[] = [];
   /** How long a `wait=false` write sits in the queue before it is applied. */
   queueDelayMs = 5;
+  private readonly queue = new Set<() => void>();
+
+  /** Queues a `wait=false` write; an update that fails in the queue fails silently, as in Qdrant. */
+  private enqueue(apply: () => unknown): void {
+    const run = () => {
+      if (!this.queue.delete(run)) return;
+      try {
+        apply();
+      } catch {
+        // nobody waits for it
+      }
+    };
+    this.queue.add(run);
+    setTimeout(run, this.queueDelayMs).unref();
+  }
+
+  /** Applies every queued `wait=false` write now. */
+  flushQueue(): void {
+    for (const run of [...this.queue]) run();
+  }
   private readonly spec: QdrantSpec = qdrantSpec();
 
   private constructor(
@@ -253,13 +273,7 @@ export class FakeQdrant {
         // Acknowledged once queued; applied a moment later (reads before then do not see it).
         const name = decodeURIComponent(url.pathname.split("/")[2] ?? "");
         this.engine.resolve(name);
-        setTimeout(() => {
-          try {
-            this.route(op, url, (body ?? {}) as Json);
-          } catch {
-            // An update that fails in the queue fails silently, as a `wait=false` one does.
-          }
-        }, this.queueDelayMs);
+        this.enqueue(() => this.route(op, url, (body ?? {}) as Json));
         return this.send(res, rec, 200, ok(updateResult(op, body, "acknowledged")));
       }
       const result = this.route(op, url, (body ?? {}) as Json) as { result: unknown };

@@ -113,7 +113,7 @@ describe("one deadline: a stalled Qdrant", () => {
     const err = await rejection(store.search("t", unit(1), { limit: 3 }));
     const waited = Date.now() - started;
     expect([err.status, err.code]).toEqual([503, "unavailable"]);
-    expect(waited).toBeLessThan(1_500 + 250);
+    expect(waited).toBeLessThan(1_500 + 500);
     const tries = since(n, "query_points");
     expect(tries.length).toBeGreaterThan(0);
     for (const r of tries) expect(Number(new URLSearchParams(r.query).get("timeout"))).toBe(1);
@@ -125,7 +125,7 @@ describe("one deadline: a stalled Qdrant", () => {
     const started = Date.now();
     const err = await rejection(store.upsert("t", [point("t", "img", 0, unit(1))]));
     expect([err.status, err.code]).toEqual([503, "unavailable"]);
-    expect(Date.now() - started).toBeLessThan(2_500 + 250);
+    expect(Date.now() - started).toBeLessThan(2_500 + 500);
   });
 });
 
