@@ -18,13 +18,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  FakeEngine,
-  FakeError,
-  idKey,
-  type FakeCollection,
-  type FakePoint,
-} from "./qdrant-fake-engine.js";
+import { FakeEngine, FakeError, idKey, type FakePoint } from "./qdrant-fake-engine.js";
+import { info, ok, render, updateResult } from "./qdrant-fake-render.js";
 import { qdrantSpec, type QdrantSpec } from "./qdrant-spec.js";
 
 type Json = Record<string, unknown>;
@@ -74,73 +69,6 @@ const UPDATE_OPS = new Set([
 ]);
 /** A stall's wait; unref'd, so a stall left running never keeps the process alive after close(). */
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
-const ok = (result: unknown) => ({ result, status: "ok", time: 0.0001 });
-
-/** An UpdateResult (one per operation for a batch) with the given status. */
-function updateResult(op: string, body: unknown, status: string): unknown {
-  const one = { operation_id: 0, status };
-  return op === "batch_update"
-    ? ((body as { operations?: unknown[] } | undefined)?.operations ?? []).map(() => one)
-    : one;
-}
-
-function pick(obj: Json, sel: unknown): Json | undefined {
-  if (sel === false || sel == null) return undefined;
-  if (sel === true) return obj;
-  if (Array.isArray(sel))
-    return Object.fromEntries(Object.entries(obj).filter(([k]) => sel.includes(k)));
-  throw new FakeError(400, "fake qdrant: payload selectors are not implemented");
-}
-
-/** A stored point as Qdrant prints it: `with_payload` defaults to true for reads, `with_vector` to false. */
-function render(
-  p: FakePoint & { score?: number },
-  withPayload: unknown = true,
-  withVector: unknown = false,
-): Json {
-  const vectors = pick(p.vectors, withVector);
-  const vector = vectors && ("" in vectors ? vectors[""] : vectors);
-  return {
-    id: p.id,
-    ...(p.score !== undefined ? { version: p.version, score: p.score } : {}),
-    payload: pick(p.payload, withPayload) ?? null,
-    vector: vector ?? null,
-  };
-}
-
-function info(c: FakeCollection): Json {
-  const cfg = c.config;
-  const payload_schema = Object.fromEntries(
-    Object.entries(c.indexes).map(([k, v]) => [k, { ...v, points: c.points.size }]),
-  );
-  return {
-    status: "green",
-    optimizer_status: "ok",
-    indexed_vectors_count: 0,
-    points_count: c.points.size,
-    segments_count: 1,
-    config: {
-      params: {
-        vectors: cfg.vectors,
-        shard_number: cfg.shard_number ?? 1,
-        replication_factor: cfg.replication_factor ?? 1,
-        write_consistency_factor: cfg.write_consistency_factor ?? 1,
-        on_disk_payload: true,
-      },
-      hnsw_config: {
-        m: 16,
-        ef_construct: 100,
-        full_scan_threshold: 10_000,
-        ...(cfg.hnsw_config as Json),
-      },
-      optimizer_config: { default_segment_number: 0, flush_interval_sec: 5 },
-      wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
-      quantization_config: cfg.quantization_config ?? null,
-    },
-    payload_schema,
-  };
-}
 
 export class FakeQdrant {
   readonly engine = new FakeEngine();

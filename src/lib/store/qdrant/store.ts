@@ -26,6 +26,7 @@ import {
 import { chunkPoints } from "./batches.js";
 import { callStore, checkApplied } from "./errors.js";
 import { imageCondition, searchConditions, tenantFilter } from "./filter.js";
+import { deletedMidQuery, nextOffset, toHit } from "./hits.js";
 import { fromRecord, toPointStruct } from "./payload.js";
 
 /** Page size when listing an image's points (an image has at most a few hundred regions). */
@@ -309,27 +310,6 @@ export class QdrantVectorStore implements VectorStore {
 
   /** Nothing to release: the client holds no connection we own (undici pools idle sockets itself). */
   async close(): Promise<void> {}
-}
-
-/** Cosine scores are in [-1, 1]; float rounding can put one a hair outside, which LanceDB's never are. */
-function toHit(p: Schemas["ScoredPoint"]): SearchHit {
-  const { id, payload } = fromRecord(p);
-  return { id, score: Math.min(1, Math.max(-1, p.score)), payload };
-}
-
-/**
- * A grouped hit whose point was deleted while the query ran. Qdrant picks the groups with only the
- * `group_by` field of each point, then fills in payloads by id; a point gone by then keeps just that
- * field (qdrant lib/collection/src/grouping/group_by.rs, `hydrate_from` in lib/shard/src/grouping/mod.rs).
- */
-function deletedMidQuery(p: Schemas["ScoredPoint"]): boolean {
-  const keys = Object.keys(p.payload ?? {});
-  return keys.every((k) => k === "image_id");
-}
-
-/** Point ids are UUIDs or integers; anything else ends a scroll rather than looping on it. */
-function nextOffset(next: unknown): Schemas["ExtendedPointId"] | undefined {
-  return typeof next === "string" || typeof next === "number" ? next : undefined;
 }
 
 /**
