@@ -22,6 +22,7 @@
 import * as lancedb from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
 import type {
+  ImageFields,
   ScanOptions,
   SearchFilter,
   SearchHit,
@@ -42,6 +43,7 @@ import {
   toRow,
   type PointRow,
 } from "./lance-rows.js";
+import { addMetadataColumns, metadataUpdateSql } from "./lance-metadata.js";
 import { ImagePresence } from "./lance-presence.js";
 import { activeTableName, assertTableName } from "./lance-tables.js";
 
@@ -91,6 +93,7 @@ export class LanceVectorStore implements VectorStore {
     const store = new LanceVectorStore(await lancedb.connect(opts.dir), opts);
     if ((await store.db.tableNames()).includes(opts.table)) {
       store.table = await store.db.openTable(opts.table);
+      await addMetadataColumns(store.table);
       store.dim = vectorDimension(await store.table.schema());
       store.indexed = (await store.table.listIndices()).some((i) => i.columns.includes("vector"));
       store.approxRows = await store.table.countRows();
@@ -192,6 +195,19 @@ export class LanceVectorStore implements VectorStore {
     const where = filterWhere(tenant, filter);
     if (!this.table || where === null) return 0;
     return this.table.countRows(where);
+  }
+
+  /** One `update` of the image's rows (LanceDB rewrites them; vectors are copied, not recomputed). */
+  async setImageFields(tenant: string, imageId: string, fields: ImageFields): Promise<void> {
+    const valuesSql = metadataUpdateSql(fields);
+    return this.write(async () => {
+      if (!this.table) return;
+      await this.table.update({
+        where: `${tenantClause(tenant)} AND ${imageClause(imageId)}`,
+        valuesSql,
+      });
+      await this.compactNowAndThen(this.table);
+    });
   }
 
   /** Ordered by `id` and bounded below by the cursor: with the BTree index on `id` a page is a range read. */

@@ -19,6 +19,7 @@ import {
   type RetryOptions,
 } from "./config.js";
 import { callStore } from "./errors.js";
+import { metadataPayloadIndexes } from "./metadata.js";
 
 /** The collection exists but cannot hold this model pack's vectors. Thrown at start-up, never mapped to HTTP. */
 export class CollectionMismatchError extends Error {
@@ -160,7 +161,10 @@ export async function bootstrapCollection(
 
   // Through the alias name when it is one: Qdrant resolves aliases for index creation as for any collection operation.
   const indexesCreated: string[] = [];
-  for (const { field, schema } of PAYLOAD_INDEXES) {
+  for (const { field, schema } of [
+    ...PAYLOAD_INDEXES,
+    ...metadataPayloadIndexes(o.metadataIndexes),
+  ]) {
     if (info.payload_schema[field]) continue;
     await callStore(
       () =>

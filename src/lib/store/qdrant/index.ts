@@ -4,6 +4,7 @@
  * and `qdrantOptions`), and re-indexing behind an alias (`reindexQdrant`, `qdrantLayout`).
  */
 import { z } from "zod";
+import { metadataIndexFields } from "../../metadata/indexes.js";
 import type { QdrantStoreOptions } from "./config.js";
 
 export { createQdrantStore, qdrantClient, type QdrantVectorStore } from "./store.js";
@@ -26,6 +27,7 @@ export const qdrantEnvFields = {
     .default("regions"),
   QDRANT_QUANTIZATION: flag,
   QDRANT_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  ...metadataIndexFields,
 };
 
 /** Parsed `QDRANT_*` values → store options (`dim` comes from the model pack). */
@@ -39,6 +41,7 @@ export function qdrantOptions(
     collection: e.QDRANT_COLLECTION,
     quantization: e.QDRANT_QUANTIZATION,
     timeoutMs: e.QDRANT_TIMEOUT_MS,
+    metadataIndexes: e.METADATA_INDEXES,
     dim,
   };
 }

@@ -9,6 +9,7 @@ import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
 import { isPointId } from "../ids.js";
 import type {
+  ImageFields,
   ScanOptions,
   SearchFilter,
   SearchHit,
@@ -25,6 +26,7 @@ import {
 } from "./config.js";
 import { callStore } from "./errors.js";
 import { imageCondition, searchConditions, tenantFilter } from "./filter.js";
+import { imageFieldsPayload } from "./metadata.js";
 import { fromRecord, toPointStruct } from "./payload.js";
 
 /** Page size when listing an image's points (an image has at most a few hundred regions). */
@@ -215,6 +217,19 @@ export class QdrantVectorStore implements VectorStore {
       this.client.count(this.name, { filter: scoped, exact: true }),
     );
     return res.count;
+  }
+
+  /** One `set_payload` over the image's points (tenant + image filter), `wait=true`; idempotent, hence retried. */
+  async setImageFields(tenant: string, imageId: string, fields: ImageFields): Promise<void> {
+    const filter = tenantFilter(tenant, [imageCondition(imageId)]);
+    await this.call(() =>
+      this.client.setPayload(this.name, {
+        wait: true,
+        ordering: this.options.writeOrdering,
+        payload: imageFieldsPayload(fields),
+        filter,
+      }),
+    );
   }
 
   /**
