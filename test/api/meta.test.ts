@@ -40,6 +40,7 @@ describe("meta routes and cross-cutting behaviour", () => {
       "GET /v1/regions/{id}/mask.png",
       "GET /v1/regions/{id}/preview.png",
       "GET /v1/search",
+      "PATCH /v1/images/{id}",
       "POST /v1/images",
       "POST /v1/images/{id}/retry",
       "POST /v1/search",

@@ -20,6 +20,7 @@ import { registerImagesDelete } from "./images-delete.js";
 import { registerImagesFile } from "./images-file.js";
 import { registerImagesGet } from "./images-get.js";
 import { registerImagesList } from "./images-list.js";
+import { registerImagesPatch } from "./images-patch.js";
 import { registerImagesRegions } from "./images-regions.js";
 import { registerImagesRetry } from "./images-retry.js";
 import { registerPage, type PageFiles } from "./page.js";
@@ -100,6 +101,7 @@ function callerKey(
 function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   registerImagesCreate(app, ctx);
   registerImagesGet(app);
+  registerImagesPatch(app, ctx);
   registerImagesList(app, ctx);
   registerImagesRetry(app, ctx);
   registerImagesRegions(app);
