@@ -36,6 +36,7 @@ describe("meta routes and cross-cutting behaviour", () => {
       "GET /v1/images/{id}",
       "GET /v1/images/{id}/file",
       "GET /v1/images/{id}/regions",
+      "GET /v1/metadata/fields",
       "GET /v1/regions/{id}",
       "GET /v1/regions/{id}/mask.png",
       "GET /v1/regions/{id}/preview.png",

@@ -288,3 +288,25 @@ describe("PATCH /v1/images/{id}", () => {
     }
   });
 });
+
+describe("GET /v1/metadata/fields", () => {
+  it("lists the declared keys in order; none declared: an empty list", async () => {
+    expect(await (await h.app.request("/v1/metadata/fields")).json()).toEqual({ fields: [] });
+    const declared = await makeHarness({
+      metadataFields: [
+        { key: "cat", type: "keyword" },
+        { key: "price", type: "float" },
+      ],
+    });
+    try {
+      expect(await (await declared.app.request("/v1/metadata/fields")).json()).toEqual({
+        fields: [
+          { key: "cat", type: "keyword" },
+          { key: "price", type: "float" },
+        ],
+      });
+    } finally {
+      await declared.close();
+    }
+  });
+});
