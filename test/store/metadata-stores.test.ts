@@ -9,10 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseMetadataFilter } from "../../src/lib/metadata/index.js";
+import { runVectorOp, VectorOp } from "../../src/lib/remote/vectors.js";
 import { createQdrantStore } from "../../src/lib/store/qdrant/index.js";
 import { LanceVectorStore } from "../../src/node/store/lance.js";
 import { COLUMNS_NO_VECTOR, toRow } from "../../src/node/store/lance-rows.js";
 import { DIM, point, unit } from "./conformance.js";
+import { MemoryVectorStore } from "./memory-store.js";
 import { FakeQdrant } from "./qdrant-fake.js";
 
 describe("Qdrant adapter", () => {
@@ -129,5 +131,40 @@ describe("LanceDB table written before metadata existed", () => {
     await store.replaceImage("t", "new", [point("t", "new", 0, unit(1, 1))]);
     expect(await store.count("t")).toBe(2);
     await store.close();
+  });
+});
+
+describe("vector RPC (gateway → query function)", () => {
+  it("carries the metadata filter and setImageFields; a bad filter is refused, not dropped", async () => {
+    const store = new MemoryVectorStore();
+    const a = point("t", "a", 0, unit(1));
+    a.payload.metadata = { cat: "dress" };
+    await store.upsert("t", [a, point("t", "b", 0, unit(1, 1))]);
+    const filter = { must: [{ key: "cat", match: { value: "dress" } }] };
+    const search = VectorOp.parse({
+      op: "search",
+      tenant: "t",
+      vector: Array.from(unit(1)),
+      options: { limit: 5, filter: { metadata: filter } },
+    });
+    const { result } = await runVectorOp(store, search);
+    expect((result as { payload: { imageId: string } }[]).map((h) => h.payload.imageId)).toEqual([
+      "a",
+    ]);
+    const bad = {
+      ...search,
+      options: { limit: 5, filter: { metadata: { must: [{ key: "a.b" }] } } },
+    };
+    expect(VectorOp.safeParse(bad).success).toBe(false);
+    await runVectorOp(
+      store,
+      VectorOp.parse({
+        op: "setImageFields",
+        tenant: "t",
+        imageId: "b",
+        fields: { metadata: { cat: "dress" } },
+      }),
+    );
+    expect((await runVectorOp(store, search)).result).toHaveLength(2);
   });
 });
