@@ -9,6 +9,9 @@
  * another length to fit without a word, so every write and search checks the length first and
  * refuses another one (another model pack's layout) with an error saying so.
  *
+ * User metadata lives in columns of its own (lance-metadata.ts), filtered in the same SQL; a table
+ * written before they existed gets them (all NULL) when opened.
+ *
  * Writes are serialised (one writer at a time: LanceDB commits are optimistic, and one process
  * writing in order keeps "upsert, then delete stale" meaningful). A resolved write is committed.
  *
