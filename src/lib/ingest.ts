@@ -22,7 +22,7 @@ import type {
 } from "./services.js";
 import { pointId } from "./store/ids.js";
 import { scopeTenant, type ScopedPoint, type TenantScope } from "./tenant-scope.js";
-import type { VectorStore } from "./store/types.js";
+import type { ImageFields, VectorStore } from "./store/types.js";
 
 export interface IngestDeps {
   catalog: ImageCatalog;
@@ -77,9 +77,10 @@ export async function processIngestJob(
     const extracted = await (deps.prefetch?.redeem(job, blob.bytes) ??
       deps.extractor.extract(blob.bytes));
     await marked;
-    const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString());
+    const fields = userFields(record);
+    const points = buildPoints(job, extracted, deps.extractor.pack, now().toISOString(), fields);
     await scope.replaceImagePoints(job.imageId, points);
-    return await markIndexed(scope, job.imageId, extracted, deps.extractor.pack, now);
+    return await markIndexed(scope, job.imageId, extracted, deps.extractor.pack, now, fields);
   } catch (err) {
     await marked; // a failed mark rejects the job here, as it did before the models ran
     return await markFailure(scope, job.imageId, err, attempt, now);
@@ -92,8 +93,11 @@ export function buildPoints(
   image: ExtractedImage,
   pack: string,
   createdAt: string,
+  fields?: ImageFields,
 ): ScopedPoint[] {
   const common = {
+    ...(fields?.name === undefined ? {} : { name: fields.name }),
+    ...(fields ? { metadata: fields.metadata } : {}),
     imageId: job.imageId,
     pack,
     imageWidth: image.width,
@@ -131,12 +135,24 @@ export function buildPoints(
   return [whole, ...regions];
 }
 
+/** The name and metadata a record gives its points (docs/search.md#metadata). */
+export function userFields(record: {
+  name?: string;
+  metadata?: ImageFields["metadata"];
+}): ImageFields {
+  return {
+    ...(record.name === undefined ? {} : { name: record.name }),
+    metadata: record.metadata ?? {},
+  };
+}
+
 async function markIndexed(
   scope: TenantScope,
   imageId: string,
   extracted: ExtractedImage,
   pack: string,
   now: () => Date,
+  written: ImageFields,
 ): Promise<IngestOutcome> {
   const current = await scope.getImage(imageId);
   if (!current) {
@@ -144,6 +160,10 @@ async function markIndexed(
     await scope.deleteImagePoints(imageId);
     return { status: "skipped", reason: "image deleted during ingest" };
   }
+  // A PATCH of name or metadata while the job ran reached no point of this run: bring them up to date.
+  const fields = userFields(current);
+  if (JSON.stringify(fields) !== JSON.stringify(written))
+    await scope.setImageFields(imageId, fields);
   const { error: _e, errorCode: _c, ...rest } = current;
   await scope.putImage({
     ...rest,

@@ -13,6 +13,8 @@ export interface Limits extends ImageLimits {
   defaultSearchLimit: number;
   /** Longest accepted search query, in characters (the text encoder sees 77 tokens anyway). */
   maxQueryChars: number;
+  /** Largest `offset` of a search (a page costs `offset + limit` hits of the store). */
+  maxSearchOffset: number;
   /** Most image ids one search may filter on. */
   maxImageIds: number;
   /** Largest JSON body of the search endpoints. */
@@ -28,6 +30,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSearchLimit: 100,
   defaultSearchLimit: 10,
   maxQueryChars: 500,
+  maxSearchOffset: 1000,
   maxImageIds: 100,
   maxJsonBytes: 64 * 1024,
   waitTimeoutMs: 120_000,

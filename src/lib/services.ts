@@ -2,7 +2,7 @@ import type { AcceptedImage } from "./intake/index.js";
 
 export type { AcceptedImage };
 import type { BoxXywh, CocoRle } from "./masks/types.js";
-import type { VectorStore } from "./store/types.js";
+import type { Metadata, VectorStore } from "./store/types.js";
 
 export type ImageStatus = "queued" | "processing" | "indexed" | "failed";
 
@@ -23,6 +23,19 @@ export interface ImageRecord {
   attempts: number;
   createdAt: string;
   updatedAt: string;
+  /** Display name (the file name by default on multipart and CLI uploads). */
+  name?: string;
+  /** User metadata (src/lib/metadata); copied into every point of the image. */
+  metadata?: Metadata;
+}
+
+export interface ListOptions {
+  status?: ImageStatus;
+  limit?: number;
+  /** Only records whose id sorts after this one (the cursor of `GET /v1/images`). */
+  after?: string;
+  /** Only records this accepts (in-process filters such as a metadata filter). */
+  where?: (record: ImageRecord) => boolean;
 }
 
 /** Image records (status, size); the source of truth for `GET /v1/images/{id}`. */
@@ -30,7 +43,8 @@ export interface ImageCatalog {
   get(tenant: string, id: string): Promise<ImageRecord | null>;
   put(record: ImageRecord): Promise<void>;
   delete(tenant: string, id: string): Promise<void>;
-  list(tenant: string, options?: { status?: ImageStatus; limit?: number }): Promise<ImageRecord[]>;
+  /** Records in id order. */
+  list(tenant: string, options?: ListOptions): Promise<ImageRecord[]>;
 }
 
 export interface BlobStore {

@@ -8,12 +8,13 @@ import type {
   BlobStore,
   ImageCatalog,
   ImageRecord,
-  ImageStatus,
   IngestJob,
   JobQueue,
+  ListOptions,
 } from "./services.js";
 import { assertSafeId } from "./safe-ids.js";
 import type {
+  ImageFields,
   SearchFilter,
   SearchHit,
   SearchOptions,
@@ -38,7 +39,7 @@ export interface TenantScope {
   getImage(id: string): Promise<ImageRecord | null>;
   putImage(record: ScopedRecord): Promise<ImageRecord>;
   deleteImage(id: string): Promise<void>;
-  listImages(options?: { status?: ImageStatus; limit?: number }): Promise<ImageRecord[]>;
+  listImages(options?: ListOptions): Promise<ImageRecord[]>;
   putBlob(id: string, bytes: Uint8Array, contentType: string): Promise<void>;
   getBlob(id: string): Promise<{ bytes: Uint8Array; contentType: string } | null>;
   deleteBlob(id: string): Promise<void>;
@@ -50,6 +51,8 @@ export interface TenantScope {
   getPoint(id: string, withVector?: boolean): Promise<StoredPoint | null>;
   listImagePoints(imageId: string, withVector?: boolean): Promise<StoredPoint[]>;
   countPoints(filter?: SearchFilter): Promise<number>;
+  /** The name and metadata of every point of the image (VectorStore.setImageFields). */
+  setImageFields(imageId: string, fields: ImageFields): Promise<void>;
   enqueue(imageId: string): Promise<void>;
   /** Waits until the image's job settles, when the queue can tell; false when it cannot. */
   waitForJob(imageId: string, timeoutMs: number): Promise<boolean>;
@@ -95,6 +98,8 @@ export function scopeTenant(backends: TenantBackends, tenant: string): TenantSco
         (p) => p.payload.tenant === tenant,
       ),
     countPoints: (filter) => vectors.count(tenant, filter),
+    setImageFields: (imageId, fields) =>
+      vectors.setImageFields(tenant, assertSafeId(imageId, "image id"), fields),
     enqueue: async (imageId) => {
       if (!jobs) throw new Error("no job queue configured");
       await jobs.enqueue(job(imageId));

@@ -24,6 +24,7 @@ describe("VECTOR_STORE and QDRANT_* in the local server's environment", () => {
       QDRANT_COLLECTION: "regions_live",
       QDRANT_QUANTIZATION: "1",
       QDRANT_TIMEOUT_MS: "2500",
+      METADATA_INDEXES: "sku:keyword, price:float,taken:datetime",
     });
     expect(vectorStoreSettings(env, 768)).toEqual({
       kind: "qdrant",
@@ -33,6 +34,11 @@ describe("VECTOR_STORE and QDRANT_* in the local server's environment", () => {
         collection: "regions_live",
         quantization: true,
         timeoutMs: 2500,
+        metadataIndexes: [
+          { key: "sku", type: "keyword" },
+          { key: "price", type: "float" },
+          { key: "taken", type: "datetime" },
+        ],
         dim: 768,
       },
     });
@@ -46,6 +52,7 @@ describe("VECTOR_STORE and QDRANT_* in the local server's environment", () => {
         collection: "regions",
         quantization: false,
         timeoutMs: 10_000,
+        metadataIndexes: [],
         dim: 32,
       },
     });
@@ -64,6 +71,11 @@ describe("VECTOR_STORE and QDRANT_* in the local server's environment", () => {
     );
     expect(() => parseEnv({ ...qdrant, QDRANT_TIMEOUT_MS: "0" })).toThrow(/QDRANT_TIMEOUT_MS/);
     expect(() => parseEnv({ ...qdrant, QDRANT_API_KEY: "" })).toThrow(/QDRANT_API_KEY/);
+    expect(() => parseEnv({ ...qdrant, METADATA_INDEXES: "sku:text" })).toThrow(
+      /METADATA_INDEXES: "sku:text": type must be one of keyword, integer, float, bool, datetime/,
+    );
+    expect(() => parseEnv({ ...qdrant, METADATA_INDEXES: "a.b" })).toThrow(/METADATA_INDEXES/);
+    expect(() => parseEnv({ ...qdrant, METADATA_INDEXES: "a,a:integer" })).toThrow(/twice/);
     // Set but unused is still checked: a typo should not wait for the day someone switches stores.
     expect(() => parseEnv({ QDRANT_URL: "not a url" })).toThrow(/QDRANT_URL/);
   });

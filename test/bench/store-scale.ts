@@ -28,7 +28,7 @@ export interface ScaleResult {
 const TENANT = "bench";
 const PACK = "synthetic@1";
 
-function mixture(dim: number, clusters: number, seed: number) {
+export function mixture(dim: number, clusters: number, seed: number) {
   const rand = seededRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const centres = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, gauss));
@@ -40,7 +40,7 @@ function mixture(dim: number, clusters: number, seed: number) {
   };
 }
 
-function syntheticPoint(i: number, vector: Float32Array): StoredPoint {
+export function syntheticPoint(i: number, vector: Float32Array): StoredPoint {
   const imageId = `img-${Math.floor(i / 10)}`;
   const regionIndex = i % 10;
   return {
@@ -65,11 +65,12 @@ function syntheticPoint(i: number, vector: Float32Array): StoredPoint {
 }
 
 /** Writes `regions` synthetic points into the store's table layout with plain appends. */
-async function bulkLoad(
+export async function bulkLoad(
   dir: string,
   regions: number,
   dim: number,
   sample: () => Float32Array,
+  decorate: (p: StoredPoint) => StoredPoint = (p) => p,
 ): Promise<void> {
   const db = await lancedb.connect(dir);
   const table = await db.createEmptyTable("points", pointSchema(dim));
@@ -77,7 +78,7 @@ async function bulkLoad(
   for (let start = 0; start < regions; start += batch) {
     const n = Math.min(batch, regions - start);
     await table.add(
-      Array.from({ length: n }, (_, k) => toRow(syntheticPoint(start + k, sample()))),
+      Array.from({ length: n }, (_, k) => toRow(decorate(syntheticPoint(start + k, sample())))),
     );
   }
   table.close();

@@ -3,7 +3,9 @@
  * playwright-core against the real local server on a loopback port, with the bundled shapes-tiny pack
  * and API keys on. Two shapes scenes go in through the file picker and the drop zone; one's caption is
  * searched; its card must show that image with a drawn mask overlay matching the result's mask; a
- * keyboard press on it lists similar regions. Fails (never skips) when Chromium is missing.
+ * keyboard press on it lists similar regions. Then a third scene is uploaded with metadata, and a
+ * search narrowed by the declared `album` filter shows only that scene, with its name and metadata.
+ * Fails (never skips) when Chromium is missing.
  */
 import { serve, type ServerType } from "@hono/node-server";
 import { createHash } from "node:crypto";
@@ -25,6 +27,8 @@ const CHROMIUM = "/usr/bin/chromium";
 const API_KEY = "browser-test-key";
 const SCREENSHOT = "results/screenshots/search-page.png";
 const scenes = readShapesSplit(SHAPES_FIXTURE_DIR, 2);
+/** A third scene, uploaded with metadata. */
+const tagged = readShapesSplit(SHAPES_FIXTURE_DIR, 3)[2]!;
 
 let models: Models;
 let server: Awaited<ReturnType<typeof buildLocalServer>>;
@@ -60,6 +64,10 @@ beforeAll(async () => {
       apiKeys: { [API_KEY]: "browser" },
       ingest: { concurrency: 1, maxAttempts: 1, backoffMs: 0 },
       vectorIndexThreshold: 50_000,
+      metadataFields: [
+        { key: "album", type: "keyword" },
+        { key: "year", type: "integer" },
+      ],
     },
     models,
     createLogger("silent"),
@@ -225,4 +233,61 @@ describe("search page in Chromium", () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT === "1") copyFileSync(SCREENSHOT, "docs/screenshot.png");
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it("uploads with metadata, and a filtered search shows only the matching image, named, with its metadata", async () => {
+    const taggedId = createHash("sha256").update(readFileSync(tagged.png)).digest("hex");
+    // The declared fields appear as filter inputs once the key is saved.
+    await page.waitForSelector("#filters:not([hidden]) #filter-album");
+    expect(
+      await page.$$eval("#filters .filter", (f) => f.map((n) => (n as HTMLElement).dataset.field)),
+    ).toEqual(["album", "year"]);
+
+    // A third scene with metadata, through the picker.
+    await page.click(".upload-metadata summary");
+    await page.fill("#upload-metadata", '{"album": "beach", "year": 2024}');
+    await page.setInputFiles("#file-input", tagged.png);
+    await page.waitForFunction(
+      () => document.querySelectorAll("#uploads li[data-state=indexed]").length === 3,
+      undefined,
+      { timeout: 150_000 },
+    );
+    await page.fill("#upload-metadata", "");
+
+    // The first scene's caption, filtered to album "beach": only the tagged scene can answer.
+    const target = scenes[0]!.objects.find((o) => o.caption_unique) ?? scenes[0]!.objects[0]!;
+    await page.fill("#filter-album", "beach");
+    await page.fill('[data-key="year"][data-bound="gte"]', "2020");
+    const searched = page.waitForResponse(
+      (r) => r.url().endsWith("/v1/search") && r.request().postDataJSON()?.query === target.caption,
+    );
+    await page.fill("#query", target.caption);
+    await page.press("#query", "Enter");
+    const request = (await searched).request().postDataJSON() as { filter: unknown };
+    expect(request.filter).toEqual({
+      must: [
+        { key: "album", match: { value: "beach" } },
+        { key: "year", range: { gte: 2020 } },
+      ],
+    });
+    await page.waitForSelector("#results .card");
+    const cards = await page.$$eval("#results .card", (cs) =>
+      cs.map((c) => ({
+        id: (c as HTMLElement).dataset.imageId,
+        name: c.querySelector(".id")?.textContent,
+        metadata: c.querySelector("dl.metadata")?.textContent,
+      })),
+    );
+    expect(cards.length).toBeGreaterThan(0);
+    for (const c of cards) {
+      expect(c.id).toBe(taggedId);
+      expect(c.name).toBe(path.basename(tagged.png));
+      expect(c.metadata).toBe("albumbeachyear2024");
+    }
+
+    // A filter nothing matches says so.
+    await page.fill("#filter-album", "mountains");
+    await page.press("#query", "Enter");
+    await expect.poll(() => page.textContent("#status")).toMatch(/with these filters/);
+    expect(pageErrors).toEqual([]);
+  }, 200_000);
 });

@@ -158,6 +158,7 @@ describe("gateway on workerd: upload → queue → signed ingest → search", ()
       expect(failed.images.map((i) => i.id)).toEqual(["doomed.png"]);
       expect(await (await call("/v1/images?status=failed", { key: other })).json()).toEqual({
         images: [],
+        nextCursor: null,
       });
       await expectError(
         await call("/v1/images/doomed.png/retry", { method: "POST", key: other }),

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pointId } from "../../src/lib/store/ids.js";
 import type { PointKind, StoredPoint, VectorStore } from "../../src/lib/store/types.js";
+import { metadataConformance } from "./conformance-metadata.js";
 
 export interface StoreFactory {
   /** Open (or reopen) a store kept in `dir`. */
@@ -338,5 +339,6 @@ export function vectorStoreConformance(name: string, factory: StoreFactory): voi
         await store.upsert("t", [point("t", "img", 1, unit(1, 1))]);
         expect(await store.count("t")).toBe(2);
       });
+    metadataConformance(() => store);
   });
 }

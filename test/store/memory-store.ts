@@ -2,7 +2,9 @@
  * A brute-force in-memory VectorStore: the reference the conformance suite is checked against (so a
  * failing LanceDB run points at the adapter, not at the suite), and a fast store for API tests.
  */
+import { matchesMetadata } from "../../src/lib/metadata/index.js";
 import type {
+  ImageFields,
   ScanOptions,
   SearchFilter,
   SearchHit,
@@ -29,7 +31,8 @@ function matches(p: StoredPoint, tenant: string, f: SearchFilter = {}): boolean 
     q.tenant === tenant &&
     (!f.kind || q.kind === f.kind) &&
     (!f.imageIds || f.imageIds.includes(q.imageId)) &&
-    (f.minArea === undefined || q.area >= f.minArea)
+    (f.minArea === undefined || q.area >= f.minArea) &&
+    (!f.metadata || matchesMetadata(q.metadata, f.metadata))
   );
 }
 
@@ -90,6 +93,18 @@ export class MemoryVectorStore implements VectorStore {
 
   async count(tenant: string, filter?: SearchFilter): Promise<number> {
     return [...this.points.values()].filter((p) => matches(p, tenant, filter)).length;
+  }
+
+  async setImageFields(tenant: string, imageId: string, fields: ImageFields): Promise<void> {
+    for (const p of this.points.values()) {
+      if (p.payload.tenant !== tenant || p.payload.imageId !== imageId) continue;
+      const { name: _n, ...rest } = p.payload;
+      p.payload = {
+        ...rest,
+        ...(fields.name === undefined ? {} : { name: fields.name }),
+        metadata: structuredClone(fields.metadata),
+      };
+    }
   }
 
   async scan(tenant: string, o: ScanOptions): Promise<StoredPoint[]> {

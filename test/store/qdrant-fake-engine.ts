@@ -64,6 +64,8 @@ function matchField(p: FakePoint, c: Json): boolean {
   if (match && "any" in match) return values.some((v) => (match.any as unknown[]).includes(v));
   if (match && "except" in match)
     return values.length > 0 && values.some((v) => !(match.except as unknown[]).includes(v));
+  if (range && Object.values(range).some((b) => typeof b === "string"))
+    return inDateRange(values, range);
   if (range) {
     return values.some(
       (v) =>
@@ -77,7 +79,36 @@ function matchField(p: FakePoint, c: Json): boolean {
   throw new FakeError(400, `fake qdrant: unsupported field condition ${JSON.stringify(c)}`);
 }
 
+/** `DatetimeRange`: string values that parse as date-times, compared as instants (Qdrant's docs). */
+function inDateRange(values: unknown[], range: Record<string, unknown>): boolean {
+  const t = (v: unknown) => (typeof v === "string" ? Date.parse(v) : NaN);
+  const b = (k: string) => (range[k] == null ? undefined : t(range[k]));
+  const [gt, gte, lt, lte] = ["gt", "gte", "lt", "lte"].map(b);
+  return values.some((v) => {
+    const x = t(v);
+    return (
+      !Number.isNaN(x) &&
+      (gt === undefined || x > gt) &&
+      (gte === undefined || x >= gte) &&
+      (lt === undefined || x < lt) &&
+      (lte === undefined || x <= lte)
+    );
+  });
+}
+
+/** `is_empty`: missing, null or []; `is_null`: present and null (Qdrant's documented semantics). */
+function emptyOrNull(p: FakePoint, c: Json): boolean | undefined {
+  if ("is_empty" in c) return valuesAt(p.payload, String((c.is_empty as Json).key)).length === 0;
+  if (!("is_null" in c)) return undefined;
+  const parts = String((c.is_null as Json).key).split(".");
+  let cur: unknown = p.payload;
+  for (const part of parts) cur = cur && typeof cur === "object" ? (cur as Json)[part] : undefined;
+  return cur === null;
+}
+
 function matchCondition(p: FakePoint, c: Json): boolean {
+  const special = emptyOrNull(p, c);
+  if (special !== undefined) return special;
   if ("has_id" in c) return (c.has_id as Id[]).some((id) => idKey(id) === idKey(p.id));
   if ("key" in c) return matchField(p, c);
   if ("must" in c || "should" in c || "must_not" in c) return matchFilter(p, c);
@@ -245,6 +276,18 @@ export class FakeEngine {
     return [...c.points.values()]
       .filter((p) => matchFilter(p, filter))
       .sort((a, b) => (idKey(a.id) < idKey(b.id) ? -1 : 1));
+  }
+
+  /** `set_payload`: the given top-level keys replaced on the selected points (ids or filter). */
+  setPayload(c: FakeCollection, body: Json): void {
+    const chosen =
+      "points" in body && body.points
+        ? new Set((body.points as Id[]).map(idKey))
+        : new Set(this.select(c, body.filter as Json).map((p) => idKey(p.id)));
+    for (const k of chosen) {
+      const p = c.points.get(k);
+      if (p) Object.assign(p.payload, structuredClone(body.payload as Json));
+    }
   }
 
   deletePoints(c: FakeCollection, selector: Json): void {

@@ -271,6 +271,9 @@ export class FakeQdrant {
         e.upsert(c(), points, b.update_filter as Json | undefined);
         return ok({ operation_id: 0, status: "completed" });
       }
+      case "set_payload":
+        e.setPayload(c(), b);
+        return ok({ operation_id: 0, status: "completed" });
       case "delete_points":
         e.deletePoints(c(), b);
         return ok({ operation_id: 0, status: "completed" });

@@ -20,8 +20,10 @@ import { registerImagesDelete } from "./images-delete.js";
 import { registerImagesFile } from "./images-file.js";
 import { registerImagesGet } from "./images-get.js";
 import { registerImagesList } from "./images-list.js";
+import { registerImagesPatch } from "./images-patch.js";
 import { registerImagesRegions } from "./images-regions.js";
 import { registerImagesRetry } from "./images-retry.js";
+import { registerMetadataFields } from "./metadata-fields.js";
 import { registerPage, type PageFiles } from "./page.js";
 import { registerRegionsGet } from "./regions-get.js";
 import { registerRegionsMask } from "./regions-mask.js";
@@ -29,6 +31,7 @@ import { registerRegionsPreview } from "./regions-preview.js";
 import { registerSearch } from "./search.js";
 import { registerSearchSimilar } from "./search-similar.js";
 import { applyShell, type ApiLogger } from "./shell.js";
+import type { MetadataIndex } from "../store/qdrant/metadata.js";
 
 export type { ApiLogger, RequestLogEvent } from "./shell.js";
 
@@ -51,6 +54,8 @@ export interface AppOptions {
    * Worker from its bundle. Absent: no page at `/`.
    */
   page?: PageFiles;
+  /** Declared metadata keys (`METADATA_INDEXES`), served at GET /v1/metadata/fields. */
+  metadataFields?: readonly MetadataIndex[];
 }
 
 export function createApp(backends: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
@@ -78,6 +83,7 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
   }
 
   registerOperations(app, ctx);
+  registerMetadataFields(app, options.metadataFields ?? []);
   if (options.page) registerPage(app, options.page);
   registerDocs(app, {
     title: options.title ?? "region-search",
@@ -100,6 +106,7 @@ function callerKey(
 function registerOperations(app: OpenAPIHono<AppEnv>, ctx: ApiContext): void {
   registerImagesCreate(app, ctx);
   registerImagesGet(app);
+  registerImagesPatch(app, ctx);
   registerImagesList(app, ctx);
   registerImagesRetry(app, ctx);
   registerImagesRegions(app);

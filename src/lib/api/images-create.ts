@@ -23,6 +23,13 @@ import {
   toImageJson,
 } from "./schemas.js";
 import { jsonLimit } from "./search.js";
+import {
+  parseUploadFields,
+  recordFields,
+  sameFields,
+  writeImageFields,
+  type ImageUserFields,
+} from "./images-fields.js";
 import { checkUpload, readUpload, sha256Hex } from "./upload.js";
 import { isJsonRequest, readUrlRequest, registerUrlRequestSchema } from "./url-intake.js";
 import { settledRecord } from "./wait.js";
@@ -72,7 +79,19 @@ function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequest
           "image/webp": { schema: binary },
           "application/json": urlRequest,
           "multipart/form-data": {
-            schema: { type: "object", properties: { file: binary }, required: ["file"] },
+            schema: {
+              type: "object",
+              properties: {
+                file: binary,
+                name: { type: "string", description: "Display name; default: the file's name" },
+                metadata: {
+                  type: "string",
+                  description: "Your metadata as a JSON object (docs/search.md#metadata)",
+                  example: '{"sku":"A-1001","tags":["red"]}',
+                },
+              },
+              required: ["file"],
+            },
           },
         },
       },
@@ -94,7 +113,7 @@ function route(ctx: ApiContext, urlRequest: ReturnType<typeof registerUrlRequest
 export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
   app.openapi(route(ctx, registerUrlRequestSchema(app)), async (c) => {
     const { id: queryId, wait } = c.req.valid("query");
-    const input = isJsonRequest(c) ? await readUrlRequest(c, ctx) : { bytes: await readUpload(c) };
+    const input = isJsonRequest(c) ? await readUrlRequest(c, ctx) : await readFileUpload(c);
     const { bytes } = input;
     if (bytes.length === 0) throw ApiError.invalid("The body is empty");
     if (input.id && queryId && input.id !== queryId)
@@ -110,7 +129,12 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
     const scope = tenantScope(c);
 
     let record = await scope.getImage(id);
-    if (!record || needsIngest(record, sha256, ctx.services.text.pack)) {
+    const fields = recordFields({ ...record, ...input.user });
+    if (record && !needsIngest(record, sha256, ctx.services.text.pack)) {
+      // The same bytes again: nothing to re-index, but new user fields are stored.
+      if (!sameFields(fields, recordFields(record)))
+        record = await writeImageFields(scope, record, fields);
+    } else {
       const now = new Date().toISOString();
       // Blob first, record second, job last: a record never points at missing bytes, and a job
       // never runs for a record that is not there.
@@ -123,6 +147,8 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
         sha256,
         width: image.width,
         height: image.height,
+        ...(fields.name === undefined ? {} : { name: fields.name }),
+        metadata: fields.metadata,
         attempts: 0,
         createdAt: record?.createdAt ?? now,
         updatedAt: now,
@@ -136,6 +162,14 @@ export function registerImagesCreate(app: ApiApp, ctx: ApiContext): void {
     if (settled.status === "indexed") return c.json(toImageJson(settled), 201);
     return c.json({ id, status: settled.status }, 202);
   });
+}
+
+/** Raw or multipart bytes, with the multipart `name` / `metadata` fields checked before any image work. */
+async function readFileUpload(
+  c: Context,
+): Promise<{ bytes: Uint8Array; user: ImageUserFields; id?: string }> {
+  const { bytes, fields } = await readUpload(c);
+  return { bytes, user: parseUploadFields(fields) };
 }
 
 /** Same bytes already queued, processing or indexed with the current pack: nothing to redo. */

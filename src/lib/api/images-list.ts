@@ -1,13 +1,17 @@
 /**
- * GET /v1/images?status=&limit= — the caller's image records, in id order. `status=failed` lists the
+ * GET /v1/images?status=&filter=&limit=&cursor= — the caller's image records, in id order, a page at
+ * a time: `nextCursor` (the last id of the page) asks for the next one. `filter` is a metadata filter
+ * (JSON text, the syntax of search's `filter`), evaluated on the records. `status=failed` lists the
  * dead letters: images whose ingest failed for good (bad input at once; anything else after the
  * queue's last retry, or the Worker's dead-letter queue), each replayable with
  * `POST /v1/images/{id}/retry`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { MetadataFilterSchema, matchesMetadata } from "../metadata/index.js";
 import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import {
   countParam,
+  ImageIdSchema,
   ImageSchema,
   ImageStatusSchema,
   errorResponses,
@@ -24,6 +28,8 @@ const FAILED_EXAMPLE = {
   height: 48,
   regionCount: null,
   pack: null,
+  name: "cat-07.png",
+  metadata: {},
   error: "ingest gave up after its last retry (dead-lettered)",
   errorCode: "ingest_failed",
   createdAt: "2026-01-05T10:00:00.000Z",
@@ -31,8 +37,34 @@ const FAILED_EXAMPLE = {
 } as const;
 
 const ImageListSchema = z
-  .object({ images: z.array(ImageSchema) })
-  .openapi("ImageList", { example: { images: [FAILED_EXAMPLE] } });
+  .object({
+    images: z.array(ImageSchema),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "`cursor` of the next page; null on the last page" }),
+  })
+  .openapi("ImageList", { example: { images: [FAILED_EXAMPLE], nextCursor: null } });
+
+/** The `filter` query parameter: JSON text, then the metadata filter schema. */
+const FilterParam = z
+  .string()
+  .max(16 * 1024)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON filter object" });
+      return z.NEVER;
+    }
+  })
+  .pipe(MetadataFilterSchema)
+  .optional()
+  .openapi({
+    type: "string",
+    description: "A metadata filter as JSON text (the syntax of search's `filter`)",
+    example: '{"must":[{"key":"album","match":{"value":"pets"}}]}',
+  });
 
 function route(ctx: ApiContext) {
   return createRoute({
@@ -46,7 +78,11 @@ function route(ctx: ApiContext) {
           description: "Only images in this state; `failed` = the dead letters",
           example: "failed",
         }),
+        filter: FilterParam,
         limit: countParam(ctx.limits.maxListLimit, 100, "Records"),
+        cursor: ImageIdSchema.optional().openapi({
+          description: "`nextCursor` of the previous page",
+        }),
       }),
     },
     responses: {
@@ -61,8 +97,16 @@ function route(ctx: ApiContext) {
 
 export function registerImagesList(app: ApiApp, ctx: ApiContext): void {
   app.openapi(route(ctx), async (c) => {
-    const { status, limit } = c.req.valid("query");
-    const records = await tenantScope(c).listImages({ limit, ...(status ? { status } : {}) });
-    return c.json({ images: records.map(toImageJson) }, 200);
+    const { status, limit, filter, cursor } = c.req.valid("query");
+    // One record more than the page, to know whether a next page exists.
+    const records = await tenantScope(c).listImages({
+      limit: limit + 1,
+      ...(status ? { status } : {}),
+      ...(cursor ? { after: cursor } : {}),
+      ...(filter ? { where: (r) => matchesMetadata(r.metadata, filter) } : {}),
+    });
+    const page = records.slice(0, limit);
+    const nextCursor = records.length > limit ? page[page.length - 1]!.id : null;
+    return c.json({ images: page.map(toImageJson), nextCursor }, 200);
   });
 }

@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import { ERROR_STATUS } from "../errors.js";
 import { SAFE_ID_PATTERN } from "../safe-ids.js";
 import type { ImageRecord } from "../services.js";
+import { MetadataSchema } from "../metadata/index.js";
 import type { StoredPoint } from "../store/types.js";
 
 // Examples shown by /docs (one small image, one elliptical region of it), consistent across schemas.
@@ -127,6 +128,8 @@ export const ImageSchema = z
     height: z.number().int().nullable(),
     regionCount: z.number().int().nullable(),
     pack: z.string().nullable(),
+    name: z.string().nullable().openapi({ description: "Display name; the file name by default" }),
+    metadata: MetadataSchema,
     error: z.string().optional(),
     errorCode: z.string().optional(),
     createdAt: z.string(),
@@ -143,6 +146,8 @@ export const ImageSchema = z
       height: 48,
       regionCount: 12,
       pack: "shapes-tiny@1.1.0",
+      name: "cat-01.png",
+      metadata: { album: "pets", tags: ["cat", "indoor"] },
       createdAt: "2026-01-05T10:00:00.000Z",
       updatedAt: "2026-01-05T10:00:02.310Z",
     },
@@ -172,6 +177,8 @@ export const SearchResultSchema = z
     bbox: BboxSchema,
     area: z.number(),
     mask: MaskSchema,
+    imageName: z.string().nullable().openapi({ description: "The image's display name" }),
+    metadata: MetadataSchema,
   })
   .openapi("SearchResult", {
     example: {
@@ -181,11 +188,20 @@ export const SearchResultSchema = z
       bbox: [20, 12, 24, 18],
       area: 329,
       mask: EXAMPLE_MASK,
+      imageName: "cat-01.png",
+      metadata: { album: "pets" },
     },
   });
 
 export const SearchResponseSchema = z
-  .object({ results: z.array(SearchResultSchema), tookMs: z.number() })
+  .object({
+    results: z.array(SearchResultSchema),
+    nextOffset: z.number().int().nullable().openapi({
+      description:
+        "`offset` of the next page; null when this page is the last (or the offset cap is reached)",
+    }),
+    tookMs: z.number(),
+  })
   .openapi("SearchResponse", {
     example: {
       results: [
@@ -196,8 +212,11 @@ export const SearchResponseSchema = z
           bbox: [20, 12, 24, 18],
           area: 329,
           mask: EXAMPLE_MASK,
+          imageName: "cat-01.png",
+          metadata: { album: "pets" },
         },
       ],
+      nextOffset: null,
       tookMs: 4.2,
     },
   });
@@ -213,6 +232,8 @@ export function toImageJson(r: ImageRecord): z.infer<typeof ImageSchema> {
     height: r.height ?? null,
     regionCount: r.regionCount ?? null,
     pack: r.pack ?? null,
+    name: r.name ?? null,
+    metadata: r.metadata ?? {},
     ...(r.error === undefined ? {} : { error: r.error }),
     ...(r.errorCode === undefined ? {} : { errorCode: r.errorCode }),
     createdAt: r.createdAt,

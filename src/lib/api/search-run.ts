@@ -4,7 +4,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Limits } from "../limits.js";
-import type { SearchFilter, SearchHit } from "../store/types.js";
+import { MetadataFilterSchema } from "../metadata/index.js";
+import type { MetadataFilter, SearchFilter, SearchHit } from "../store/types.js";
 import { countParam, ImageIdSchema, type SearchResultSchema } from "./schemas.js";
 
 export function limitSchema(limits: Limits) {
@@ -20,8 +21,28 @@ export function querySchema(limits: Limits) {
     .openapi({ example: "a small striped red star" });
 }
 
+/** `offset`: results to skip, 0–maxSearchOffset (pagination; docs/search.md#pagination). */
+export function offsetSchema(limits: Limits) {
+  return z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(limits.maxSearchOffset)
+    .default(0)
+    .openapi({
+      description: `Results to skip (pagination), 0–${limits.maxSearchOffset}`,
+      example: 0,
+    });
+}
+
+/** The fields every search body shares with similar search: the metadata filter and the offset. */
+export function pageFields(limits: Limits) {
+  return { filter: MetadataFilterSchema.optional(), offset: offsetSchema(limits) };
+}
+
 export function filterFields(limits: Limits) {
   return {
+    ...pageFields(limits),
     imageIds: z
       .array(ImageIdSchema)
       .min(1)
@@ -49,12 +70,32 @@ export function filterFields(limits: Limits) {
 }
 
 /** The region filter of a search: always regions only, plus what the caller asked for. */
-export function regionFilter(imageIds?: string[], minArea?: number): SearchFilter {
+export function regionFilter(
+  imageIds?: string[],
+  minArea?: number,
+  metadata?: MetadataFilter,
+): SearchFilter {
   return {
     kind: "region",
     ...(imageIds ? { imageIds } : {}),
     ...(minArea !== undefined ? { minArea } : {}),
+    ...(metadata ? { metadata } : {}),
   };
+}
+
+/**
+ * One page of results: the store is asked for `offset + limit` hits and the first `offset` are
+ * skipped (what Qdrant does for its own `offset`), so both stores page alike. `nextOffset` is null
+ * once the store ran out of hits or the next page would pass the offset cap.
+ */
+export function pageOf(
+  hits: SearchHit[],
+  page: { offset: number; limit: number; maxOffset: number; minScore?: number },
+) {
+  const results = toSearchResults(hits.slice(page.offset, page.offset + page.limit), page.minScore);
+  const next = page.offset + page.limit;
+  const more = hits.length >= next && results.length === page.limit && next <= page.maxOffset;
+  return { results, nextOffset: more ? next : null };
 }
 
 /** Region hits as results, best first; with `minScore`, those scoring below it are left out. */
@@ -73,6 +114,8 @@ export function toSearchResults(
         bbox: p.bbox,
         area: p.area,
         mask: p.mask,
+        imageName: p.name ?? null,
+        metadata: p.metadata ?? {},
       },
     ];
   });

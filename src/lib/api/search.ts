@@ -6,6 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../errors.js";
+import type { MetadataFilter } from "../store/types.js";
 import type { TenantScope } from "../tenant-scope.js";
 import { tenantScope, type ApiApp, type ApiContext } from "./context.js";
 import { SearchResponseSchema, errorResponses } from "./schemas.js";
@@ -13,14 +14,17 @@ import {
   elapsedMs,
   filterFields,
   limitSchema,
+  offsetSchema,
+  pageOf,
   querySchema,
   regionFilter,
-  toSearchResults,
 } from "./search-run.js";
 
 interface TextSearch {
   query: string;
   limit: number;
+  offset: number;
+  filter?: MetadataFilter;
   imageIds?: string[];
   minArea?: number;
   groupByImage?: boolean;
@@ -38,7 +42,13 @@ function getRoute(ctx: ApiContext) {
     path: "/v1/search",
     tags: ["search"],
     summary: "Search regions by text",
-    request: { query: z.object({ q: querySchema(ctx.limits), limit: limitSchema(ctx.limits) }) },
+    request: {
+      query: z.object({
+        q: querySchema(ctx.limits),
+        limit: limitSchema(ctx.limits),
+        offset: offsetSchema(ctx.limits),
+      }),
+    },
     responses: { 200: ok, ...errorResponses(400, 401, 500, 503) },
   });
 }
@@ -75,17 +85,18 @@ async function runTextSearch(ctx: ApiContext, scope: TenantScope, req: TextSearc
   const t0 = performance.now();
   const vector = await ctx.services.text.embedText(req.query);
   const hits = await scope.search(vector, {
-    limit: req.limit,
-    filter: regionFilter(req.imageIds, req.minArea),
+    limit: req.offset + req.limit,
+    filter: regionFilter(req.imageIds, req.minArea, req.filter),
     groupByImage: req.groupByImage ?? false,
   });
-  return { results: toSearchResults(hits, req.minScore), tookMs: elapsedMs(t0) };
+  const page = pageOf(hits, { ...req, maxOffset: ctx.limits.maxSearchOffset });
+  return { ...page, tookMs: elapsedMs(t0) };
 }
 
 export function registerSearch(app: ApiApp, ctx: ApiContext): void {
   app.openapi(getRoute(ctx), async (c) => {
-    const { q, limit } = c.req.valid("query");
-    return c.json(await runTextSearch(ctx, tenantScope(c), { query: q, limit }), 200);
+    const { q, limit, offset } = c.req.valid("query");
+    return c.json(await runTextSearch(ctx, tenantScope(c), { query: q, limit, offset }), 200);
   });
   app.openapi(postRoute(ctx), async (c) => {
     return c.json(await runTextSearch(ctx, tenantScope(c), c.req.valid("json")), 200);

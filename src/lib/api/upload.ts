@@ -24,8 +24,15 @@ export async function checkUpload(
   return undefined;
 }
 
-/** The uploaded bytes, from a raw image body or the multipart field `file`. */
-export async function readUpload(c: Context): Promise<Uint8Array> {
+/** Multipart text fields beside `file`, unparsed (images-fields.ts checks them), and the file's name. */
+export interface UploadFields {
+  fileName?: string;
+  name?: string;
+  metadata?: string;
+}
+
+/** The uploaded bytes, from a raw image body or the multipart field `file` (with its other fields). */
+export async function readUpload(c: Context): Promise<{ bytes: Uint8Array; fields: UploadFields }> {
   const contentType =
     (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (contentType === "multipart/form-data") return readMultipartFile(c);
@@ -35,10 +42,10 @@ export async function readUpload(c: Context): Promise<Uint8Array> {
       "Content-Type must be image/png, image/jpeg, image/webp, multipart/form-data or application/json ({url})",
     );
   }
-  return new Uint8Array(await c.req.arrayBuffer());
+  return { bytes: new Uint8Array(await c.req.arrayBuffer()), fields: {} };
 }
 
-async function readMultipartFile(c: Context): Promise<Uint8Array> {
+async function readMultipartFile(c: Context): Promise<{ bytes: Uint8Array; fields: UploadFields }> {
   let form: FormData;
   try {
     form = await c.req.raw.formData();
@@ -48,7 +55,16 @@ async function readMultipartFile(c: Context): Promise<Uint8Array> {
   const file = form.get("file");
   if (file === null || typeof file === "string")
     throw ApiError.invalid("Multipart field `file` (a file) is required");
-  return new Uint8Array(await file.arrayBuffer());
+  const fields: UploadFields = {};
+  if (file.name) fields.fileName = file.name;
+  for (const key of ["name", "metadata"] as const) {
+    const value = form.get(key);
+    if (value === null) continue;
+    if (typeof value !== "string")
+      throw ApiError.invalid(`Multipart field \`${key}\` must be text`);
+    fields[key] = value;
+  }
+  return { bytes: new Uint8Array(await file.arrayBuffer()), fields };
 }
 
 /** Lower-case hex SHA-256 (Web Crypto, so it runs on Workers too). */

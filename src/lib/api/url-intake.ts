@@ -9,6 +9,8 @@ import type { Context } from "hono";
 import { ApiError, validationError } from "../errors.js";
 import { MAX_URL_CHARS } from "../url-fetch/policy.js";
 import type { ApiApp, ApiContext } from "./context.js";
+import { MetadataSchema, NameSchema } from "../metadata/index.js";
+import type { ImageUserFields } from "./images-fields.js";
 import { ImageIdSchema } from "./schemas.js";
 
 const ImageUrlRequestSchema = z
@@ -21,6 +23,8 @@ const ImageUrlRequestSchema = z
     id: ImageIdSchema.optional().openapi({
       description: "Image id (instead of `?id=`); default: SHA-256 hex of the fetched bytes",
     }),
+    name: NameSchema.optional(),
+    metadata: MetadataSchema.optional(),
   })
   .openapi("ImageUrlRequest", {
     example: { url: "https://images.example.com/cat-01.png", id: "cat-01.png" },
@@ -40,7 +44,7 @@ export function isJsonRequest(c: Context): boolean {
 export async function readUrlRequest(
   c: Context,
   ctx: ApiContext,
-): Promise<{ bytes: Uint8Array; id?: string }> {
+): Promise<{ bytes: Uint8Array; id?: string; user: ImageUserFields }> {
   const fetcher = ctx.services.urlFetcher;
   if (!fetcher)
     throw new ApiError(
@@ -58,5 +62,7 @@ export async function readUrlRequest(
   const bytes = await fetcher.fetchBytes(parsed.data.url, { maxBytes: ctx.limits.maxUploadBytes });
   if (bytes.length === 0)
     throw new ApiError("url_fetch_failed", "The image URL answered with an empty body");
-  return { bytes, ...(parsed.data.id ? { id: parsed.data.id } : {}) };
+  const { name, metadata } = parsed.data;
+  const user = { ...(name === undefined ? {} : { name }), ...(metadata ? { metadata } : {}) };
+  return { bytes, ...(parsed.data.id ? { id: parsed.data.id } : {}), user };
 }

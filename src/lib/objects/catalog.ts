@@ -1,5 +1,5 @@
 /** `ImageCatalog` on an object store: one JSON record per image at `catalog/<tenant>/<imageId>.json`. */
-import type { ImageCatalog, ImageRecord, ImageStatus } from "../services.js";
+import type { ImageCatalog, ImageRecord, ListOptions } from "../services.js";
 import { isSafeId } from "../safe-ids.js";
 import { CATALOG_PREFIX, recordKey, type ObjectStore } from "./types.js";
 
@@ -27,17 +27,21 @@ export class ObjectCatalog implements ImageCatalog {
     await this.objects.delete(recordKey(tenant, id));
   }
 
-  async list(
-    tenant: string,
-    options: { status?: ImageStatus; limit?: number } = {},
-  ): Promise<ImageRecord[]> {
+  /** Scans at most LIST_SCAN keys per call; the cursor (`after`) skips the keys before it. */
+  async list(tenant: string, options: ListOptions = {}): Promise<ImageRecord[]> {
     if (!isSafeId(tenant)) return [];
     const keys = await this.objects.list(`${CATALOG_PREFIX}${tenant}/`, LIST_SCAN);
     const out: ImageRecord[] = [];
     for (const key of keys) {
       const id = key.slice(`${CATALOG_PREFIX}${tenant}/`.length, -".json".length);
+      if (options.after !== undefined && id <= options.after) continue;
       const record = await this.get(tenant, id);
-      if (record && (!options.status || record.status === options.status)) out.push(record);
+      if (
+        record &&
+        (!options.status || record.status === options.status) &&
+        (options.where?.(record) ?? true)
+      )
+        out.push(record);
       if (options.limit !== undefined && out.length >= options.limit) break;
     }
     return out;

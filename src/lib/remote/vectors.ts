@@ -6,8 +6,10 @@
  * it to the store, whose implementations filter by it; only a signed caller can name a tenant.
  */
 import { z } from "zod";
+import { MetadataFilterSchema, MetadataSchema, NameSchema } from "../metadata/index.js";
 import type { SignedClient } from "../webhooks/client.js";
 import type {
+  ImageFields,
   PointPayload,
   SearchFilter,
   SearchHit,
@@ -24,6 +26,7 @@ const Filter = z.object({
   imageIds: z.array(z.string()).max(1000).optional(),
   kind: z.enum(["region", "image"]).optional(),
   minArea: z.number().optional(),
+  metadata: MetadataFilterSchema.optional(),
 });
 const PointWire = z.object({
   id: z.string(),
@@ -69,6 +72,12 @@ export const VectorOp = z.discriminatedUnion("op", [
     withVector: z.boolean().optional(),
   }),
   z.object({ op: z.literal("count"), tenant: Tenant, filter: Filter.optional() }),
+  z.object({
+    op: z.literal("setImageFields"),
+    tenant: Tenant,
+    imageId: z.string(),
+    fields: z.object({ name: NameSchema.optional(), metadata: MetadataSchema }),
+  }),
 ]);
 export type VectorOp = z.infer<typeof VectorOp>;
 
@@ -107,6 +116,9 @@ export async function runVectorOp(store: VectorStore, op: VectorOp): Promise<{ r
       return { result: (await store.listImage(op.tenant, op.imageId, op.withVector)).map(toWire) };
     case "count":
       return { result: await store.count(op.tenant, op.filter) };
+    case "setImageFields":
+      await store.setImageFields(op.tenant, op.imageId, op.fields);
+      return { result: null };
   }
 }
 
@@ -152,5 +164,9 @@ export class RemoteVectorStore implements VectorStore {
 
   async count(tenant: string, filter?: SearchFilter): Promise<number> {
     return this.call({ op: "count", tenant, filter });
+  }
+
+  async setImageFields(tenant: string, imageId: string, fields: ImageFields): Promise<void> {
+    await this.call({ op: "setImageFields", tenant, imageId, fields });
   }
 }

@@ -28,6 +28,9 @@ export function guardVectorStore(store: VectorStore): VectorStore {
       store.listImage(tenant, imageId, withVector),
     ),
     count: guarded((tenant, filter) => store.count(tenant, filter)),
+    setImageFields: guarded((tenant, imageId, fields) =>
+      store.setImageFields(tenant, imageId, fields),
+    ),
     ...(store.scan
       ? {
           scan: guarded(

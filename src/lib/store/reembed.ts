@@ -11,15 +11,17 @@
  * never recorded, is written again: `replaceImage` makes the new set the image's only points), and
  * the catalog still has the same bytes under its id.
  */
-import { buildPoints } from "../ingest.js";
+import { buildPoints, userFields } from "../ingest.js";
 import type { BlobStore, ImageCatalog, RegionExtractor } from "../services.js";
-import type { StoredPoint, VectorStore } from "./types.js";
+import type { ImageFields, StoredPoint, VectorStore } from "./types.js";
 
 export interface ImageToReembed {
   tenant: string;
   imageId: string;
   /** sha256 of the record's bytes when listed: an image re-uploaded under the same id is re-embedded. */
   sha256?: string;
+  /** The record's name and metadata, copied into the new points. */
+  fields?: ImageFields;
 }
 
 /** Indexed images of the given tenants, in a stable order (tenant, then id). */
@@ -30,7 +32,7 @@ export async function* indexedImages(
   for (const tenant of tenants) {
     const records = await catalog.list(tenant, { status: "indexed" });
     for (const r of records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
-      yield { tenant, imageId: r.id, sha256: r.sha256 };
+      yield { tenant, imageId: r.id, sha256: r.sha256, fields: userFields(r) };
   }
 }
 
@@ -53,6 +55,7 @@ export function reembedWith(deps: {
       extracted,
       deps.extractor.pack,
       createdAt,
+      image.fields,
     ).map((p) => ({
       ...p,
       payload: { ...p.payload, tenant: image.tenant },

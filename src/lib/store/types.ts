@@ -24,6 +24,48 @@ export interface PointPayload {
   imageHeight: number;
   /** ISO-8601 creation time. */
   createdAt: string;
+  /** The image's display name (its file name by default), copied from its record. */
+  name?: string;
+  /** The image's user metadata, copied from its record into every point (docs/search.md#metadata). */
+  metadata?: Metadata;
+}
+
+/** One metadata value: a string, a finite number, a boolean, or an array of strings. */
+export type MetadataValue = string | number | boolean | string[];
+
+/** User metadata: a flat object of keys as the user wrote them (limits: src/lib/metadata/schema.ts). */
+export type Metadata = Record<string, MetadataValue>;
+
+/**
+ * A metadata filter in Qdrant's own syntax (docs/search.md#filters): `must` (all), `should` (at least
+ * one, when given), `must_not` (none). Keys name metadata fields as the user wrote them.
+ */
+export interface MetadataFilter {
+  must?: MetadataCondition[];
+  should?: MetadataCondition[];
+  must_not?: MetadataCondition[];
+}
+
+/** Range bounds: all numbers, or all RFC 3339 date-times (Qdrant's `DatetimeRange`). */
+export interface RangeBounds<T extends number | string = number | string> {
+  gt?: T;
+  gte?: T;
+  lt?: T;
+  lte?: T;
+}
+
+export type MetadataCondition =
+  | { key: string; match: { value: string | number | boolean } }
+  | { key: string; match: { any: string[] | number[] } }
+  | { key: string; range: RangeBounds }
+  | { is_empty: { key: string } }
+  | { is_null: { key: string } }
+  | MetadataFilter;
+
+/** What `VectorStore.setImageFields` writes into every point of an image. */
+export interface ImageFields {
+  name?: string;
+  metadata: Metadata;
 }
 
 export interface StoredPoint {
@@ -39,6 +81,8 @@ export interface SearchFilter {
   kind?: PointKind;
   /** Only regions whose area is at least this many pixels. */
   minArea?: number;
+  /** Only points whose image metadata matches (validated: src/lib/metadata/filter-schema.ts). */
+  metadata?: MetadataFilter;
 }
 
 export interface SearchOptions {
@@ -85,6 +129,11 @@ export interface VectorStore {
   /** All points of one image, ordered by regionIndex (the whole-image point first). */
   listImage(tenant: string, imageId: string, withVector?: boolean): Promise<StoredPoint[]>;
   count(tenant: string, filter?: SearchFilter): Promise<number>;
+  /**
+   * Replace the name and metadata of every point of an image in place, vectors untouched (Qdrant
+   * `set_payload`, LanceDB `update`): `PATCH /v1/images/{id}` without re-embedding. Resolves once durable.
+   */
+  setImageFields(tenant: string, imageId: string, fields: ImageFields): Promise<void>;
   /**
    * A page of a tenant's points, vectors included, in ascending id order (ids are lower-case UUIDs,
    * compared as strings). Paging by id rather than by offset keeps a copy resumable from its last id

@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import type { ImageCatalog, ImageRecord, ImageStatus } from "../../lib/services.js";
+import type { ImageCatalog, ImageRecord, ListOptions } from "../../lib/services.js";
 import { isSafeId } from "../../lib/safe-ids.js";
 import { isNotFound, safeJoin, writeFileAtomic } from "../fs-atomic.js";
 
@@ -34,16 +34,15 @@ export class FileCatalog implements ImageCatalog {
     await rm(this.file(tenant, id), { force: true });
   }
 
-  async list(
-    tenant: string,
-    options: { status?: ImageStatus; limit?: number } = {},
-  ): Promise<ImageRecord[]> {
+  async list(tenant: string, options: ListOptions = {}): Promise<ImageRecord[]> {
     if (!isSafeId(tenant)) return [];
-    const names = await this.names(tenant);
+    // Ordered by id, not by file name: `a.json` sorts after `a-b.json`, `a` before `a-b`.
+    const ids = (await this.names(tenant)).map((n) => n.slice(0, -EXT.length)).sort();
     const out: ImageRecord[] = [];
-    for (const name of names.sort()) {
-      const record = await this.read(path.join(this.root, tenant, name));
-      if (record && (!options.status || record.status === options.status)) out.push(record);
+    for (const id of ids) {
+      if (options.after !== undefined && id <= options.after) continue;
+      const record = await this.read(path.join(this.root, tenant, `${id}${EXT}`));
+      if (record && matchesList(record, options)) out.push(record);
       if (options.limit !== undefined && out.length >= options.limit) break;
     }
     return out;
@@ -81,4 +80,9 @@ export class FileCatalog implements ImageCatalog {
       throw err;
     }
   }
+}
+
+/** The status and `where` checks of a list call (shared by the catalogs). */
+export function matchesList(record: ImageRecord, options: ListOptions): boolean {
+  return (!options.status || record.status === options.status) && (options.where?.(record) ?? true);
 }

@@ -13,6 +13,14 @@ export interface ImageJson {
   height: number | null;
   error?: string;
   errorCode?: string;
+  name?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** The user fields an upload carries (sent as multipart fields beside the file). */
+export interface UploadFields {
+  name?: string;
+  metadata?: Record<string, unknown>;
 }
 
 export interface SearchResultJson {
@@ -64,18 +72,39 @@ export class ApiClient {
     }
   }
 
+  /** Raw bytes, or multipart (file, name, metadata) when `fields` are given. */
   async upload(
     bytes: Uint8Array,
     contentType: string,
     id?: string,
+    fields?: UploadFields,
   ): Promise<{ id: string; status: string }> {
     const query = id ? `?id=${encodeURIComponent(id)}` : "";
-    const res = await this.call(`/v1/images${query}`, {
+    let init: RequestInit = {
       method: "POST",
       headers: { "content-type": contentType },
       body: bytes as Uint8Array<ArrayBuffer>,
-    });
+    };
+    if (fields) {
+      const form = new FormData();
+      const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: contentType });
+      form.set("file", blob, fields.name ?? "upload");
+      if (fields.name !== undefined) form.set("name", fields.name);
+      if (fields.metadata !== undefined) form.set("metadata", JSON.stringify(fields.metadata));
+      init = { method: "POST", body: form };
+    }
+    const res = await this.call(`/v1/images${query}`, init);
     return res.json() as Promise<{ id: string; status: string }>;
+  }
+
+  /** PATCH /v1/images/{id}: name and metadata without re-indexing. */
+  async patchImage(id: string, fields: UploadFields): Promise<ImageJson> {
+    const res = await this.call(`/v1/images/${encodeURIComponent(id)}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(fields),
+    });
+    return res.json() as Promise<ImageJson>;
   }
 
   async search(

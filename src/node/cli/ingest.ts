@@ -5,8 +5,10 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { ApiCallError, type ApiClient, type ImageJson } from "./client.js";
 import { contentTypeOf } from "./files.js";
+import type { MetadataFor } from "./metadata.js";
 
 export interface IngestProgress {
   start(total: number): void;
@@ -25,6 +27,8 @@ export interface IngestOptions {
   force?: boolean;
   progress?: IngestProgress;
   pollMs?: number;
+  /** Metadata per file (`--metadata`, `--metadata-from`); every upload is named after its file. */
+  metadataFor?: MetadataFor;
 }
 
 export interface FileOutcome {
@@ -99,12 +103,16 @@ async function ingestOne(
       regions: 0,
       reason: "not a PNG, JPEG or WebP image (by its first bytes)",
     };
+  const metadata = options.metadataFor?.(file);
+  const fields = { name: path.basename(file), ...(metadata ? { metadata } : {}) };
   try {
     const existing = await retrying(() => client.getImage(id));
     if (!options.force && existing?.status === "indexed" && existing.pack === serverPack) {
+      // Indexed already: new metadata (or a new name) is a PATCH, not a re-upload.
+      if (fieldsDiffer(existing, fields)) await retrying(() => client.patchImage(id, fields));
       return { file, id, state: "skipped", regions: existing.regionCount ?? 0 };
     }
-    await retrying(() => client.upload(bytes, contentType));
+    await retrying(() => client.upload(bytes, contentType, undefined, fields));
     const record = await waitSettled(client, id, options.timeoutMs, options.pollMs ?? 250);
     if (record.status === "indexed")
       return { file, id, state: "indexed", regions: record.regionCount ?? 0 };
@@ -116,6 +124,14 @@ async function ingestOne(
   } catch (err) {
     return { file, id, state: "failed", regions: 0, reason: describeError(err) };
   }
+}
+
+function fieldsDiffer(record: ImageJson, fields: { name: string; metadata?: object }): boolean {
+  if (record.name !== fields.name) return true;
+  return (
+    fields.metadata !== undefined &&
+    JSON.stringify(record.metadata) !== JSON.stringify(fields.metadata)
+  );
 }
 
 /** Polls the image record (backing off to 2 s) until indexed or failed, or the timeout. */

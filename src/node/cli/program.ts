@@ -15,6 +15,7 @@ import { EMBEDDED_URL, openEmbedded } from "./embedded.js";
 import { expandInputs } from "./files.js";
 import { formatSummary, ingestFiles } from "./ingest.js";
 import { CliError, rootCommand, runProgram, type CliIo } from "./io.js";
+import { metadataFlags } from "./metadata.js";
 import { formatPackInfo, packInfo } from "./pack-info.js";
 import { progressBar } from "./progress.js";
 import { addReindexCommand } from "./reindex.js";
@@ -101,11 +102,16 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       600,
     )
     .option("--force", "upload even images that are already indexed")
+    .option("--metadata <json>", 'metadata for every file, a JSON object: \'{"album":"2024"}\'')
+    .option(
+      "--metadata-from <file>",
+      "a JSON object of per-file metadata keyed by file path or base name (overrides --metadata's keys)",
+    )
     .option("--json", "print the summary and per-file outcomes as JSON")
     .option("--no-progress", "no progress bar")
     .addHelpText(
       "after",
-      "\nExamples:\n  region-search ingest ~/Pictures/holiday\n  region-search ingest 'scans/**/*.png' --concurrency 8\n",
+      "\nExamples:\n  region-search ingest ~/Pictures/holiday\n  region-search ingest 'scans/**/*.png' --concurrency 8\n  region-search ingest shop/ --metadata '{\"shop\":\"berlin\"}' --metadata-from skus.json\n",
     )
     .action(
       async (
@@ -116,8 +122,11 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
           force?: boolean;
           json?: boolean;
           progress: boolean;
+          metadata?: string;
+          metadataFrom?: string;
         },
       ) => {
+        const metadataFor = await metadataFlags(o);
         const { files, missing } = await expandInputs(inputs);
         for (const m of missing) io.err(`warning: nothing matches ${m}\n`);
         if (files.length === 0) throw new CliError("no image files found");
@@ -128,6 +137,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
             timeoutMs: o.timeout * 1000,
             force: !!o.force,
             ...(progress ? { progress } : {}),
+            ...(metadataFor ? { metadataFor } : {}),
           }),
         );
         io.out(

@@ -7,6 +7,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { createApp } from "../../lib/api/app.js";
+import type { MetadataIndex } from "../../lib/store/qdrant/metadata.js";
 import { processIngestJob } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
 import type {
@@ -37,6 +38,8 @@ export interface LocalServerSettings {
   vectorStore?: VectorStoreSettings;
   /** `POST /v1/images {url}`; 501 when absent or disabled. Tests may add a resolver and address rule here, in code. */
   urlFetch?: UrlFetchSettings & Pick<NodeUrlFetcherOptions, "resolve" | "isAllowedAddress">;
+  /** Declared metadata keys (`METADATA_INDEXES`): Qdrant payload indexes, the page's filters. */
+  metadataFields?: readonly MetadataIndex[];
 }
 
 /**
@@ -94,6 +97,7 @@ export async function buildLocalServer(
     rateLimit,
     logger: apiLogger(log),
     page: readPageFiles(),
+    ...(settings.metadataFields ? { metadataFields: settings.metadataFields } : {}),
   });
   const recovered = await jobs.recover(catalog);
   if (recovered > 0)

@@ -97,5 +97,6 @@ export function localServerSettings(env: Env, dim: number): LocalServerSettings 
     vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
     vectorStore: vectorStoreSettings(env, dim),
     urlFetch: urlFetchSettings(env),
+    metadataFields: env.METADATA_INDEXES,
   };
 }

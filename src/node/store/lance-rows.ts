@@ -3,13 +3,25 @@
  *
  * Filterable facts are columns (tenant, image_id, kind, region_index, area) so LanceDB can prefilter
  * and scalar-index them; everything else of the payload (bbox, scores, mask RLE, pack, sizes, time)
- * rides along as one JSON string. Column names are snake_case: the SQL layer folds unquoted
+ * rides along as one JSON string. User metadata has its own columns (lance-metadata.ts). Column names are snake_case: the SQL layer folds unquoted
  * identifiers to lower case.
  */
 import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from "apache-arrow";
 import { assertSafeId } from "../../lib/safe-ids.js";
 import { isPointId } from "../../lib/store/ids.js";
-import type { PointKind, PointPayload, SearchFilter, StoredPoint } from "../../lib/store/types.js";
+import type {
+  Metadata,
+  PointKind,
+  PointPayload,
+  SearchFilter,
+  StoredPoint,
+} from "../../lib/store/types.js";
+import {
+  METADATA_FIELDS,
+  metadataColumns,
+  metadataFilterSql,
+  type MetadataColumns,
+} from "./lance-metadata.js";
 
 // A type alias, not an interface: LanceDB's `Data` wants rows assignable to Record<string, unknown>.
 export type PointRow = {
@@ -22,9 +34,16 @@ export type PointRow = {
   vector?: number[] | Float32Array | { toArray(): Float32Array };
   payload: string;
   _distance?: number;
-};
+} & Partial<Omit<MetadataColumns, "meta_terms" | "meta_num_keys" | "meta_num_vals">> & {
+    meta_terms?: unknown;
+    meta_num_keys?: unknown;
+    meta_num_vals?: unknown;
+  };
 
-type Extra = Omit<PointPayload, "tenant" | "imageId" | "kind" | "regionIndex" | "area">;
+type Extra = Omit<
+  PointPayload,
+  "tenant" | "imageId" | "kind" | "regionIndex" | "area" | "name" | "metadata"
+>;
 
 export function pointSchema(dim: number): Schema {
   return new Schema([
@@ -36,6 +55,7 @@ export function pointSchema(dim: number): Schema {
     new Field("area", new Float64(), false),
     new Field("vector", new FixedSizeList(dim, new Field("item", new Float32(), true)), false),
     new Field("payload", new Utf8(), false),
+    ...METADATA_FIELDS,
   ]);
 }
 
@@ -48,11 +68,14 @@ export const COLUMNS_NO_VECTOR = [
   "region_index",
   "area",
   "payload",
+  "name",
+  "metadata",
 ];
 
 export function toRow(p: StoredPoint): PointRow {
-  const { tenant, imageId, kind, regionIndex, area, ...extra } = p.payload;
+  const { tenant, imageId, kind, regionIndex, area, name, metadata, ...extra } = p.payload;
   return {
+    ...metadataColumns({ ...(name === undefined ? {} : { name }), metadata }),
     id: p.id,
     tenant,
     image_id: imageId,
@@ -76,6 +99,10 @@ export function fromRow(row: PointRow): StoredPoint {
       kind: row.kind as PointKind,
       regionIndex: Number(row.region_index),
       area: Number(row.area),
+      ...(typeof row.name === "string" ? { name: row.name } : {}),
+      ...(typeof row.metadata === "string"
+        ? { metadata: JSON.parse(row.metadata) as Metadata }
+        : {}),
     },
   };
 }
@@ -124,5 +151,6 @@ export function filterWhere(tenant: string, filter: SearchFilter = {}): string |
     parts.push(idListClause("image_id", filter.imageIds));
   }
   if (filter.minArea !== undefined) parts.push(`area >= ${sqlNumber(filter.minArea)}`);
+  if (filter.metadata) parts.push(`(${metadataFilterSql(filter.metadata)})`);
   return parts.join(" AND ");
 }

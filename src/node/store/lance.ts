@@ -9,6 +9,9 @@
  * another length to fit without a word, so every write and search checks the length first and
  * refuses another one (another model pack's layout) with an error saying so.
  *
+ * User metadata lives in columns of its own (lance-metadata.ts), filtered in the same SQL; a table
+ * written before they existed gets them (all NULL) when opened.
+ *
  * Writes are serialised (one writer at a time: LanceDB commits are optimistic, and one process
  * writing in order keeps "upsert, then delete stale" meaningful). A resolved write is committed.
  *
@@ -22,6 +25,7 @@
 import * as lancedb from "@lancedb/lancedb";
 import type { Schema } from "apache-arrow";
 import type {
+  ImageFields,
   ScanOptions,
   SearchFilter,
   SearchHit,
@@ -42,6 +46,7 @@ import {
   toRow,
   type PointRow,
 } from "./lance-rows.js";
+import { addMetadataColumns, metadataUpdateSql } from "./lance-metadata.js";
 import { ImagePresence } from "./lance-presence.js";
 import { activeTableName, assertTableName } from "./lance-tables.js";
 
@@ -91,6 +96,7 @@ export class LanceVectorStore implements VectorStore {
     const store = new LanceVectorStore(await lancedb.connect(opts.dir), opts);
     if ((await store.db.tableNames()).includes(opts.table)) {
       store.table = await store.db.openTable(opts.table);
+      await addMetadataColumns(store.table);
       store.dim = vectorDimension(await store.table.schema());
       store.indexed = (await store.table.listIndices()).some((i) => i.columns.includes("vector"));
       store.approxRows = await store.table.countRows();
@@ -192,6 +198,19 @@ export class LanceVectorStore implements VectorStore {
     const where = filterWhere(tenant, filter);
     if (!this.table || where === null) return 0;
     return this.table.countRows(where);
+  }
+
+  /** One `update` of the image's rows (LanceDB rewrites them; vectors are copied, not recomputed). */
+  async setImageFields(tenant: string, imageId: string, fields: ImageFields): Promise<void> {
+    const valuesSql = metadataUpdateSql(fields);
+    return this.write(async () => {
+      if (!this.table) return;
+      await this.table.update({
+        where: `${tenantClause(tenant)} AND ${imageClause(imageId)}`,
+        valuesSql,
+      });
+      await this.compactNowAndThen(this.table);
+    });
   }
 
   /** Ordered by `id` and bounded below by the cursor: with the BTree index on `id` a page is a range read. */

@@ -7,6 +7,7 @@
  */
 import { apiKey, saveApiKey } from "./client.js";
 import { byId, setStatus } from "./dom.js";
+import { wireFilters } from "./filters.js";
 import { runSearch } from "./results.js";
 import { wireUploads } from "./uploads.js";
 
@@ -18,6 +19,7 @@ function wireKey() {
     e.preventDefault();
     saveApiKey(input.value.trim());
     setStatus(status, input.value.trim() ? "API key saved in this browser." : "API key forgotten.");
+    wireFilters(); // the declared fields need the key
   });
   byId("key-clear", HTMLButtonElement).addEventListener("click", () => {
     input.value = "";
@@ -35,6 +37,9 @@ function init() {
   });
   wireUploads();
   wireKey();
+  // Without a saved key the fields are asked for after the first search that succeeds (a keyless
+  // server), so a server with keys does not log a 401 before the key is entered.
+  if (apiKey()) wireFilters();
   const q = new URLSearchParams(location.search).get("q");
   if (q) {
     query.value = q;

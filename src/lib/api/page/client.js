@@ -155,17 +155,25 @@ export function uploadType(file) {
 }
 
 /**
- * POST /v1/images with the file as the body. XHR rather than fetch: only XHR reports upload progress.
+ * POST /v1/images: the file as the body, or with `metadata` (JSON text) a multipart form whose file
+ * name becomes the image's name. XHR rather than fetch: only XHR reports upload progress.
  * @param {File} file
  * @param {string} type
  * @param {(fraction: number) => void} onProgress
+ * @param {string} [metadata]
  * @returns {Promise<{ id: string }>}
  */
-export function xhrUpload(file, type, onProgress) {
+export function xhrUpload(file, type, onProgress, metadata) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/v1/images");
-    xhr.setRequestHeader("content-type", type);
+    /** @type {Blob | FormData} */
+    let body = file;
+    if (metadata) {
+      body = new FormData();
+      body.set("file", new File([file], file.name, { type }));
+      body.set("metadata", metadata);
+    } else xhr.setRequestHeader("content-type", type);
     const key = apiKey();
     if (key) xhr.setRequestHeader("authorization", `Bearer ${key}`);
     xhr.responseType = "json";
@@ -177,7 +185,7 @@ export function xhrUpload(file, type, onProgress) {
       else reject(new ApiError(xhr.status, xhr.response, `upload failed (${xhr.status})`));
     });
     xhr.addEventListener("error", () => reject(new Error("network error")));
-    xhr.send(file);
+    xhr.send(body);
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { imageRecord, imageUrl, postJson } from "./client.js";
 import { byId, el, explain, setStatus } from "./dom.js";
+import { currentFilter, filtersLoaded, wireFilters } from "./filters.js";
 import { drawMaskOverlay } from "./overlay.js";
 
 /** @typedef {import("./client.js").SearchResponse} SearchResponse */
@@ -30,15 +31,24 @@ export async function runSearch(query) {
   const status = byId("status", HTMLElement);
   setStatus(status, "Searching…");
   try {
-    const body = { query, limit: limit(), groupByImage: byId("group", HTMLInputElement).checked };
+    const filter = currentFilter();
+    const body = {
+      query,
+      limit: limit(),
+      groupByImage: byId("group", HTMLInputElement).checked,
+      ...(filter ? { filter } : {}),
+    };
     const data = /** @type {SearchResponse} */ (await postJson("/v1/search", body));
     lastQuery = query;
+    if (!filtersLoaded()) wireFilters();
     renderCards(byId("results", HTMLElement), data.results);
     setStatus(
       status,
       data.results.length
         ? `${plural(data.results.length, "result")} for “${query}” (${Math.round(data.tookMs)} ms)`
-        : `No regions match “${query}” yet. Add images below.`,
+        : filter
+          ? `No regions match “${query}” with these filters.`
+          : `No regions match “${query}” yet. Add images below.`,
     );
   } catch (err) {
     setStatus(status, `Search failed: ${explain(err)}`, true);
@@ -55,7 +65,11 @@ async function runSimilar(result) {
   setStatus(status, "Finding similar regions…");
   try {
     const data = /** @type {SearchResponse} */ (
-      await postJson("/v1/search/similar", { regionId: result.regionId, limit: limit() })
+      await postJson("/v1/search/similar", {
+        regionId: result.regionId,
+        limit: limit(),
+        ...(currentFilter() ? { filter: currentFilter() } : {}),
+      })
     );
     const grid = byId("similar", HTMLElement);
     renderCards(grid, data.results);
@@ -74,6 +88,22 @@ async function runSimilar(result) {
  */
 function renderCards(grid, results) {
   grid.replaceChildren(...results.map(makeCard));
+}
+
+const METADATA_SHOWN = 6;
+
+/**
+ * The result's metadata as a small definition list (the first few keys), or nothing.
+ * @param {SearchResult["metadata"]} metadata
+ */
+function metadataList(metadata) {
+  const entries = Object.entries(metadata ?? {}).slice(0, METADATA_SHOWN);
+  if (entries.length === 0) return [];
+  const items = entries.flatMap(([k, v]) => [
+    el("dt", { text: k }),
+    el("dd", { text: Array.isArray(v) ? v.join(", ") : String(v) }),
+  ]);
+  return [el("dl", { class: "metadata" }, items)];
 }
 
 /** @param {SearchResult} r */
@@ -98,7 +128,8 @@ function makeCard(r) {
     [
       media,
       el("div", { class: "meta" }, [
-        el("span", { class: "id", title: r.imageId, text: r.imageId }),
+        el("span", { class: "id", title: r.imageId, text: r.imageName ?? r.imageId }),
+        ...metadataList(r.metadata),
         el("span", { class: "score", text: `score ${r.score.toFixed(3)}` }),
         regions,
         el("span", {

@@ -60,7 +60,13 @@ function uploadRow(file) {
     if (!type) return show("failed", "failed: not a PNG, JPEG or WebP image");
     try {
       show("uploading", "uploading");
-      const accepted = await xhrUpload(file, type, (f) => (progress.value = Math.round(f * 100)));
+      const metadata = byId("upload-metadata", HTMLTextAreaElement).value.trim();
+      const accepted = await xhrUpload(
+        file,
+        type,
+        (f) => (progress.value = Math.round(f * 100)),
+        metadata || undefined,
+      );
       progress.value = 100;
       row.dataset.imageId = accepted.id;
       const rec = await waitIndexed(accepted.id, (r) =>

@@ -19,6 +19,7 @@ import {
   type RetryOptions,
 } from "./config.js";
 import { callStore, checkApplied } from "./errors.js";
+import { metadataPayloadIndexes } from "./metadata.js";
 import { checkIndex, checkReplicas } from "./verify.js";
 
 /** The collection exists but cannot hold this model pack's vectors. Thrown at start-up, never mapped to HTTP. */
@@ -172,7 +173,10 @@ export async function bootstrapCollection(
 
   // Through the alias name when it is one: Qdrant resolves aliases for index creation as for any collection operation.
   const indexesCreated: string[] = [];
-  for (const { field, schema } of PAYLOAD_INDEXES) {
+  for (const { field, schema } of [
+    ...PAYLOAD_INDEXES,
+    ...metadataPayloadIndexes(o.metadataIndexes),
+  ]) {
     const existing = info.payload_schema[field];
     if (existing) {
       checkIndex(o.collection, field, existing, schema);

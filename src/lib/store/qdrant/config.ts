@@ -5,6 +5,7 @@
  * later switch the alias to `<name>_v2` without search downtime.
  */
 import type { Schemas } from "@qdrant/js-client-rest";
+import type { MetadataIndex } from "./metadata.js";
 
 /** Name of the one dense vector of every point. Named (not the unnamed default) so a second vector can be added later. */
 export const VECTOR_NAME = "region";
@@ -67,6 +68,8 @@ export interface QdrantStoreOptions {
   /** `medium`/`strong` route writes through a leader replica (see Qdrant "write ordering"). */
   writeOrdering?: Schemas["WriteOrdering"];
   readConsistency?: Schemas["ReadConsistency"];
+  /** Metadata keys to index (`METADATA_INDEXES`), beside `PAYLOAD_INDEXES`. */
+  metadataIndexes?: readonly MetadataIndex[];
 }
 
 export type ResolvedOptions = Required<
@@ -80,6 +83,7 @@ export type ResolvedOptions = Required<
     | "shardNumber"
     | "writeOrdering"
     | "readConsistency"
+    | "metadataIndexes"
   >
 > &
   Pick<
@@ -90,6 +94,7 @@ export type ResolvedOptions = Required<
     | "shardNumber"
     | "writeOrdering"
     | "readConsistency"
+    | "metadataIndexes"
   > & {
     hnsw: HnswOptions;
     retry: RetryOptions;

@@ -6,6 +6,7 @@
 import type { Schemas } from "@qdrant/js-client-rest";
 import { assertSafeId } from "../../safe-ids.js";
 import type { SearchFilter } from "../types.js";
+import { toQdrantFilter } from "./metadata.js";
 
 type Condition = Schemas["Condition"];
 
@@ -43,5 +44,7 @@ export function searchConditions(f: SearchFilter = {}): Condition[] | null {
   }
   if (f.kind) out.push({ key: "kind", match: { value: f.kind } });
   if (f.minArea !== undefined) out.push({ key: "area", range: { gte: f.minArea } });
+  const user = f.metadata ? toQdrantFilter(f.metadata) : {};
+  if (Object.keys(user).length > 0) out.push(user);
   return out;
 }

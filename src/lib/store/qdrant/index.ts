@@ -4,6 +4,7 @@
  * and `qdrantOptions`), and re-indexing behind an alias (`reindexQdrant`, `qdrantLayout`).
  */
 import { z } from "zod";
+import { metadataIndexFields } from "../../metadata/indexes.js";
 import type { QdrantStoreOptions } from "./config.js";
 
 export { createQdrantStore, qdrantClient, type QdrantVectorStore } from "./store.js";
@@ -32,6 +33,7 @@ export const qdrantEnvFields = {
   QDRANT_SHARD_NUMBER: z.coerce.number().int().min(1).optional(),
   QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
   QDRANT_WRITE_CONSISTENCY_FACTOR: z.coerce.number().int().min(1).optional(),
+  ...metadataIndexFields,
 };
 
 /** Parsed `QDRANT_*` values → store options (`dim` comes from the model pack). */
@@ -48,6 +50,7 @@ export function qdrantOptions(
     shardNumber: e.QDRANT_SHARD_NUMBER,
     replicationFactor: e.QDRANT_REPLICATION_FACTOR,
     writeConsistencyFactor: e.QDRANT_WRITE_CONSISTENCY_FACTOR,
+    metadataIndexes: e.METADATA_INDEXES,
     dim,
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { Schemas } from "@qdrant/js-client-rest";
 import type { CocoRle } from "../../masks/types.js";
-import type { PointKind, PointPayload, StoredPoint } from "../types.js";
+import type { Metadata, PointKind, PointPayload, StoredPoint } from "../types.js";
 import { VECTOR_NAME } from "./config.js";
 
 /** The payload exactly as stored in Qdrant. */
@@ -22,6 +22,9 @@ export interface QdrantPayload {
   image_width: number;
   image_height: number;
   created_at: string;
+  /** The image's name and user metadata (metadata.ts); absent on points written before them. */
+  name?: string | null;
+  metadata?: Metadata;
 }
 
 function toQdrantPayload(p: PointPayload): QdrantPayload {
@@ -39,6 +42,8 @@ function toQdrantPayload(p: PointPayload): QdrantPayload {
     image_width: p.imageWidth,
     image_height: p.imageHeight,
     created_at: p.createdAt,
+    ...(p.name === undefined ? {} : { name: p.name }),
+    ...(p.metadata === undefined ? {} : { metadata: p.metadata }),
   };
 }
 
@@ -73,6 +78,8 @@ function fromQdrantPayload(
     imageWidth: Number(q.image_width),
     imageHeight: Number(q.image_height),
     createdAt: String(q.created_at),
+    ...(typeof q.name === "string" ? { name: q.name } : {}),
+    ...(q.metadata && typeof q.metadata === "object" ? { metadata: q.metadata } : {}),
   };
 }
 

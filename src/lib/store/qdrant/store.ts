@@ -9,6 +9,7 @@ import { QdrantClient, type Schemas } from "@qdrant/js-client-rest";
 import { ApiError } from "../../errors.js";
 import { isPointId, pointId } from "../ids.js";
 import type {
+  ImageFields,
   ScanOptions,
   SearchFilter,
   SearchHit,
@@ -27,6 +28,7 @@ import { chunkPoints } from "./batches.js";
 import { callStore, checkApplied } from "./errors.js";
 import { imageCondition, searchConditions, tenantFilter } from "./filter.js";
 import { deletedMidQuery, nextOffset, toHit } from "./hits.js";
+import { imageFieldsPayload } from "./metadata.js";
 import { fromRecord, toPointStruct } from "./payload.js";
 
 /** Page size when listing an image's points (an image has at most a few hundred regions). */
@@ -279,6 +281,22 @@ export class QdrantVectorStore implements VectorStore {
       }),
     );
     return res.data.result!.count;
+  }
+
+  /** One `set_payload` over the image's points (tenant + image filter), `wait=true`; idempotent, hence retried. */
+  async setImageFields(tenant: string, imageId: string, fields: ImageFields): Promise<void> {
+    const filter = tenantFilter(tenant, [imageCondition(imageId)]);
+    await this.call((timeout) =>
+      this.client
+        .setPayload(this.name, {
+          wait: true,
+          ordering: this.options.writeOrdering,
+          timeout,
+          payload: imageFieldsPayload(fields),
+          filter,
+        })
+        .then(checkApplied),
+    );
   }
 
   /**
