@@ -8,6 +8,7 @@ import { z } from "zod";
 import {
   dataDirFields,
   imageLimitFields,
+  intVar,
   modelPackFields,
   ortFields,
   parseEnvWith,
@@ -44,4 +45,18 @@ export type FunctionEnv = z.infer<typeof functionEnvSchema>;
 
 export function parseFunctionEnv(env: Record<string, string | undefined>): FunctionEnv {
   return parseEnvWith(functionEnvSchema, env);
+}
+
+const hostEnvSchema = z.object({
+  /** functions/ingest-query.ts: the query app's port (the ingest app listens on PORT). */
+  QUERY_PORT: intVar(1, 65535).optional(),
+});
+
+/** Both functions in one process: the function environment, plus the query app's port (default PORT + 1). */
+export function parseHostEnv(
+  env: Record<string, string | undefined>,
+): FunctionEnv & { QUERY_PORT: number } {
+  const fn = parseFunctionEnv(env);
+  const host = parseEnvWith(hostEnvSchema, env);
+  return { ...fn, QUERY_PORT: host.QUERY_PORT ?? fn.PORT + 1 };
 }
