@@ -5,6 +5,10 @@
 import { processIngestJob } from "../../../lib/ingest.js";
 import { resolveLimits, type Limits } from "../../../lib/limits.js";
 import type { RegionExtractor } from "../../../lib/services.js";
+import {
+  DEFAULT_RECONCILE_TIMES,
+  type ReconcileTimes,
+} from "../../../lib/webhooks/storage-reconcile.js";
 import type { Logger } from "../../logging.js";
 import { createFunctionApp } from "../app.js";
 import { IdempotencyCache } from "../idempotency.js";
@@ -17,6 +21,8 @@ export interface IngestFunctionOptions {
   secrets: readonly string[];
   limits?: Partial<Limits>;
   log?: Logger;
+  /** Storage events: the settle and pending windows (storage-reconcile.ts); tests shorten them. */
+  reconcileTimes?: Partial<ReconcileTimes>;
 }
 
 export function createIngestFunction(
@@ -31,6 +37,7 @@ export function createIngestFunction(
     ingest: (job, attempt) => processIngestJob({ ...backends, extractor }, job, attempt),
     idempotency: new IdempotencyCache(),
     keyOrder: new KeyOrder(),
+    reconcileTimes: { ...DEFAULT_RECONCILE_TIMES, ...options.reconcileTimes },
   };
   const app = createFunctionApp({
     name: "ingest",

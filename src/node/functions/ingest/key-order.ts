@@ -1,23 +1,27 @@
 /**
- * Per storage key: the last applied event `order`, and a lock so two events of one key never
- * interleave (storage-sync.ts). In memory: repeats and reordering are made harmless by reconciling
- * with the object's current state, so this only saves work.
+ * Per storage key: the last applied event, and a lock so two events of one key never interleave
+ * (storage-sync.ts). In memory: repeats and reordering are made harmless by reconciling with the
+ * object's current state, so this only saves work.
  */
-import { compareOrder } from "../../../lib/webhooks/storage-events.js";
+import { compareEvents, type StorageEvent } from "../../../lib/webhooks/storage-events.js";
 
-/** Last applied `order` per key (in memory; see the module comment for why that is enough). */
+type Ordered = Pick<StorageEvent, "source" | "order">;
+
+/** Last applied event per key (in memory; see the module comment for why that is enough). */
 export class KeyOrder {
-  private readonly applied = new Map<string, string>();
+  private readonly applied = new Map<string, Ordered>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  isStale(key: string, order: string): boolean {
+  /** Older than one already applied to the key, by its source's rule (incomparable: not stale). */
+  isStale(key: string, event: Ordered): boolean {
     const last = this.applied.get(key);
-    return last !== undefined && compareOrder(order, last) < 0;
+    return last !== undefined && (compareEvents(event, last) ?? 0) < 0;
   }
 
-  markApplied(key: string, order: string): void {
+  markApplied(key: string, event: Ordered): void {
     const last = this.applied.get(key);
-    if (last === undefined || compareOrder(order, last) > 0) this.applied.set(key, order);
+    if (last === undefined || (compareEvents(event, last) ?? 1) > 0)
+      this.applied.set(key, { source: event.source, order: event.order });
   }
 
   /** Runs `work` after every earlier call for `key` has finished. */
