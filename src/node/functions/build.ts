@@ -24,6 +24,7 @@ export function buildIngestApp(env: FunctionEnv, composed: Composed, log: Logger
     secrets: env.WEBHOOK_SECRET,
     limits: imageLimits(env),
     log,
+    reconcileTimes: { settleMs: env.STORAGE_EVENT_SETTLE_MS },
   });
   return { app };
 }

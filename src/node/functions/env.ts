@@ -15,6 +15,7 @@ import {
   serviceFields,
   webhookSecretFields,
 } from "../../lib/env-fields.js";
+import { DEFAULT_RECONCILE_TIMES } from "../../lib/webhooks/storage-reconcile.js";
 import { urlFetchEnvFields } from "../../lib/url-fetch/env.js";
 import {
   checkObjectStore,
@@ -35,6 +36,11 @@ const functionEnvSchema = z
     ...imageLimitFields,
     /** Query function: `/rpc/fetch-url`, the gateway's `POST /v1/images {url}` (pinned; src/node/url-fetch.ts). */
     ...urlFetchEnvFields(),
+    /**
+     * Ingest function: how long after its event time an object without an image record waits for
+     * the gateway's record before it counts as a direct upload (src/lib/webhooks/storage-reconcile.ts).
+     */
+    STORAGE_EVENT_SETTLE_MS: intVar(0, 300_000).default(DEFAULT_RECONCILE_TIMES.settleMs),
   })
   .superRefine((e, ctx) => {
     checkObjectStore(e, ctx);

@@ -9,7 +9,7 @@ import {
   DEFAULT_RECONCILE_TIMES,
   type ReconcileTimes,
 } from "../../../lib/webhooks/storage-reconcile.js";
-import type { Logger } from "../../logging.js";
+import { logJobEvent, type Logger } from "../../logging.js";
 import { createFunctionApp } from "../app.js";
 import { IdempotencyCache } from "../idempotency.js";
 import type { FunctionApp, FunctionStorage, IngestFunctionDeps } from "../types.js";
@@ -34,7 +34,16 @@ export function createIngestFunction(
     ...backends,
     extractor,
     limits: resolveLimits(options.limits),
-    ingest: (job, attempt) => processIngestJob({ ...backends, extractor }, job, attempt),
+    ingest: async (job, attempt) => {
+      const started = performance.now();
+      const outcome = await processIngestJob({ ...backends, extractor }, job, attempt);
+      // One line per job, as the local server logs them: how often the models ran, and why not.
+      if (options.log) {
+        const ms = performance.now() - started;
+        logJobEvent(options.log, { job, attempt: attempt.attempt, outcome, ms });
+      }
+      return outcome;
+    },
     idempotency: new IdempotencyCache(),
     keyOrder: new KeyOrder(),
     reconcileTimes: { ...DEFAULT_RECONCILE_TIMES, ...options.reconcileTimes },
