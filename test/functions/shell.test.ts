@@ -46,6 +46,7 @@ describe("function app shell", () => {
     const lines: Record<string, unknown>[] = [];
     const log = {
       info: (o: Record<string, unknown>) => lines.push(o),
+      warn: () => undefined, // the job's own line ("ingest failed")
       error: () => undefined,
     } as unknown as Logger;
     const { app } = createIngestFunction(
