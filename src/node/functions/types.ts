@@ -19,7 +19,7 @@ import type { VectorStore } from "../../lib/store/types.js";
 import type { SignedEnv } from "../../lib/webhooks/middleware.js";
 import type { ReconcileTimes } from "../../lib/webhooks/storage-reconcile.js";
 import type { IdempotencyCache } from "./idempotency.js";
-import type { KeyOrder } from "./ingest/key-order.js";
+import type { KeyOrder } from "../../lib/webhooks/key-order.js";
 
 export type FunctionApp = Hono<SignedEnv>;
 

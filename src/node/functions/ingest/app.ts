@@ -14,7 +14,7 @@ import { createFunctionApp } from "../app.js";
 import { IdempotencyCache } from "../idempotency.js";
 import type { FunctionApp, FunctionStorage, IngestFunctionDeps } from "../types.js";
 import { registerIngestJob } from "./job.js";
-import { KeyOrder } from "./key-order.js";
+import { KeyOrder } from "../../../lib/webhooks/key-order.js";
 import { registerStorageWebhook } from "./storage.js";
 
 export interface IngestFunctionOptions {

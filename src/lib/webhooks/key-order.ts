@@ -1,9 +1,10 @@
 /**
  * Per storage key: the last applied event, and a lock so two events of one key never interleave
- * (storage-sync.ts). In memory: repeats and reordering are made harmless by reconciling with the
- * object's current state, so this only saves work.
+ * (the ingest function's storage-sync.ts, the local server's storage-webhook.ts). In memory:
+ * repeats and reordering are made harmless by reconciling with the object's current state, so this
+ * only saves work.
  */
-import { compareEvents, type StorageEvent } from "../../../lib/webhooks/storage-events.js";
+import { compareEvents, type StorageEvent } from "./storage-events.js";
 
 type Ordered = Pick<StorageEvent, "source" | "order">;
 
