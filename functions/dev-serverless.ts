@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       `    curl -s -H "authorization: Bearer ${stack.apiKey}" -H "content-type: image/png" \\`,
       `      --data-binary @/tmp/scene-7.png "${url}/v1/images?wait=true"`,
       `    curl -s -H "authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\`,
-      `      -d '{"query":"red circle"}' ${url}/v1/search`,
+      `      -d '{"query":"a large dotted red square"}' ${url}/v1/search`,
       "  Ctrl-C stops everything.",
       "",
     ].join("\n"),
