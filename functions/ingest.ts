@@ -5,10 +5,9 @@
  * The environment is parsed here, once (src/node/functions/env.ts documents every variable); the
  * composition root (src/node/compose.ts) opens the pack, checks the index and opens the storage.
  */
-import { imageLimits } from "../src/lib/env-fields.js";
 import { composeNode } from "../src/node/compose.js";
+import { buildIngestApp } from "../src/node/functions/build.js";
 import { parseFunctionEnv } from "../src/node/functions/env.js";
-import { createIngestFunction } from "../src/node/functions/ingest/app.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
 
@@ -16,13 +15,8 @@ const env = parseFunctionEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
 
 const build: AppFactory = async () => {
-  const { catalog, blobs, vectors, models, close } = await composeNode(env, log);
-  const { app } = createIngestFunction({ catalog, blobs, vectors }, models.extractor, {
-    secrets: env.WEBHOOK_SECRET,
-    limits: imageLimits(env),
-    log,
-  });
-  return { app, close };
+  const composed = await composeNode(env, log);
+  return { app: buildIngestApp(env, composed, log).app, close: composed.close };
 };
 
 export const handler = lambdaHandler(build);

@@ -6,9 +6,18 @@
 import { serve } from "@hono/node-server";
 import { CollectionMismatchError } from "../src/lib/store/qdrant/index.js";
 import { openCheckedModels } from "../src/node/compose.js";
-import { createLogger } from "../src/node/logging.js";
+import { imageLimits } from "../src/lib/env-fields.js";
+import { resolveLimits } from "../src/lib/limits.js";
+import { apiLogger, createLogger, type Logger } from "../src/node/logging.js";
+import { S3ObjectStore } from "../src/node/objects/s3.js";
 import { buildLocalServer } from "../src/node/server/build.js";
-import { localServerSettings, parseEnv } from "../src/node/server/env.js";
+import {
+  localServerSettings,
+  parseEnv,
+  storageWebhookSettings,
+  type Env,
+} from "../src/node/server/env.js";
+import { storageWebhookApp, withStorageWebhook } from "../src/node/server/storage-webhook.js";
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);
@@ -21,7 +30,8 @@ async function main(): Promise<void> {
     models,
     log,
   );
-  const http = serve({ fetch: server.app.fetch, port: env.PORT, hostname: env.HOST }, (info) =>
+  const fetch = storageWebhook(env, server, models.extractor.pack, log) ?? server.app.fetch;
+  const http = serve({ fetch, port: env.PORT, hostname: env.HOST }, (info) =>
     log.info(
       {
         event: "listening",
@@ -52,6 +62,30 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+/** `POST /v1/webhooks/storage` ahead of the API, when WEBHOOK_SECRET and S3_BUCKET are set. */
+function storageWebhook(
+  env: Env,
+  server: Awaited<ReturnType<typeof buildLocalServer>>,
+  pack: string,
+  log: Logger,
+) {
+  const settings = storageWebhookSettings(env);
+  if (!settings) return undefined;
+  const webhook = storageWebhookApp({
+    secrets: settings.secrets,
+    bucket: new S3ObjectStore(settings.bucket),
+    services: server.services,
+    pack,
+    limits: resolveLimits(imageLimits(env)),
+    logger: apiLogger(log),
+  });
+  log.info(
+    { event: "storage_webhook", bucket: settings.bucket.bucket },
+    "storage webhook on POST /v1/webhooks/storage",
+  );
+  return withStorageWebhook(server.app, webhook);
 }
 
 main().catch((err: unknown) => {

@@ -5,39 +5,22 @@
  * The environment is parsed here, once (src/node/functions/env.ts documents every variable); the
  * composition root (src/node/compose.ts) opens the pack, checks the index and opens the storage.
  */
-import { urlFetchSettings } from "../src/lib/url-fetch/env.js";
-import { composeNode, openUrlFetcher } from "../src/node/compose.js";
+import { composeNode } from "../src/node/compose.js";
+import { buildQueryApp } from "../src/node/functions/build.js";
 import { parseFunctionEnv } from "../src/node/functions/env.js";
-import { createQueryFunction } from "../src/node/functions/query/app.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
-import { SharpRenderer } from "../src/node/render/sharp-renderer.js";
 
 const env = parseFunctionEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
 
 const build: AppFactory = async () => {
   const composed = await composeNode(env, log);
-  const urlFetcher = openUrlFetcher(urlFetchSettings(env));
-  const app = createQueryFunction(
-    {
-      text: composed.models.text,
-      vectors: composed.vectors,
-      renderer: new SharpRenderer(),
-      ...(urlFetcher ? { urlFetcher } : {}),
-    },
-    // Preview renders carry the image (base64, +33%).
-    {
-      secrets: env.WEBHOOK_SECRET,
-      maxBodyBytes: Math.ceil(env.MAX_UPLOAD_BYTES * 1.4) + 64 * 1024,
-      maxFetchBytes: env.MAX_UPLOAD_BYTES,
-      log,
-    },
-  );
+  const query = buildQueryApp(env, composed, log);
   return {
-    app,
+    app: query.app,
     close: async () => {
-      await urlFetcher?.close();
+      await query.close?.();
       await composed.close();
     },
   };

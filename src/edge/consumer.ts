@@ -47,14 +47,17 @@ function jobPayload(msg: Message<IngestMessage>, maxAttempts: number): IngestJob
 async function deliver(msg: Message<unknown>, call: () => Promise<Response>): Promise<void> {
   try {
     const res = await call();
-    await res.body?.cancel();
-    if (res.ok) return msg.ack();
+    if (res.ok) {
+      await res.body?.cancel();
+      return msg.ack();
+    }
     console.warn(
       JSON.stringify({
         event: "delivery_failed",
         id: msg.id,
         status: res.status,
         attempt: msg.attempts,
+        answer: (await res.text().catch(() => "")).slice(0, 500),
       }),
     );
   } catch (err) {
@@ -73,6 +76,13 @@ async function deliver(msg: Message<unknown>, call: () => Promise<Response>): Pr
 /** 2, 4, 8 … seconds, capped at 5 minutes. */
 const backoffSeconds = (attempt: number): number => Math.min(300, 2 ** Math.max(1, attempt));
 
+/**
+ * Why a job ended in the dead-letter queue when the ingest function left no error on the record: it
+ * never answered, or it could not read the record the gateway wrote (another object store).
+ */
+const NO_ANSWER =
+  "the ingest function did not answer, or could not read this image's record (check INGEST_URL, and the function's OBJECT_STORE and GATEWAY_URL)";
+
 async function markDeadLettered(
   batch: MessageBatch<unknown>,
   config: GatewayConfig,
@@ -86,8 +96,8 @@ async function markDeadLettered(
       await catalog.put({
         ...record,
         status: "failed",
-        error: "ingest gave up after its last retry (dead-lettered)",
-        errorCode: "ingest_failed",
+        error: `ingest gave up after its last retry (dead-lettered): ${record.error ?? NO_ANSWER}`,
+        errorCode: record.errorCode ?? "ingest_failed",
         updatedAt: new Date().toISOString(),
       });
     }

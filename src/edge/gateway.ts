@@ -24,6 +24,7 @@ import { RemoteVectorStore } from "../lib/remote/vectors.js";
 import type { Services } from "../lib/services.js";
 import { imageLimits } from "../lib/env-fields.js";
 import { SignedClient } from "../lib/webhooks/client.js";
+import { MemoryReplayLedger } from "../lib/webhooks/replay.js";
 import { kvApiKeyResolver } from "./api-keys.js";
 import { PAGE_FILE_TEXT } from "./page-files.js";
 import type { GatewayConfig } from "./env.js";
@@ -65,7 +66,12 @@ export function createGateway(config: GatewayConfig): OpenAPIHono<AppEnv> {
     },
     page: PAGE_FILE_TEXT,
   });
-  app.route(INTERNAL_PREFIX, objectRpcApp(objects, vars.WEBHOOK_SECRET, vars.MAX_UPLOAD_BYTES));
+  // A replayed object write would restore an older record or image: refused per isolate (replay.ts).
+  const replays = new MemoryReplayLedger();
+  app.route(
+    INTERNAL_PREFIX,
+    objectRpcApp(objects, vars.WEBHOOK_SECRET, vars.MAX_UPLOAD_BYTES, replays),
+  );
   return app;
 }
 

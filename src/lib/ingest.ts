@@ -43,7 +43,7 @@ export interface IngestAttempt {
 
 export type IngestOutcome =
   | { status: "indexed"; regionCount: number; timings: Record<string, number> }
-  /** The record or blob vanished (image deleted meanwhile): nothing to do, do not retry. */
+  /** The image was deleted while its models ran: its new points were removed again. */
   | { status: "skipped"; reason: string }
   /** Failed; `retry` says whether the queue should try again. */
   | { status: "failed"; retry: boolean; error: string; errorCode: string };
@@ -56,7 +56,9 @@ export async function processIngestJob(
   const now = deps.now ?? (() => new Date());
   const scope = scopeTenant(deps, job.tenant);
   const record = await scope.getImage(job.imageId);
-  if (!record) return { status: "skipped", reason: "image record not found" };
+  // Never acknowledged as done: a record this storage cannot see is retried, then dead-lettered, so
+  // a misconfigured object store (or a read that lags a write) surfaces instead of waiting forever.
+  if (!record) return missing("record", attempt);
   // The `processing` mark is bookkeeping (recovery re-enqueues `queued` and `processing` alike), so it
   // is written while the blob is read and the models run, and awaited before any later write of the
   // record or the points: it can never land after them, and its failure still fails the job.
@@ -72,7 +74,10 @@ export async function processIngestJob(
     const blob = await scope.getBlob(job.imageId);
     if (!blob) {
       await marked;
-      return await finishMissingBlob(scope, job.imageId, now);
+      const outcome = missing("bytes", attempt);
+      const status = outcome.retry ? "queued" : "failed";
+      await setFailed(scope, job.imageId, status, outcome.error, outcome.errorCode, now);
+      return outcome;
     }
     const extracted = await (deps.prefetch?.redeem(job, blob.bytes) ??
       deps.extractor.extract(blob.bytes));
@@ -177,15 +182,21 @@ async function markIndexed(
   return { status: "indexed", regionCount: extracted.regions.length, timings: extracted.timings };
 }
 
-async function finishMissingBlob(
-  scope: TenantScope,
-  imageId: string,
-  now: () => Date,
-): Promise<IngestOutcome> {
-  const error = "stored image bytes are missing";
-  await setFailed(scope, imageId, "failed", error, "ingest_failed", now);
-  return { status: "failed", retry: false, error, errorCode: "ingest_failed" };
+/** `image_missing`: retried until the last attempt; then final, for the queue to dead-letter. */
+function missing(
+  what: "record" | "bytes",
+  attempt: IngestAttempt,
+): Extract<IngestOutcome, { status: "failed" }> {
+  return {
+    status: "failed",
+    retry: !attempt.final,
+    error: `the image's stored ${what} could not be read (deleted, or this worker reads another object store)`,
+    errorCode: IMAGE_MISSING,
+  };
 }
+
+/** The error code of a job whose record or bytes this worker could not read. */
+export const IMAGE_MISSING = "image_missing";
 
 /**
  * Bad input (the decoder's ImageInputError) fails for good at once; anything else is retried by the

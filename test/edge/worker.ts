@@ -47,7 +47,7 @@ export async function dryRunBundle(outdir: string): Promise<string> {
  * as text (wrangler.toml's `?raw` rule). The dry-run output does not record module types (a text
  * module there may end in .js), so they are declared here.
  */
-async function bundleModules(script: string) {
+export async function bundleModules(script: string) {
   const dir = path.dirname(script);
   const text = (await readdir(dir)).filter(
     (f) => f !== path.basename(script) && !f.endsWith(".map") && f !== "README.md",

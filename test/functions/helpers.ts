@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DEFAULT_LIMITS } from "../../src/lib/limits.js";
+import type { ReconcileTimes } from "../../src/lib/webhooks/storage-reconcile.js";
 import { generateSecret, signedHeaders } from "../../src/lib/webhooks/standard-webhooks.js";
 import { openObjects } from "../../src/node/compose.js";
 import { createIngestFunction } from "../../src/node/functions/ingest/app.js";
@@ -36,13 +37,17 @@ export async function signedRequest(
 export async function makeFunctions(
   objectSettings?: ObjectSettings,
   secrets: readonly string[] = [SECRET],
+  reconcileTimes?: Partial<ReconcileTimes>,
 ) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "rs-fn-"));
   const objects = openObjects(objectSettings ?? { kind: "disk", dataDir });
   const vectors = new MemoryVectorStore();
   const extractor = new FakeExtractor();
   const text = new FakeTextEmbedder();
-  const ingest = createIngestFunction({ ...objects, vectors }, extractor, { secrets });
+  const ingest = createIngestFunction({ ...objects, vectors }, extractor, {
+    secrets,
+    ...(reconcileTimes ? { reconcileTimes } : {}),
+  });
   const query = createQueryFunction(
     { text, vectors, renderer: new SharpRenderer() },
     { secrets, maxBodyBytes: 1 << 20, maxFetchBytes: DEFAULT_LIMITS.maxUploadBytes },

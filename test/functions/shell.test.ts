@@ -46,6 +46,7 @@ describe("function app shell", () => {
     const lines: Record<string, unknown>[] = [];
     const log = {
       info: (o: Record<string, unknown>) => lines.push(o),
+      warn: () => undefined, // the job's own line ("ingest failed")
       error: () => undefined,
     } as unknown as Logger;
     const { app } = createIngestFunction(
@@ -67,7 +68,8 @@ describe("function app shell", () => {
         fn: "ingest",
         method: "POST",
         path: INGEST_JOB_PATH,
-        status: 200,
+        // The record is not in this function's storage: retried, never acknowledged as done.
+        status: 503,
         webhookId: "msg_shell",
       }),
       expect.objectContaining({

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ApiError } from "../errors.js";
 import { SignedClient, SignedCallError } from "../webhooks/client.js";
 import { signedJson, verifySignature, type SignedEnv } from "../webhooks/middleware.js";
+import type { ReplayLedger } from "../webhooks/replay.js";
 import { base64ToBytes, bytesToBase64 } from "../webhooks/standard-webhooks.js";
 import { CATALOG_PREFIX, IMAGE_PREFIX, type ObjectStore, type StoredObject } from "./types.js";
 
@@ -36,12 +37,16 @@ export function objectRpcApp(
   store: ObjectStore,
   secrets: readonly string[],
   maxBytes: number,
+  replays?: ReplayLedger,
 ): Hono<SignedEnv> {
   const app = new Hono<SignedEnv>();
   // base64 inflates by 4/3; the limit is on the JSON envelope.
   app.post(
     OBJECT_RPC_PATH,
-    verifySignature(secrets, { maxBytes: Math.ceil(maxBytes * 1.4) + 1024 }),
+    verifySignature(secrets, {
+      maxBytes: Math.ceil(maxBytes * 1.4) + 1024,
+      ...(replays ? { replays } : {}),
+    }),
     async (c) => {
       const parsed = Op.safeParse(signedJson(c.get("webhook")));
       if (!parsed.success)

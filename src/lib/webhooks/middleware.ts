@@ -7,7 +7,8 @@ import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../errors.js";
 import { readCappedText } from "./body.js";
 import { WebhookVerificationError } from "./errors.js";
-import { verify, type VerifiedWebhook } from "./standard-webhooks.js";
+import type { ReplayLedger } from "./replay.js";
+import { DEFAULT_TOLERANCE_SEC, verify, type VerifiedWebhook } from "./standard-webhooks.js";
 
 export interface SignedRequest extends VerifiedWebhook {
   body: string;
@@ -21,6 +22,8 @@ export interface VerifyMiddlewareOptions {
   /** Largest body read (counted as it streams, so chunked bodies are capped too); more is a 413. */
   maxBytes: number;
   toleranceSec?: number;
+  /** Refuse a second delivery of a verified message id (409) while its timestamp is in the window. */
+  replays?: ReplayLedger;
 }
 
 export function verifySignature(
@@ -39,6 +42,14 @@ export function verifySignature(
       if (err instanceof WebhookVerificationError)
         throw new ApiError("unauthorized", `Webhook signature refused: ${err.message}`);
       throw err;
+    }
+    const { id, timestamp } = c.get("webhook");
+    const expires = (timestamp + (options.toleranceSec ?? DEFAULT_TOLERANCE_SEC)) * 1000;
+    if (options.replays && !options.replays.claim(id, expires)) {
+      throw new ApiError(
+        "conflict",
+        "Webhook message already received: a replay is not executed again (sign each call with a fresh webhook-id)",
+      );
     }
     await next();
   };

@@ -13,7 +13,7 @@ import { WebhookVerificationError } from "./errors.js";
 const WEBHOOK_ID = "webhook-id";
 const WEBHOOK_TIMESTAMP = "webhook-timestamp";
 const WEBHOOK_SIGNATURE = "webhook-signature";
-const DEFAULT_TOLERANCE_SEC = 5 * 60;
+export const DEFAULT_TOLERANCE_SEC = 5 * 60;
 
 const SECRET_PREFIX = "whsec_";
 const encoder = new TextEncoder();

@@ -4,8 +4,8 @@
  *   message body, signed): `{account, bucket, action, object: {key, size?, eTag?}, eventTime}`;
  * - S3 event notifications: `{Records: [{eventName, eventTime, s3: {object: {key, sequencer}}}]}`,
  *   whose keys are URL-encoded (form encoding: `+` is a space).
- * `order` sorts events of one key: S3's `sequencer` (hex, compared after right-padding with zeros,
- * as AWS documents), R2's `eventTime` (R2 has no sequencer).
+ * `order` sorts events of one key, each source by its own rule (`compareEvents`): S3's `sequencer`,
+ * R2's `eventTime` (R2 has no sequencer).
  */
 import { z } from "zod";
 
@@ -14,8 +14,10 @@ export interface StorageEvent {
   kind: "created" | "deleted";
   bucket: string;
   key: string;
-  /** Comparable with `compareOrder` among events of the same key. */
+  /** S3: the sequencer; R2: the event time. Compared with `compareEvents`. */
   order: string;
+  /** When the storage says the event happened (ISO 8601). */
+  eventTime: string;
 }
 
 const R2Event = z
@@ -73,6 +75,7 @@ function fromS3(r: z.infer<typeof S3Record>): StorageEvent[] {
       bucket: r.s3.bucket.name,
       key: decodeS3Key(r.s3.object.key),
       order: r.s3.object.sequencer.toUpperCase(),
+      eventTime: r.eventTime,
     },
   ];
 }
@@ -80,7 +83,8 @@ function fromS3(r: z.infer<typeof S3Record>): StorageEvent[] {
 function fromR2(e: z.infer<typeof R2Event>): StorageEvent[] {
   const kind = R2_CREATED.has(e.action) ? "created" : R2_DELETED.has(e.action) ? "deleted" : null;
   if (!kind) return [];
-  return [{ source: "r2", kind, bucket: e.bucket, key: e.object.key, order: e.eventTime }];
+  const { bucket, eventTime } = e;
+  return [{ source: "r2", kind, bucket, key: e.object.key, order: eventTime, eventTime }];
 }
 
 function isS3TestEvent(body: unknown): boolean {
@@ -96,10 +100,24 @@ function decodeS3Key(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, " "));
 }
 
-/** <0, 0, >0 like a comparator. Sequencers of different length compare after right-padding with "0". */
-export function compareOrder(a: string, b: string): number {
-  const n = Math.max(a.length, b.length);
-  const x = a.padEnd(n, "0");
-  const y = b.padEnd(n, "0");
+/**
+ * Orders two events of one key by their source's own rule: S3 sequencers as hex strings of possibly
+ * different length, compared after right-padding the shorter with "0" (as AWS documents); R2 event
+ * times as instants (ISO strings of different precision do not sort as text: "…:00Z" > "…:00.5Z").
+ * <0, 0, >0 like a comparator; null when they cannot be compared (different sources, a bad time).
+ */
+export function compareEvents(
+  a: Pick<StorageEvent, "source" | "order">,
+  b: Pick<StorageEvent, "source" | "order">,
+): number | null {
+  if (a.source !== b.source) return null;
+  if (a.source === "r2") {
+    const x = Date.parse(a.order);
+    const y = Date.parse(b.order);
+    return Number.isNaN(x) || Number.isNaN(y) ? null : Math.sign(x - y);
+  }
+  const n = Math.max(a.order.length, b.order.length);
+  const x = a.order.padEnd(n, "0");
+  const y = b.order.padEnd(n, "0");
   return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { applyShell, type ApiLogger } from "../../lib/api/shell.js";
 import { verifySignature, type SignedEnv } from "../../lib/webhooks/middleware.js";
+import { MemoryReplayLedger } from "../../lib/webhooks/replay.js";
 import type { Logger } from "../logging.js";
 import type { FunctionApp } from "./types.js";
 
@@ -15,6 +16,11 @@ export interface FunctionAppOptions {
   secrets: readonly string[];
   /** Largest signed body accepted. */
   maxBodyBytes: number;
+  /**
+   * Refuse replayed message ids (409): routes whose effect would repeat. Off where redeliveries of one
+   * id are expected and answered from a record (the ingest function's queue deliveries).
+   */
+  refuseReplays?: boolean;
   log?: Logger | undefined;
 }
 
@@ -28,7 +34,13 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
     },
   });
   app.get("/healthz", (c) => c.json({ status: "ok", function: options.name }));
-  app.use("*", verifySignature(options.secrets, { maxBytes: options.maxBodyBytes }));
+  app.use(
+    "*",
+    verifySignature(options.secrets, {
+      maxBytes: options.maxBodyBytes,
+      ...(options.refuseReplays ? { replays: new MemoryReplayLedger() } : {}),
+    }),
+  );
   return app;
 }
 

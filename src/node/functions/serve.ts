@@ -30,15 +30,36 @@ export async function serveHttp(
   name: string,
 ): Promise<void> {
   const { app, close } = await factory();
-  const server = serve({ fetch: app.fetch, ...listen }, (info) =>
-    log.info(
-      { event: "listening", fn: name, port: info.port },
-      `${name} listening on :${info.port}`,
+  serveApps([{ name, app, port: listen.port }], listen.hostname, log, close);
+}
+
+/**
+ * Serves each app on its own port (one process may host both functions: functions/ingest-query.ts)
+ * until SIGINT/SIGTERM; then stops accepting, lets running requests finish, and closes once.
+ */
+export function serveApps(
+  apps: readonly { name: string; app: FunctionApp; port: number }[],
+  hostname: string,
+  log: Logger,
+  close?: () => Promise<void>,
+): void {
+  const servers = apps.map(({ name, app, port }) =>
+    serve({ fetch: app.fetch, port, hostname }, (info) =>
+      log.info(
+        { event: "listening", fn: name, port: info.port },
+        `${name} listening on :${info.port}`,
+      ),
     ),
   );
   const shutdown = (signal: string) => {
-    log.info({ event: "shutdown", fn: name, signal }, "shutting down");
-    server.close(() => void (close?.() ?? Promise.resolve()).finally(() => process.exit(0)));
+    log.info({ event: "shutdown", fn: apps.map((a) => a.name).join("+"), signal }, "shutting down");
+    const force = setTimeout(() => process.exit(1), 30_000).unref();
+    void Promise.all(servers.map((s) => new Promise<void>((done) => s.close(() => done()))))
+      .then(() => close?.())
+      .finally(() => {
+        clearTimeout(force);
+        process.exit(0);
+      });
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));

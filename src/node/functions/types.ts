@@ -17,8 +17,9 @@ import type {
 } from "../../lib/services.js";
 import type { VectorStore } from "../../lib/store/types.js";
 import type { SignedEnv } from "../../lib/webhooks/middleware.js";
+import type { ReconcileTimes } from "../../lib/webhooks/storage-reconcile.js";
 import type { IdempotencyCache } from "./idempotency.js";
-import type { KeyOrder } from "./ingest/key-order.js";
+import type { KeyOrder } from "../../lib/webhooks/key-order.js";
 
 export type FunctionApp = Hono<SignedEnv>;
 
@@ -35,6 +36,7 @@ export interface IngestFunctionDeps extends FunctionStorage {
   ingest(job: IngestJob, attempt: IngestAttempt): Promise<IngestOutcome>;
   idempotency: IdempotencyCache<IngestOutcome>;
   keyOrder: KeyOrder;
+  reconcileTimes: ReconcileTimes;
 }
 
 export interface QueryFunctionDeps {

@@ -13,10 +13,20 @@ import {
   ortFields,
   parseEnvWith,
   serviceFields,
+  webhookSecretFields,
+  type EnvCheck,
 } from "../../lib/env-fields.js";
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
-import { checkVectorStore, vectorStoreFields, vectorStoreSettings } from "../storage-env.js";
+import {
+  checkObjectStore,
+  checkVectorStore,
+  objectStoreFields,
+  objectSettings,
+  vectorStoreFields,
+  vectorStoreSettings,
+} from "../storage-env.js";
+import type { S3ObjectStoreOptions } from "../objects/s3.js";
 import type { LocalServerSettings } from "./build.js";
 
 /**
@@ -49,6 +59,39 @@ const apiKeys = z
     return out;
   });
 
+/** The bucket of the storage webhook: the S3_* variables, meaning what they mean on the functions. */
+const {
+  S3_ENDPOINT,
+  S3_REGION,
+  S3_BUCKET,
+  S3_ACCESS_KEY_ID,
+  S3_SECRET_ACCESS_KEY,
+  S3_FORCE_PATH_STYLE,
+} = objectStoreFields;
+const s3BucketFields = {
+  S3_ENDPOINT,
+  S3_REGION,
+  S3_BUCKET,
+  S3_ACCESS_KEY_ID,
+  S3_SECRET_ACCESS_KEY,
+  S3_FORCE_PATH_STYLE,
+};
+type WebhookEnv = z.infer<z.ZodObject<typeof s3BucketFields>> & { WEBHOOK_SECRET?: string[] };
+
+/** The webhook needs both its secret and its bucket; the bucket needs what `OBJECT_STORE=s3` needs. */
+const checkStorageWebhook: EnvCheck<WebhookEnv> = (e, ctx) => {
+  if (!e.WEBHOOK_SECRET && !e.S3_BUCKET) return;
+  if (!e.WEBHOOK_SECRET || !e.S3_BUCKET) {
+    ctx.addIssue({
+      code: "custom",
+      message: "the storage webhook needs both WEBHOOK_SECRET and S3_BUCKET (and the other S3_*)",
+      path: [e.WEBHOOK_SECRET ? "S3_BUCKET" : "WEBHOOK_SECRET"],
+    });
+    return;
+  }
+  checkObjectStore({ ...e, OBJECT_STORE: "s3" }, ctx);
+};
+
 const envSchema = z
   .object({
     ...serviceFields,
@@ -73,8 +116,17 @@ const envSchema = z
     /** `POST /v1/images {url}`: on by default (addresses pinned; src/node/url-fetch.ts). */
     ...urlFetchEnvFields(),
     ...vectorStoreFields,
+    /**
+     * `POST /v1/webhooks/storage` (storage-webhook.ts): on when set, with the S3_* bucket whose
+     * event notifications it receives, signed with one of these secrets.
+     */
+    WEBHOOK_SECRET: webhookSecretFields.WEBHOOK_SECRET.optional(),
+    ...s3BucketFields,
   })
-  .superRefine(checkVectorStore);
+  .superRefine((e, ctx) => {
+    checkVectorStore(e, ctx);
+    checkStorageWebhook(e, ctx);
+  });
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -99,4 +151,14 @@ export function localServerSettings(env: Env, dim: number): LocalServerSettings 
     urlFetch: urlFetchSettings(env),
     metadataFields: env.METADATA_INDEXES,
   };
+}
+
+/** The storage webhook's secrets and bucket, when WEBHOOK_SECRET and S3_BUCKET are set. */
+export function storageWebhookSettings(
+  env: Env,
+): { secrets: string[]; bucket: S3ObjectStoreOptions } | undefined {
+  if (!env.WEBHOOK_SECRET || !env.S3_BUCKET) return undefined;
+  const s3 = objectSettings({ ...env, OBJECT_STORE: "s3" });
+  if (s3.kind !== "s3") return undefined;
+  return { secrets: env.WEBHOOK_SECRET, bucket: s3.options };
 }

@@ -5,18 +5,24 @@
 import { processIngestJob } from "../../../lib/ingest.js";
 import { resolveLimits, type Limits } from "../../../lib/limits.js";
 import type { RegionExtractor } from "../../../lib/services.js";
-import type { Logger } from "../../logging.js";
+import {
+  DEFAULT_RECONCILE_TIMES,
+  type ReconcileTimes,
+} from "../../../lib/webhooks/storage-reconcile.js";
+import { logJobEvent, type Logger } from "../../logging.js";
 import { createFunctionApp } from "../app.js";
 import { IdempotencyCache } from "../idempotency.js";
 import type { FunctionApp, FunctionStorage, IngestFunctionDeps } from "../types.js";
 import { registerIngestJob } from "./job.js";
-import { KeyOrder } from "./key-order.js";
+import { KeyOrder } from "../../../lib/webhooks/key-order.js";
 import { registerStorageWebhook } from "./storage.js";
 
 export interface IngestFunctionOptions {
   secrets: readonly string[];
   limits?: Partial<Limits>;
   log?: Logger;
+  /** Storage events: the settle and pending windows (storage-reconcile.ts); tests shorten them. */
+  reconcileTimes?: Partial<ReconcileTimes>;
 }
 
 export function createIngestFunction(
@@ -28,9 +34,19 @@ export function createIngestFunction(
     ...backends,
     extractor,
     limits: resolveLimits(options.limits),
-    ingest: (job, attempt) => processIngestJob({ ...backends, extractor }, job, attempt),
+    ingest: async (job, attempt) => {
+      const started = performance.now();
+      const outcome = await processIngestJob({ ...backends, extractor }, job, attempt);
+      // One line per job, as the local server logs them: how often the models ran, and why not.
+      if (options.log) {
+        const ms = performance.now() - started;
+        logJobEvent(options.log, { job, attempt: attempt.attempt, outcome, ms });
+      }
+      return outcome;
+    },
     idempotency: new IdempotencyCache(),
     keyOrder: new KeyOrder(),
+    reconcileTimes: { ...DEFAULT_RECONCILE_TIMES, ...options.reconcileTimes },
   };
   const app = createFunctionApp({
     name: "ingest",

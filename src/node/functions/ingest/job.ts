@@ -4,10 +4,13 @@
  * `webhook-id` (the queue message id, stable across the queue's retries).
  *
  * Answers 200 with the outcome when the job settled (indexed, skipped, failed for good) and 503 when
- * it failed in a way worth retrying, so the queue consumer retries on any non-2xx answer.
+ * it failed in a way worth retrying, so the queue consumer retries on any non-2xx answer. A job whose
+ * record or bytes this function cannot read (`image_missing`) answers 503 on its last attempt too:
+ * the queue then dead-letters it and the gateway, which sees the bucket, marks the record `failed`
+ * (no job is acknowledged while its image waits).
  */
 import { validationError } from "../../../lib/errors.js";
-import type { IngestOutcome } from "../../../lib/ingest.js";
+import { IMAGE_MISSING, type IngestOutcome } from "../../../lib/ingest.js";
 import { INGEST_JOB_PATH, IngestJobRequest } from "../../../lib/remote/ingest.js";
 import { signedJson } from "../../../lib/webhooks/middleware.js";
 import type { FunctionApp, IngestFunctionDeps } from "../types.js";
@@ -27,4 +30,5 @@ export function registerIngestJob(app: FunctionApp, deps: IngestFunctionDeps): v
   });
 }
 
-const retryable = (o: IngestOutcome): boolean => o.status === "failed" && o.retry;
+const retryable = (o: IngestOutcome): boolean =>
+  o.status === "failed" && (o.retry || o.errorCode === IMAGE_MISSING);

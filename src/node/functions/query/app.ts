@@ -30,6 +30,9 @@ export function createQueryFunction(
     secrets: options.secrets,
     maxBodyBytes: options.maxBodyBytes,
     log: options.log,
+    // Vector writes and deletes must not run twice (a replayed delete after a re-upload would
+    // remove the new regions); reads gain nothing from a replay either.
+    refuseReplays: true,
   });
   registerEmbed(app, deps);
   registerVectors(app, deps);
