@@ -9,7 +9,7 @@
 import { nmsXyxy } from "../masks/nms.js";
 import type { BoxXyxy } from "../masks/types.js";
 import type { AmgParams } from "./params.js";
-import { countUpsampledAbove, type UpsampleGeometry } from "./upsampled-count.js";
+import { countUpsampledAboveEach, type UpsampleGeometry } from "./upsampled-count.js";
 
 /** A mask that passed the predicted-IoU and stability filters. */
 export interface MaskCandidate {
@@ -85,13 +85,17 @@ export function filterDecoderBatch(
       const predictedIou = iouPredictions[p * m + k]!;
       if (params.predIouThresh > 0 && !(predictedIou > iouThresh)) continue;
       const logitsOffset = (p * m + k) * plane;
-      const count = (t: number) => countUpsampledAbove(lowResLogits, logitsOffset, geometry, t);
-      const unions = count(maskThreshold - delta).count;
+      const [lowest, highest, atMask] = countUpsampledAboveEach(
+        lowResLogits,
+        logitsOffset,
+        geometry,
+        [maskThreshold - delta, maskThreshold + delta, maskThreshold],
+      );
+      const unions = lowest!.count;
       if (unions === 0) continue; // nothing above the lowest threshold: empty, and SAM's 0/0
-      const intersections = delta === 0 ? unions : count(maskThreshold + delta).count;
-      const stability = intersections / unions;
+      const stability = highest!.count / unions;
       if (params.stabilityScoreThresh > 0 && !(Math.fround(stability) >= stabilityThresh)) continue;
-      const { count: area, box } = count(maskThreshold);
+      const { count: area, box } = atMask!;
       if (!box) continue;
       out.push({
         prompt: p + (layout.promptOffset ?? 0),

@@ -11,7 +11,7 @@
  */
 import { composedTaps, MAX_TAPS, type AxisTaps } from "../masks/resize.js";
 import type { BoxXyxy } from "../masks/types.js";
-import { axisSegments, firstAtLeast, lastAtMost, type AxisSegments } from "./axis-segments.js";
+import { axisSegments, type AxisSegments } from "./axis-segments.js";
 
 /** Sizes of SAM's two-stage resize for one encoded image (or crop). */
 export interface UpsampleGeometry {
@@ -45,66 +45,31 @@ export function countUpsampledAbove(
   g: UpsampleGeometry,
   threshold: number,
 ): UpsampledCount {
+  return countUpsampledAboveEach(logits, offset, g, [threshold])[0]!;
+}
+
+/**
+ * `countUpsampledAbove` for several thresholds in one pass over the plane (each block along a
+ * crossing is interpolated once for all of them). Results are in the order of `thresholds`.
+ */
+export function countUpsampledAboveEach(
+  logits: Float32Array,
+  offset: number,
+  g: UpsampleGeometry,
+  thresholds: readonly number[],
+): UpsampledCount[] {
   if (offset < 0 || offset + g.lowH * g.lowW > logits.length)
     throw new Error(`countUpsampledAbove: plane at ${offset} outside ${logits.length} logits`);
-  const rows = segmentsOf(composedTaps(g.lowH, g.paddedSize, g.resizedH, g.outH), g.outH);
-  const cols = segmentsOf(composedTaps(g.lowW, g.paddedSize, g.resizedW, g.outW), g.outW);
-  const t = Math.fround(threshold);
-  // Cells within `margin` of the threshold are never taken as certain: float64 weights that sum
-  // to 1 ± a few ulps could otherwise tip an interpolated value equal to `t` across it.
-  const margin = 1e-6 * Math.max(1, Math.abs(t));
-  const nc = cols.hi[cols.n - 1]! + 1;
-  const runs = rowRuns(
-    logits,
-    offset,
-    g.lowW,
-    rows.hi[rows.n - 1]! + 1,
-    nc,
-    t + margin,
-    t - margin,
-  );
-  const acc = { count: 0, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
-  for (let rs = 0; rs < rows.n; rs++) {
-    let any = runs.maybe[rows.lo[rs]!]!,
-      all = runs.sure[rows.lo[rs]!]!;
-    for (let r = rows.lo[rs]! + 1; r <= rows.hi[rs]!; r++) {
-      any = unionRuns(any, runs.maybe[r]!);
-      all = intersectRuns(all, runs.sure[r]!);
-    }
-    if (any.length === 0) continue;
-    const certain = certainSegments(all, cols);
-    const y0 = rows.start[rs]!,
-      y1 = rows.end[rs]! - 1;
-    let ci = 0;
-    for (const [p0, p1] of possibleSegments(any, cols)) {
-      for (let s = p0; s <= p1;) {
-        while (ci < certain.length && certain[ci]![1] < s) ci++;
-        const c = certain[ci];
-        if (c && c[0] <= s) {
-          const e = Math.min(c[1], p1);
-          const x0 = cols.start[s]!,
-            x1 = cols.end[e]! - 1;
-          acc.count += (x1 - x0 + 1) * (y1 - y0 + 1);
-          grow(acc, x0, y0, x1, y1);
-          s = e + 1;
-        } else {
-          countBlock(
-            logits,
-            offset,
-            g.lowW,
-            rows.taps,
-            cols.taps,
-            [cols.start[s]!, y0, cols.end[s]! - 1, y1],
-            t,
-            acc,
-          );
-          s++;
-        }
-      }
-    }
+  const levels = [...new Set(thresholds.map((t) => Math.fround(t)))].sort((a, b) => a - b);
+  // Cells within `margin` of a threshold are never taken as certain: float64 weights that sum to
+  // 1 ± a few ulps could otherwise tip an interpolated value equal to it across.
+  const margin = 1e-6 * Math.max(1, ...levels.map(Math.abs));
+  if (levels.some((t, k) => k > 0 && t - levels[k - 1]! <= 2 * margin)) {
+    // Levels too close for one code per cell: count them one by one.
+    return thresholds.map((t) => countLevels(logits, offset, g, [Math.fround(t)], margin)[0]!);
   }
-  const box: BoxXyxy | null = acc.count > 0 ? [acc.x0, acc.y0, acc.x1, acc.y1] : null;
-  return { count: acc.count, box };
+  const counts = countLevels(logits, offset, g, levels, margin);
+  return thresholds.map((t) => counts[levels.indexOf(Math.fround(t))]!);
 }
 
 const segmentCache = new WeakMap<AxisTaps, AxisSegments>();
@@ -115,103 +80,191 @@ function segmentsOf(taps: AxisTaps, outSize: number): AxisSegments {
   return seg;
 }
 
-/** Half-open column runs `[a0, b0, a1, b1, …]` per low-res row: `sure` of logits > `hi`, `maybe` of > `lo`. */
-function rowRuns(
+/** Reused scratch buffers (grown on demand; this code never re-enters itself). */
+let codeBuf = new Uint8Array(0);
+let colMinBuf = new Uint8Array(0);
+let colMaxBuf = new Uint8Array(0);
+let blockBuf = new Float64Array(0);
+
+/**
+ * Counts and boxes for ascending `levels` that are more than `2·margin` apart. Each low-res cell
+ * gets a code: +1 per level it is above minus `margin`, +1 more per level it is above plus
+ * `margin`; so a range of cells is surely above level k when its smallest code is ≥ 2k + 2 and
+ * surely not above it when its largest code is ≤ 2k.
+ */
+function countLevels(
   logits: Float32Array,
   offset: number,
-  rowStride: number,
-  nRows: number,
-  nCols: number,
-  hi: number,
-  lo: number,
-): { sure: number[][]; maybe: number[][] } {
-  const sure: number[][] = [],
-    maybe: number[][] = [];
-  for (let r = 0; r < nRows; r++) {
-    const base = offset + r * rowStride;
-    const s: number[] = [],
-      m: number[] = [];
-    let openS = -1,
-      openM = -1;
-    for (let j = 0; j < nCols; j++) {
-      const v = logits[base + j]!;
-      if (v > lo && openM < 0) openM = j;
-      if (v > hi && openS < 0) openS = j;
-      if (!(v > lo) && openM >= 0) {
-        m.push(openM, j);
-        openM = -1;
-      }
-      if (!(v > hi) && openS >= 0) {
-        s.push(openS, j);
-        openS = -1;
+  g: UpsampleGeometry,
+  levels: readonly number[],
+  margin: number,
+): UpsampledCount[] {
+  const rows = segmentsOf(composedTaps(g.lowH, g.paddedSize, g.resizedH, g.outH), g.outH);
+  const cols = segmentsOf(composedTaps(g.lowW, g.paddedSize, g.resizedW, g.outW), g.outW);
+  const nr = rows.hi[rows.n - 1]! + 1,
+    nc = cols.hi[cols.n - 1]! + 1;
+  const n = levels.length;
+  const acc: Accumulator[] = levels.map(() => ({
+    count: 0,
+    x0: Infinity,
+    y0: Infinity,
+    x1: -1,
+    y1: -1,
+  }));
+  // Codes, and the low-res box of cells above the lowest level minus the margin (nothing outside
+  // it can count).
+  if (codeBuf.length < nr * nc) codeBuf = new Uint8Array(nr * nc);
+  const code = codeBuf;
+  const lo = levels.map((t) => t - margin),
+    hi = levels.map((t) => t + margin);
+  let bx0 = nc,
+    by0 = nr,
+    bx1 = -1,
+    by1 = -1;
+  for (let r = 0; r < nr; r++) {
+    const src = offset + r * g.lowW,
+      dst = r * nc;
+    for (let j = 0; j < nc; j++) {
+      const v = logits[src + j]!;
+      let c = 0;
+      for (let k = 0; k < n; k++) c += (v > lo[k]! ? 1 : 0) + (v > hi[k]! ? 1 : 0);
+      code[dst + j] = c;
+      if (c > 0) {
+        if (j < bx0) bx0 = j;
+        if (j > bx1) bx1 = j;
+        if (r < by0) by0 = r;
+        by1 = r;
       }
     }
-    if (openM >= 0) m.push(openM, nCols);
-    if (openS >= 0) s.push(openS, nCols);
-    sure.push(s);
-    maybe.push(m);
   }
-  return { sure, maybe };
+  if (bx1 < 0) return acc.map(() => ({ count: 0, box: null }));
+  if (colMinBuf.length < nc) {
+    colMinBuf = new Uint8Array(nc);
+    colMaxBuf = new Uint8Array(nc);
+  }
+  const colMin = colMinBuf,
+    colMax = colMaxBuf;
+  const s0 = firstSegmentReaching(cols, bx0),
+    s1 = lastSegmentReaching(cols, bx1);
+  for (
+    let rs = firstSegmentReaching(rows, by0), rsEnd = lastSegmentReaching(rows, by1);
+    rs <= rsEnd;
+    rs++
+  ) {
+    const r0 = rows.lo[rs]!,
+      r1 = rows.hi[rs]!,
+      y0 = rows.start[rs]!,
+      y1 = rows.end[rs]! - 1;
+    const c0 = cols.lo[s0]!,
+      c1 = cols.hi[s1]!;
+    for (let j = c0; j <= c1; j++) {
+      let mn = code[r0 * nc + j]!,
+        mx = mn;
+      for (let r = r0 + 1; r <= r1; r++) {
+        const c = code[r * nc + j]!;
+        if (c < mn) mn = c;
+        if (c > mx) mx = c;
+      }
+      colMin[j] = mn;
+      colMax[j] = mx;
+    }
+    for (let cs = s0; cs <= s1;) {
+      // Fast path: a span of columns whose rows all have the same even code (decided for every
+      // level) covers its whole segments at once.
+      const j = cols.lo[cs]!,
+        c = colMin[j]!;
+      if (c === colMax[j] && c % 2 === 0) {
+        let e = j;
+        while (e < c1 && colMin[e + 1] === c && colMax[e + 1] === c) e++;
+        const last = Math.min(s1, lastSegmentWithin(cols, e));
+        if (last >= cs) {
+          const x0 = cols.start[cs]!,
+            x1 = cols.end[last]! - 1;
+          for (let k = 0; k < n && c >= 2 * k + 2; k++) {
+            acc[k]!.count += (x1 - x0 + 1) * (y1 - y0 + 1);
+            grow(acc[k]!, x0, y0, x1, y1);
+          }
+          cs = last + 1;
+          continue;
+        }
+      }
+      countSegmentPair(logits, offset, g.lowW, rows, cols, rs, cs, colMin, colMax, levels, acc);
+      cs++;
+    }
+  }
+  return acc.map((a) => ({ count: a.count, box: a.count > 0 ? [a.x0, a.y0, a.x1, a.y1] : null }));
 }
 
-/** Union of two sorted lists of disjoint half-open runs. */
-export function unionRuns(a: readonly number[], b: readonly number[]): number[] {
-  if (a.length === 0) return b as number[];
-  if (b.length === 0) return a as number[];
-  const out: number[] = [];
-  let i = 0,
-    j = 0;
-  while (i < a.length || j < b.length) {
-    const takeA = j >= b.length || (i < a.length && a[i]! <= b[j]!);
-    const s = takeA ? a[i]! : b[j]!,
-      e = takeA ? a[i + 1]! : b[j + 1]!;
-    if (takeA) i += 2;
-    else j += 2;
-    if (out.length > 0 && s <= out[out.length - 1]!)
-      out[out.length - 1] = Math.max(out[out.length - 1]!, e);
-    else out.push(s, e);
+/** One row segment × column segment block: counted whole where decided, else interpolated. */
+function countSegmentPair(
+  logits: Float32Array,
+  offset: number,
+  lowW: number,
+  rows: AxisSegments,
+  cols: AxisSegments,
+  rs: number,
+  cs: number,
+  colMin: Uint8Array,
+  colMax: Uint8Array,
+  levels: readonly number[],
+  acc: Accumulator[],
+): void {
+  let mn = 255,
+    mx = 0;
+  for (let j = cols.lo[cs]!, je = cols.hi[cs]!; j <= je; j++) {
+    if (colMin[j]! < mn) mn = colMin[j]!;
+    if (colMax[j]! > mx) mx = colMax[j]!;
   }
-  return out;
+  if (mx === 0) return;
+  const x0 = cols.start[cs]!,
+    x1 = cols.end[cs]! - 1,
+    y0 = rows.start[rs]!,
+    y1 = rows.end[rs]! - 1;
+  let uncertain = false;
+  for (let k = 0; k < levels.length; k++) {
+    if (mn >= 2 * k + 2) {
+      acc[k]!.count += (x1 - x0 + 1) * (y1 - y0 + 1);
+      grow(acc[k]!, x0, y0, x1, y1);
+    } else if (mx > 2 * k) uncertain = true;
+  }
+  if (uncertain)
+    countBlock(logits, offset, lowW, rows.taps, cols.taps, [x0, y0, x1, y1], levels, mn, mx, acc);
 }
 
-/** Intersection of two sorted lists of disjoint half-open runs. */
-export function intersectRuns(a: readonly number[], b: readonly number[]): number[] {
-  const out: number[] = [];
-  let i = 0,
-    j = 0;
-  while (i < a.length && j < b.length) {
-    const s = Math.max(a[i]!, b[j]!),
-      e = Math.min(a[i + 1]!, b[j + 1]!);
-    if (s < e) out.push(s, e);
-    if (a[i + 1]! < b[j + 1]!) i += 2;
-    else j += 2;
+/** Last segment whose whole range lies at or before low-res index `i` (`hi <= i`; −1 if none). */
+function lastSegmentWithin(seg: AxisSegments, i: number): number {
+  let a = -1,
+    b = seg.n - 1;
+  while (a < b) {
+    const m = (a + b + 1) >> 1;
+    if (seg.hi[m]! <= i) a = m;
+    else b = m - 1;
   }
-  return out;
+  return a;
 }
 
-/** Inclusive column-segment ranges lying wholly inside a run of `all` (sorted, disjoint). */
-function certainSegments(all: readonly number[], cols: AxisSegments): [number, number][] {
-  const out: [number, number][] = [];
-  for (let k = 0; k < all.length; k += 2) {
-    const c0 = firstAtLeast(cols.lo, cols.n, all[k]!),
-      c1 = lastAtMost(cols.hi, cols.n, all[k + 1]! - 1);
-    if (c0 <= c1) out.push([c0, c1]);
+/** First segment whose range reaches low-res index `i` or beyond (`hi >= i`). */
+function firstSegmentReaching(seg: AxisSegments, i: number): number {
+  let a = 0,
+    b = seg.n - 1;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (seg.hi[m]! >= i) b = m;
+    else a = m + 1;
   }
-  return out;
+  return a;
 }
 
-/** Inclusive column-segment ranges touching a run of `any`, merged where they overlap. */
-function possibleSegments(any: readonly number[], cols: AxisSegments): [number, number][] {
-  const out: [number, number][] = [];
-  for (let k = 0; k < any.length; k += 2) {
-    const p0 = firstAtLeast(cols.hi, cols.n, any[k]!),
-      p1 = lastAtMost(cols.lo, cols.n, any[k + 1]! - 1);
-    if (p0 > p1) continue;
-    const last = out[out.length - 1];
-    if (last && p0 <= last[1]) last[1] = Math.max(last[1], p1);
-    else out.push([p0, p1]);
+/** Last segment whose range starts at or before low-res index `i` (`lo <= i`). */
+function lastSegmentReaching(seg: AxisSegments, i: number): number {
+  let a = 0,
+    b = seg.n - 1;
+  while (a < b) {
+    const m = (a + b + 1) >> 1;
+    if (seg.lo[m]! <= i) a = m;
+    else b = m - 1;
   }
-  return out;
+  return a;
 }
 
 interface Accumulator {
@@ -230,8 +283,9 @@ function grow(acc: Accumulator, x0: number, y0: number, x1: number, y1: number):
 }
 
 /**
- * Interpolate each pixel of the inclusive output block and count those `> t`. Same operations in
- * the same order as resize.ts's `upsampleRows` (horizontal taps summed from 0, then the vertical
+ * Interpolate each pixel of the inclusive output block and count it for every level it exceeds
+ * whose block code range `[mn, mx]` left undecided. The same operations in the same order as
+ * resize.ts's `upsampleRows` (each low-res row's horizontal taps summed from 0, then the vertical
  * taps), so each value is bit-identical to the full upsampling's.
  */
 function countBlock(
@@ -241,24 +295,50 @@ function countBlock(
   ty: AxisTaps,
   tx: AxisTaps,
   [bx0, by0, bx1, by1]: BoxXyxy,
-  t: number,
-  acc: Accumulator,
+  levels: readonly number[],
+  mn: number,
+  mx: number,
+  acc: Accumulator[],
 ): void {
+  // Low-res rows read by the block's rows (zero-weight taps included, as the reference reads them).
+  let r0 = Infinity,
+    r1 = -1;
+  for (let y = by0; y <= by1; y++) {
+    for (let k = 0, c = ty.count[y]!; k < c; k++) {
+      const r = ty.index[y * MAX_TAPS + k]!;
+      if (r < r0) r0 = r;
+      if (r > r1) r1 = r;
+    }
+  }
+  const width = bx1 - bx0 + 1;
+  if (blockBuf.length < (r1 - r0 + 1) * width)
+    blockBuf = new Float64Array((r1 - r0 + 1) * width * 2);
+  const h = blockBuf;
+  for (let r = r0; r <= r1; r++) {
+    const src = offset + r * lowW,
+      dst = (r - r0) * width;
+    for (let x = bx0; x <= bx1; x++) {
+      let a = 0;
+      for (let k = 0, c = tx.count[x]!; k < c; k++)
+        a += tx.weight[x * MAX_TAPS + k]! * logits[src + tx.index[x * MAX_TAPS + k]!]!;
+      h[dst + x - bx0] = a;
+    }
+  }
   for (let y = by0; y <= by1; y++) {
     const ny = ty.count[y]!;
     for (let x = bx0; x <= bx1; x++) {
-      const nx = tx.count[x]!;
       let v = 0;
-      for (let ky = 0; ky < ny; ky++) {
-        const rowBase = offset + ty.index[y * MAX_TAPS + ky]! * lowW;
-        let h = 0;
-        for (let kx = 0; kx < nx; kx++)
-          h += tx.weight[x * MAX_TAPS + kx]! * logits[rowBase + tx.index[x * MAX_TAPS + kx]!]!;
-        v = ky === 0 ? ty.weight[y * MAX_TAPS]! * h : v + ty.weight[y * MAX_TAPS + ky]! * h;
+      for (let k = 0; k < ny; k++) {
+        const term =
+          ty.weight[y * MAX_TAPS + k]! * h[(ty.index[y * MAX_TAPS + k]! - r0) * width + x - bx0]!;
+        v = k === 0 ? term : v + term;
       }
-      if (v > t) {
-        acc.count++;
-        grow(acc, x, y, x, y);
+      for (let k = 0; k < levels.length; k++) {
+        if (mn >= 2 * k + 2 || mx <= 2 * k) continue; // decided for the whole block
+        if (v > levels[k]!) {
+          acc[k]!.count++;
+          grow(acc[k]!, x, y, x, y);
+        }
       }
     }
   }

@@ -6,8 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   countUpsampledAbove,
-  intersectRuns,
-  unionRuns,
+  countUpsampledAboveEach,
 } from "../../../src/lib/amg/upsampled-count.js";
 import { upsampleLowResLogitsToMask } from "../../../src/lib/masks/resize.js";
 import { bruteBounds } from "../masks/helpers.js";
@@ -82,6 +81,21 @@ describe("countUpsampledAbove", () => {
     );
   });
 
+  it("counts several thresholds in one pass exactly as one at a time, in the order given", () => {
+    fc.assert(
+      fc.property(
+        arbCase,
+        fc.constantFrom([1, -1, 0], [0, 0.5], [0.5, 0.5 + 1e-7, -1], [2]),
+        ({ g, logits }, ts) => {
+          expect(countUpsampledAboveEach(logits, 0, g, ts)).toEqual(
+            ts.map((t) => countUpsampledAbove(logits, 0, g, t)),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("reads the plane at an offset inside a batch", () => {
     const g = { lowH: 8, lowW: 8, paddedSize: 32, resizedH: 32, resizedW: 20, outH: 45, outW: 28 };
     fc.assert(
@@ -117,27 +131,5 @@ describe("countUpsampledAbove", () => {
   it("rejects a plane outside the array", () => {
     const g = { lowH: 4, lowW: 4, paddedSize: 16, resizedH: 16, resizedW: 16, outH: 8, outW: 8 };
     expect(() => countUpsampledAbove(new Float32Array(16), 1, g, 0)).toThrow(/outside/);
-  });
-});
-
-describe("run lists", () => {
-  const arbRuns = fc
-    .uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 12 })
-    .map((a) => a.sort((x, y) => x - y))
-    .map((a) => a.slice(0, a.length - (a.length % 2)));
-  const cells = (runs: number[]): Set<number> => {
-    const s = new Set<number>();
-    for (let k = 0; k < runs.length; k += 2) for (let j = runs[k]!; j < runs[k + 1]!; j++) s.add(j);
-    return s;
-  };
-  it("union and intersection hold exactly the union and intersection of the cells", () => {
-    fc.assert(
-      fc.property(arbRuns, arbRuns, (a, b) => {
-        const ca = cells(a),
-          cb = cells(b);
-        expect(cells(unionRuns(a, b))).toEqual(new Set([...ca, ...cb]));
-        expect(cells(intersectRuns(a, b))).toEqual(new Set([...ca].filter((j) => cb.has(j))));
-      }),
-    );
   });
 });
