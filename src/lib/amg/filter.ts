@@ -9,7 +9,7 @@
 import { nmsXyxy } from "../masks/nms.js";
 import type { BoxXyxy } from "../masks/types.js";
 import type { AmgParams } from "./params.js";
-import { countUpsampledAboveEach, type UpsampleGeometry } from "./upsampled-count.js";
+import { tallyUpsampledAbove, type UpsampleGeometry } from "./upsampled-count.js";
 
 /** A mask that passed the predicted-IoU and stability filters. */
 export interface MaskCandidate {
@@ -85,12 +85,20 @@ export function filterDecoderBatch(
       const predictedIou = iouPredictions[p * m + k]!;
       if (params.predIouThresh > 0 && !(predictedIou > iouThresh)) continue;
       const logitsOffset = (p * m + k) * plane;
-      const [lowest, highest, atMask] = countUpsampledAboveEach(
-        lowResLogits,
-        logitsOffset,
-        geometry,
-        [maskThreshold - delta, maskThreshold + delta, maskThreshold],
-      );
+      const tally = tallyUpsampledAbove(lowResLogits, logitsOffset, geometry, [
+        maskThreshold - delta,
+        maskThreshold + delta,
+        maskThreshold,
+      ]);
+      // Bounds first: a mask whose stability cannot reach the threshold is never interpolated.
+      if (tally.upper[0] === 0) continue;
+      if (
+        params.stabilityScoreThresh > 0 &&
+        tally.lower[0]! > 0 &&
+        !(Math.fround(tally.upper[1]! / tally.lower[0]!) >= stabilityThresh)
+      )
+        continue;
+      const [lowest, highest, atMask] = tally.exact();
       const unions = lowest!.count;
       if (unions === 0) continue; // nothing above the lowest threshold: empty, and SAM's 0/0
       const stability = highest!.count / unions;

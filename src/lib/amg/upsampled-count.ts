@@ -58,6 +58,30 @@ export function countUpsampledAboveEach(
   g: UpsampleGeometry,
   thresholds: readonly number[],
 ): UpsampledCount[] {
+  return tallyUpsampledAbove(logits, offset, g, thresholds).exact();
+}
+
+/** Bounds from the blocks decided without interpolating, and the exact counts on demand. */
+export interface UpsampledTally {
+  /** Per threshold (in the order given): pixels surely above it … */
+  lower: number[];
+  /** … and at most this many. */
+  upper: number[];
+  /** Interpolate the undecided blocks: exact counts and boxes (computed once). */
+  exact(): UpsampledCount[];
+}
+
+/**
+ * First half of `countUpsampledAboveEach`: decide every block that can be decided from the low-res
+ * cells alone, giving bounds on each count; `exact()` then interpolates the rest. A caller whose
+ * filter fails on the bounds (a stability score that cannot reach its threshold) skips that work.
+ */
+export function tallyUpsampledAbove(
+  logits: Float32Array,
+  offset: number,
+  g: UpsampleGeometry,
+  thresholds: readonly number[],
+): UpsampledTally {
   if (offset < 0 || offset + g.lowH * g.lowW > logits.length)
     throw new Error(`countUpsampledAbove: plane at ${offset} outside ${logits.length} logits`);
   const levels = [...new Set(thresholds.map((t) => Math.fround(t)))].sort((a, b) => a - b);
@@ -65,11 +89,21 @@ export function countUpsampledAboveEach(
   // 1 ± a few ulps could otherwise tip an interpolated value equal to it across.
   const margin = 1e-6 * Math.max(1, ...levels.map(Math.abs));
   if (levels.some((t, k) => k > 0 && t - levels[k - 1]! <= 2 * margin)) {
-    // Levels too close for one code per cell: count them one by one.
-    return thresholds.map((t) => countLevels(logits, offset, g, [Math.fround(t)], margin)[0]!);
+    // Levels too close for one code per cell: count them one by one, exactly.
+    const counts = thresholds.map(
+      (t) => tallyLevels(logits, offset, g, [Math.fround(t)], margin).exact()[0]!,
+    );
+    const n = counts.map((c) => c.count);
+    return { lower: n, upper: n, exact: () => counts };
   }
-  const counts = countLevels(logits, offset, g, levels, margin);
-  return thresholds.map((t) => counts[levels.indexOf(Math.fround(t))]!);
+  const tally = tallyLevels(logits, offset, g, levels, margin);
+  const pick = <T>(v: T[]) => thresholds.map((t) => v[levels.indexOf(Math.fround(t))]!);
+  let done: UpsampledCount[] | undefined;
+  return {
+    lower: pick(tally.lower),
+    upper: pick(tally.upper),
+    exact: () => (done ??= pick(tally.exact())),
+  };
 }
 
 const segmentCache = new WeakMap<AxisTaps, AxisSegments>();
@@ -92,13 +126,13 @@ let blockBuf = new Float64Array(0);
  * `margin`; so a range of cells is surely above level k when its smallest code is ≥ 2k + 2 and
  * surely not above it when its largest code is ≤ 2k.
  */
-function countLevels(
+function tallyLevels(
   logits: Float32Array,
   offset: number,
   g: UpsampleGeometry,
   levels: readonly number[],
   margin: number,
-): UpsampledCount[] {
+): UpsampledTally {
   const rows = segmentsOf(composedTaps(g.lowH, g.paddedSize, g.resizedH, g.outH), g.outH);
   const cols = segmentsOf(composedTaps(g.lowW, g.paddedSize, g.resizedW, g.outW), g.outW);
   const nr = rows.hi[rows.n - 1]! + 1,
@@ -115,8 +149,9 @@ function countLevels(
   // it can count).
   if (codeBuf.length < nr * nc) codeBuf = new Uint8Array(nr * nc);
   const code = codeBuf;
-  const lo = levels.map((t) => t - margin),
-    hi = levels.map((t) => t + margin);
+  // Ascending cuts t0 − m, t0 + m, t1 − m, …: a cell's code is how many it is above.
+  const cuts = Float64Array.from(levels.flatMap((t) => [t - margin, t + margin]));
+  const first = cuts[0]!;
   let bx0 = nc,
     by0 = nr,
     bx1 = -1,
@@ -126,24 +161,31 @@ function countLevels(
       dst = r * nc;
     for (let j = 0; j < nc; j++) {
       const v = logits[src + j]!;
-      let c = 0;
-      for (let k = 0; k < n; k++) c += (v > lo[k]! ? 1 : 0) + (v > hi[k]! ? 1 : 0);
-      code[dst + j] = c;
-      if (c > 0) {
-        if (j < bx0) bx0 = j;
-        if (j > bx1) bx1 = j;
-        if (r < by0) by0 = r;
-        by1 = r;
+      if (!(v > first)) {
+        code[dst + j] = 0; // the common case: below every cut
+        continue;
       }
+      let c = 1;
+      while (c < cuts.length && v > cuts[c]!) c++;
+      code[dst + j] = c;
+      if (j < bx0) bx0 = j;
+      if (j > bx1) bx1 = j;
+      if (r < by0) by0 = r;
+      by1 = r;
     }
   }
-  if (bx1 < 0) return acc.map(() => ({ count: 0, box: null }));
+  const finish = (): UpsampledCount[] =>
+    acc.map((a) => ({ count: a.count, box: a.count > 0 ? [a.x0, a.y0, a.x1, a.y1] : null }));
+  if (bx1 < 0) return { lower: levels.map(() => 0), upper: levels.map(() => 0), exact: finish };
   if (colMinBuf.length < nc) {
     colMinBuf = new Uint8Array(nc);
     colMaxBuf = new Uint8Array(nc);
   }
   const colMin = colMinBuf,
     colMax = colMaxBuf;
+  // Undecided blocks, as runs of adjacent column segments: [row segment, first, last, …].
+  const runs: number[] = [];
+  let undecided = 0;
   const s0 = firstSegmentReaching(cols, bx0),
     s1 = lastSegmentReaching(cols, bx1);
   for (
@@ -188,47 +230,75 @@ function countLevels(
           continue;
         }
       }
-      countSegmentPair(logits, offset, g.lowW, rows, cols, rs, cs, colMin, colMax, levels, acc);
+      const pixels = decideSegmentPair(rows, cols, rs, cs, colMin, colMax, n, acc);
+      if (pixels > 0) {
+        // Undecided: joins the pending run of this row segment when adjacent to it.
+        const last = runs.length - 3;
+        if (last >= 0 && runs[last] === rs && runs[last + 2] === cs - 1) runs[last + 2] = cs;
+        else runs.push(rs, cs, cs);
+        undecided += pixels;
+      }
       cs++;
     }
   }
-  return acc.map((a) => ({ count: a.count, box: a.count > 0 ? [a.x0, a.y0, a.x1, a.y1] : null }));
+  const lower = acc.map((a) => a.count);
+  return {
+    lower,
+    upper: lower.map((c) => c + undecided),
+    exact() {
+      for (let k = 0; k < runs.length; k += 3) {
+        const rs = runs[k]!;
+        countBlock(
+          logits,
+          offset,
+          g.lowW,
+          rows.taps,
+          cols.taps,
+          cols.start[runs[k + 1]!]!,
+          rows.start[rs]!,
+          cols.end[runs[k + 2]!]! - 1,
+          rows.end[rs]! - 1,
+          levels,
+          acc,
+        );
+      }
+      runs.length = 0;
+      return finish();
+    },
+  };
 }
 
-/** One row segment × column segment block: counted whole where decided, else interpolated. */
-function countSegmentPair(
-  logits: Float32Array,
-  offset: number,
-  lowW: number,
+/**
+ * Decide one row segment × column segment block for every level from its cells' codes: counted
+ * whole where all levels are decided (returns 0), else left alone (returns its pixel count).
+ */
+function decideSegmentPair(
   rows: AxisSegments,
   cols: AxisSegments,
   rs: number,
   cs: number,
   colMin: Uint8Array,
   colMax: Uint8Array,
-  levels: readonly number[],
+  n: number,
   acc: Accumulator[],
-): void {
+): number {
   let mn = 255,
     mx = 0;
   for (let j = cols.lo[cs]!, je = cols.hi[cs]!; j <= je; j++) {
     if (colMin[j]! < mn) mn = colMin[j]!;
     if (colMax[j]! > mx) mx = colMax[j]!;
   }
-  if (mx === 0) return;
   const x0 = cols.start[cs]!,
     x1 = cols.end[cs]! - 1,
     y0 = rows.start[rs]!,
     y1 = rows.end[rs]! - 1;
-  let uncertain = false;
-  for (let k = 0; k < levels.length; k++) {
-    if (mn >= 2 * k + 2) {
-      acc[k]!.count += (x1 - x0 + 1) * (y1 - y0 + 1);
-      grow(acc[k]!, x0, y0, x1, y1);
-    } else if (mx > 2 * k) uncertain = true;
+  for (let k = 0; k < n; k++)
+    if (mn < 2 * k + 2 && mx > 2 * k) return (x1 - x0 + 1) * (y1 - y0 + 1);
+  for (let k = 0; k < n && mn >= 2 * k + 2; k++) {
+    acc[k]!.count += (x1 - x0 + 1) * (y1 - y0 + 1);
+    grow(acc[k]!, x0, y0, x1, y1);
   }
-  if (uncertain)
-    countBlock(logits, offset, lowW, rows.taps, cols.taps, [x0, y0, x1, y1], levels, mn, mx, acc);
+  return 0;
 }
 
 /** Last segment whose whole range lies at or before low-res index `i` (`hi <= i`; −1 if none). */
@@ -283,10 +353,10 @@ function grow(acc: Accumulator, x0: number, y0: number, x1: number, y1: number):
 }
 
 /**
- * Interpolate each pixel of the inclusive output block and count it for every level it exceeds
- * whose block code range `[mn, mx]` left undecided. The same operations in the same order as
- * resize.ts's `upsampleRows` (each low-res row's horizontal taps summed from 0, then the vertical
- * taps), so each value is bit-identical to the full upsampling's.
+ * Interpolate each pixel of the inclusive output block `[bx0, bx1] × [by0, by1]` and count it for
+ * every level it exceeds. The same operations in the same order as resize.ts's `upsampleRows`
+ * (each low-res row's horizontal taps summed from 0, then the vertical taps), so each value is
+ * bit-identical to the full upsampling's.
  */
 function countBlock(
   logits: Float32Array,
@@ -294,10 +364,11 @@ function countBlock(
   lowW: number,
   ty: AxisTaps,
   tx: AxisTaps,
-  [bx0, by0, bx1, by1]: BoxXyxy,
+  bx0: number,
+  by0: number,
+  bx1: number,
+  by1: number,
   levels: readonly number[],
-  mn: number,
-  mx: number,
   acc: Accumulator[],
 ): void {
   // Low-res rows read by the block's rows (zero-weight taps included, as the reference reads them).
@@ -316,29 +387,25 @@ function countBlock(
   const h = blockBuf;
   for (let r = r0; r <= r1; r++) {
     const src = offset + r * lowW,
-      dst = (r - r0) * width;
+      dst = (r - r0) * width - bx0;
     for (let x = bx0; x <= bx1; x++) {
       let a = 0;
       for (let k = 0, c = tx.count[x]!; k < c; k++)
         a += tx.weight[x * MAX_TAPS + k]! * logits[src + tx.index[x * MAX_TAPS + k]!]!;
-      h[dst + x - bx0] = a;
+      h[dst + x] = a;
     }
   }
+  const n = levels.length;
   for (let y = by0; y <= by1; y++) {
-    const ny = ty.count[y]!;
+    const ny = ty.count[y]!,
+      t = y * MAX_TAPS;
     for (let x = bx0; x <= bx1; x++) {
-      let v = 0;
-      for (let k = 0; k < ny; k++) {
-        const term =
-          ty.weight[y * MAX_TAPS + k]! * h[(ty.index[y * MAX_TAPS + k]! - r0) * width + x - bx0]!;
-        v = k === 0 ? term : v + term;
-      }
-      for (let k = 0; k < levels.length; k++) {
-        if (mn >= 2 * k + 2 || mx <= 2 * k) continue; // decided for the whole block
-        if (v > levels[k]!) {
-          acc[k]!.count++;
-          grow(acc[k]!, x, y, x, y);
-        }
+      let v = ty.weight[t]! * h[(ty.index[t]! - r0) * width + x - bx0]!;
+      for (let k = 1; k < ny; k++)
+        v += ty.weight[t + k]! * h[(ty.index[t + k]! - r0) * width + x - bx0]!;
+      for (let k = 0; k < n && v > levels[k]!; k++) {
+        acc[k]!.count++;
+        grow(acc[k]!, x, y, x, y);
       }
     }
   }

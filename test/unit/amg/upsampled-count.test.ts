@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   countUpsampledAbove,
   countUpsampledAboveEach,
+  tallyUpsampledAbove,
 } from "../../../src/lib/amg/upsampled-count.js";
 import { upsampleLowResLogitsToMask } from "../../../src/lib/masks/resize.js";
 import { bruteBounds } from "../masks/helpers.js";
@@ -92,6 +93,19 @@ describe("countUpsampledAbove", () => {
           );
         },
       ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("bounds each count before interpolating: lower ≤ exact ≤ upper", () => {
+    fc.assert(
+      fc.property(arbCase, ({ g, logits }) => {
+        const tally = tallyUpsampledAbove(logits, 0, g, [-1, 1, 0]);
+        tally.exact().forEach(({ count }, k) => {
+          expect(tally.lower[k]).toBeLessThanOrEqual(count);
+          expect(count).toBeLessThanOrEqual(tally.upper[k]!);
+        });
+      }),
       { numRuns: 200 },
     );
   });
