@@ -245,13 +245,22 @@ async function benchArch(
       tokenPathMsPerPrompt: round1(decoder.tokenPathMsPerPrompt),
       upscalingMsPerPrompt: round1(decoder.shippedMsPerPrompt - decoder.tokenPathMsPerPrompt),
     },
-    best: { ours: await extract(pack, png, undefined), official: official(arch, imageJson) },
-    worst: {
-      ours: await extract(pack, png, WORST, 16),
-      official: official(arch, imageJson, WORST),
-    },
+    best: {} as Record<string, unknown>,
+    worst: {} as Record<string, unknown>,
   };
+  // Each figure goes to stderr as soon as it exists, so a long run shows its progress.
+  const note = (what: string, v: unknown) => console.error(`${arch} ${what}: ${JSON.stringify(v)}`);
+  note("encoder and decoder", { encoderMs: result.encoderMs, decoder: result.decoder });
+  result.best["ours"] = await extract(pack, png, undefined);
+  note("best, ours", result.best["ours"]);
+  result.worst["ours"] = await extract(pack, png, WORST, 16);
+  note("worst, ours", result.worst["ours"]);
   await pack.release();
+  result.best["official"] = official(arch, imageJson);
+  note("best, official", result.best["official"]);
+  result.worst["official"] = official(arch, imageJson, WORST);
+  note("worst, official", result.worst["official"]);
+
   return result;
 }
 
