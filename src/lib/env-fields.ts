@@ -43,6 +43,8 @@ export const ortFields = {
   ORT_INTER_OP_THREADS: intVar(1, 256).default(1),
   /** Let idle threads busy-wait between ops; off by default. `true`/`false`, `1`/`0`: z.coerce.boolean would read "false" as true. */
   ORT_ALLOW_SPINNING: z.stringbool().default(false),
+  /** `cpu`, or `cuda` with a fallback to the CPU (one warning) where CUDA cannot load. */
+  ORT_EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
 };
 
 /** What an upload may weigh and measure (src/lib/limits.ts). */

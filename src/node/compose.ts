@@ -26,6 +26,7 @@ import { SignedClient } from "../lib/webhooks/client.js";
 import { DiskBlobStore } from "./blobs/disk-blobs.js";
 import { FileCatalog } from "./catalog/file-catalog.js";
 import type { Logger } from "./logging.js";
+import type { ExecutionProvider } from "./models/session.js";
 import { S3ObjectStore } from "./objects/s3.js";
 import {
   checkIndex,
@@ -59,6 +60,7 @@ export type ComposeEnv = ImageLimitEnv &
     ORT_INTRA_OP_THREADS: number;
     ORT_INTER_OP_THREADS: number;
     ORT_ALLOW_SPINNING: boolean;
+    ORT_EXECUTION_PROVIDER: ExecutionProvider;
   };
 
 /** Image records and bytes. */

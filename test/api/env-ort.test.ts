@@ -13,18 +13,25 @@ describe("ORT_* session options", () => {
       intraOpNumThreads: 0,
       interOpNumThreads: 1,
       allowSpinning: false,
+      executionProvider: "cpu",
     });
     expect(sessionOptionsFromEnv(parseFunctionEnv(FN))).toEqual({
       intraOpNumThreads: 0,
       interOpNumThreads: 1,
       allowSpinning: false,
+      executionProvider: "cpu",
     });
   });
 
   it("ORT_ALLOW_SPINNING reads true/false as words, not as non-empty strings", () => {
     expect(
       modelOptions(parseEnv({ ORT_ALLOW_SPINNING: "true", ORT_INTRA_OP_THREADS: "2" })).session,
-    ).toEqual({ intraOpNumThreads: 2, interOpNumThreads: 1, allowSpinning: true });
+    ).toEqual({
+      intraOpNumThreads: 2,
+      interOpNumThreads: 1,
+      allowSpinning: true,
+      executionProvider: "cpu",
+    });
     expect(modelOptions(parseEnv({ ORT_ALLOW_SPINNING: "false" })).session?.allowSpinning).toBe(
       false,
     );
@@ -32,5 +39,16 @@ describe("ORT_* session options", () => {
       sessionOptionsFromEnv(parseFunctionEnv({ ...FN, ORT_ALLOW_SPINNING: "1" })).allowSpinning,
     ).toBe(true);
     expect(() => parseEnv({ ORT_ALLOW_SPINNING: "sometimes" })).toThrow(/ORT_ALLOW_SPINNING/);
+  });
+
+  it("ORT_EXECUTION_PROVIDER is cpu or cuda, nothing else", () => {
+    expect(
+      modelOptions(parseEnv({ ORT_EXECUTION_PROVIDER: "cuda" })).session?.executionProvider,
+    ).toBe("cuda");
+    expect(
+      sessionOptionsFromEnv(parseFunctionEnv({ ...FN, ORT_EXECUTION_PROVIDER: "cuda" }))
+        .executionProvider,
+    ).toBe("cuda");
+    expect(() => parseEnv({ ORT_EXECUTION_PROVIDER: "gpu" })).toThrow(/ORT_EXECUTION_PROVIDER/);
   });
 });

@@ -127,7 +127,10 @@ describe("generateMasks (AMG driver)", () => {
         expect(Math.abs(r.boxXyxy[k]! - v)).toBeLessThanOrEqual(3.2),
       );
       expect(r.predictedIou).toBeCloseTo(0.95, 5);
-      expect(r.stability).toBe(1);
+      // SAM scores the UPSAMPLED mask: its edges ramp from +8 to −8 across a low-res pixel, so a
+      // thin band lies between the ±1 thresholds (on the low-res logits the score would be 1).
+      expect(r.stability).toBeGreaterThan(0.95);
+      expect(r.stability).toBeLessThan(1);
       let area = 0,
         x0 = W,
         y0 = H,

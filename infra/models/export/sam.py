@@ -4,8 +4,10 @@ decoder and batched decoder ONNX files, plus the manifest's `segmenter` section.
     export_segmenter("sam_vit_b_01ec64.pth", "vit_b", "packs/sam-b")   # official weights
     export_segmenter(None, "vit_b", "/tmp/x", seed=0)                   # seeded random weights
 
-The decoders are `segmenter.onnx_wrappers` (segment-anything's `SamOnnxModel` contract, and the
-same graph with a leading prompt axis) around `sam_model.Sam`. Runs on Debian torch 1.13 / onnx 1.12.
+The single-prompt decoder is `segmenter.onnx_wrappers.SamOnnxDecoder` (segment-anything's
+`SamOnnxModel` contract) around `sam_model.Sam`; the batched one computes the same function with a
+leading prompt axis, as `sam_decoder.SamFastDecoder` (the same function as `BatchedDecoder`, laid
+out for onnxruntime's CPU kernels). Runs on Debian torch 1.13 / onnx 1.12.
 """
 import os
 import tempfile
@@ -22,6 +24,7 @@ from segmenter.onnx_wrappers import BatchedDecoder, ImageEncoderOnnx, SamOnnxDec
 
 from . import onnx_weights
 from .onnx_weights import PRECISIONS
+from .sam_decoder import SamFastDecoder
 from .sam_model import (ARCHS, EMBED_SIZE, IMAGE_SIZE, MASK_SIZE, MASK_THRESHOLD, PIXEL_MEAN,
                         PIXEL_STD, PROMPT_DIM, load_sam)
 
@@ -40,8 +43,10 @@ ENCODER_IO, DECODER_IO, BATCHED_IO = contract_io(IMAGE_SIZE, EMB, MASK_SIZE)
 PARTS = {  # manifest key -> (file, wrapper, io); file names as in models/shapes-tiny
     "encoder": ("segmenter-encoder.onnx", ImageEncoderOnnx, ENCODER_IO),
     "decoder": ("segmenter-decoder.onnx", SamOnnxDecoder, DECODER_IO),
-    "batchedDecoder": ("segmenter-decoder-batched.onnx", BatchedDecoder, BATCHED_IO),
+    "batchedDecoder": ("segmenter-decoder-batched.onnx", SamFastDecoder, BATCHED_IO),
 }
+# The module that DEFINES each exported graph's function (parity fixtures come from it).
+REFERENCE = {"encoder": ImageEncoderOnnx, "decoder": SamOnnxDecoder, "batchedDecoder": BatchedDecoder}
 
 
 def trace_inputs(part):

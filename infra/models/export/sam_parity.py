@@ -24,7 +24,7 @@ import torch
 
 from segmenter.export import write_fixture
 
-from .sam import PARTS, PRECISIONS, export_sam_model
+from .sam import PRECISIONS, REFERENCE, export_sam_model
 from .sam_model import ARCHS, IMAGE_SIZE, MASK_SIZE, load_sam
 from .sam_preprocess import sam_preprocess, synthetic_image
 
@@ -50,8 +50,9 @@ def batched_inputs(emb):
 
 
 def reference(sam, part, inputs, dtype):
-    """PyTorch's outputs of one exported graph (computed in `dtype`, returned as float32)."""
-    model = PARTS[part][1](sam if dtype == torch.float32 else copy.deepcopy(sam).to(dtype))
+    """PyTorch's outputs of the module defining one exported graph (computed in `dtype`, returned as
+    float32): the batched decoder's fixtures come from `BatchedDecoder`, not the rewritten graph."""
+    model = REFERENCE[part](sam if dtype == torch.float32 else copy.deepcopy(sam).to(dtype))
     with torch.no_grad():
         out = model(*[t.to(dtype) if t.is_floating_point() else t for t in inputs])
     return tuple(o.float() for o in (out if isinstance(out, tuple) else (out,)))

@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from export.sam import (GRAPH_HEADROOM, SAM_AMG_DEFAULTS, export_part, export_segmenter,  # noqa: E402
                         initializer_bytes)
+from export.sam_decoder import SamFastDecoder  # noqa: E402
 from export.sam_model import (Sam, build_sam, load_sam, relative_position_table,  # noqa: E402
                               window_partition, window_unpartition)
 from export.sam_preprocess import sam_preprocess, synthetic_image  # noqa: E402
@@ -192,6 +193,26 @@ class DecoderTest(unittest.TestCase):
                 self.assertEqual(list(masks.shape), [1, 4, 480, 640])
                 self.assertLessEqual((low_k[0] - low[k]).abs().max().item(), 1e-5)
                 self.assertLessEqual((iou_k[0] - iou[k]).abs().max().item(), 1e-5)
+
+    def test_fast_decoder_equals_the_defining_module(self):
+        """The exported batched graph is SamFastDecoder; it must compute BatchedDecoder's function
+        (padding points attending included). float64 and perturbed weights, so that every bias and
+        LayerNorm affine is non-trivial and a layout slip shows far above rounding."""
+        sam = Sam(nn.Identity()).eval().double()
+        g = torch.Generator().manual_seed(5)
+        with torch.no_grad():
+            for p in sam.parameters():
+                p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.05)
+            emb = torch.randn(1, 256, 64, 64, generator=g, dtype=torch.float64)
+            labels = torch.tensor([[1.0, -1.0], [0.0, 1.0], [2.0, 3.0]], dtype=torch.float64)
+            coords = torch.rand(3, 2, 2, generator=g, dtype=torch.float64) * 1024
+            mask = torch.randn(3, 1, 256, 256, generator=g, dtype=torch.float64) * 4
+            for has in [torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64), torch.zeros(3, dtype=torch.float64)]:
+                want_iou, want_low = BatchedDecoder(sam)(emb, coords, labels, mask, has)
+                got_iou, got_low = SamFastDecoder(sam)(emb, coords, labels, mask, has)
+                self.assertGreater(want_low.abs().max().item(), 0.1)
+                torch.testing.assert_close(got_low, want_low, atol=1e-9, rtol=1e-9)
+                torch.testing.assert_close(got_iou, want_iou, atol=1e-9, rtol=1e-9)
 
     def test_padding_point_takes_part_as_in_segment_anything(self):
         """Official SAM attends to the not-a-point token; the tiny model hides it. Weights trained

@@ -12,13 +12,13 @@
 import type { BoxXyxy } from "./types.js";
 
 /** Per output index, up to 4 (source index, weight) taps; unused slots have weight 0. */
-interface AxisTaps {
+export interface AxisTaps {
   count: Uint8Array; // [n]
   index: Int32Array; // [n, 4]
   weight: Float64Array; // [n, 4]
 }
 
-const MAX_TAPS = 4;
+export const MAX_TAPS = 4;
 
 /**
  * SAM's `ResizeLongestSide` target shape: `scale = S / max(H, W)`, each side `floor(side·scale + 0.5)`.
@@ -312,8 +312,11 @@ function linearTaps(
 const recentTaps = new Map<string, AxisTaps>();
 const RECENT_TAPS = 8;
 
-/** `buildComposedTaps`, memoised on its four sizes (the taps are never written after building). */
-function composedTaps(
+/**
+ * One axis of SAM's two-stage resize as composed low-res taps (see `buildComposedTaps`), memoised
+ * on its four sizes. Callers must not write to the result.
+ */
+export function composedTaps(
   lowSize: number,
   paddedSize: number,
   resizedSize: number,

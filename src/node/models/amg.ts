@@ -1,19 +1,20 @@
 /**
  * Automatic mask generation (segment-anything's `SamAutomaticMaskGenerator.generate`), driven
  * through a pack's segmenter. Per crop: encode once; grid points in batches of `pointsPerBatch`
- * through the decoder; predicted-IoU and stability filters on the LOW-RES logits (see
- * src/lib/amg/filter.ts for that deliberate deviation); crop-edge filter; box NMS. Across crops:
- * NMS preferring smaller crops. Only survivors are upsampled to original pixels; then SAM's
- * optional small-region clean-up. Regions come back best predicted IoU first.
+ * through the decoder; predicted-IoU filter; stability score and box of each mask as SAM computes
+ * them on the upsampled mask, read from the low-res logits without upsampling it
+ * (src/lib/amg/filter.ts); crop-edge filter; box NMS. Across crops: NMS preferring smaller crops.
+ * Only survivors are upsampled to original pixels (inside their known box); then SAM's optional
+ * small-region clean-up. Regions come back best predicted IoU first.
  */
 import { generateCropBoxes, isBoxNearCropEdge, uncropMaskRowMajor } from "../../lib/amg/crops.js";
 import { filterDecoderBatch, selectByNms } from "../../lib/amg/filter.js";
 import { buildAllLayerPointGrids } from "../../lib/amg/grid.js";
 import type { AmgParams } from "../../lib/amg/params.js";
 import { removeSmallRegionsRowMajor } from "../../lib/amg/small-regions.js";
-import { boxAreaXyxy, logitsToBoxXyxyRowMajor, maskBoxAndAreaInWindowRowMajor, maskToBoxXyxyRowMajor } from "../../lib/masks/boxes.js";
+import { boxAreaXyxy, maskBoxAndAreaInWindowRowMajor, maskToBoxXyxyRowMajor } from "../../lib/masks/boxes.js";
 import { nmsXyxy } from "../../lib/masks/nms.js";
-import { lowResBoxToOriginalXyxy, upsampleLowResLogitsToMask, upsampleWindowXyxy } from "../../lib/masks/resize.js";
+import { upsampleLowResLogitsToMask } from "../../lib/masks/resize.js";
 import type { BoxXyxy } from "../../lib/masks/types.js";
 import type { RgbImage } from "./preprocess.js";
 import type { DecodedBatch, ImageEncoding, Segmenter } from "./segmenter.js";
@@ -39,8 +40,10 @@ interface Survivor {
   lowW: number;
   encoding: ImageEncoding;
   cropBox: BoxXyxy;
-  /** Box in IMAGE pixels (approximate, from low-res; see lowResBoxToOriginalXyxy). */
+  /** Tight box of the upsampled mask in IMAGE pixels, inclusive (SAM's box). */
   box: BoxXyxy;
+  /** The same box in the crop's pixels. */
+  cropLocalBox: BoxXyxy;
   predictedIou: number;
   stability: number;
 }
@@ -69,7 +72,9 @@ export async function generateMasks(
   addTime(timings, "upsample", t1);
   if (params.minMaskRegionArea > 0) {
     const t2 = performance.now();
-    regions = removeSmallRegions(regions, params.minMaskRegionArea, params.boxNmsThresh, h, w);
+    // SAM's threshold for the clean-up's NMS: the larger of the within- and across-crop ones.
+    const nmsThresh = Math.max(params.boxNmsThresh, params.cropNmsThresh);
+    regions = removeSmallRegions(regions, params.minMaskRegionArea, nmsThresh, h, w);
     addTime(timings, "postprocess", t2);
   }
   // Cross-crop NMS (smaller crops first) and the clean-up's NMS (unchanged masks first) reorder;
@@ -121,9 +126,8 @@ function multimaskIndices(m: number): number[] {
 }
 
 /**
- * Filters of SAM's `_process_batch` on one decoder batch: predicted-IoU / stability filters scored
- * in place on the part of the low-res frame that covers the image (SAM scores upsampled masks of
- * the image only, never the zero padding), then the crop-edge filter.
+ * Filters of SAM's `_process_batch` on one decoder batch (predicted IoU, stability and box on the
+ * upsampled masks: src/lib/amg/filter.ts), then the crop-edge filter on those boxes.
  */
 function filterBatch(
   batch: DecodedBatch, encoding: ImageEncoding, cropBox: BoxXyxy, imageBox: BoxXyxy,
@@ -131,19 +135,18 @@ function filterBatch(
 ): Survivor[] {
   const { batchSize: b, masksPerPrompt: m, lowH, lowW, lowResLogits } = batch;
   const { resizedH, resizedW } = encoding.geometry;
-  // The part of the low-res frame that covers the image, scored in place.
-  const validH = Math.min(lowH, Math.ceil((resizedH * lowH) / S)), validW = Math.min(lowW, Math.ceil((resizedW * lowW) / S));
-  const layout = { batchSize: b, masksPerPrompt: m, lowH, lowW, validH, validW };
-  const candidates = filterDecoderBatch(batch.iouPredictions, lowResLogits, layout, multimaskIndices(m), params, maskThreshold);
+  const geometry = { lowH, lowW, paddedSize: S, resizedH, resizedW, outH: encoding.height, outW: encoding.width };
+  const candidates = filterDecoderBatch(batch.iouPredictions, lowResLogits, { batchSize: b, masksPerPrompt: m }, geometry, multimaskIndices(m), params, maskThreshold);
   const plane = lowH * lowW;
   const out: Survivor[] = [];
   for (const c of candidates) {
-    const local = lowResBoxToOriginalXyxy(c.boxXyxyLowRes, lowH, lowW, S, resizedH, resizedW, encoding.height, encoding.width);
+    const local = c.boxXyxy;
     if (isBoxNearCropEdge(local, cropBox, imageBox)) continue;
     out.push({
       logits: lowResLogits.slice(c.logitsOffset, c.logitsOffset + plane),
       lowH, lowW, encoding, cropBox,
       box: [local[0] + cropBox[0], local[1] + cropBox[1], local[2] + cropBox[0], local[3] + cropBox[1]],
+      cropLocalBox: local,
       predictedIou: c.predictedIou,
       stability: c.stability,
     });
@@ -161,11 +164,8 @@ function crossCropNms(survivors: Survivor[], threshold: number): Survivor[] {
 function upsample(s: Survivor, S: number, maskThreshold: number, h: number, w: number): AmgRegion {
   const { resizedH, resizedW } = s.encoding.geometry;
   const { height, width } = s.encoding;
-  // Only the neighbourhood of the mask's low-res box can come out positive: skip the rest. The box
-  // is taken over the whole plane, not the filter's valid part: the upsampler's edge taps can read
-  // one low-res row/column past it.
-  const lowBox = logitsToBoxXyxyRowMajor(s.logits, 0, s.lowH, s.lowW, maskThreshold);
-  const window = upsampleWindowXyxy(lowBox, s.lowH, s.lowW, S, resizedH, resizedW, height, width);
+  // Every positive pixel lies in the mask's box, known exactly from filtering: upsample only it.
+  const window = s.cropLocalBox;
   const local = upsampleLowResLogitsToMask(s.logits, s.lowH, s.lowW, S, resizedH, resizedW, height, width, maskThreshold, window);
   const mask = uncropMaskRowMajor(local, s.cropBox, h, w);
   // Every positive pixel lies in the window, so box and area need only read it, not the image.

@@ -14,6 +14,23 @@ export interface SessionOptions {
   parallelExecution?: boolean;
   /** Let idle intra-op threads busy-wait for the next op (onnxruntime's default; ours is false). */
   allowSpinning?: boolean;
+  /**
+   * Where models run (default "cpu"). "cuda" asks onnxruntime-node's CUDA execution provider (ops
+   * it lacks still run on the CPU); where that provider cannot load (no GPU, no CUDA libraries, a
+   * build without it) every session falls back to the CPU and the process gets ONE warning.
+   */
+  executionProvider?: ExecutionProvider;
+}
+
+export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+/** Why CUDA could not load in this process (set once; later sessions go straight to the CPU). */
+let cudaUnavailable: string | undefined;
+
+/** Why this process fell back from CUDA to the CPU, or undefined when it did not. */
+export function cudaFallbackReason(): string | undefined {
+  return cudaUnavailable;
 }
 
 /**
@@ -34,7 +51,22 @@ export async function createSession(model: Uint8Array | string, options: Session
     // session's run (docs/decoder-speed.md: off, both got faster).
     extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? "1" : "0" } } },
   };
-  return typeof model === "string" ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
+  if (options.executionProvider === "cuda" && cudaUnavailable === undefined) {
+    try {
+      // onnxruntime itself also logs the failed library load, on its own line, before ours.
+      return await create(model, { ...sessionOptions, executionProviders: ["cuda", "cpu"] });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (!/cuda|provider/i.test(reason)) throw err;
+      cudaUnavailable = reason;
+      process.emitWarning(`ORT_EXECUTION_PROVIDER=cuda: onnxruntime-node cannot use CUDA here (${reason}); every model runs on the CPU`, { code: "REGION_SEARCH_CPU_FALLBACK" });
+    }
+  }
+  return create(model, { ...sessionOptions, executionProviders: ["cpu"] });
+}
+
+function create(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof model === "string" ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { AmgParamsOverrides } from "../../lib/amg/params.js";
 import type { RegionExtractor, TextEmbedder, UploadPrefetch } from "../../lib/services.js";
 import { loadModelPack, type ModelPack } from "../models/pack.js";
-import type { SessionOptions } from "../models/session.js";
+import type { ExecutionProvider, SessionOptions } from "../models/session.js";
 import {
   createRegionExtractor,
   createTextEmbedder,
@@ -59,6 +59,7 @@ export interface SessionEnv {
   ORT_INTRA_OP_THREADS: number;
   ORT_INTER_OP_THREADS: number;
   ORT_ALLOW_SPINNING: boolean;
+  ORT_EXECUTION_PROVIDER: ExecutionProvider;
 }
 
 export function sessionOptionsFromEnv(env: SessionEnv): SessionOptions {
@@ -66,6 +67,7 @@ export function sessionOptionsFromEnv(env: SessionEnv): SessionOptions {
     intraOpNumThreads: env.ORT_INTRA_OP_THREADS,
     interOpNumThreads: env.ORT_INTER_OP_THREADS,
     allowSpinning: env.ORT_ALLOW_SPINNING,
+    executionProvider: env.ORT_EXECUTION_PROVIDER,
   };
 }
 

@@ -1,7 +1,10 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { filterDecoderBatch, selectByNms } from "../../../src/lib/amg/filter.js";
 import { SAM_AMG_DEFAULTS } from "../../../src/lib/amg/params.js";
+import { upsampleLowResLogitsToMask } from "../../../src/lib/masks/resize.js";
 import type { BoxXyxy } from "../../../src/lib/masks/types.js";
+import { bruteBounds } from "../masks/helpers.js";
 
 const L = 5; // low-res side
 const PLANE = L * L;
@@ -35,11 +38,13 @@ const logits = Float32Array.from([
   ...stable95,
   ...plane([], 5, -5),
 ]);
-const layout = { batchSize: 2, masksPerPrompt: M, lowH: L, lowW: L };
+const layout = { batchSize: 2, masksPerPrompt: M };
+/** Low-res frame = image (every resize is the identity), so the upsampled masks are the planes. */
+const identity = { lowH: L, lowW: L, paddedSize: L, resizedH: L, resizedW: L, outH: L, outW: L };
 
 describe("filterDecoderBatch", () => {
   it("applies SAM's pred-IoU (>) and stability (>=) filters to the chosen mask indices", () => {
-    const out = filterDecoderBatch(iou, logits, layout, [1, 2, 3], SAM_AMG_DEFAULTS, 0);
+    const out = filterDecoderBatch(iou, logits, layout, identity, [1, 2, 3], SAM_AMG_DEFAULTS, 0);
     expect(out.map((c) => [c.prompt, c.maskIndex])).toEqual([
       [0, 1],
       [1, 2],
@@ -47,10 +52,11 @@ describe("filterDecoderBatch", () => {
     const [a, b] = out;
     expect(a!.predictedIou).toBeCloseTo(0.95, 6);
     expect(a!.stability).toBe(1);
-    expect(a!.boxXyxyLowRes).toEqual([2, 1, 3, 2]);
+    expect(a!.boxXyxy).toEqual([2, 1, 3, 2]);
+    expect(a!.area).toBe(4);
     expect(a!.logitsOffset).toBe(1 * PLANE);
     expect(b!.stability).toBe(0.95);
-    expect(b!.boxXyxyLowRes).toEqual([0, 0, 4, 3]);
+    expect(b!.boxXyxy).toEqual([0, 0, 4, 3]);
     expect(b!.logitsOffset).toBe((1 * M + 2) * PLANE);
   });
 
@@ -60,6 +66,7 @@ describe("filterDecoderBatch", () => {
       iou,
       logits,
       { ...layout, promptOffset: 64 },
+      identity,
       [0, 1, 2, 3],
       params,
       0,
@@ -79,7 +86,7 @@ describe("filterDecoderBatch", () => {
   it("uses the mask threshold for boxes and stability", () => {
     // At threshold 4.9 the soft plane (0.5) is empty; the crisp ones are unchanged.
     const params = { predIouThresh: 0, stabilityScoreThresh: 0, stabilityScoreOffset: 0.05 };
-    const out = filterDecoderBatch(iou, logits, layout, [3], params, 4.9);
+    const out = filterDecoderBatch(iou, logits, layout, identity, [3], params, 4.9);
     expect(out).toEqual([]);
   });
 
@@ -87,20 +94,20 @@ describe("filterDecoderBatch", () => {
     // float32(0.8) = 0.800000011920929 > 0.8 in double, but float32(iou) > float32(0.8) is false.
     const ious = Float32Array.from([0.99, 0.8, 0.99, 0.99, 0.99, 0.8000001, 0.99, 0.99]);
     const params = { predIouThresh: 0.8, stabilityScoreThresh: 0, stabilityScoreOffset: 1 };
-    const out = filterDecoderBatch(ious, logits, layout, [1], params, 0);
+    const out = filterDecoderBatch(ious, logits, layout, identity, [1], params, 0);
     expect(out.map((c) => c.prompt)).toEqual([1]);
   });
 
   it("validates shapes and indices", () => {
     expect(() =>
-      filterDecoderBatch(iou.subarray(1), logits, layout, [1], SAM_AMG_DEFAULTS, 0),
+      filterDecoderBatch(iou.subarray(1), logits, layout, identity, [1], SAM_AMG_DEFAULTS, 0),
     ).toThrow(/IoU predictions/);
     expect(() =>
-      filterDecoderBatch(iou, logits.subarray(1), layout, [1], SAM_AMG_DEFAULTS, 0),
+      filterDecoderBatch(iou, logits.subarray(1), layout, identity, [1], SAM_AMG_DEFAULTS, 0),
     ).toThrow(/logits/);
-    expect(() => filterDecoderBatch(iou, logits, layout, [4], SAM_AMG_DEFAULTS, 0)).toThrow(
-      /mask index 4/,
-    );
+    expect(() =>
+      filterDecoderBatch(iou, logits, layout, identity, [4], SAM_AMG_DEFAULTS, 0),
+    ).toThrow(/mask index 4/);
   });
 });
 
@@ -129,5 +136,125 @@ describe("selectByNms", () => {
       "c",
     ]);
     expect(() => selectByNms(cands, boxes.slice(1), 0.7)).toThrow();
+  });
+});
+
+/**
+ * SAM's `_process_batch` scoring written plainly: upsample the whole mask (postprocess_masks),
+ * count pixels above t ± δ for stability, threshold at t for the box.
+ */
+function samReference(
+  plane: Float32Array,
+  g: {
+    lowH: number;
+    lowW: number;
+    paddedSize: number;
+    resizedH: number;
+    resizedW: number;
+    outH: number;
+    outW: number;
+  },
+  t: number,
+  delta: number,
+): { stability: number; box: BoxXyxy | null; area: number } {
+  const up = (th: number) =>
+    upsampleLowResLogitsToMask(
+      plane,
+      g.lowH,
+      g.lowW,
+      g.paddedSize,
+      g.resizedH,
+      g.resizedW,
+      g.outH,
+      g.outW,
+      Math.fround(th),
+    );
+  const sum = (m: Uint8Array) => m.reduce((s, v) => s + v, 0);
+  const mask = up(t);
+  return {
+    stability: sum(up(t + delta)) / sum(up(t - delta)),
+    box: bruteBounds(mask, g.outH, g.outW),
+    area: sum(mask),
+  };
+}
+
+describe("filterDecoderBatch on upsampled masks", () => {
+  const arbCase = fc
+    .record({
+      low: fc.integer({ min: 2, max: 10 }),
+      rh: fc.double({ min: 0.3, max: 1, noNaN: true }),
+      outH: fc.integer({ min: 4, max: 60 }),
+      outW: fc.integer({ min: 4, max: 60 }),
+      b: fc.integer({ min: 1, max: 3 }),
+    })
+    .chain(({ low, rh, outH, outW, b }) =>
+      fc.record({
+        g: fc.constant({
+          lowH: low,
+          lowW: low,
+          paddedSize: 4 * low,
+          resizedH: Math.max(1, Math.round(rh * 4 * low)),
+          resizedW: 4 * low,
+          outH,
+          outW,
+        }),
+        b: fc.constant(b),
+        logits: fc
+          .array(fc.float({ min: -4, max: 4, noNaN: true }), {
+            minLength: b * 2 * low * low,
+            maxLength: b * 2 * low * low,
+          })
+          .map((a) => Float32Array.from(a)),
+        iou: fc
+          .array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: b * 2, maxLength: b * 2 })
+          .map((a) => Float32Array.from(a)),
+        stabilityScoreThresh: fc.constantFrom(0, 0.3, 0.8),
+      }),
+    );
+
+  it("keeps exactly the masks SAM keeps, with SAM's stability and box of the upsampled mask", () => {
+    fc.assert(
+      fc.property(arbCase, ({ g, b, logits, iou, stabilityScoreThresh }) => {
+        const params = { predIouThresh: 0.3, stabilityScoreThresh, stabilityScoreOffset: 1 };
+        const got = filterDecoderBatch(
+          iou,
+          logits,
+          { batchSize: b, masksPerPrompt: 2 },
+          g,
+          [0, 1],
+          params,
+          0,
+        );
+        const plane = g.lowH * g.lowW;
+        const want = [];
+        for (let i = 0; i < b * 2; i++) {
+          if (!(iou[i]! > Math.fround(0.3))) continue;
+          const ref = samReference(logits.subarray(i * plane, (i + 1) * plane), g, 0, 1);
+          if (
+            !(Math.fround(ref.stability) >= Math.fround(stabilityScoreThresh)) &&
+            stabilityScoreThresh > 0
+          )
+            continue;
+          if (ref.area === 0) continue;
+          want.push({
+            prompt: i >> 1,
+            maskIndex: i & 1,
+            stability: ref.stability,
+            boxXyxy: ref.box,
+            area: ref.area,
+          });
+        }
+        expect(
+          got.map(({ prompt, maskIndex, stability, boxXyxy, area }) => ({
+            prompt,
+            maskIndex,
+            stability,
+            boxXyxy,
+            area,
+          })),
+        ).toEqual(want);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
