@@ -10,6 +10,7 @@ import { createApp } from "../../lib/api/app.js";
 import { processIngestJob } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
 import type {
+  ExampleEmbedder,
   RegionExtractor,
   Services,
   TextEmbedder,
@@ -53,7 +54,12 @@ function socketAddress(c: Context): string | undefined {
 
 export async function buildLocalServer(
   settings: LocalServerSettings,
-  models: { extractor: RegionExtractor; text: TextEmbedder; prefetch?: UploadPrefetch },
+  models: {
+    extractor: RegionExtractor;
+    text: TextEmbedder;
+    prefetch?: UploadPrefetch;
+    examples?: ExampleEmbedder;
+  },
   log: Logger,
 ) {
   const { prefetch } = models;
@@ -86,6 +92,7 @@ export async function buildLocalServer(
     renderer: new SharpRenderer(),
     ...check,
     ...(urlFetcher ? { urlFetcher } : {}),
+    ...(models.examples ? { examples: models.examples } : {}),
   };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
   const app = createApp(services, {
