@@ -11,16 +11,19 @@ import { parseFunctionEnv } from "../src/node/functions/env.js";
 import { createIngestFunction } from "../src/node/functions/ingest/app.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
+import { Metrics } from "../src/node/metrics/registry.js";
 
 const env = parseFunctionEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
+const metrics = env.METRICS_TOKEN ? new Metrics() : undefined;
 
 const build: AppFactory = async () => {
-  const { catalog, blobs, vectors, models, close } = await composeNode(env, log);
+  const { catalog, blobs, vectors, models, close } = await composeNode(env, log, metrics);
   const { app } = createIngestFunction({ catalog, blobs, vectors }, models.extractor, {
     secrets: env.WEBHOOK_SECRET,
     limits: imageLimits(env),
     log,
+    ...(metrics ? { metrics: { metrics, token: env.METRICS_TOKEN } } : {}),
   });
   return { app, close };
 };

@@ -11,13 +11,15 @@ import { parseFunctionEnv } from "../src/node/functions/env.js";
 import { createQueryFunction } from "../src/node/functions/query/app.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
+import { Metrics } from "../src/node/metrics/registry.js";
 import { SharpRenderer } from "../src/node/render/sharp-renderer.js";
 
 const env = parseFunctionEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
+const metrics = env.METRICS_TOKEN ? new Metrics() : undefined;
 
 const build: AppFactory = async () => {
-  const composed = await composeNode(env, log);
+  const composed = await composeNode(env, log, metrics);
   const urlFetcher = openUrlFetcher(urlFetchSettings(env));
   const app = createQueryFunction(
     {
@@ -32,6 +34,7 @@ const build: AppFactory = async () => {
       maxBodyBytes: Math.ceil(env.MAX_UPLOAD_BYTES * 1.4) + 64 * 1024,
       maxFetchBytes: env.MAX_UPLOAD_BYTES,
       log,
+      ...(metrics ? { metrics: { metrics, token: env.METRICS_TOKEN } } : {}),
     },
   );
   return {

@@ -51,6 +51,11 @@ export interface AppOptions {
    * Worker from its bundle. Absent: no page at `/`.
    */
   page?: PageFiles;
+  /**
+   * Runs on the app right after the shell, before tenant resolution and any route: the Node
+   * entries' metrics (src/node/metrics) add their request timer and `GET /metrics` here.
+   */
+  instrument?: (app: OpenAPIHono<AppEnv>) => void;
 }
 
 export function createApp(backends: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
@@ -64,6 +69,7 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
     ...(options.logger ? { logger: options.logger } : {}),
     annotate: (c) => (c.get("scope") ? { tenant: c.get("scope").tenant } : {}),
   });
+  options.instrument?.(app);
 
   app.use("/v1/*", async (c, next) => {
     const tenant = await resolveTenantOrThrow(resolver, c.req.raw);

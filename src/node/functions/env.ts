@@ -21,6 +21,7 @@ import {
   objectStoreFields,
   vectorStoreFields,
 } from "../storage-env.js";
+import { metricsEnvFields } from "../metrics/env.js";
 
 const functionEnvSchema = z
   .object({
@@ -34,6 +35,7 @@ const functionEnvSchema = z
     ...imageLimitFields,
     /** Query function: `/rpc/fetch-url`, the gateway's `POST /v1/images {url}` (pinned; src/node/url-fetch.ts). */
     ...urlFetchEnvFields(),
+    ...metricsEnvFields,
   })
   .superRefine((e, ctx) => {
     checkObjectStore(e, ctx);

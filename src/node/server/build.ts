@@ -21,6 +21,9 @@ import { openObjects, openUrlFetcher, openVectorStore } from "../compose.js";
 import { decodingVerifier } from "../imaging/index.js";
 import { InProcessJobQueue } from "../jobs/in-process-queue.js";
 import { apiLogger, logJobEvent, type Logger } from "../logging.js";
+import { instrumentApp } from "../metrics/http.js";
+import { Metrics } from "../metrics/registry.js";
+import { meteredExamples, meteredText } from "../metrics/wrap.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import type { VectorStoreSettings } from "../storage-env.js";
 import type { NodeUrlFetcherOptions } from "../url-fetch.js";
@@ -38,6 +41,8 @@ export interface LocalServerSettings {
   vectorStore?: VectorStoreSettings;
   /** `POST /v1/images {url}`; 501 when absent or disabled. Tests may add a resolver and address rule here, in code. */
   urlFetch?: UrlFetchSettings & Pick<NodeUrlFetcherOptions, "resolve" | "isAllowedAddress">;
+  /** `GET /metrics` behind this bearer token, and the metrics behind it; none when absent. */
+  metricsToken?: string | undefined;
 }
 
 /**
@@ -63,12 +68,14 @@ export async function buildLocalServer(
   log: Logger,
 ) {
   const { prefetch } = models;
+  const metrics = settings.metricsToken ? new Metrics() : undefined;
   // The local server keeps its objects on disk; the stores open through the composition root.
   const { catalog, blobs } = openObjects({ kind: "disk", dataDir: settings.dataDir });
   const vectors = await openVectorStore(
     settings.vectorStore ?? { kind: "embedded" },
     { dataDir: settings.dataDir, indexThreshold: settings.vectorIndexThreshold },
     log,
+    metrics,
   );
   const jobs = new InProcessJobQueue({
     handler: (job, attempt) =>
@@ -78,8 +85,16 @@ export async function buildLocalServer(
         attempt,
       ),
     ...settings.ingest,
-    onEvent: (e) => logJobEvent(log, e),
+    onEvent: (e) => {
+      logJobEvent(log, e);
+      metrics?.observeIngest(e.outcome);
+    },
   });
+  metrics?.gauge(
+    "region_search_queue_depth",
+    "Ingest jobs waiting, running or backing off",
+    () => jobs.size,
+  );
   const urlFetcher = openUrlFetcher(settings.urlFetch);
   // The upload check: the prefetch's decode, kept for the job (one decode per upload), or a decode only.
   const check = prefetch ? { prefetch } : { verifier: decodingVerifier };
@@ -88,11 +103,13 @@ export async function buildLocalServer(
     blobs,
     vectors,
     jobs,
-    text: models.text,
+    text: metrics ? meteredText(models.text, metrics) : models.text,
     renderer: new SharpRenderer(),
     ...check,
     ...(urlFetcher ? { urlFetcher } : {}),
-    ...(models.examples ? { examples: models.examples } : {}),
+    ...(models.examples
+      ? { examples: metrics ? meteredExamples(models.examples, metrics) : models.examples }
+      : {}),
   };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
   const app = createApp(services, {
@@ -101,6 +118,7 @@ export async function buildLocalServer(
     rateLimit,
     logger: apiLogger(log),
     page: readPageFiles(),
+    ...(metrics ? { instrument: (a) => instrumentApp(a, metrics, settings.metricsToken) } : {}),
   });
   const recovered = await jobs.recover(catalog);
   if (recovered > 0)

@@ -17,6 +17,7 @@ import {
 import { DEFAULT_LIMITS } from "../../lib/limits.js";
 import { urlFetchEnvFields, urlFetchSettings } from "../../lib/url-fetch/env.js";
 import { checkVectorStore, vectorStoreFields, vectorStoreSettings } from "../storage-env.js";
+import { metricsEnvFields } from "../metrics/env.js";
 import type { LocalServerSettings } from "./build.js";
 
 /**
@@ -73,6 +74,7 @@ const envSchema = z
     /** `POST /v1/images {url}`: on by default (addresses pinned; src/node/url-fetch.ts). */
     ...urlFetchEnvFields(),
     ...vectorStoreFields,
+    ...metricsEnvFields,
   })
   .superRefine(checkVectorStore);
 
@@ -97,5 +99,6 @@ export function localServerSettings(env: Env, dim: number): LocalServerSettings 
     vectorIndexThreshold: env.VECTOR_INDEX_THRESHOLD,
     vectorStore: vectorStoreSettings(env, dim),
     urlFetch: urlFetchSettings(env),
+    metricsToken: env.METRICS_TOKEN,
   };
 }

@@ -6,7 +6,7 @@ import { processIngestJob } from "../../../lib/ingest.js";
 import { resolveLimits, type Limits } from "../../../lib/limits.js";
 import type { RegionExtractor } from "../../../lib/services.js";
 import type { Logger } from "../../logging.js";
-import { createFunctionApp } from "../app.js";
+import { createFunctionApp, type FunctionMetrics } from "../app.js";
 import { IdempotencyCache } from "../idempotency.js";
 import type { FunctionApp, FunctionStorage, IngestFunctionDeps } from "../types.js";
 import { registerIngestJob } from "./job.js";
@@ -17,6 +17,7 @@ export interface IngestFunctionOptions {
   secrets: readonly string[];
   limits?: Partial<Limits>;
   log?: Logger;
+  metrics?: FunctionMetrics;
 }
 
 export function createIngestFunction(
@@ -28,7 +29,11 @@ export function createIngestFunction(
     ...backends,
     extractor,
     limits: resolveLimits(options.limits),
-    ingest: (job, attempt) => processIngestJob({ ...backends, extractor }, job, attempt),
+    ingest: async (job, attempt) => {
+      const outcome = await processIngestJob({ ...backends, extractor }, job, attempt);
+      options.metrics?.metrics.observeIngest(outcome);
+      return outcome;
+    },
     idempotency: new IdempotencyCache(),
     keyOrder: new KeyOrder(),
   };
@@ -37,6 +42,7 @@ export function createIngestFunction(
     secrets: options.secrets,
     maxBodyBytes: 1024 * 1024,
     log: options.log,
+    metrics: options.metrics,
   });
   registerIngestJob(app, deps);
   registerStorageWebhook(app, deps);
