@@ -20,6 +20,7 @@ export const PAGE_FILES = [
   "api/page/app.js",
   "api/page/client.js",
   "api/page/dom.js",
+  "api/page/example.js",
   "api/page/overlay.js",
   "api/page/results.js",
   "api/page/uploads.js",
