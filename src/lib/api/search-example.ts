@@ -176,7 +176,8 @@ export async function readSimilarBody<T extends z.ZodType<SimilarBody>>(
     throw ApiError.invalid("Malformed JSON body");
   }
   const carriesImage = typeof (body as { example?: { base64?: unknown } } | null)?.example?.base64;
-  if (text.length > limits.maxJsonBytes && carriesImage !== "string")
+  const tooBig = () => new TextEncoder().encode(text).byteLength > limits.maxJsonBytes;
+  if (carriesImage !== "string" && tooBig())
     throw new ApiError("payload_too_large", `JSON body exceeds ${limits.maxJsonBytes} bytes`);
   return { body: parseBody(schema, body, "json") };
 }
