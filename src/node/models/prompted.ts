@@ -1,8 +1,8 @@
 /**
- * Interactive segmentation: one point or box prompt → one mask, as segment-anything's
- * `SamPredictor.predict` does it — a single point is ambiguous, so the decoder's multimask outputs
- * are scored and the one with the highest predicted IoU kept (`multimask_output=True`); a box is
- * not, so its single-mask output is kept (`multimask_output=False`). The prompt goes to the pack's
+ * Interactive segmentation: one point or box prompt → one mask, as segment-anything's predictor
+ * examples call `SamPredictor.predict` — a single point is ambiguous, so the decoder's multimask
+ * outputs are scored and the one with the highest predicted IoU kept (`multimask_output=True`); a
+ * box is not, so its single-mask output is kept (`multimask_output=False`). The prompt goes to the pack's
  * decoder through its public ONNX contract (SAM's `SamOnnxModel` inputs: box corners are labels 2
  * and 3; a point prompt gets the padding point `(0, 0)` with label −1, a box prompt none), and the
  * encoder runs through the segmenter (segmenter.ts). Nothing here changes the decoders themselves.
