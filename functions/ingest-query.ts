@@ -10,14 +10,17 @@ import { buildIngestApp, buildQueryApp } from "../src/node/functions/build.js";
 import { parseHostEnv } from "../src/node/functions/env.js";
 import { serveApps } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
+import { Metrics } from "../src/node/metrics/registry.js";
 
 const env = parseHostEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
+// One registry for both apps: either port's /metrics shows the whole process.
+const metrics = env.METRICS_TOKEN ? new Metrics() : undefined;
 
 async function main(): Promise<void> {
-  const composed = await composeNode(env, log);
-  const ingest = buildIngestApp(env, composed, log);
-  const query = buildQueryApp(env, composed, log);
+  const composed = await composeNode(env, log, metrics);
+  const ingest = buildIngestApp(env, composed, log, metrics);
+  const query = buildQueryApp(env, composed, log, metrics);
   serveApps(
     [
       { name: "ingest", app: ingest.app, port: env.PORT },

@@ -10,13 +10,15 @@ import { buildIngestApp } from "../src/node/functions/build.js";
 import { parseFunctionEnv } from "../src/node/functions/env.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
+import { Metrics } from "../src/node/metrics/registry.js";
 
 const env = parseFunctionEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
+const metrics = env.METRICS_TOKEN ? new Metrics() : undefined;
 
 const build: AppFactory = async () => {
-  const composed = await composeNode(env, log);
-  return { app: buildIngestApp(env, composed, log).app, close: composed.close };
+  const composed = await composeNode(env, log, metrics);
+  return { app: buildIngestApp(env, composed, log, metrics).app, close: composed.close };
 };
 
 export const handler = lambdaHandler(build);

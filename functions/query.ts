@@ -10,13 +10,15 @@ import { buildQueryApp } from "../src/node/functions/build.js";
 import { parseFunctionEnv } from "../src/node/functions/env.js";
 import { isMain, lambdaHandler, serveHttp, type AppFactory } from "../src/node/functions/serve.js";
 import { createLogger } from "../src/node/logging.js";
+import { Metrics } from "../src/node/metrics/registry.js";
 
 const env = parseFunctionEnv(process.env);
 const log = createLogger(env.LOG_LEVEL);
+const metrics = env.METRICS_TOKEN ? new Metrics() : undefined;
 
 const build: AppFactory = async () => {
-  const composed = await composeNode(env, log);
-  const query = buildQueryApp(env, composed, log);
+  const composed = await composeNode(env, log, metrics);
+  const query = buildQueryApp(env, composed, log, metrics);
   return {
     app: query.app,
     close: async () => {

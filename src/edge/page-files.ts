@@ -9,6 +9,7 @@ import appJs from "../lib/api/page/app.js?raw";
 import clientJs from "../lib/api/page/client.js?raw";
 import domJs from "../lib/api/page/dom.js?raw";
 import filtersJs from "../lib/api/page/filters.js?raw";
+import exampleJs from "../lib/api/page/example.js?raw";
 import indexHtml from "../lib/api/page/index.html?raw";
 import overlayJs from "../lib/api/page/overlay.js?raw";
 import resultsJs from "../lib/api/page/results.js?raw";
@@ -22,6 +23,7 @@ export const PAGE_FILE_TEXT: PageFiles = {
   "api/page/client.js": clientJs,
   "api/page/dom.js": domJs,
   "api/page/filters.js": filtersJs,
+  "api/page/example.js": exampleJs,
   "api/page/overlay.js": overlayJs,
   "api/page/results.js": resultsJs,
   "api/page/uploads.js": uploadsJs,

@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   invalid_image: 422,
   // The URL's server could not be reached or answered with an error: the caller's input, not ours.
   url_fetch_failed: 422,
+  // A query-by-example prompt (point or box) that the segmenter turned into an empty mask.
+  no_region: 422,
   rate_limited: 429,
   internal_error: 500,
   ingest_failed: 500,

@@ -101,6 +101,37 @@ export interface TextEmbedder {
   embedText(text: string): Promise<Float32Array>;
 }
 
+/**
+ * Where, in an example image's own pixels (after EXIF orientation, as its width and height are
+ * reported), the region to search for lies: a point on it `[x, y]`, or a box around it `[x, y, w, h]`.
+ */
+export type RegionPrompt = { point: [number, number] } | { box: BoxXywh };
+
+/** One region segmented from an example image by a prompt, embedded exactly like an indexed region. */
+export interface EmbeddedExample {
+  width: number;
+  height: number;
+  mask: CocoRle;
+  bbox: BoxXywh;
+  area: number;
+  predictedIou: number;
+  /** Unit vector in the pack's stored layout (both views), comparable with stored region vectors. */
+  vector: Float32Array;
+  /** Milliseconds per stage: decode, encoder, decoder, upsample, embed, … */
+  timings: Record<string, number>;
+}
+
+/**
+ * Query by example: the pack's interactive (prompted) SAM decoder turns a point or box on an image
+ * into one region, then the region is embedded as ingestion embeds one. Node: the model worker
+ * (src/node/pipeline/example-embedder.ts). Throws image input errors (4xx) for undecodable bytes, an
+ * `invalid_request` ApiError for a prompt outside the image, `no_region` when nothing is segmented.
+ */
+export interface ExampleEmbedder {
+  readonly pack: string;
+  embedExample(bytes: Uint8Array, prompt: RegionPrompt): Promise<EmbeddedExample>;
+}
+
 /** Raster helpers the API needs for PNG responses (Node: sharp). */
 export interface Renderer {
   maskPng(mask: CocoRle): Promise<Uint8Array>;
@@ -163,4 +194,6 @@ export interface Services {
   prefetch?: UploadPrefetch;
   /** `POST /v1/images {url}` answers 501 without one. */
   urlFetcher?: UrlFetcher;
+  /** Query by example (`POST /v1/search/similar {example}`) answers 501 without one. */
+  examples?: ExampleEmbedder;
 }

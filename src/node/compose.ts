@@ -48,6 +48,8 @@ import {
   type VectorStoreEnv,
   type VectorStoreSettings,
 } from "./storage-env.js";
+import { meteredText, meteredVectorStore } from "./metrics/wrap.js";
+import type { Metrics } from "./metrics/registry.js";
 import { LanceVectorStore } from "./store/lance.js";
 import { createNodeUrlFetcher, type NodeUrlFetcherOptions } from "./url-fetch.js";
 
@@ -171,6 +173,17 @@ export async function openVectorStore(
   settings: VectorStoreSettings,
   at: { dataDir: string; indexThreshold?: number },
   log?: Log,
+  metrics?: Metrics,
+): Promise<VectorStore> {
+  const store = await openStore(settings, at, log);
+  // Metered here, once for every entry, so no adapter knows about metrics.
+  return metrics ? meteredVectorStore(store, metrics) : store;
+}
+
+async function openStore(
+  settings: VectorStoreSettings,
+  at: { dataDir: string; indexThreshold?: number },
+  log?: Log,
 ): Promise<VectorStore> {
   if (settings.kind === "embedded") {
     return LanceVectorStore.open({
@@ -194,15 +207,24 @@ export function openUrlFetcher(
   return settings?.enabled ? createNodeUrlFetcher(settings) : undefined;
 }
 
-/** An entry's models and storage, in order: pack, index check, vector store, objects. */
-export async function composeNode(env: ComposeEnv, log?: Log): Promise<Composed> {
-  const models = await openCheckedModels(env, log);
+/**
+ * An entry's models and storage, in order: pack, index check, vector store, objects. With
+ * `metrics`, the vector store and the text tower are metered (src/node/metrics).
+ */
+export async function composeNode(
+  env: ComposeEnv,
+  log?: Log,
+  metrics?: Metrics,
+): Promise<Composed> {
+  const opened = await openCheckedModels(env, log);
+  const models = metrics ? { ...opened, text: meteredText(opened.text, metrics) } : opened;
   try {
     const settings = vectorStoreSettings(env, models.pack.vectorDim);
     const vectors = await openVectorStore(
       settings,
       { dataDir: env.DATA_DIR, indexThreshold: env.VECTOR_INDEX_THRESHOLD },
       log,
+      metrics,
     );
     const close = async () => {
       await vectors.close?.();

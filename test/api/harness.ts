@@ -9,7 +9,7 @@ import sharp from "sharp";
 import { expect } from "vitest";
 import { createApp, type AppOptions } from "../../src/lib/api/app.js";
 import { processIngestJob } from "../../src/lib/ingest.js";
-import type { Services, UrlFetcher } from "../../src/lib/services.js";
+import type { ExampleEmbedder, Services, UrlFetcher } from "../../src/lib/services.js";
 import type { VectorStore } from "../../src/lib/store/types.js";
 import { DiskBlobStore } from "../../src/node/blobs/disk-blobs.js";
 import { FileCatalog } from "../../src/node/catalog/file-catalog.js";
@@ -24,6 +24,7 @@ export interface HarnessOptions extends AppOptions {
   maxAttempts?: number;
   backoffMs?: number;
   urlFetcher?: UrlFetcher;
+  examples?: ExampleEmbedder;
 }
 
 export async function makeHarness(options: HarnessOptions = {}) {
@@ -49,6 +50,7 @@ export async function makeHarness(options: HarnessOptions = {}) {
     text,
     renderer: new SharpRenderer(),
     ...(options.urlFetcher ? { urlFetcher: options.urlFetcher } : {}),
+    ...(options.examples ? { examples: options.examples } : {}),
   };
   const app = createApp(services, options);
   const close = async () => {

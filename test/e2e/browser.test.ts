@@ -3,9 +3,10 @@
  * playwright-core against the real local server on a loopback port, with the bundled shapes-tiny pack
  * and API keys on. Two shapes scenes go in through the file picker and the drop zone; one's caption is
  * searched; its card must show that image with a drawn mask overlay matching the result's mask; a
- * keyboard press on it lists similar regions. Then a third scene is uploaded with metadata, and a
- * search narrowed by the declared `album` filter shows only that scene, with its name and metadata.
- * Fails (never skips) when Chromium is missing.
+ * keyboard press on it lists similar regions; a click on a point of a result's image, and of an
+ * upload's thumbnail, searches for the thing there (query by example). Then a third scene is
+ * uploaded with metadata, and a search narrowed by the declared `album` filter shows only that
+ * scene, with its name and metadata. Fails (never skips) when Chromium is missing.
  */
 import { serve, type ServerType } from "@hono/node-server";
 import { createHash } from "node:crypto";
@@ -14,9 +15,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rleArea } from "../../src/lib/masks/rle.js";
+import { rleDecodeToRowMajor } from "../../src/lib/masks/rle-decode.js";
+import { rleArea, rleToBoxXywh } from "../../src/lib/masks/rle.js";
 import { createLogger } from "../../src/node/logging.js";
 import { buildLocalServer } from "../../src/node/server/build.js";
 import { loadModels, type Models } from "../../src/node/server/models.js";
@@ -106,6 +108,33 @@ afterAll(async () => {
   await models?.release();
   for (const dir of [dataDir, profileDir]) if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** The pixel of a mask nearest the middle of its box: a point on the thing itself. */
+function pointOn(mask: { size: [number, number]; counts: string }): [number, number] {
+  const [height, width] = mask.size;
+  const bits = rleDecodeToRowMajor(mask);
+  const [bx, by, bw, bh] = rleToBoxXywh(mask);
+  let point: [number, number] = [0, 0];
+  let best = Infinity;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const d = (x - bx - bw / 2) ** 2 + (y - by - bh / 2) ** 2;
+      if (bits[y * width + x] && d < best) [best, point] = [d, [x, y]];
+    }
+  return point;
+}
+
+/** Clicks image pixel `point` of an `<img>` drawn with `object-fit: contain`; answers the scale. */
+async function clickPixel(img: Locator, point: [number, number], [width, height]: number[]) {
+  await img.scrollIntoViewIfNeeded();
+  const box = (await img.boundingBox())!;
+  const scale = Math.min(box.width / width!, box.height / height!);
+  await page.mouse.click(
+    box.x + (box.width - width! * scale) / 2 + (point[0] + 0.5) * scale,
+    box.y + (box.height - height! * scale) / 2 + (point[1] + 0.5) * scale,
+  );
+  return scale;
+}
 
 describe("search page in Chromium", () => {
   it("Debian's Chromium is installed (the browser test never skips)", () => {
@@ -233,6 +262,77 @@ describe("search page in Chromium", () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT === "1") copyFileSync(SCREENSHOT, "docs/screenshot.png");
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it("a click on a point of a result's image, or of an upload's thumbnail, searches for the thing there", async () => {
+    type Rle = { size: [number, number]; counts: string };
+    const card = page.locator("#results .card").first();
+    const [regionId, imageId] = await Promise.all([
+      card.getAttribute("data-region-id"),
+      card.getAttribute("data-image-id"),
+    ]);
+    const region = (await (
+      await fetch(`${base}/v1/regions/${regionId}`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      })
+    ).json()) as { mask: Rle };
+    const [height, width] = region.mask.size;
+    const point = pointOn(region.mask);
+    const answered = page.waitForResponse(
+      (r) => r.url().endsWith("/v1/search/similar") && !!r.request().postDataJSON()?.example,
+    );
+    const scale = await clickPixel(card.locator("img"), point, [width, height]);
+    const res = await answered;
+    expect(res.status()).toBe(200);
+    const sent = res.request().postDataJSON() as { example: { imageId: string; point: number[] } };
+    expect(sent.example.imageId).toBe(imageId);
+    // The browser reports the click in whole screen pixels, each 1/scale image pixels here.
+    const tolerance = Math.ceil(1 / scale) + 1;
+    expect(Math.abs(sent.example.point[0]! - point[0])).toBeLessThanOrEqual(tolerance);
+    expect(Math.abs(sent.example.point[1]! - point[1])).toBeLessThanOrEqual(tolerance);
+    const body = (await res.json()) as { results: { regionId: string }[]; query: { mask: Rle } };
+    const query = rleDecodeToRowMajor(body.query.mask);
+    const [sx, sy] = sent.example.point as [number, number];
+    expect(query[sy * width + sx], "the segmented thing holds the clicked pixel").toBe(1);
+    expect(body.results.length).toBeGreaterThan(0);
+
+    // The page shows the clicked thing's mask first, then the regions like it.
+    await page.waitForSelector("#similar .card.query canvas[data-overlay=drawn]");
+    expect(await page.getAttribute("#similar-section", "data-example-point")).toBe(
+      sent.example.point.join(","),
+    );
+    const shown = await page.$$eval("#similar .card:not(.query)", (cards) =>
+      cards.map((c) => (c as HTMLElement).dataset.regionId),
+    );
+    expect(shown).toEqual(body.results.map((r) => r.regionId));
+
+    // Each indexed upload has a thumbnail; a click on it searches that image.
+    const thumbs = page.locator("#uploads .thumb");
+    expect(await thumbs.count()).toBe(scenes.length);
+    const uploadId = await page.getAttribute("#uploads li:nth-child(2)", "data-image-id");
+    await expect
+      .poll(() =>
+        thumbs
+          .nth(1)
+          .locator("img")
+          .evaluate((i: HTMLImageElement) => i.naturalWidth),
+      )
+      .toBeGreaterThan(0);
+    const fromThumb = page.waitForResponse(
+      (r) =>
+        r.url().endsWith("/v1/search/similar") &&
+        r.request().postDataJSON()?.example?.imageId === uploadId,
+    );
+    const thing = [...scenes[1]!.objects].sort((x, y) => y.area - x.area)[0]!;
+    await clickPixel(thumbs.nth(1).locator("img"), pointOn(thing.mask), [
+      scenes[1]!.width,
+      scenes[1]!.height,
+    ]);
+    expect((await fromThumb).status()).toBe(200);
+    await expect
+      .poll(() => page.getAttribute("#similar .card.query", "data-image-id"))
+      .toBe(uploadId);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 
   it("uploads with metadata, and a filtered search shows only the matching image, named, with its metadata", async () => {
     const taggedId = createHash("sha256").update(readFileSync(tagged.png)).digest("hex");

@@ -56,6 +56,11 @@ export interface AppOptions {
   page?: PageFiles;
   /** Declared metadata keys (`METADATA_INDEXES`), served at GET /v1/metadata/fields. */
   metadataFields?: readonly MetadataIndex[];
+  /**
+   * Runs on the app right after the shell, before tenant resolution and any route: the Node
+   * entries' metrics (src/node/metrics) add their request timer and `GET /metrics` here.
+   */
+  instrument?: (app: OpenAPIHono<AppEnv>) => void;
 }
 
 export function createApp(backends: Services, options: AppOptions = {}): OpenAPIHono<AppEnv> {
@@ -69,6 +74,7 @@ export function createApp(backends: Services, options: AppOptions = {}): OpenAPI
     ...(options.logger ? { logger: options.logger } : {}),
     annotate: (c) => (c.get("scope") ? { tenant: c.get("scope").tenant } : {}),
   });
+  options.instrument?.(app);
 
   app.use("/v1/*", async (c, next) => {
     const tenant = await resolveTenantOrThrow(resolver, c.req.raw);

@@ -21,6 +21,7 @@ export const PAGE_FILES = [
   "api/page/client.js",
   "api/page/dom.js",
   "api/page/filters.js",
+  "api/page/example.js",
   "api/page/overlay.js",
   "api/page/results.js",
   "api/page/uploads.js",

@@ -57,7 +57,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: "The resource is not in a state that allows this (e.g. retrying an image that has not failed)",
   413: "Body over the byte limit, or image over the pixel/side limit",
   415: "Not a PNG, JPEG or WebP image",
-  422: "The image could not be decoded, or its URL could not be fetched (`url_fetch_failed`)",
+  422: "The image could not be decoded, or its URL could not be fetched (`url_fetch_failed`), or an example prompt segments nothing (`no_region`)",
   500: "Internal error",
   501: "Not enabled on this deployment",
   503: "The vector store is unavailable (timed out, unreachable or failing); retry later",

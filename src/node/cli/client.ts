@@ -1,21 +1,18 @@
 /**
- * The CLI's view of the public API: a few typed calls over any `fetch`-shaped function, so the same
- * commands run against a server over HTTP or against the embedded app in-process (`app.request`).
+ * The CLI's view of the public API: the typed client (`region-search/client`, src/lib/client),
+ * generated from the served OpenAPI document, over any `fetch`-shaped function, so the same commands
+ * run against a server over HTTP or against the embedded app in-process (`app.request`).
  */
-export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+import {
+  ApiCallError,
+  createRegionSearchClient,
+  unwrap,
+  type RegionSearchClient,
+  type Schemas,
+} from "../../lib/client/index.js";
 
-export interface ImageJson {
-  id: string;
-  status: "queued" | "processing" | "indexed" | "failed";
-  regionCount: number | null;
-  pack: string | null;
-  width: number | null;
-  height: number | null;
-  error?: string;
-  errorCode?: string;
-  name?: string | null;
-  metadata?: Record<string, unknown>;
-}
+export { ApiCallError };
+export type FetchLike = (input: Request) => Promise<Response>;
 
 /** The user fields an upload carries (sent as multipart fields beside the file). */
 export interface UploadFields {
@@ -23,49 +20,24 @@ export interface UploadFields {
   metadata?: Record<string, unknown>;
 }
 
-export interface SearchResultJson {
-  regionId: string;
-  imageId: string;
-  score: number;
-  bbox: [number, number, number, number];
-  area: number;
-  mask: { size: [number, number]; counts: string };
-}
-
-export interface SearchOptions {
-  limit?: number;
-  groupByImage?: boolean;
-  minArea?: number;
-  imageIds?: string[];
-}
-
-/** An error answer of the API: status, code and message from its one error body. */
-export class ApiCallError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ApiCallError";
-  }
-}
+export type ImageJson = Schemas["Image"];
+export type SearchOptions = Omit<Schemas["SearchRequest"], "query">;
 
 export class ApiClient {
-  constructor(
-    private readonly fetchFn: FetchLike,
-    private readonly baseUrl: string,
-    private readonly apiKey?: string,
-  ) {}
+  private readonly api: RegionSearchClient;
+
+  constructor(fetchFn: FetchLike, baseUrl: string, apiKey?: string) {
+    this.api = createRegionSearchClient({ baseUrl, apiKey, fetch: fetchFn });
+  }
 
   async health(): Promise<{ status: string; pack: string }> {
-    return (await this.call("/healthz")).json() as Promise<{ status: string; pack: string }>;
+    return unwrap(await this.api.GET("/healthz"));
   }
 
   /** The image record, or null when there is none under this id. */
   async getImage(id: string): Promise<ImageJson | null> {
     try {
-      return (await (await this.call(`/v1/images/${encodeURIComponent(id)}`)).json()) as ImageJson;
+      return unwrap(await this.api.GET("/v1/images/{id}", { params: { path: { id } } }));
     } catch (err) {
       if (err instanceof ApiCallError && err.status === 404) return null;
       throw err;
@@ -79,60 +51,42 @@ export class ApiClient {
     id?: string,
     fields?: UploadFields,
   ): Promise<{ id: string; status: string }> {
-    const query = id ? `?id=${encodeURIComponent(id)}` : "";
-    let init: RequestInit = {
-      method: "POST",
-      headers: { "content-type": contentType },
-      body: bytes as Uint8Array<ArrayBuffer>,
-    };
+    const params = { query: id ? { id } : {} };
     if (fields) {
       const form = new FormData();
       const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: contentType });
       form.set("file", blob, fields.name ?? "upload");
       if (fields.name !== undefined) form.set("name", fields.name);
       if (fields.metadata !== undefined) form.set("metadata", JSON.stringify(fields.metadata));
-      init = { method: "POST", body: form };
+      // openapi-fetch sends FormData as it is, with its own multipart boundary.
+      const sent = await this.api.POST("/v1/images", {
+        params,
+        body: form as unknown as string,
+        bodySerializer: (body) => body,
+      });
+      return unwrap(sent);
     }
-    const res = await this.call(`/v1/images${query}`, init);
-    return res.json() as Promise<{ id: string; status: string }>;
+    const result = await this.api.POST("/v1/images", {
+      params,
+      // The raw image is the body (the document's `format: binary`), sent as it is.
+      body: bytes as unknown as string,
+      bodySerializer: (body) => body,
+      headers: { "content-type": contentType },
+    });
+    return unwrap(result);
   }
 
   /** PATCH /v1/images/{id}: name and metadata without re-indexing. */
   async patchImage(id: string, fields: UploadFields): Promise<ImageJson> {
-    const res = await this.call(`/v1/images/${encodeURIComponent(id)}`, {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(fields),
+    const patched = await this.api.PATCH("/v1/images/{id}", {
+      params: { path: { id } },
+      body: fields as Schemas["ImagePatch"],
     });
-    return res.json() as Promise<ImageJson>;
+    return unwrap(patched);
   }
 
-  async search(
-    query: string,
-    options: SearchOptions = {},
-  ): Promise<{ results: SearchResultJson[]; tookMs: number }> {
-    const res = await this.call("/v1/search", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query, ...options }),
-    });
-    return res.json() as Promise<{ results: SearchResultJson[]; tookMs: number }>;
-  }
-
-  private async call(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.apiKey) headers.set("authorization", `Bearer ${this.apiKey}`);
-    const res = await this.fetchFn(`${this.baseUrl}${path}`, { ...init, headers });
-    if (res.ok) return res;
-    let code = `http_${res.status}`;
-    let message = `${res.status} ${res.statusText}`.trim();
-    try {
-      const body = (await res.json()) as { error?: { code?: string; message?: string } };
-      code = body.error?.code ?? code;
-      message = body.error?.message ?? message;
-    } catch {
-      // Not the API's JSON error body (a proxy page, say): keep the status line.
-    }
-    throw new ApiCallError(res.status, code, message);
+  /** Results as the client types them (openapi-fetch reads tuples as arrays). */
+  async search(query: string, options: SearchOptions = {}) {
+    return unwrap(await this.api.POST("/v1/search", { body: { query, ...options } }));
   }
 }

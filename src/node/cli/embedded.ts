@@ -24,7 +24,7 @@ export async function openEmbedded(
     log,
   );
   return {
-    fetch: async (url, init) => server.app.request(url, init),
+    fetch: async (request) => server.app.request(request),
     close: async () => {
       await server.close();
       await models.release();

@@ -8,6 +8,8 @@ import { applyShell, type ApiLogger } from "../../lib/api/shell.js";
 import { verifySignature, type SignedEnv } from "../../lib/webhooks/middleware.js";
 import { MemoryReplayLedger } from "../../lib/webhooks/replay.js";
 import type { Logger } from "../logging.js";
+import { instrumentApp } from "../metrics/http.js";
+import type { Metrics } from "../metrics/registry.js";
 import type { FunctionApp } from "./types.js";
 
 export interface FunctionAppOptions {
@@ -22,6 +24,13 @@ export interface FunctionAppOptions {
    */
   refuseReplays?: boolean;
   log?: Logger | undefined;
+  /** Request timing and `GET /metrics` (with `token`), as on the local server (src/node/metrics). */
+  metrics?: FunctionMetrics | undefined;
+}
+
+export interface FunctionMetrics {
+  metrics: Metrics;
+  token?: string | undefined;
 }
 
 export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
@@ -33,6 +42,8 @@ export function createFunctionApp(options: FunctionAppOptions): FunctionApp {
       return id ? { webhookId: id } : {};
     },
   });
+  // Before the signature check: Prometheus scrapes with the metrics token, not a signature.
+  if (options.metrics) instrumentApp(app, options.metrics.metrics, options.metrics.token);
   app.get("/healthz", (c) => c.json({ status: "ok", function: options.name }));
   app.use(
     "*",

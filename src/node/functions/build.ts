@@ -7,6 +7,7 @@ import { imageLimits } from "../../lib/env-fields.js";
 import { urlFetchSettings } from "../../lib/url-fetch/env.js";
 import { openUrlFetcher, type Composed } from "../compose.js";
 import type { Logger } from "../logging.js";
+import type { Metrics } from "../metrics/registry.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import type { FunctionEnv } from "./env.js";
 import { createIngestFunction } from "./ingest/app.js";
@@ -18,18 +19,34 @@ export interface BuiltApp {
   close?: () => Promise<void>;
 }
 
-export function buildIngestApp(env: FunctionEnv, composed: Composed, log: Logger): BuiltApp {
+/** `metrics` (when METRICS_TOKEN is set) serves `GET /metrics` behind that token. */
+function metricsOption(env: FunctionEnv, metrics?: Metrics) {
+  return metrics ? { metrics: { metrics, token: env.METRICS_TOKEN } } : {};
+}
+
+export function buildIngestApp(
+  env: FunctionEnv,
+  composed: Composed,
+  log: Logger,
+  metrics?: Metrics,
+): BuiltApp {
   const { catalog, blobs, vectors, models } = composed;
   const { app } = createIngestFunction({ catalog, blobs, vectors }, models.extractor, {
     secrets: env.WEBHOOK_SECRET,
     limits: imageLimits(env),
     log,
     reconcileTimes: { settleMs: env.STORAGE_EVENT_SETTLE_MS },
+    ...metricsOption(env, metrics),
   });
   return { app };
 }
 
-export function buildQueryApp(env: FunctionEnv, composed: Composed, log: Logger): BuiltApp {
+export function buildQueryApp(
+  env: FunctionEnv,
+  composed: Composed,
+  log: Logger,
+  metrics?: Metrics,
+): BuiltApp {
   const urlFetcher = openUrlFetcher(urlFetchSettings(env));
   const app = createQueryFunction(
     {
@@ -44,6 +61,7 @@ export function buildQueryApp(env: FunctionEnv, composed: Composed, log: Logger)
       maxBodyBytes: Math.ceil(env.MAX_UPLOAD_BYTES * 1.4) + 64 * 1024,
       maxFetchBytes: env.MAX_UPLOAD_BYTES,
       log,
+      ...metricsOption(env, metrics),
     },
   );
   return { app, ...(urlFetcher ? { close: () => urlFetcher.close() } : {}) };

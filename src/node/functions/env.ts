@@ -23,6 +23,7 @@ import {
   objectStoreFields,
   vectorStoreFields,
 } from "../storage-env.js";
+import { metricsEnvFields } from "../metrics/env.js";
 
 const functionEnvSchema = z
   .object({
@@ -41,6 +42,7 @@ const functionEnvSchema = z
      * the gateway's record before it counts as a direct upload (src/lib/webhooks/storage-reconcile.ts).
      */
     STORAGE_EVENT_SETTLE_MS: intVar(0, 300_000).default(DEFAULT_RECONCILE_TIMES.settleMs),
+    ...metricsEnvFields,
   })
   .superRefine((e, ctx) => {
     checkObjectStore(e, ctx);

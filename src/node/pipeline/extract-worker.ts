@@ -3,12 +3,13 @@
  * that calls it for the whole inference, so the local server runs ingestion here and keeps its
  * event loop free for searches. Protocol (worker-protocol.ts): `workerData` = init options; messages
  * `{id, bytes}` (or `{id, decoded, byteLength}`: an upload's pixels, decoded by the upload prefetch,
- * then possibly `{id, embedderInput}`) in, `{id, result}` or `{id, error}` out (vectors' buffers
+ * then possibly `{id, embedderInput}`; or `{id, example}`: query by example) in, `{id, result}` or `{id, error}` out (vectors' buffers
  * transferred, not copied).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { ExtractedImage } from "../../lib/services.js";
 import { extractionRoles, loadModelPack } from "../models/pack.js";
+import { createExampleEmbedder } from "./example-embedder.js";
 import { createRegionExtractor } from "./extractor.js";
 import type { WorkerInit, WorkerMessage, WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
@@ -16,7 +17,10 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 const ready = loadModelPack(init.packDir, { session: init.session, roles: extractionRoles }).then(
-  (pack) => createRegionExtractor(pack, init.extractor),
+  (pack) => ({
+    extractor: createRegionExtractor(pack, init.extractor),
+    examples: createExampleEmbedder(pack, init.extractor),
+  }),
 );
 
 function transferables(result: ExtractedImage): ArrayBuffer[] {
@@ -33,7 +37,15 @@ let lastDone = -1;
 async function handle(request: WorkerRequest): Promise<void> {
   const { id } = request;
   try {
-    const extractor = await ready;
+    const { extractor, examples } = await ready;
+    if ("example" in request) {
+      const { bytes, prompt } = request.example;
+      const example = await examples.embedExample(bytes, prompt);
+      port.postMessage({ id, example } satisfies WorkerReply, [
+        example.vector.buffer as ArrayBuffer,
+      ]);
+      return;
+    }
     const given = () => embedderInputs.get(id);
     const result =
       "decoded" in request

@@ -85,9 +85,7 @@ export function createRegionExtractor(
     ? resolveAmgParams({ ...pack.manifest.segmenter.amg, ...options.amg })
     : pack.amg;
   const segmenter = createSegmenter(pack, options.segmenter);
-  const embedder = createImageEmbedder(pack, { batchSize: options.embedBatchSize ?? 8 });
-  const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd, views } = pack.manifest.embedder;
-  const detail = views ? detailViewEmbedder(pack, views, options.embedBatchSize ?? 8) : null;
+  const embedRegions = createRegionEmbedding(pack, options.embedBatchSize ?? 8);
   const maskThreshold = pack.manifest.segmenter.maskThreshold;
 
   async function run(
@@ -101,29 +99,12 @@ export function createRegionExtractor(
     regions = suppressDuplicateMasks(regions, image.width, params);
     addTime(timings, "dedupe", td);
     if (options.maxRegions !== undefined) regions = regions.slice(0, options.maxRegions);
+    const [imageVector, ...vectors] = await embedRegions(image, regions, timings, {
+      wholeImage: true,
+      ...(given ? { given } : {}),
+    });
 
-    let t = performance.now();
-    const pixels = given?.() ?? embedderImage(image, E, imageMean, imageStd).data;
-    addTime(timings, "preprocess", t);
-    t = performance.now();
-    const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
-    // Rasterising the alpha maps is our JS, not inference: timed as its own stage.
-    const writers = timedWriters(
-      [(out, offset) => alpha.full(out, offset), ...regions.map((r) => regionAlpha(alpha, r))],
-      timings,
-    );
-    let [imageVector, ...vectors] = await embedder.embed(pixels, writers);
-    timings["embed"] = (timings["embed"] ?? 0) + performance.now() - t - (timings["alpha"] ?? 0);
-    if (detail)
-      [imageVector, ...vectors] = await detail(
-        image,
-        pixels,
-        regions,
-        [imageVector!, ...vectors],
-        timings,
-      );
-
-    t = performance.now();
+    const t = performance.now();
     const extracted = regions.map((r, i) =>
       toExtractedRegion(r, vectors[i]!, image.height, image.width),
     );
@@ -158,8 +139,44 @@ export function createRegionExtractor(
 }
 
 /**
+ * How ingestion embeds regions, shared by every path that must produce vectors comparable with
+ * stored ones (the extractor, query by example): Alpha-CLIP with alpha = the region's mask (and,
+ * with `wholeImage`, alpha = 1 for the whole image first), then with a dual-view pack plain CLIP on
+ * each region's crop, joined (views.ts). Returns unit vectors in that order. Timings: preprocess,
+ * alpha, embed, crop, detail. `given`, when it returns one, is the Alpha-CLIP input of `image`
+ * computed elsewhere (`embedderImage` with the pack's parameters).
+ */
+export function createRegionEmbedding(pack: ModelPack, batchSize: number) {
+  const embedder = createImageEmbedder(pack, { batchSize });
+  const { imageSize: E, imageMean, imageStd, alphaMean, alphaStd, views } = pack.manifest.embedder;
+  const detail = views ? detailViewEmbedder(pack, views, batchSize) : null;
+  return async (
+    image: DecodedImage,
+    regions: readonly AmgRegion[],
+    timings: StageTimings,
+    o: { wholeImage: boolean; given?: () => Float32Array | undefined },
+  ): Promise<Float32Array[]> => {
+    let t = performance.now();
+    const pixels = o.given?.() ?? embedderImage(image, E, imageMean, imageStd).data;
+    addTime(timings, "preprocess", t);
+    t = performance.now();
+    const alphaBefore = timings["alpha"] ?? 0;
+    const alpha = new AlphaRasterizer(image.height, image.width, E, alphaMean, alphaStd);
+    // Rasterising the alpha maps is our JS, not inference: timed as its own stage.
+    const whole: AlphaWriter[] = o.wholeImage ? [(out, offset) => alpha.full(out, offset)] : [];
+    const writers = timedWriters([...whole, ...regions.map((r) => regionAlpha(alpha, r))], timings);
+    const context = await embedder.embed(pixels, writers);
+    const alphaMs = (timings["alpha"] ?? 0) - alphaBefore;
+    timings["embed"] = (timings["embed"] ?? 0) + performance.now() - t - alphaMs;
+    return detail
+      ? detail(image, o.wholeImage ? pixels : null, regions, context, timings)
+      : context;
+  };
+}
+
+/**
  * The detail view: plain-CLIP vectors of the whole image (the Alpha-CLIP input `pixels`, same
- * preprocessing) and of each region's crop, joined with the context vectors in the same order
+ * preprocessing; left out when null) and of each region's crop, joined with the context vectors in the same order
  * (whole image first). Timings: `crop` (cutting and resizing the crops, our JS), `detail` (inference).
  */
 function detailViewEmbedder(pack: ModelPack, views: Views, batchSize: number) {
@@ -168,7 +185,7 @@ function detailViewEmbedder(pack: ModelPack, views: Views, batchSize: number) {
   const w = views.detail.weight;
   return async (
     image: DecodedImage,
-    pixels: Float32Array,
+    pixels: Float32Array | null,
     regions: readonly AmgRegion[],
     context: Float32Array[],
     timings: StageTimings,
@@ -181,14 +198,17 @@ function detailViewEmbedder(pack: ModelPack, views: Views, batchSize: number) {
         const box: BoxXywh = [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
         out.set(detailViewInput(image, box, views.detail.cropMargin, spec), offset);
       };
-    const writers: ImageWriter[] = [(out, offset) => out.set(pixels, offset), ...regions.map(crop)];
+    const whole: ImageWriter[] = pixels ? [(out, offset) => out.set(pixels, offset)] : [];
+    const writers: ImageWriter[] = [...whole, ...regions.map(crop)];
     const timed = writers.map((write): ImageWriter => (out, offset) => {
       const tc = performance.now();
       write(out, offset);
       addTime(timings, "crop", tc);
     });
+    const cropBefore = timings["crop"] ?? 0;
     const detailVectors = await clip.embed(timed);
-    timings["detail"] = (timings["detail"] ?? 0) + performance.now() - t - (timings["crop"] ?? 0);
+    const cropMs = (timings["crop"] ?? 0) - cropBefore;
+    timings["detail"] = (timings["detail"] ?? 0) + performance.now() - t - cropMs;
     return context.map((a, i) => concatViews(a, detailVectors[i]!, w));
   };
 }

@@ -9,7 +9,12 @@
  * (upload-prefetch.ts) uses both. The messages are worker-protocol.ts.
  */
 import { Worker } from "node:worker_threads";
-import type { ExtractedImage, RegionExtractor } from "../../lib/services.js";
+import type {
+  EmbeddedExample,
+  ExampleEmbedder,
+  ExtractedImage,
+  RegionExtractor,
+} from "../../lib/services.js";
 import type { DecodedImage } from "../imaging/index.js";
 import type {
   WorkerEmbedderInput,
@@ -49,13 +54,16 @@ function reviveError(e: { name: string; message: string; code?: string }): Error
   return err;
 }
 
-export function createWorkerExtractor(pack: string, init: WorkerInit): WorkerExtractor {
+export function createWorkerExtractor(
+  pack: string,
+  init: WorkerInit,
+): WorkerExtractor & ExampleEmbedder {
   const worker = new Worker(new URL("./extract-worker-boot.mjs", import.meta.url), {
     workerData: init,
   });
   const pending = new Map<
     number,
-    { resolve: (r: ExtractedImage) => void; reject: (e: Error) => void }
+    { resolve: (r: ExtractedImage | EmbeddedExample) => void; reject: (e: Error) => void }
   >();
   let nextId = 0;
   const failAll = (err: Error) => {
@@ -67,24 +75,33 @@ export function createWorkerExtractor(pack: string, init: WorkerInit): WorkerExt
     if (!p) return;
     pending.delete(reply.id);
     if ("error" in reply) p.reject(reviveError(reply.error));
-    else p.resolve(reply.result);
+    else p.resolve("example" in reply ? reply.example : reply.result);
   });
   worker.on("error", (err) => failAll(err));
   worker.on("exit", (code) => failAll(new Error(`extractor worker exited with code ${code}`)));
 
-  const post = (id: number, body: WorkerRequestBody): Promise<ExtractedImage> =>
-    new Promise<ExtractedImage>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+  const post = <R extends ExtractedImage | EmbeddedExample>(
+    id: number,
+    body: WorkerRequestBody,
+  ): Promise<R> =>
+    new Promise<R>((resolve, reject) => {
+      pending.set(id, {
+        resolve: resolve as (r: ExtractedImage | EmbeddedExample) => void,
+        reject,
+      });
       // A copy is posted: the caller keeps its buffer (it may be the stored blob).
       worker.postMessage({ id, ...body } satisfies WorkerRequest);
     });
 
   return {
     pack,
-    extract: (bytes) => post(nextId++, { bytes }),
+    extract: (bytes) => post<ExtractedImage>(nextId++, { bytes }),
+    // Queued behind ingestion on the same worker: one model run at a time (see extract-worker.ts).
+    embedExample: (bytes, prompt) =>
+      post<EmbeddedExample>(nextId++, { example: { bytes, prompt } }),
     extractDecoded(decoded, byteLength) {
       const id = nextId++;
-      const result = post(id, { decoded, byteLength });
+      const result = post<ExtractedImage>(id, { decoded, byteLength });
       const sendEmbedderInput = (make: () => Float32Array): number => {
         if (!pending.has(id)) return 0;
         const t = performance.now();

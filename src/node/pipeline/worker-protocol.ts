@@ -1,5 +1,5 @@
 /** Messages between the server thread and the extractor worker (extract-worker.ts). */
-import type { ExtractedImage } from "../../lib/services.js";
+import type { EmbeddedExample, ExtractedImage, RegionPrompt } from "../../lib/services.js";
 import type { DecodedImage } from "../imaging/index.js";
 import type { SessionOptions } from "../models/session.js";
 import type { RegionExtractorOptions } from "./extractor.js";
@@ -12,7 +12,10 @@ export interface WorkerInit {
 
 /** The encoded bytes, or pixels already decoded from `byteLength` bytes (an upload's, upload-prefetch.ts). */
 export type WorkerRequestBody =
-  { bytes: Uint8Array } | { decoded: DecodedImage; byteLength: number };
+  | { bytes: Uint8Array }
+  | { decoded: DecodedImage; byteLength: number }
+  /** Query by example (example-embedder.ts): one prompted region of the image, embedded. */
+  | { example: { bytes: Uint8Array; prompt: RegionPrompt } };
 
 export type WorkerRequest = { id: number } & WorkerRequestBody;
 
@@ -29,4 +32,5 @@ export type WorkerMessage = WorkerRequest | WorkerEmbedderInput;
 
 export type WorkerReply =
   | { id: number; result: ExtractedImage }
+  | { id: number; example: EmbeddedExample }
   | { id: number; error: { name: string; message: string; code?: string } };

@@ -11,6 +11,7 @@ import type { MetadataIndex } from "../../lib/store/qdrant/metadata.js";
 import { processIngestJob } from "../../lib/ingest.js";
 import type { Limits } from "../../lib/limits.js";
 import type {
+  ExampleEmbedder,
   RegionExtractor,
   Services,
   TextEmbedder,
@@ -21,6 +22,9 @@ import { openObjects, openUrlFetcher, openVectorStore } from "../compose.js";
 import { decodingVerifier } from "../imaging/index.js";
 import { InProcessJobQueue } from "../jobs/in-process-queue.js";
 import { apiLogger, logJobEvent, type Logger } from "../logging.js";
+import { instrumentApp } from "../metrics/http.js";
+import { Metrics } from "../metrics/registry.js";
+import { meteredExamples, meteredText } from "../metrics/wrap.js";
 import { SharpRenderer } from "../render/sharp-renderer.js";
 import type { VectorStoreSettings } from "../storage-env.js";
 import type { NodeUrlFetcherOptions } from "../url-fetch.js";
@@ -40,6 +44,8 @@ export interface LocalServerSettings {
   urlFetch?: UrlFetchSettings & Pick<NodeUrlFetcherOptions, "resolve" | "isAllowedAddress">;
   /** Declared metadata keys (`METADATA_INDEXES`): Qdrant payload indexes, the page's filters. */
   metadataFields?: readonly MetadataIndex[];
+  /** `GET /metrics` behind this bearer token, and the metrics behind it; none when absent. */
+  metricsToken?: string | undefined;
 }
 
 /**
@@ -56,16 +62,23 @@ function socketAddress(c: Context): string | undefined {
 
 export async function buildLocalServer(
   settings: LocalServerSettings,
-  models: { extractor: RegionExtractor; text: TextEmbedder; prefetch?: UploadPrefetch },
+  models: {
+    extractor: RegionExtractor;
+    text: TextEmbedder;
+    prefetch?: UploadPrefetch;
+    examples?: ExampleEmbedder;
+  },
   log: Logger,
 ) {
   const { prefetch } = models;
+  const metrics = settings.metricsToken ? new Metrics() : undefined;
   // The local server keeps its objects on disk; the stores open through the composition root.
   const { catalog, blobs } = openObjects({ kind: "disk", dataDir: settings.dataDir });
   const vectors = await openVectorStore(
     settings.vectorStore ?? { kind: "embedded" },
     { dataDir: settings.dataDir, indexThreshold: settings.vectorIndexThreshold },
     log,
+    metrics,
   );
   const jobs = new InProcessJobQueue({
     handler: (job, attempt) =>
@@ -75,8 +88,16 @@ export async function buildLocalServer(
         attempt,
       ),
     ...settings.ingest,
-    onEvent: (e) => logJobEvent(log, e),
+    onEvent: (e) => {
+      logJobEvent(log, e);
+      metrics?.observeIngest(e.outcome);
+    },
   });
+  metrics?.gauge(
+    "region_search_queue_depth",
+    "Ingest jobs waiting, running or backing off",
+    () => jobs.size,
+  );
   const urlFetcher = openUrlFetcher(settings.urlFetch);
   // The upload check: the prefetch's decode, kept for the job (one decode per upload), or a decode only.
   const check = prefetch ? { prefetch } : { verifier: decodingVerifier };
@@ -85,10 +106,13 @@ export async function buildLocalServer(
     blobs,
     vectors,
     jobs,
-    text: models.text,
+    text: metrics ? meteredText(models.text, metrics) : models.text,
     renderer: new SharpRenderer(),
     ...check,
     ...(urlFetcher ? { urlFetcher } : {}),
+    ...(models.examples
+      ? { examples: metrics ? meteredExamples(models.examples, metrics) : models.examples }
+      : {}),
   };
   const rateLimit = settings.rateLimit && { ...settings.rateLimit, clientAddress: socketAddress };
   const app = createApp(services, {
@@ -98,6 +122,7 @@ export async function buildLocalServer(
     logger: apiLogger(log),
     page: readPageFiles(),
     ...(settings.metadataFields ? { metadataFields: settings.metadataFields } : {}),
+    ...(metrics ? { instrument: (a) => instrumentApp(a, metrics, settings.metricsToken) } : {}),
   });
   const recovered = await jobs.recover(catalog);
   if (recovered > 0)

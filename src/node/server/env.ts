@@ -27,6 +27,7 @@ import {
   vectorStoreSettings,
 } from "../storage-env.js";
 import type { S3ObjectStoreOptions } from "../objects/s3.js";
+import { metricsEnvFields } from "../metrics/env.js";
 import type { LocalServerSettings } from "./build.js";
 
 /**
@@ -122,6 +123,7 @@ const envSchema = z
      */
     WEBHOOK_SECRET: webhookSecretFields.WEBHOOK_SECRET.optional(),
     ...s3BucketFields,
+    ...metricsEnvFields,
   })
   .superRefine((e, ctx) => {
     checkVectorStore(e, ctx);
@@ -150,6 +152,7 @@ export function localServerSettings(env: Env, dim: number): LocalServerSettings 
     vectorStore: vectorStoreSettings(env, dim),
     urlFetch: urlFetchSettings(env),
     metadataFields: env.METADATA_INDEXES,
+    metricsToken: env.METRICS_TOKEN,
   };
 }
 

@@ -1,6 +1,11 @@
 /** Model wiring of the local server: pack folder → RegionExtractor + TextEmbedder. */
 import type { AmgParamsOverrides } from "../../lib/amg/params.js";
-import type { RegionExtractor, TextEmbedder, UploadPrefetch } from "../../lib/services.js";
+import type {
+  ExampleEmbedder,
+  RegionExtractor,
+  TextEmbedder,
+  UploadPrefetch,
+} from "../../lib/services.js";
 import { loadModelPack, type ModelPack } from "../models/pack.js";
 import type { ExecutionProvider, SessionOptions } from "../models/session.js";
 import {
@@ -8,6 +13,7 @@ import {
   createTextEmbedder,
   type RegionExtractorOptions,
 } from "../pipeline/extractor.js";
+import { createExampleEmbedder } from "../pipeline/example-embedder.js";
 import { createUploadPrefetch } from "../pipeline/upload-prefetch.js";
 import { createWorkerExtractor } from "../pipeline/worker-extractor.js";
 
@@ -15,6 +21,8 @@ export interface Models {
   pack: ModelPack;
   extractor: RegionExtractor;
   text: TextEmbedder;
+  /** Query by example, on the same thread (the worker's, by default) as the extractor. */
+  examples: ExampleEmbedder;
   /** With the worker thread: the upload check that hands its pixels to that worker (upload-prefetch.ts). */
   prefetch?: UploadPrefetch;
   /** Releases every session (and the extractor's worker thread). */
@@ -84,6 +92,7 @@ export async function loadModels(options: ModelOptions): Promise<Models> {
       pack,
       text,
       extractor: createRegionExtractor(pack, options.extractor ?? {}),
+      examples: createExampleEmbedder(pack, options.extractor ?? {}),
       release: () => pack.release(),
     };
   }
@@ -100,6 +109,7 @@ export async function loadModels(options: ModelOptions): Promise<Models> {
     pack,
     text,
     extractor,
+    examples: extractor,
     prefetch,
     release: async () => {
       await extractor.close();

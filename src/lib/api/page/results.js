@@ -1,11 +1,13 @@
 // @ts-check
 /**
  * Search and "similar regions" on the search page (browser): result cards with the image, its mask
- * overlay, score and region count; clicking a card's image searches by that region.
+ * overlay, score and region count; a click on a point of a card's image searches for the thing there
+ * (example.js), Enter on it searches by the whole region.
  */
 import { imageRecord, imageUrl, postJson } from "./client.js";
 import { byId, el, explain, setStatus } from "./dom.js";
 import { currentFilter, filtersLoaded, wireFilters } from "./filters.js";
+import { clickedPoint, searchAt } from "./example.js";
 import { drawMaskOverlay } from "./overlay.js";
 
 /** @typedef {import("./client.js").SearchResponse} SearchResponse */
@@ -19,7 +21,7 @@ export function lastSearched() {
   return lastQuery;
 }
 
-function limit() {
+export function resultLimit() {
   return Number(byId("limit", HTMLSelectElement).value) || 24;
 }
 
@@ -34,7 +36,7 @@ export async function runSearch(query) {
     const filter = currentFilter();
     const body = {
       query,
-      limit: limit(),
+      limit: resultLimit(),
       groupByImage: byId("group", HTMLInputElement).checked,
       ...(filter ? { filter } : {}),
     };
@@ -67,7 +69,7 @@ async function runSimilar(result) {
     const data = /** @type {SearchResponse} */ (
       await postJson("/v1/search/similar", {
         regionId: result.regionId,
-        limit: limit(),
+        limit: resultLimit(),
         ...(currentFilter() ? { filter: currentFilter() } : {}),
       })
     );
@@ -86,7 +88,7 @@ async function runSimilar(result) {
  * @param {HTMLElement} grid
  * @param {SearchResult[]} results
  */
-function renderCards(grid, results) {
+export function renderCards(grid, results) {
   grid.replaceChildren(...results.map(makeCard));
 }
 
@@ -108,12 +110,17 @@ function metadataList(metadata) {
 
 /** @param {SearchResult} r */
 function makeCard(r) {
-  const label = `Find regions similar to this region of ${r.imageId} (score ${r.score.toFixed(3)})`;
+  const label = `Find regions similar to this region of ${r.imageId} (score ${r.score.toFixed(3)}); click a point to search for the thing there`;
   const img = el("img", { alt: `Image ${r.imageId}`, decoding: "async" });
   const canvas = el("canvas", { "aria-hidden": "true", class: "overlay" });
   const media = el(
     "button",
-    { type: "button", class: "media", "aria-label": label, title: "Click for similar regions" },
+    {
+      type: "button",
+      class: "media",
+      "aria-label": label,
+      title: "Click a point to search for it",
+    },
     [img, canvas],
   );
   const regions = el("span", { class: "regions", text: "… regions" });
@@ -134,13 +141,16 @@ function makeCard(r) {
         regions,
         el("span", {
           class: "hint",
-          text: "Click or press Enter on the image for similar regions",
+          text: "Click a point of the image to search for that thing; Enter for similar regions",
         }),
       ]),
     ],
   );
-  media.addEventListener("click", () => {
-    runSimilar(r);
+  media.addEventListener("click", (event) => {
+    // A pointer click names a point (query by example); a keyboard press (detail 0) the region.
+    const point = event.detail > 0 ? clickedPoint(event, img) : null;
+    if (point) searchAt(r.imageId, point);
+    else runSimilar(r);
   });
   try {
     const pixels = drawMaskOverlay(canvas, r.mask, OVERLAY_MAX_SIDE);

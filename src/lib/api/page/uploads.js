@@ -5,6 +5,7 @@
  */
 import { uploadType, waitIndexed, xhrUpload } from "./client.js";
 import { byId, el, explain, setStatus } from "./dom.js";
+import { exampleThumb } from "./example.js";
 import { lastSearched } from "./results.js";
 
 const UPLOAD_CONCURRENCY = 3;
@@ -72,9 +73,10 @@ function uploadRow(file) {
       const rec = await waitIndexed(accepted.id, (r) =>
         show(r.status, r.status === "indexed" ? "indexed" : `${r.status}…`),
       );
-      if (rec.status === "indexed")
+      if (rec.status === "indexed") {
         show("indexed", `indexed · ${rec.regionCount} region${rec.regionCount === 1 ? "" : "s"}`);
-      else show("failed", `failed: ${rec.error || "unknown error"}`);
+        row.firstElementChild?.prepend(exampleThumb(accepted.id));
+      } else show("failed", `failed: ${rec.error || "unknown error"}`);
     } catch (err) {
       show("failed", `failed: ${explain(err)}`);
     }

@@ -10,7 +10,7 @@ import {
   type ReconcileTimes,
 } from "../../../lib/webhooks/storage-reconcile.js";
 import { logJobEvent, type Logger } from "../../logging.js";
-import { createFunctionApp } from "../app.js";
+import { createFunctionApp, type FunctionMetrics } from "../app.js";
 import { IdempotencyCache } from "../idempotency.js";
 import type { FunctionApp, FunctionStorage, IngestFunctionDeps } from "../types.js";
 import { registerIngestJob } from "./job.js";
@@ -23,6 +23,7 @@ export interface IngestFunctionOptions {
   log?: Logger;
   /** Storage events: the settle and pending windows (storage-reconcile.ts); tests shorten them. */
   reconcileTimes?: Partial<ReconcileTimes>;
+  metrics?: FunctionMetrics;
 }
 
 export function createIngestFunction(
@@ -37,6 +38,7 @@ export function createIngestFunction(
     ingest: async (job, attempt) => {
       const started = performance.now();
       const outcome = await processIngestJob({ ...backends, extractor }, job, attempt);
+      options.metrics?.metrics.observeIngest(outcome);
       // One line per job, as the local server logs them: how often the models ran, and why not.
       if (options.log) {
         const ms = performance.now() - started;
@@ -53,6 +55,7 @@ export function createIngestFunction(
     secrets: options.secrets,
     maxBodyBytes: 1024 * 1024,
     log: options.log,
+    metrics: options.metrics,
   });
   registerIngestJob(app, deps);
   registerStorageWebhook(app, deps);

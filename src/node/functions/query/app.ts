@@ -5,7 +5,7 @@
  * themselves stay in src/lib/api and run in the gateway (written once).
  */
 import type { Logger } from "../../logging.js";
-import { createFunctionApp } from "../app.js";
+import { createFunctionApp, type FunctionMetrics } from "../app.js";
 import type { FunctionApp, QueryFunctionDeps } from "../types.js";
 import { registerEmbed } from "./embed.js";
 import { registerFetchUrl } from "./fetch-url.js";
@@ -19,6 +19,7 @@ export interface QueryFunctionOptions {
   /** Largest image fetched by URL (MAX_UPLOAD_BYTES), whatever the gateway asks for. */
   maxFetchBytes: number;
   log?: Logger;
+  metrics?: FunctionMetrics;
 }
 
 export function createQueryFunction(
@@ -33,6 +34,7 @@ export function createQueryFunction(
     // Vector writes and deletes must not run twice (a replayed delete after a re-upload would
     // remove the new regions); reads gain nothing from a replay either.
     refuseReplays: true,
+    metrics: options.metrics,
   });
   registerEmbed(app, deps);
   registerVectors(app, deps);
