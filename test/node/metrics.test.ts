@@ -182,12 +182,14 @@ describe("metrics on the Node functions", () => {
       attempt: 1,
       final: true,
     });
-    expect((await app.request(job)).status).toBe(200);
+    // A record that is gone, on the last attempt: failed for good (503, for the queue to dead-letter).
+    expect((await app.request(job)).status).toBe(503);
     expect((await app.request("/metrics")).status).toBe(401);
     const text = await (await app.request("/metrics", { headers: auth })).text();
-    expect(sample(text, "region_search_ingest_jobs_total", { outcome: "skipped" })).toBe(1);
+    expect(sample(text, "region_search_ingest_jobs_total", { outcome: "failed" })).toBe(1);
+    expect(sample(text, "region_search_ingest_dead_letters_total", {})).toBe(1);
     const h = "region_search_http_request_duration_seconds_count";
-    expect(sample(text, h, { route: INGEST_JOB_PATH, status: "200" })).toBe(1);
+    expect(sample(text, h, { route: INGEST_JOB_PATH, status: "503" })).toBe(1);
   });
 });
 
