@@ -22,14 +22,14 @@ export class R2ObjectStore implements ObjectStore {
     await this.bucket.delete(key);
   }
 
-  async list(prefix: string, limit: number): Promise<string[]> {
+  async list(prefix: string, limit: number, startAfter?: string): Promise<string[]> {
     const keys: string[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.bucket.list({
         prefix,
         limit: Math.min(1000, limit - keys.length),
-        ...(cursor ? { cursor } : {}),
+        ...(cursor ? { cursor } : startAfter !== undefined ? { startAfter } : {}),
       });
       keys.push(...page.objects.map((o) => o.key));
       cursor = page.truncated ? page.cursor : undefined;

@@ -82,6 +82,9 @@ describe("S3ObjectStore against an S3 endpoint", () => {
     const all = ["a", "b", "c", "d", "e"].map((id) => `catalog/acme/${id}.json`);
     expect(await objects.list("catalog/acme/", 100)).toEqual(all);
     expect(await objects.list("catalog/acme/", 3)).toEqual(all.slice(0, 3));
+    // From a key on (S3's StartAfter), across pages: what a catalog cursor reads.
+    expect(await objects.list("catalog/acme/", 100, "catalog/acme/b")).toEqual(all.slice(1));
+    expect(await objects.list("catalog/acme/", 100, "catalog/acme/b.json")).toEqual(all.slice(2));
   });
 
   it("serves the blob store and catalog at the shared key layout", async () => {

@@ -135,7 +135,7 @@ export class FakeS3 {
   /** ListObjectsV2; the continuation token is the last key of the previous page. */
   private list(params: URLSearchParams, res: ServerResponse): void {
     const prefix = params.get("prefix") ?? "";
-    const after = params.get("continuation-token") ?? "";
+    const after = params.get("continuation-token") ?? params.get("start-after") ?? "";
     const max = Math.min(Number(params.get("max-keys") ?? 1000), this.options.pageSize ?? 1000);
     const all = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
     const page = all.slice(0, max);

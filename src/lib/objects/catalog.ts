@@ -3,7 +3,7 @@ import type { ImageCatalog, ImageRecord, ListOptions } from "../services.js";
 import { isSafeId } from "../safe-ids.js";
 import { CATALOG_PREFIX, recordKey, type ObjectStore } from "./types.js";
 
-/** Records listed per call at most; listing is for status pages, not bulk export. */
+/** Keys read per list call of the object store (S3's and R2's page size). */
 const LIST_SCAN = 1000;
 
 export class ObjectCatalog implements ImageCatalog {
@@ -27,23 +27,32 @@ export class ObjectCatalog implements ImageCatalog {
     await this.objects.delete(recordKey(tenant, id));
   }
 
-  /** Scans at most LIST_SCAN keys per call; the cursor (`after`) skips the keys before it. */
+  /**
+   * Records in key order, from the cursor on, until `limit` match: the store lists from the
+   * cursor's key (`prefix + after`, so no id after the cursor is ever skipped), a page at a time.
+   */
   async list(tenant: string, options: ListOptions = {}): Promise<ImageRecord[]> {
     if (!isSafeId(tenant)) return [];
-    const keys = await this.objects.list(`${CATALOG_PREFIX}${tenant}/`, LIST_SCAN);
+    const prefix = `${CATALOG_PREFIX}${tenant}/`;
     const out: ImageRecord[] = [];
-    for (const key of keys) {
-      const id = key.slice(`${CATALOG_PREFIX}${tenant}/`.length, -".json".length);
-      if (options.after !== undefined && id <= options.after) continue;
-      const record = await this.get(tenant, id);
-      if (
-        record &&
-        (!options.status || record.status === options.status) &&
-        (options.where?.(record) ?? true)
-      )
-        out.push(record);
-      if (options.limit !== undefined && out.length >= options.limit) break;
+    let startAfter = options.after !== undefined ? prefix + options.after : undefined;
+    for (;;) {
+      const keys = await this.objects.list(prefix, LIST_SCAN, startAfter);
+      for (const key of keys) {
+        const id = key.slice(prefix.length, -".json".length);
+        if (options.after !== undefined && id <= options.after) continue;
+        const record = await this.get(tenant, id);
+        if (record && this.matches(record, options)) out.push(record);
+        if (options.limit !== undefined && out.length >= options.limit) return out;
+      }
+      if (keys.length < LIST_SCAN) return out;
+      startAfter = keys[keys.length - 1];
     }
-    return out;
+  }
+
+  private matches(record: ImageRecord, options: ListOptions): boolean {
+    return (
+      (!options.status || record.status === options.status) && (options.where?.(record) ?? true)
+    );
   }
 }

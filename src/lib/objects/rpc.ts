@@ -25,7 +25,12 @@ const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("get"), key: Key }),
   z.object({ op: z.literal("put"), key: Key, contentType: z.string().max(200), data: z.string() }),
   z.object({ op: z.literal("delete"), key: Key }),
-  z.object({ op: z.literal("list"), prefix: Key, limit: z.number().int().min(1).max(1000) }),
+  z.object({
+    op: z.literal("list"),
+    prefix: Key,
+    limit: z.number().int().min(1).max(1000),
+    startAfter: z.string().max(512).optional(),
+  }),
 ]);
 
 const OBJECT_RPC_PATH = "/objects";
@@ -67,7 +72,7 @@ export function objectRpcApp(
         await store.delete(op.key);
         return c.body(null, 204);
       }
-      return c.json({ keys: await store.list(op.prefix, op.limit) }, 200);
+      return c.json({ keys: await store.list(op.prefix, op.limit, op.startAfter) }, 200);
     },
   );
   return app;
@@ -103,10 +108,9 @@ export class RemoteObjectStore implements ObjectStore {
     await this.expectOk(await this.client.post(OBJECT_RPC_PATH, { op: "delete", key }));
   }
 
-  async list(prefix: string, limit: number): Promise<string[]> {
-    return (
-      await this.client.postJson<{ keys: string[] }>(OBJECT_RPC_PATH, { op: "list", prefix, limit })
-    ).keys;
+  async list(prefix: string, limit: number, startAfter?: string): Promise<string[]> {
+    const body = { op: "list", prefix, limit, ...(startAfter !== undefined ? { startAfter } : {}) };
+    return (await this.client.postJson<{ keys: string[] }>(OBJECT_RPC_PATH, body)).keys;
   }
 
   private async expectOk(res: Response): Promise<void> {

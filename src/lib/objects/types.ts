@@ -13,8 +13,8 @@ export interface ObjectStore {
   get(key: string): Promise<StoredObject | null>;
   put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Keys under `prefix`, in key order, at most `limit`. */
-  list(prefix: string, limit: number): Promise<string[]>;
+  /** Keys under `prefix`, in key order, at most `limit`; with `startAfter`, only keys after it. */
+  list(prefix: string, limit: number, startAfter?: string): Promise<string[]>;
 }
 
 /** Object key layout (documented in docs/deploy.md; storage event rules filter on `images/`). */

@@ -81,7 +81,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** Keys under `prefix` in key order (S3 lists in UTF-8 byte order), following pages up to `limit`. */
-  async list(prefix: string, limit: number): Promise<string[]> {
+  async list(prefix: string, limit: number, startAfter?: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
@@ -91,6 +91,8 @@ export class S3ObjectStore implements ObjectStore {
           Prefix: prefix,
           MaxKeys: Math.min(limit - keys.length, MAX_KEYS_PER_PAGE),
           ContinuationToken: token,
+          // S3 ignores StartAfter once a continuation token is given; sent on the first page only.
+          ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}),
         }),
       );
       for (const obj of page.Contents ?? []) if (obj.Key !== undefined) keys.push(obj.Key);
