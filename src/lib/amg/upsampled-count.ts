@@ -9,7 +9,7 @@
  * along the threshold crossing are interpolated, pixel by pixel, with the same arithmetic as
  * `upsampleLowResLogitsToMask`, so the result equals counting that function's mask.
  */
-import { composedTaps, MAX_TAPS, type AxisTaps } from "../masks/resize.js";
+import { composedTaps, MAX_TAPS, upsampleRows, type AxisTaps } from "../masks/resize.js";
 import type { BoxXyxy } from "../masks/types.js";
 import { axisSegments, type AxisSegments } from "./axis-segments.js";
 
@@ -105,6 +105,13 @@ export function tallyUpsampledAbove(
     exact: () => (done ??= pick(tally.exact())),
   };
 }
+
+/**
+ * Above this share of the window's pixels left undecided (noisy logits crossing a threshold almost
+ * everywhere), one plain windowed upsampling is cheaper than interpolating block by block: the
+ * blocks' horizontal passes overlap, and the plain pass reads each low-res row once.
+ */
+const WINDOW_PASS_SHARE = 0.25;
 
 const segmentCache = new WeakMap<AxisTaps, AxisSegments>();
 
@@ -242,10 +249,19 @@ function tallyLevels(
     }
   }
   const lower = acc.map((a) => a.count);
+  const window: BoxXyxy = [
+    cols.start[s0]!,
+    rows.start[firstSegmentReaching(rows, by0)]!,
+    cols.end[s1]! - 1,
+    rows.end[lastSegmentReaching(rows, by1)]! - 1,
+  ];
+  const windowPixels = (window[2] - window[0] + 1) * (window[3] - window[1] + 1);
   return {
     lower,
     upper: lower.map((c) => c + undecided),
     exact() {
+      if (undecided > WINDOW_PASS_SHARE * windowPixels)
+        return countWindow(logits, offset, g, levels, window);
       for (let k = 0; k < runs.length; k += 3) {
         const rs = runs[k]!;
         countBlock(
@@ -335,6 +351,55 @@ function lastSegmentReaching(seg: AxisSegments, i: number): number {
     else b = m - 1;
   }
   return a;
+}
+
+/**
+ * Counts and boxes for `levels` from one plain upsampling of the output `window` (inclusive), the
+ * arithmetic of `upsampleLowResLogitsToMask`; outside the window nothing is above the lowest level.
+ */
+function countWindow(
+  logits: Float32Array,
+  offset: number,
+  g: UpsampleGeometry,
+  levels: readonly number[],
+  window: BoxXyxy,
+): UpsampledCount[] {
+  const n = levels.length;
+  const acc: Accumulator[] = levels.map(() => ({
+    count: 0,
+    x0: Infinity,
+    y0: Infinity,
+    x1: -1,
+    y1: -1,
+  }));
+  const plane = logits.subarray(offset, offset + g.lowH * g.lowW);
+  const x0 = window[0];
+  const emit = (y: number, row: Float64Array) => {
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i]!;
+      for (let k = 0; k < n && v > levels[k]!; k++) {
+        const a = acc[k]!;
+        a.count++;
+        if (x0 + i < a.x0) a.x0 = x0 + i;
+        if (x0 + i > a.x1) a.x1 = x0 + i;
+        if (y < a.y0) a.y0 = y;
+        a.y1 = y;
+      }
+    }
+  };
+  upsampleRows(
+    plane,
+    g.lowH,
+    g.lowW,
+    g.paddedSize,
+    g.resizedH,
+    g.resizedW,
+    g.outH,
+    g.outW,
+    emit,
+    window,
+  );
+  return acc.map((a) => ({ count: a.count, box: a.count > 0 ? [a.x0, a.y0, a.x1, a.y1] : null }));
 }
 
 interface Accumulator {

@@ -192,9 +192,9 @@ export function lowResBoxToOriginalXyxy(
 /**
  * Shared driver: horizontal pass over every low-res row, then one vertical pass per output row.
  * With `window` (inclusive output box), only its columns and rows are computed and `emit` gets rows
- * of the window's width, indexed from its left edge.
+ * of the window's width, indexed from its left edge. `emit`'s row buffer is reused between calls.
  */
-function upsampleRows(
+export function upsampleRows(
   lowRes: Float32Array,
   lowH: number,
   lowW: number,

@@ -147,3 +147,56 @@ describe("countUpsampledAbove", () => {
     expect(() => countUpsampledAbove(new Float32Array(16), 1, g, 0)).toThrow(/outside/);
   });
 });
+
+/** SAM-like sizes, smaller: 64² logits over a 256 frame, 192×256 resized, shown at 300×400. */
+const SAM_LIKE = {
+  lowH: 64,
+  lowW: 64,
+  paddedSize: 256,
+  resizedH: 192,
+  resizedW: 256,
+  outH: 300,
+  outW: 400,
+};
+
+/** A compact object (a cone of logits) with a few spikes: mostly decided blocks, a ring to interpolate. */
+const arbObject = fc
+  .record({
+    cy: fc.integer({ min: 0, max: 47 }),
+    cx: fc.integer({ min: 0, max: 63 }),
+    height: fc.double({ min: 0.5, max: 12, noNaN: true }),
+    slope: fc.double({ min: 0.1, max: 3, noNaN: true }),
+    spikes: fc.array(fc.tuple(fc.nat(64 * 64 - 1), fc.float({ min: -3, max: 3, noNaN: true })), {
+      maxLength: 6,
+    }),
+  })
+  .map(({ cy, cx, height, slope, spikes }) => {
+    const a = new Float32Array(64 * 64);
+    for (let r = 0; r < 64; r++)
+      for (let c = 0; c < 64; c++) a[r * 64 + c] = height - slope * Math.hypot(r - cy, c - cx);
+    for (const [i, v] of spikes) a[i] = v;
+    return a;
+  });
+
+/** Noise crossing the thresholds almost everywhere (random weights' masks): the one-window pass. */
+const arbNoise = fc
+  .array(fc.float({ min: -3, max: 3, noNaN: true }), { minLength: 64 * 64, maxLength: 64 * 64 })
+  .map((v) => Float32Array.from(v));
+
+describe("countUpsampledAboveEach at SAM-like sizes", () => {
+  const g = SAM_LIKE;
+  const check = (logits: Float32Array) => {
+    const got = countUpsampledAboveEach(logits, 0, g, [-1, 1, 0]);
+    [-1, 1, 0].forEach((t, k) => {
+      const full = upsampleLowResLogitsToMask(logits, 64, 64, 256, 192, 256, 300, 400, t);
+      expect(got[k]!.count).toBe(full.reduce((s, v) => s + v, 0));
+      expect(got[k]!.box).toEqual(bruteBounds(full, 300, 400));
+    });
+  };
+  it("a compact object: counted block by block, exactly", () => {
+    fc.assert(fc.property(arbObject, check), { numRuns: 40 });
+  });
+  it("noise over the whole plane: counted in one window pass, exactly", () => {
+    fc.assert(fc.property(arbNoise, check), { numRuns: 15 });
+  });
+});
