@@ -145,13 +145,7 @@ function tallyLevels(
   const nr = rows.hi[rows.n - 1]! + 1,
     nc = cols.hi[cols.n - 1]! + 1;
   const n = levels.length;
-  const acc: Accumulator[] = levels.map(() => ({
-    count: 0,
-    x0: Infinity,
-    y0: Infinity,
-    x1: -1,
-    y1: -1,
-  }));
+  const acc = newAccumulators(n);
   // Codes, and the low-res box of cells above the lowest level minus the margin (nothing outside
   // it can count).
   if (codeBuf.length < nr * nc) codeBuf = new Uint8Array(nr * nc);
@@ -181,8 +175,7 @@ function tallyLevels(
       by1 = r;
     }
   }
-  const finish = (): UpsampledCount[] =>
-    acc.map((a) => ({ count: a.count, box: a.count > 0 ? [a.x0, a.y0, a.x1, a.y1] : null }));
+  const finish = () => toCounts(acc);
   if (bx1 < 0) return { lower: levels.map(() => 0), upper: levels.map(() => 0), exact: finish };
   if (colMinBuf.length < nc) {
     colMinBuf = new Uint8Array(nc);
@@ -365,13 +358,7 @@ function countWindow(
   window: BoxXyxy,
 ): UpsampledCount[] {
   const n = levels.length;
-  const acc: Accumulator[] = levels.map(() => ({
-    count: 0,
-    x0: Infinity,
-    y0: Infinity,
-    x1: -1,
-    y1: -1,
-  }));
+  const acc = newAccumulators(n);
   const plane = logits.subarray(offset, offset + g.lowH * g.lowW);
   const x0 = window[0];
   const emit = (y: number, row: Float64Array) => {
@@ -399,7 +386,7 @@ function countWindow(
     emit,
     window,
   );
-  return acc.map((a) => ({ count: a.count, box: a.count > 0 ? [a.x0, a.y0, a.x1, a.y1] : null }));
+  return toCounts(acc);
 }
 
 interface Accumulator {
@@ -408,6 +395,20 @@ interface Accumulator {
   y0: number;
   x1: number;
   y1: number;
+}
+
+function newAccumulators(n: number): Accumulator[] {
+  return Array.from({ length: n }, () => ({
+    count: 0,
+    x0: Infinity,
+    y0: Infinity,
+    x1: -1,
+    y1: -1,
+  }));
+}
+
+function toCounts(acc: readonly Accumulator[]): UpsampledCount[] {
+  return acc.map((a) => ({ count: a.count, box: a.count > 0 ? [a.x0, a.y0, a.x1, a.y1] : null }));
 }
 
 function grow(acc: Accumulator, x0: number, y0: number, x1: number, y1: number): void {
